@@ -1,0 +1,217 @@
+// Package icp is the vocabulary of the ICP discovery engine: the accounts it
+// scores, the answers it gives, the outcomes it learns from and the alerts it
+// raises. It imports only the standard library so that every other package of
+// the module can speak it.
+//
+// The data flow, package by package:
+//
+//	datasets  read CRM exports (CSV) into typed tables; the seeded generator
+//	features  column roles (schema) and the fitted encoder shared by train and serve
+//	model     learners on plain matrices (logistic regression, k-means, trees, metrics)
+//	profile   Train: labels, encoder, models, segments, tiers, artifact and report
+//	drift     reference distributions and drift statistics
+//	store     outcomes, scored accounts and alerts on SQLite or PostgreSQL
+//	server    the HTTP API (gin), which consumes small interfaces declared there
+//	cmd/*     flags, files, signals and wiring
+package icp
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// Sentinel errors shared across packages. Wrap them with context; callers
+// match them with errors.Is.
+var (
+	// ErrInvalid marks input that breaks a documented rule (a bad field, a
+	// malformed row, a tampered artifact).
+	ErrInvalid = errors.New("invalid input")
+	// ErrNotFound marks a lookup of something that does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict marks a write that clashes with stored state, such as an
+	// idempotency key reused with a different body.
+	ErrConflict = errors.New("conflict")
+	// ErrUnavailable marks a dependency (model, store) that is not ready.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Tier is the fit tier of an account, from the best (Tier1) to NonFit.
+type Tier string
+
+// The tiers, best first.
+const (
+	Tier1  Tier = "tier1"
+	Tier2  Tier = "tier2"
+	Tier3  Tier = "tier3"
+	NonFit Tier = "non_fit"
+)
+
+// Tiers lists every tier, best first.
+func Tiers() []Tier { return []Tier{Tier1, Tier2, Tier3, NonFit} }
+
+// Account is one account's raw fields keyed by the CSV column names, as
+// decoded from a JSON request body. A value is nil (missing), a string, a
+// float64 or json.Number, a bool, or a []any of strings (a tag list).
+// Validation against the trained schema happens in package features.
+type Account map[string]any
+
+// Attribution is the contribution of one original CSV column to a score.
+// Contributions of one-hot and derived columns are summed back into the
+// column they came from.
+type Attribution struct {
+	// Feature is the original column name.
+	Feature string `json:"feature"`
+	// Value is the raw value that was scored, nil when it was missing.
+	Value any `json:"value"`
+	// Contribution is the column's share of Score.Margin - Score.BaseValue,
+	// on the scale named by Score.AttributionScale.
+	Contribution float64 `json:"contribution"`
+}
+
+// SegmentRef names an ICP segment in a score.
+type SegmentRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Rule is the segment's readable rule, when one was learned.
+	Rule string `json:"rule,omitempty"`
+	// Distance is the account's distance to the segment centre in the
+	// encoded feature space.
+	Distance float64 `json:"distance"`
+}
+
+// Score is the answer to one scoring request.
+type Score struct {
+	AccountID    string `json:"account_id,omitempty"`
+	ModelVersion string `json:"model_version"`
+	// Score is the probability in [0, 1] that the account becomes an ideal
+	// customer.
+	Score float64 `json:"score"`
+	// Percentile is the share of training accounts, in [0, 100], that scored
+	// at or below Score.
+	Percentile float64 `json:"percentile"`
+	Tier       Tier    `json:"tier"`
+	// Segment is the nearest ICP segment, nil when the account is near none.
+	Segment *SegmentRef `json:"segment"`
+	// Margin is the model's raw output before the logistic link (log-odds).
+	Margin float64 `json:"margin"`
+	// BaseValue is the expected margin over the training data. BaseValue plus
+	// the sum of all contributions equals Margin.
+	BaseValue float64 `json:"base_value"`
+	// AttributionScale names the scale of BaseValue and the contributions.
+	AttributionScale string        `json:"attribution_scale"`
+	Attributions     []Attribution `json:"attributions"`
+}
+
+// Outcome is a recorded deal result for one account.
+type Outcome struct {
+	AccountID string  `json:"account_id"`
+	Account   Account `json:"account,omitempty"`
+	// Won is true for a won deal and false for a lost one.
+	Won bool `json:"won"`
+	// Churned is nil when unknown.
+	Churned   *bool     `json:"churned,omitempty"`
+	CloseDate time.Time `json:"close_date"`
+	// LTVUSD and CycleDays are nil when unknown.
+	LTVUSD     *float64  `json:"ltv_usd,omitempty"`
+	CycleDays  *float64  `json:"sales_cycle_days,omitempty"`
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// ScoredAccount is one entry of the sampled log of scored accounts.
+type ScoredAccount struct {
+	Time         time.Time `json:"time"`
+	ModelVersion string    `json:"model_version"`
+	AccountID    string    `json:"account_id,omitempty"`
+	Account      Account   `json:"account"`
+	Score        float64   `json:"score"`
+	Tier         Tier      `json:"tier"`
+	SegmentID    string    `json:"segment_id,omitempty"`
+}
+
+// Severity grades an alert.
+type Severity string
+
+// The alert severities.
+const (
+	SeverityInfo     Severity = "info"
+	SeverityWarning  Severity = "warning"
+	SeverityCritical Severity = "critical"
+)
+
+// AlertStatus is where an alert stands in its review.
+type AlertStatus string
+
+// The alert statuses.
+const (
+	AlertOpen         AlertStatus = "open"
+	AlertAcknowledged AlertStatus = "acknowledged"
+	AlertResolved     AlertStatus = "resolved"
+)
+
+// Alert is a persisted drift alert for leadership to review.
+type Alert struct {
+	// ID is stable across repeats of the same alert, so receivers can
+	// deduplicate.
+	ID string `json:"id"`
+	// GroupKey identifies what the alert is about (for example
+	// "feature_drift:employees"); one open alert exists per key.
+	GroupKey string      `json:"group_key"`
+	Kind     string      `json:"kind"`
+	Severity Severity    `json:"severity"`
+	Status   AlertStatus `json:"status"`
+	Summary  string      `json:"summary"`
+	// Evidence holds the numbers and account ids behind the alert.
+	Evidence  map[string]any `json:"evidence,omitempty"`
+	FirstSeen time.Time      `json:"first_seen"`
+	LastSeen  time.Time      `json:"last_seen"`
+	// Count is how many times the condition was observed while open.
+	Count     int       `json:"count"`
+	UpdatedBy string    `json:"updated_by,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// FieldError is one problem with one input field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every problem found in one input. It matches
+// ErrInvalid with errors.Is.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+// Error joins the field errors into one line.
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid input")
+	for i, f := range e.Fields {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Field)
+		b.WriteString(": ")
+		b.WriteString(f.Message)
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrInvalid.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Add appends a field error.
+func (e *ValidationError) Add(field, message string) {
+	e.Fields = append(e.Fields, FieldError{Field: field, Message: message})
+}
+
+// Err returns e when it holds at least one field error, and nil otherwise.
+func (e *ValidationError) Err() error {
+	if e == nil || len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
