@@ -1,0 +1,176 @@
+package profile
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+)
+
+// WriteReport writes the ICP report as Markdown: the data and label, the
+// inferred schema, validation metrics, segments, tiers and what drives the
+// score.
+func (p *Profile) WriteReport(w io.Writer) error {
+	var b strings.Builder
+	d, v := p.Data, p.Validation
+	fmt.Fprintf(&b, "# Ideal Customer Profile — model %s\n\n", p.Version)
+	fmt.Fprintf(&b, "Learned from %d accounts in `%s` (%d with a closed outcome", d.Rows, d.Source, d.Labeled)
+	if d.From != "" {
+		fmt.Fprintf(&b, ", closed %s to %s", d.From, d.To)
+	}
+	fmt.Fprintf(&b, "). The model ranks newer deals it has not seen with ROC AUC %s and puts %s× the base rate of %s in its top decile.\n\n",
+		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), p.Label.Target)
+	if len(p.Segments) > 0 {
+		fmt.Fprintf(&b, "It found %d segments of %s:\n\n", len(p.Segments), p.targetNoun())
+		for _, s := range p.Segments {
+			fmt.Fprintf(&b, "- **%s** (%s): %d accounts, %s of them %s, %s× the base rate.\n",
+				s.Name, s.ID, s.Accounts, pct(s.PositiveRate), p.Label.Target, fmt2(s.Lift))
+		}
+		b.WriteString("\n")
+	} else {
+		fmt.Fprintf(&b, "No segments: too few %s to cluster.\n\n", p.targetNoun())
+	}
+
+	b.WriteString("## Data and label\n\n")
+	b.WriteString("| | |\n|---|---|\n")
+	fmt.Fprintf(&b, "| source | `%s` |\n", d.Source)
+	fmt.Fprintf(&b, "| data hash | `%s` |\n", p.DataHash)
+	fmt.Fprintf(&b, "| rows | %d |\n", d.Rows)
+	fmt.Fprintf(&b, "| labeled (closed) | %d |\n", d.Labeled)
+	fmt.Fprintf(&b, "| open (scored, not trained on) | %d |\n", p.Label.Open)
+	fmt.Fprintf(&b, "| positives / negatives | %d / %d (%s positive) |\n", p.Label.Positives, p.Label.Negatives,
+		pct(float64(p.Label.Positives)/float64(max(1, p.Label.Positives+p.Label.Negatives))))
+	if d.From != "" {
+		fmt.Fprintf(&b, "| close dates | %s to %s |\n", d.From, d.To)
+	}
+	fmt.Fprintf(&b, "| encoded features | %d |\n", d.Features)
+	fmt.Fprintf(&b, "| seed | %d |\n\n", p.Seed)
+	fmt.Fprintf(&b, "**Label (%s):** %s.\n\n", p.Label.Target, p.Label.Definition)
+	if len(p.Label.Values) > 0 {
+		fmt.Fprintf(&b, "Values of `%s`: ", p.Label.WonColumn)
+		var parts []string
+		for _, lv := range p.Label.Values {
+			val := lv.Value
+			if val == "" {
+				val = "(empty)"
+			}
+			parts = append(parts, fmt.Sprintf("`%s` %d (%s)", val, lv.Count, lv.Meaning))
+		}
+		b.WriteString(strings.Join(parts, ", ") + ".\n\n")
+	}
+
+	b.WriteString("## Columns\n\n| column | role | kind | why |\n|---|---|---|---|\n")
+	for _, c := range p.Schema.Columns {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", c.Name, c.Role, c.Kind, c.Reason)
+	}
+	b.WriteString("\n")
+
+	b.WriteString("## Validation\n\n")
+	fmt.Fprintf(&b, "Split: %s", v.Split)
+	if v.From != "" {
+		fmt.Fprintf(&b, " (closed %s to %s)", v.From, v.To)
+	}
+	b.WriteString(". The model was fitted on the older deals, scored on the holdout, then refitted on all closed deals.\n\n")
+	b.WriteString("| set | rows | positives | ROC AUC | PR AUC | log loss | Brier | lift, top decile |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range []struct {
+		name string
+		m    Metrics
+	}{{"holdout", v.Holdout}, {"train", v.Train}} {
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s |\n", r.name, r.m.Rows, r.m.Positives,
+			fmt3(r.m.ROCAUC), fmt3(r.m.PRAUC), fmt3(r.m.LogLoss), fmt3(r.m.Brier), fmt2(r.m.LiftTopDecile))
+	}
+	b.WriteString("\n")
+
+	b.WriteString("## Segments\n\n")
+	if len(p.Segments) == 0 {
+		fmt.Fprintf(&b, "None: fewer %s than clustering needs.\n\n", p.targetNoun())
+	}
+	for _, s := range p.Segments {
+		fmt.Fprintf(&b, "### %s: %s\n\n", s.ID, s.Name)
+		fmt.Fprintf(&b, "%d %s (%s of all). Of the %d closed accounts nearest this centre, %s are %s (%s× the base rate).\n\n",
+			s.Size, p.targetNoun(), pct(s.Share), s.Accounts, pct(s.PositiveRate), p.Label.Target, fmt2(s.Lift))
+		if len(s.Traits) > 0 {
+			b.WriteString("| trait | in segment | all accounts |\n|---|---|---|\n")
+			for _, t := range s.Traits {
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", t.Text, traitValue(t, t.Segment), traitValue(t, t.Base))
+			}
+			b.WriteString("\n")
+		}
+	}
+
+	b.WriteString("## Tiers\n\n| tier | score at least | share of training accounts |\n|---|---|---|\n")
+	for k, th := range []float64{p.Tiers.Tier1, p.Tiers.Tier2, p.Tiers.Tier3} {
+		fmt.Fprintf(&b, "| tier%d | %s | %s |\n", k+1, fmt3(th), pct(p.Tiers.Shares[k]))
+	}
+	fmt.Fprintf(&b, "| non_fit | below %s | %s |\n\n", fmt3(p.Tiers.Tier3), pct(1-p.Tiers.Shares[0]-p.Tiers.Shares[1]-p.Tiers.Shares[2]))
+
+	b.WriteString("## What drives the score\n\n")
+	b.WriteString("Logistic regression coefficients on standardized features (log-odds per standard deviation, or per yes for 0/1 columns), largest first:\n\n")
+	b.WriteString("| feature | coefficient |\n|---|---|\n")
+	for _, f := range p.topCoefficients(12) {
+		fmt.Fprintf(&b, "| %s | %+.3f |\n", f.name, f.coef)
+	}
+	b.WriteString("\n## Limitations\n\n")
+	b.WriteString("- The model learns from past closed deals: it reflects who sales chose to pursue, not the whole market.\n")
+	b.WriteString("- Churn and LTV of recent customers are still unfolding, so recent wins may be labeled ideal too early.\n")
+	b.WriteString("- Segments are clusters of the encoded features; their traits describe them but are not exact rules.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (p *Profile) targetNoun() string {
+	switch p.Label.Target {
+	case TargetWon:
+		return "won accounts"
+	case TargetRetained:
+		return "retained customers"
+	}
+	return "ideal customers"
+}
+
+type coefRow struct {
+	name string
+	coef float64
+}
+
+func (p *Profile) topCoefficients(n int) []coefRow {
+	feats := p.Encoder.Features()
+	rows := make([]coefRow, len(feats))
+	for j, f := range feats {
+		rows[j] = coefRow{f.Name, p.Model.Logistic.Coef[j]}
+	}
+	sort.SliceStable(rows, func(a, b int) bool { return math.Abs(rows[a].coef) > math.Abs(rows[b].coef) })
+	if len(rows) > n {
+		rows = rows[:n]
+	}
+	return rows
+}
+
+func traitValue(t Trait, v float64) string {
+	if t.Measure == "median" {
+		return "median " + fmtNum(v)
+	}
+	return pct(v)
+}
+
+func pct(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", 100*v)
+}
+
+func fmt2(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func fmt3(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", v)
+}

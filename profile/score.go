@@ -1,0 +1,135 @@
+package profile
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/model"
+)
+
+// AttributionScale names the scale of attributions: the model's margin, in
+// log-odds. Base value plus contributions equals the margin exactly; the
+// score is the logistic function of the margin.
+const AttributionScale = "log_odds"
+
+// Score scores one account given as raw JSON fields. Bad fields give an
+// *icp.ValidationError naming each of them.
+func (p *Profile) Score(ctx context.Context, acc icp.Account) (icp.Score, error) {
+	if err := ctx.Err(); err != nil {
+		return icp.Score{}, err
+	}
+	t, err := p.Schema.Table([]icp.Account{acc})
+	if err != nil {
+		return icp.Score{}, err
+	}
+	x := make([]float64, 2*p.Encoder.Width)
+	x, contrib := x[:p.Encoder.Width], x[p.Encoder.Width:]
+	p.Encoder.EncodeRow(t, 0, x)
+	s := p.scoreRow(x, contrib)
+	s.Attributions = p.group(contrib, func(col string) any { return acc[col] })
+	if p.Schema.ID != "" {
+		if c := t.Column(p.Schema.ID); c != nil {
+			s.AccountID = c.Str[0]
+		}
+	}
+	return s, nil
+}
+
+// scoreRow scores an encoded row and writes the per-encoded-column
+// contributions into contrib.
+func (p *Profile) scoreRow(x, contrib []float64) icp.Score {
+	lr := p.Model.Logistic
+	base, _ := lr.Attributions(x, p.Model.Ref, contrib)
+	margin := lr.Margin(x)
+	score := model.Sigmoid(margin)
+	s := icp.Score{
+		ModelVersion:     p.Version,
+		Score:            score,
+		Percentile:       p.percentile(score),
+		Tier:             p.Tiers.Tier(score),
+		Margin:           margin,
+		BaseValue:        base,
+		AttributionScale: AttributionScale,
+	}
+	if k := nearestSegment(p.Segments, x); k >= 0 {
+		seg := &p.Segments[k]
+		s.Segment = &icp.SegmentRef{ID: seg.ID, Name: seg.Name, Distance: distance(x, seg.Centroid)}
+	}
+	return s
+}
+
+// group sums contributions back to the original columns, largest absolute
+// contribution first (ties by column name).
+func (p *Profile) group(contrib []float64, value func(col string) any) []icp.Attribution {
+	out := make([]icp.Attribution, 0, len(p.Encoder.Columns))
+	for _, ce := range p.Encoder.Columns {
+		sum := 0.0
+		for _, c := range contrib[ce.Offset : ce.Offset+ce.Width()] {
+			sum += c
+		}
+		out = append(out, icp.Attribution{Feature: ce.Name, Value: value(ce.Name), Contribution: sum})
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		da, db := math.Abs(out[a].Contribution), math.Abs(out[b].Contribution)
+		if da != db {
+			return da > db
+		}
+		return out[a].Feature < out[b].Feature
+	})
+	return out
+}
+
+// ScoreTable scores every row of t, which has the training table's
+// columns (a CSV of accounts to rank, open deals included).
+func (p *Profile) ScoreTable(t *datasets.Table) ([]icp.Score, error) {
+	x, err := p.Encoder.Transform(t, nil)
+	if err != nil {
+		return nil, fmt.Errorf("score table: %w", err)
+	}
+	var ids *datasets.Column
+	if p.Schema.ID != "" {
+		ids = t.Column(p.Schema.ID)
+	}
+	out := make([]icp.Score, t.Rows())
+	contrib := make([]float64, p.Encoder.Width)
+	for i := range out {
+		out[i] = p.scoreRow(x.RawRowView(i), contrib)
+		out[i].Attributions = p.group(contrib, func(col string) any { return cellValue(t.Column(col), i) })
+		if ids != nil {
+			out[i].AccountID = cellText(ids, i)
+		}
+	}
+	return out, nil
+}
+
+// cellValue returns a table cell as a JSON-friendly value, nil if missing.
+func cellValue(c *datasets.Column, i int) any {
+	if c == nil || c.IsMissing(i) {
+		return nil
+	}
+	switch c.Kind {
+	case datasets.String:
+		return c.Str[i]
+	case datasets.Bool:
+		return c.Num[i] == 1
+	case datasets.Date:
+		return dayString(c.Num[i])
+	}
+	return c.Num[i]
+}
+
+func cellText(c *datasets.Column, i int) string {
+	switch v := cellValue(c, i).(type) {
+	case nil:
+		return ""
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		return fmt.Sprint(v)
+	}
+}

@@ -1,0 +1,413 @@
+package profile
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/model"
+)
+
+// Config tunes Train. The zero value is ready to use.
+type Config struct {
+	// Seed seeds every random choice; the same data and seed give the same
+	// artifact.
+	Seed uint64
+	// Version names the model; empty means a name derived from the
+	// artifact's content ("m-" and 12 hex digits).
+	Version string
+	Label   LabelConfig
+	// HoldoutFraction is the share of the newest closed deals held out for
+	// validation. Zero means 0.2.
+	HoldoutFraction float64
+	// L2 is the logistic regression penalty; zero means 1.
+	L2       float64
+	Encoder  features.EncoderConfig
+	Tiers    TierConfig
+	Segments SegmentConfig
+}
+
+// TierConfig sets the tier thresholds from the score distribution of the
+// training accounts.
+type TierConfig struct {
+	// Shares are the shares of training accounts in Tier 1, 2 and 3, from
+	// the top score down; the rest are non-fit. Zero means 0.10, 0.20, 0.30.
+	Shares [3]float64
+}
+
+// Profile is a trained ICP: everything serve needs, saved as the artifact.
+type Profile struct {
+	Version string `json:"version"`
+	// DataHash is the SHA-256 of the training table written as canonical CSV.
+	DataHash string            `json:"data_hash"`
+	Seed     uint64            `json:"seed"`
+	Schema   *features.Schema  `json:"schema"`
+	Encoder  *features.Encoder `json:"encoder"`
+	Label    Label             `json:"label"`
+	Model    Model             `json:"model"`
+	Segments []Segment         `json:"segments"`
+	Tiers    Tiers             `json:"tiers"`
+	// ScoreQuantiles are the 0th to 100th percentiles of the training
+	// accounts' scores, for Score.Percentile.
+	ScoreQuantiles []float64  `json:"score_quantiles"`
+	Validation     Validation `json:"validation"`
+	Data           DataInfo   `json:"data"`
+}
+
+// Model is the fitted scorer.
+type Model struct {
+	Kind     string          `json:"kind"`
+	Logistic *model.Logistic `json:"logistic"`
+	// Ref is the mean encoded training row, the reference point of the
+	// attributions: base value = Margin(Ref).
+	Ref []float64 `json:"ref"`
+}
+
+// Tiers are score thresholds: an account is in Tier 1 when its score is at
+// or above Tier1, and so on; below Tier3 it is non-fit.
+type Tiers struct {
+	Tier1  float64    `json:"tier1"`
+	Tier2  float64    `json:"tier2"`
+	Tier3  float64    `json:"tier3"`
+	Shares [3]float64 `json:"shares"`
+}
+
+// Tier returns the tier of a score.
+func (t Tiers) Tier(score float64) icp.Tier {
+	switch {
+	case score >= t.Tier1:
+		return icp.Tier1
+	case score >= t.Tier2:
+		return icp.Tier2
+	case score >= t.Tier3:
+		return icp.Tier3
+	}
+	return icp.NonFit
+}
+
+// Metrics are a model's scores on labeled rows.
+type Metrics struct {
+	Rows      int     `json:"rows"`
+	Positives int     `json:"positives"`
+	ROCAUC    float64 `json:"roc_auc"`
+	PRAUC     float64 `json:"pr_auc"`
+	LogLoss   float64 `json:"log_loss"`
+	Brier     float64 `json:"brier"`
+	// LiftTopDecile is the positive rate among the top 10% of scores over
+	// the overall positive rate.
+	LiftTopDecile float64 `json:"lift_top_decile"`
+}
+
+// Validation holds the time-ordered holdout evaluation.
+type Validation struct {
+	// Split says how the holdout was chosen.
+	Split string `json:"split"`
+	// From and To bound the holdout's close dates (empty without dates).
+	From    string  `json:"from,omitempty"`
+	To      string  `json:"to,omitempty"`
+	Holdout Metrics `json:"holdout"`
+	Train   Metrics `json:"train"`
+}
+
+// DataInfo describes the training data.
+type DataInfo struct {
+	Source  string `json:"source"`
+	Rows    int    `json:"rows"`
+	Labeled int    `json:"labeled"`
+	// From and To bound the close dates of labeled rows.
+	From     string `json:"from,omitempty"`
+	To       string `json:"to,omitempty"`
+	Features int    `json:"features"`
+}
+
+// Train learns an ICP profile from a table and its schema.
+//
+// It labels rows from the outcome columns, holds out the newest closed
+// deals (by close date) to validate a model fitted on the older ones, then
+// refits the encoder and the model on every labeled row. Segments are
+// k-means clusters of the positive accounts; tier thresholds come from the
+// score distribution of all rows, open ones included.
+func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) {
+	if t.Rows() == 0 {
+		return nil, fmt.Errorf("train: %s: no rows: %w", t.Source, icp.ErrInvalid)
+	}
+	if err := s.Check(t); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if err := checkFeatures(t, s); err != nil {
+		return nil, err
+	}
+	lab, err := makeLabels(t, s, cfg.Label)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	p := &Profile{Seed: cfg.Seed, Schema: s, Label: lab.def}
+	p.DataHash, err = tableHash(t)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+
+	labeled, closeDays := orderByClose(t, s, lab)
+	frac := cfg.HoldoutFraction
+	if frac == 0 {
+		frac = 0.2
+	}
+	if !(frac > 0 && frac < 1) {
+		return nil, fmt.Errorf("train: holdout fraction %g is not in (0, 1): %w", frac, icp.ErrInvalid)
+	}
+	nHold := int(math.Round(frac * float64(len(labeled))))
+	fitRows, holdRows := labeled[:len(labeled)-nHold], labeled[len(labeled)-nHold:]
+	p.Validation, err = validate(t, s, lab, fitRows, holdRows, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if closeDays != nil {
+		p.Validation.Split = fmt.Sprintf("time-ordered: the newest %.0f%% of closed deals by %s", 100*frac, s.Outcomes.CloseDate)
+		p.Validation.From, p.Validation.To = dayString(closeDays[holdRows[0]]), dayString(closeDays[holdRows[len(holdRows)-1]])
+		p.Data.From, p.Data.To = dayString(closeDays[labeled[0]]), dayString(closeDays[labeled[len(labeled)-1]])
+	} else {
+		p.Validation.Split = fmt.Sprintf("file order: the last %.0f%% of closed deals (no close date column)", 100*frac)
+	}
+
+	// Refit on every labeled row.
+	enc, x, err := fitEncoded(t, s, labeled, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	lr, err := model.FitLogistic(x, pick(lab.y, labeled), nil, &model.LogisticConfig{L2: cfg.L2})
+	if err != nil {
+		return nil, fmt.Errorf("train: fit logistic regression: %w", err)
+	}
+	p.Encoder = enc
+	p.Model = Model{Kind: "logistic", Logistic: lr, Ref: columnMeans(x)}
+	p.Data = DataInfo{Source: t.Source, Rows: t.Rows(), Labeled: len(labeled), From: p.Data.From, To: p.Data.To, Features: enc.Width}
+
+	// Scores for every row, open deals included.
+	all, err := enc.Transform(t, nil)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	scores := make([]float64, t.Rows())
+	lr.MarginBatch(all, scores)
+	for i, m := range scores {
+		scores[i] = model.Sigmoid(m)
+	}
+	sorted := append([]float64(nil), scores...)
+	sort.Float64s(sorted)
+	p.ScoreQuantiles = make([]float64, 101)
+	for q := range p.ScoreQuantiles {
+		p.ScoreQuantiles[q] = stat.Quantile(float64(q)/100, stat.LinInterp, sorted, nil)
+	}
+	p.Tiers = makeTiers(sorted, cfg.Tiers)
+
+	var positives []int
+	for _, i := range labeled {
+		if lab.y[i] == 1 {
+			positives = append(positives, i)
+		}
+	}
+	p.Segments, err = findSegments(t, enc, all, positives, labeled, lab, cfg.Segments, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+
+	p.Version = cfg.Version
+	if p.Version == "" {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		sum := sha256.Sum256(b)
+		p.Version = "m-" + hex.EncodeToString(sum[:6])
+	}
+	return p, nil
+}
+
+// checkFeatures refuses a table with no usable feature column.
+func checkFeatures(t *datasets.Table, s *features.Schema) error {
+	if len(s.Features()) == 0 {
+		return fmt.Errorf("train: %s: no feature columns: every column is an id, an outcome or excluded: %w", t.Source, icp.ErrInvalid)
+	}
+	return nil
+}
+
+// validate fits on the older rows and scores the holdout.
+func validate(t *datasets.Table, s *features.Schema, lab *labels, fitRows, holdRows []int, cfg Config) (Validation, error) {
+	var v Validation
+	if len(holdRows) == 0 || len(fitRows) == 0 {
+		return v, fmt.Errorf("validate: %d labeled rows are too few to hold any out: %w", len(fitRows)+len(holdRows), icp.ErrInvalid)
+	}
+	yFit := pick(lab.y, fitRows)
+	if !bothClasses(yFit) {
+		return v, fmt.Errorf("validate: the older %d closed deals hold a single outcome class; the time-ordered split needs both: %w", len(fitRows), icp.ErrInvalid)
+	}
+	enc, x, err := fitEncoded(t, s, fitRows, cfg)
+	if err != nil {
+		return v, err
+	}
+	lr, err := model.FitLogistic(x, yFit, nil, &model.LogisticConfig{L2: cfg.L2})
+	if err != nil {
+		return v, fmt.Errorf("validate: fit logistic regression: %w", err)
+	}
+	if !bothClasses(pick(lab.y, holdRows)) {
+		return v, fmt.Errorf("validate: the newest %d closed deals (the holdout) hold a single outcome class, so ranking cannot be measured; add data or raise the holdout fraction: %w", len(holdRows), icp.ErrInvalid)
+	}
+	hold := t.Take(holdRows)
+	xh, err := enc.Transform(hold, nil)
+	if err != nil {
+		return v, err
+	}
+	v.Holdout = metrics(pick(lab.y, holdRows), probs(lr, xh))
+	v.Train = metrics(yFit, probs(lr, x))
+	return v, nil
+}
+
+func fitEncoded(t *datasets.Table, s *features.Schema, rows []int, cfg Config) (*features.Encoder, *mat.Dense, error) {
+	enc, err := features.Fit(t, s, rows, cfg.Encoder)
+	if err != nil {
+		return nil, nil, err
+	}
+	x, err := enc.Transform(t.Take(rows), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return enc, x, nil
+}
+
+func probs(lr *model.Logistic, x mat.Matrix) []float64 {
+	p := lr.MarginBatch(x, nil)
+	for i, m := range p {
+		p[i] = model.Sigmoid(m)
+	}
+	return p
+}
+
+func metrics(y, p []float64) Metrics {
+	m := Metrics{Rows: len(y)}
+	for _, v := range y {
+		if v == 1 {
+			m.Positives++
+		}
+	}
+	m.ROCAUC = model.ROCAUC(y, p, nil)
+	m.PRAUC = model.PRAUC(y, p, nil)
+	m.LogLoss = model.LogLoss(y, p, nil)
+	m.Brier = model.Brier(y, p, nil)
+	m.LiftTopDecile = model.LiftAtTop(y, p, 0.1)
+	return m
+}
+
+func bothClasses(y []float64) bool {
+	var pos, neg bool
+	for _, v := range y {
+		pos = pos || v == 1
+		neg = neg || v == 0
+	}
+	return pos && neg
+}
+
+// orderByClose returns the labeled rows, oldest close first (rows without
+// a close date first, then by row order), and the close days per row (nil
+// without a close date column).
+func orderByClose(t *datasets.Table, s *features.Schema, lab *labels) ([]int, []float64) {
+	var rows []int
+	for i, v := range lab.y {
+		if !math.IsNaN(v) {
+			rows = append(rows, i)
+		}
+	}
+	c := outcomeColumn(t, s.Outcomes.CloseDate)
+	if c == nil || c.Kind != datasets.Date {
+		return rows, nil
+	}
+	key := func(i int) float64 {
+		if math.IsNaN(c.Num[i]) {
+			return math.Inf(-1)
+		}
+		return c.Num[i]
+	}
+	sort.SliceStable(rows, func(a, b int) bool { return key(rows[a]) < key(rows[b]) })
+	return rows, c.Num
+}
+
+func makeTiers(sorted []float64, cfg TierConfig) Tiers {
+	shares := cfg.Shares
+	if shares == [3]float64{} {
+		shares = [3]float64{0.10, 0.20, 0.30}
+	}
+	t := Tiers{Shares: shares}
+	cum := 0.0
+	cut := func(share float64) float64 {
+		cum += share
+		return stat.Quantile(math.Max(0, 1-cum), stat.Empirical, sorted, nil)
+	}
+	t.Tier1, t.Tier2, t.Tier3 = cut(shares[0]), cut(shares[1]), cut(shares[2])
+	return t
+}
+
+// percentile returns the share of training scores at or below s, in
+// [0, 100], interpolated between the stored quantiles.
+func (p *Profile) percentile(s float64) float64 {
+	q := p.ScoreQuantiles
+	if len(q) == 0 {
+		return math.NaN()
+	}
+	if s <= q[0] {
+		return 0
+	}
+	if s >= q[len(q)-1] {
+		return 100
+	}
+	k := sort.SearchFloat64s(q, s) // q[k-1] < s <= q[k]
+	lo, hi := q[k-1], q[k]
+	step := 100 / float64(len(q)-1)
+	return step*float64(k-1) + step*(s-lo)/(hi-lo)
+}
+
+func tableHash(t *datasets.Table) (string, error) {
+	h := sha256.New()
+	if err := datasets.WriteCSV(h, t); err != nil {
+		return "", fmt.Errorf("hash training data: %w", err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func pick(v []float64, rows []int) []float64 {
+	out := make([]float64, len(rows))
+	for j, i := range rows {
+		out[j] = v[i]
+	}
+	return out
+}
+
+func columnMeans(x *mat.Dense) []float64 {
+	r, c := x.Dims()
+	m := make([]float64, c)
+	for i := 0; i < r; i++ {
+		row := x.RawRowView(i)
+		for j, v := range row {
+			m[j] += v
+		}
+	}
+	for j := range m {
+		m[j] /= float64(r)
+	}
+	return m
+}
+
+func dayString(days float64) string {
+	if math.IsNaN(days) {
+		return ""
+	}
+	return time.Unix(int64(math.Floor(days))*86400, 0).UTC().Format("2006-01-02")
+}
