@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"regexp"
 	"sort"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
@@ -436,4 +438,15 @@ func (s *Schema) Apply(o *Override) error {
 		return fmt.Errorf("apply schema override: %w: %w", icp.ErrInvalid, err)
 	}
 	return nil
+}
+
+// WriteTable prints the schema as an aligned table: column, role, kind and
+// the reason for the role.
+func (s *Schema) WriteTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "column\trole\tkind\twhy")
+	for _, c := range s.Columns {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Role, c.Kind, c.Reason)
+	}
+	tw.Flush()
 }

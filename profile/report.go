@@ -174,3 +174,19 @@ func fmt3(v float64) string {
 	}
 	return fmt.Sprintf("%.3f", v)
 }
+
+// WriteSummary prints a few lines for the trainer's console: rows, label
+// balance, validation metrics, segments and tier thresholds.
+func (p *Profile) WriteSummary(w io.Writer) {
+	l, v := p.Label, p.Validation
+	fmt.Fprintf(w, "model %s: %d rows, %d closed (%d positive, %d negative), %d open\n",
+		p.Version, p.Data.Rows, p.Data.Labeled, l.Positives, l.Negatives, l.Open)
+	fmt.Fprintf(w, "label: %s\n", l.Definition)
+	fmt.Fprintf(w, "validation (%s): ROC AUC %s, PR AUC %s, log loss %s, Brier %s, top-decile lift %s\n",
+		v.Split, fmt3(v.Holdout.ROCAUC), fmt3(v.Holdout.PRAUC), fmt3(v.Holdout.LogLoss), fmt3(v.Holdout.Brier), fmt2(v.Holdout.LiftTopDecile))
+	fmt.Fprintf(w, "segments: %d\n", len(p.Segments))
+	for _, s := range p.Segments {
+		fmt.Fprintf(w, "  %s %s: %d %s, %s×\n", s.ID, s.Name, s.Size, p.targetNoun(), fmt2(s.Lift))
+	}
+	fmt.Fprintf(w, "tiers: tier1 >= %s, tier2 >= %s, tier3 >= %s\n", fmt3(p.Tiers.Tier1), fmt3(p.Tiers.Tier2), fmt3(p.Tiers.Tier3))
+}
