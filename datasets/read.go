@@ -1,0 +1,478 @@
+package datasets
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/icpengine/icp"
+)
+
+// Errors of Read. They reach callers inside a *ParseError, which also
+// matches icp.ErrInvalid.
+var (
+	// ErrEmpty marks an input without a header line.
+	ErrEmpty = errors.New("empty file")
+	// ErrNoRows marks an input with a header but no data rows.
+	ErrNoRows = errors.New("no data rows")
+	// ErrRagged marks a row whose field count differs from the header's.
+	ErrRagged = errors.New("wrong number of fields")
+	// ErrHeader marks a duplicate column name.
+	ErrHeader = errors.New("bad header")
+)
+
+// ReadOptions configures Read. The zero value (and a nil pointer) sniffs
+// the delimiter and the decimal separator and reads every row.
+type ReadOptions struct {
+	// Comma is the field delimiter. Zero sniffs it among ',', ';', '\t' and
+	// '|' from the first lines, counting only outside quotes.
+	Comma rune
+	// Decimal is the decimal separator of numbers, '.' or ','. Zero means
+	// '.', except that when the delimiter is not ',' a column whose cells
+	// only parse with a decimal comma ("12,5") is read with ','.
+	Decimal rune
+	// MaxRows stops reading after that many data rows. Zero reads all.
+	MaxRows int
+}
+
+// ParseError is a problem at a place in a CSV input. It matches
+// icp.ErrInvalid with errors.Is and unwraps to the cause, such as ErrRagged.
+type ParseError struct {
+	// Source names the input, usually its file name.
+	Source string
+	// Line is the 1-based line, 0 when the problem is the whole input.
+	Line int
+	// Column is the 1-based field index, 0 when unknown.
+	Column int
+	// Field is the header name of Column, when known.
+	Field string
+	// Err is the cause.
+	Err error
+}
+
+// Error formats the error as `source: line 12, column 3 "employees": cause`.
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	if e.Source != "" {
+		b.WriteString(e.Source)
+	} else {
+		b.WriteString("input")
+	}
+	if e.Line > 0 {
+		b.WriteString(": line ")
+		b.WriteString(strconv.Itoa(e.Line))
+		if e.Column > 0 {
+			b.WriteString(", column ")
+			b.WriteString(strconv.Itoa(e.Column))
+			if e.Field != "" {
+				b.WriteString(" ")
+				b.WriteString(strconv.Quote(e.Field))
+			}
+		}
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Is reports whether target is icp.ErrInvalid.
+func (e *ParseError) Is(target error) bool { return target == icp.ErrInvalid }
+
+// ReadFile reads the CSV file at path into a typed table whose Source is
+// path. A nil opts means the defaults. See Read.
+func ReadFile(path string, opts *ReadOptions) (*Table, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read accounts: %w", err)
+	}
+	defer f.Close()
+	return Read(f, path, opts)
+}
+
+// Read reads a CSV export into a typed, column-oriented table. source names
+// the input in errors and becomes Table.Source; a nil opts means the
+// defaults.
+//
+// The input may start with a UTF-8 byte order mark and may end lines with
+// LF, CRLF or a lone CR. Cells that are not valid UTF-8 are decoded as
+// Windows-1252 (a superset of the printable Latin-1). Fields may be quoted
+// (RFC 4180) and hold delimiters and newlines; bare quotes inside unquoted
+// fields are errors. Cells are trimmed of surrounding white space. Rows whose
+// cells are all empty (a spreadsheet artefact) are skipped.
+//
+// The first record is the header. Empty names become "column_N" (N the
+// 1-based position); duplicate names are errors. Every row must have as many
+// fields as the header.
+//
+// Each column's kind is inferred from all of its cells, ignoring missing
+// ones (see IsMissing, with "NA" missing for the first three tests): Number
+// when every cell parses with ParseNumber, else Date when every cell parses
+// with ParseDate, else Bool when every cell is a ParseBool word, else
+// String, in which "NA" is a value. A column with no value at all is a
+// Number column of NaN.
+//
+// Errors are *ParseError values naming the source, line and column, except
+// for I/O errors of r, which are wrapped as they are.
+func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
+	var o ReadOptions
+	if opts != nil {
+		o = *opts
+	}
+	perr := func(line, col int, field string, err error) error {
+		return &ParseError{Source: source, Line: line, Column: col, Field: field, Err: err}
+	}
+	if o.Comma != 0 && !validDelim(o.Comma) {
+		return nil, perr(0, 0, "", fmt.Errorf("%w: delimiter %q", icp.ErrInvalid, o.Comma))
+	}
+	if o.Decimal != 0 && o.Decimal != '.' && o.Decimal != ',' {
+		return nil, perr(0, 0, "", fmt.Errorf("%w: decimal separator %q", icp.ErrInvalid, o.Decimal))
+	}
+	if o.Decimal == ',' && o.Comma == ',' {
+		return nil, perr(0, 0, "", fmt.Errorf("%w: decimal separator and delimiter are both ','", icp.ErrInvalid))
+	}
+
+	br := bufio.NewReaderSize(&crReader{r: r}, 1<<16)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
+		if _, err := br.Discard(3); err != nil {
+			return nil, fmt.Errorf("read %s: %w", source, err)
+		}
+	}
+	comma := o.Comma
+	if comma == 0 {
+		head, err := br.Peek(1 << 16)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			return nil, fmt.Errorf("read %s: %w", source, err)
+		}
+		comma = sniffDelimiter(head, err == nil || errors.Is(err, bufio.ErrBufferFull))
+	}
+	if o.Decimal == ',' && comma == ',' {
+		return nil, perr(0, 0, "", fmt.Errorf("%w: decimal separator and delimiter are both ','", icp.ErrInvalid))
+	}
+
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1 // checked below, to name both counts
+	cr.ReuseRecord = true
+
+	readErr := func(err error) error {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return perr(pe.Line, 0, "", fmt.Errorf("character %d: %w", pe.Column, pe.Err))
+		}
+		return fmt.Errorf("read %s: %w", source, err)
+	}
+
+	rec, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, perr(0, 0, "", ErrEmpty)
+	}
+	if err != nil {
+		return nil, readErr(err)
+	}
+	headerLine, _ := cr.FieldPos(0)
+	names := make([]string, len(rec))
+	seen := make(map[string]int, len(rec))
+	for j, f := range rec {
+		name := cleanCell(f)
+		if name == "" {
+			name = "column_" + strconv.Itoa(j+1)
+		}
+		if k, dup := seen[name]; dup {
+			return nil, perr(headerLine, j+1, name,
+				fmt.Errorf("%w: duplicate column name %q (also column %d)", ErrHeader, name, k+1))
+		}
+		seen[name] = j
+		names[j] = name
+	}
+
+	n := len(names)
+	raw := make([][]string, n)
+	var lines []int
+	for o.MaxRows <= 0 || len(lines) < o.MaxRows {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, readErr(err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != n {
+			col, field := n+1, ""
+			if len(rec) < n {
+				col, field = len(rec)+1, names[len(rec)]
+			}
+			return nil, perr(line, col, field,
+				fmt.Errorf("%w: expected %d fields, got %d", ErrRagged, n, len(rec)))
+		}
+		empty := true
+		for _, f := range rec {
+			if strings.TrimSpace(f) != "" {
+				empty = false
+				break
+			}
+		}
+		if empty {
+			continue
+		}
+		for j, f := range rec {
+			raw[j] = append(raw[j], cleanCell(f))
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return nil, perr(0, 0, "", ErrNoRows)
+	}
+
+	commaDecimal := o.Decimal == ',' || o.Decimal == 0 && comma != ','
+	cols := make([]*Column, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for j := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			cols[j] = typeColumn(names[j], raw[j], o.Decimal == ',', commaDecimal)
+			raw[j] = nil
+			<-sem
+		}()
+	}
+	wg.Wait()
+	return &Table{Source: source, Columns: cols, Lines: lines}, nil
+}
+
+// validDelim reports whether c can delimit fields.
+func validDelim(c rune) bool {
+	return c != '"' && c != '\r' && c != '\n' && c != utf8.RuneError && c != '\uFEFF' &&
+		utf8.ValidRune(c) && c != 0
+}
+
+// cleanCell trims white space and decodes invalid UTF-8 as Windows-1252.
+func cleanCell(s string) string {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		s = strings.TrimSpace(decodeWindows1252(s))
+	}
+	return s
+}
+
+// decodeWindows1252 decodes s byte by byte as Windows-1252, falling back to
+// Latin-1 for the five bytes Windows-1252 leaves undefined.
+func decodeWindows1252(s string) string {
+	// The code points of bytes 0x80 to 0x9F; the others equal their byte.
+	high := [32]rune{
+		'€', 0x81, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0x8D, 'Ž', 0x8F,
+		0x90, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0x9D, 'ž', 'Ÿ',
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/2)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < 0x80:
+			b.WriteByte(c)
+		case c < 0xA0:
+			b.WriteRune(high[c-0x80])
+		default:
+			b.WriteRune(rune(c))
+		}
+	}
+	return b.String()
+}
+
+// typeColumn infers the kind of one column from its trimmed cells and
+// converts them. forceComma reads numbers with a decimal comma only;
+// commaDecimal allows it as a fallback.
+func typeColumn(name string, cells []string, forceComma, commaDecimal bool) *Column {
+	num := make([]float64, len(cells))
+	if !forceComma && fillNumbers(num, cells, '.') ||
+		commaDecimal && fillNumbers(num, cells, ',') {
+		return &Column{Name: name, Kind: Number, Num: num}
+	}
+	if fillDates(num, cells) {
+		return &Column{Name: name, Kind: Date, Num: num}
+	}
+	if fillBools(num, cells) {
+		return &Column{Name: name, Kind: Bool, Num: num}
+	}
+	// Copy the values out of the record buffers so that they can be freed;
+	// repeated values (categories) share one copy.
+	const maxInterned = 1 << 12
+	seen := make(map[string]string)
+	str := make([]string, len(cells))
+	for i, c := range cells {
+		if IsMissing(c, false) {
+			continue
+		}
+		if s, ok := seen[c]; ok {
+			str[i] = s
+			continue
+		}
+		s := strings.Clone(c)
+		if len(seen) < maxInterned {
+			seen[s] = s
+		}
+		str[i] = s
+	}
+	return &Column{Name: name, Kind: String, Str: str}
+}
+
+// fillNumbers parses every cell as a number into dst, NaN for missing
+// cells, and reports whether all of them parsed.
+func fillNumbers(dst []float64, cells []string, decimal byte) bool {
+	for i, c := range cells {
+		if v, ok := parsePlain(c); ok {
+			dst[i] = v
+			continue
+		}
+		if IsMissing(c, true) {
+			dst[i] = math.NaN()
+			continue
+		}
+		v, ok := parseDecorated(c, decimal)
+		if !ok {
+			return false
+		}
+		dst[i] = v
+	}
+	return true
+}
+
+// fillDates parses every cell as a date into dst.
+func fillDates(dst []float64, cells []string) bool {
+	for i, c := range cells {
+		if IsMissing(c, true) {
+			dst[i] = math.NaN()
+			continue
+		}
+		v, err := ParseDate(c)
+		if err != nil {
+			return false
+		}
+		dst[i] = v
+	}
+	return true
+}
+
+// fillBools parses every cell as a boolean into dst (0 or 1).
+func fillBools(dst []float64, cells []string) bool {
+	for i, c := range cells {
+		if IsMissing(c, true) {
+			dst[i] = math.NaN()
+			continue
+		}
+		v, err := ParseBool(c)
+		if err != nil {
+			return false
+		}
+		dst[i] = 0
+		if v {
+			dst[i] = 1
+		}
+	}
+	return true
+}
+
+// sniffDelimiter picks the delimiter among ',', ';', '\t' and '|' whose
+// count outside quotes on the first line is non-zero and repeats on the
+// most following lines; ties go to the larger count, then to the order
+// above. truncated says head may end inside a line, which is then ignored.
+// It returns ',' when no candidate appears on the first line.
+func sniffDelimiter(head []byte, truncated bool) rune {
+	const maxLines = 50
+	cands := [4]byte{',', ';', '\t', '|'}
+	var counts [][4]int
+	var cur [4]int
+	inQuote := false
+	complete := false
+	for _, c := range head {
+		switch {
+		case c == '"':
+			inQuote = !inQuote
+		case inQuote:
+		case c == '\n':
+			counts = append(counts, cur)
+			cur = [4]int{}
+			complete = true
+		default:
+			for k, d := range cands {
+				if c == d {
+					cur[k]++
+				}
+			}
+		}
+		if len(counts) == maxLines {
+			break
+		}
+	}
+	if len(counts) < maxLines && (!truncated || !complete) {
+		counts = append(counts, cur)
+	}
+	if len(counts) == 0 {
+		return ','
+	}
+	best, bestCons, bestCount := -1, -1, 0
+	for k := range cands {
+		h := counts[0][k]
+		if h == 0 {
+			continue
+		}
+		cons := 0
+		for _, c := range counts[1:] {
+			if c[k] == h {
+				cons++
+			}
+		}
+		if cons > bestCons || cons == bestCons && h > bestCount {
+			best, bestCons, bestCount = k, cons, h
+		}
+	}
+	if best < 0 {
+		return ','
+	}
+	return rune(cands[best])
+}
+
+// crReader turns lone CR line endings into LF and leaves CRLF alone.
+type crReader struct {
+	r       io.Reader
+	pending bool // a CR was held back to see the byte after it
+}
+
+// Read implements io.Reader.
+func (c *crReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	off := 0
+	if c.pending {
+		p[0] = '\r'
+		off = 1
+		c.pending = false
+	}
+	n, err := c.r.Read(p[off:])
+	n += off
+	if n > 0 && p[n-1] == '\r' && err == nil {
+		c.pending = true
+		n--
+	}
+	for i := 0; i < n; i++ {
+		if p[i] == '\r' && (i+1 >= n || p[i+1] != '\n') {
+			p[i] = '\n'
+		}
+	}
+	return n, err
+}
