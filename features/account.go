@@ -122,6 +122,9 @@ func setCell(col *datasets.Column, sc *Column, i int, v any, isID bool) string {
 		case float64:
 			f = x
 		case string:
+			if notFinite(x) {
+				return "must be a finite number"
+			}
 			if datasets.IsMissing(x, true) {
 				return ""
 			}
@@ -211,6 +214,17 @@ func columnIndex(t *datasets.Table, name string) int {
 		}
 	}
 	return 0
+}
+
+// notFinite reports whether a request string spells NaN or infinity. The
+// CSV reader reads "NaN" as a missing cell, as spreadsheets write it; in a
+// JSON request it is refused, since null says "missing" plainly.
+func notFinite(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity":
+		return true
+	}
+	return false
 }
 
 func kindOf(s string) datasets.Kind {

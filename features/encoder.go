@@ -254,8 +254,8 @@ func (e *Encoder) UnmarshalJSON(b []byte) error {
 		if c.Offset != off {
 			return fmt.Errorf("encoder column %q: offset %d, want %d", c.Name, c.Offset, off)
 		}
-		if c.Role != RoleBoolean && !(c.Std > 0) {
-			c.Std = 1
+		if (c.Role == RoleNumeric || c.Role == RoleDate || c.Role == RoleBoolean) && !(c.Std > 0) {
+			return fmt.Errorf("encoder column %q: standard deviation %g is not positive", c.Name, c.Std)
 		}
 		off += c.Width()
 	}

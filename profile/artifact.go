@@ -27,8 +27,8 @@ const formatName = "icp-model"
 // memory.
 const maxArtifactBytes = 512 << 20
 
-// envelope is the artifact file: the profile as indented JSON, and the
-// SHA-256 of exactly those bytes.
+// envelope is the artifact file: the profile as indented JSON, and its
+// checksum (see profileSum).
 type envelope struct {
 	Format        string          `json:"format"`
 	FormatVersion int             `json:"format_version"`
@@ -43,10 +43,13 @@ func (p *Profile) Encode(w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("encode profile: %w", err)
 	}
-	sum := sha256.Sum256(body)
+	sum, err := profileSum(body)
+	if err != nil {
+		return fmt.Errorf("encode profile: %w", err)
+	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "{\n  \"format\": %q,\n  \"format_version\": %d,\n  \"checksum\": \"sha256:%s\",\n  \"profile\": ",
-		formatName, FormatVersion, hex.EncodeToString(sum[:]))
+	fmt.Fprintf(&b, "{\n  \"format\": %q,\n  \"format_version\": %d,\n  \"checksum\": %q,\n  \"profile\": ",
+		formatName, FormatVersion, sum)
 	b.Write(body)
 	b.WriteString("\n}\n")
 	if _, err := w.Write(b.Bytes()); err != nil {
@@ -55,18 +58,13 @@ func (p *Profile) Encode(w io.Writer) error {
 	return nil
 }
 
-// Checksum returns the artifact's checksum, its identity: "sha256:" and
-// the hex digest of the profile's JSON.
+// Checksum returns the artifact's checksum, its identity.
 func (p *Profile) Checksum() (string, error) {
-	var b bytes.Buffer
-	if err := p.Encode(&b); err != nil {
-		return "", err
-	}
-	var env envelope
-	if err := json.Unmarshal(b.Bytes(), &env); err != nil {
+	body, err := json.Marshal(p)
+	if err != nil {
 		return "", fmt.Errorf("checksum: %w", err)
 	}
-	return env.Checksum, nil
+	return profileSum(body)
 }
 
 // Decode reads an artifact written by Encode. It refuses, with an error
@@ -93,8 +91,11 @@ func Decode(r io.Reader) (*Profile, error) {
 	case env.FormatVersion != FormatVersion:
 		return nil, invalid("format version %d is not supported (this program reads %d): retrain the model", env.FormatVersion, FormatVersion)
 	}
-	sum := sha256.Sum256(env.Profile)
-	if got := "sha256:" + hex.EncodeToString(sum[:]); got != env.Checksum {
+	got, err := profileSum(env.Profile)
+	if err != nil {
+		return nil, invalid("profile: %v", err)
+	}
+	if got != env.Checksum {
 		return nil, invalid("checksum mismatch: the file was modified or corrupted (recorded %s, computed %s)", env.Checksum, got)
 	}
 	dec := json.NewDecoder(bytes.NewReader(env.Profile))
@@ -107,6 +108,18 @@ func Decode(r io.Reader) (*Profile, error) {
 		return nil, invalid("profile: %v", err)
 	}
 	return &p, nil
+}
+
+// profileSum is the checksum of a profile: "sha256:" and the hex SHA-256 of
+// its compact JSON, so that re-indenting the file keeps it valid while any
+// change of content does not.
+func profileSum(body []byte) (string, error) {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, body); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(compact.Bytes())
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 func invalid(format string, args ...any) error {

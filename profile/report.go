@@ -19,8 +19,8 @@ func (p *Profile) WriteReport(w io.Writer) error {
 	if d.From != "" {
 		fmt.Fprintf(&b, ", closed %s to %s", d.From, d.To)
 	}
-	fmt.Fprintf(&b, "). The model ranks newer deals it has not seen with ROC AUC %s and puts %s× the base rate of %s in its top decile.\n\n",
-		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), p.Label.Target)
+	fmt.Fprintf(&b, "). On the newest deals, which it did not see in training, it ranks with ROC AUC %s, and the top-scored tenth of them hold %s× the base rate of %s.\n\n",
+		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), p.targetNoun())
 	if len(p.Segments) > 0 {
 		fmt.Fprintf(&b, "It found %d segments of %s:\n\n", len(p.Segments), p.targetNoun())
 		for _, s := range p.Segments {

@@ -1,0 +1,112 @@
+// Command serve loads a trained ICP model and answers scoring requests.
+//
+//	serve --model models/2026q4/model.json [--addr 127.0.0.1:8080] [--log-format text|json]
+//
+// It refuses to start when the artifact is missing, corrupted or tampered
+// with, and says why. On SIGTERM or SIGINT it turns /readyz to 503, stops
+// accepting connections and finishes the requests in flight.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "serve:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run serves until ctx is done. When ready is not nil it receives the
+// listening address once the server accepts connections (for tests).
+func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		modelPath = fs.String("model", "", "model artifact written by train (required)")
+		addr      = fs.String("addr", "127.0.0.1:8080", "listen address")
+		logFormat = fs.String("log-format", "text", "log format: text or json")
+		maxBody   = fs.Int64("max-body-bytes", 1<<20, "largest accepted request body")
+		grace     = fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *modelPath == "" {
+		fs.Usage()
+		return errors.New("--model is required")
+	}
+	var logger *slog.Logger
+	switch *logFormat {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(stderr, nil))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	default:
+		return fmt.Errorf("--log-format %q: want text or json", *logFormat)
+	}
+
+	p, err := profile.ReadFile(*modelPath)
+	if err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	srv, err := server.New(server.Config{Scorer: p, Logger: logger, MaxBodyBytes: *maxBody})
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("serving", "addr", ln.Addr().String(), "model_version", p.Version, "model", *modelPath)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", grace.String())
+	srv.Drain()
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
