@@ -1,0 +1,50 @@
+// Package server is the HTTP API of the ICP discovery engine, built on gin.
+//
+// It serves one scoring endpoint and the probes an orchestrator needs:
+//
+//	POST /v1/score  one account as a JSON object; answers an icp.Score
+//	GET  /healthz   liveness: 200 {"status":"ok"} while the process serves
+//	GET  /livez     alias of /healthz
+//	GET  /readyz    readiness: 200 when Config.Ready passes and the server is
+//	                not draining, 503 with a reason otherwise
+//
+// The package imports only the icp vocabulary. It declares the one
+// dependency it consumes, [Scorer], and cmd/serve wires the implementation.
+//
+// # Requests
+//
+// The request body is untrusted input. It must be at most Config.MaxBodyBytes
+// long (413 otherwise), sent as application/json (415 otherwise), valid UTF-8,
+// and hold exactly one JSON object whose values are null, strings, numbers,
+// booleans or arrays of strings (a tag list). Duplicate keys, nested values,
+// numbers that overflow float64 and over-long keys are reported as field
+// errors; the scorer then checks the fields against the model's schema.
+//
+// # Errors
+//
+// Handlers return errors and one function turns them into responses, always
+// JSON with a request_id:
+//
+//	icp.ErrInvalid, *icp.ValidationError  400 {"error":"invalid input","fields":[...]}
+//	malformed body                        400 {"error":"malformed request body","detail":...,"offset":N}
+//	icp.ErrNotFound                       404
+//	icp.ErrConflict                       409
+//	body over the limit                   413
+//	wrong Content-Type                    415
+//	icp.ErrUnavailable                    503
+//	anything else                         500 {"error":"internal error"}, logged
+//
+// Internal errors and panics are logged with the request id and reach the
+// client only as the generic 500 body.
+//
+// # Middleware
+//
+// Every request passes, in order, through: request id (an incoming
+// X-Request-ID of 1-128 characters from [A-Za-z0-9._-] is kept, otherwise a
+// random one is made; it is echoed in the response), panic recovery, the
+// access log (one slog Info line per request), the body size cap and, for
+// POST, the Content-Type check.
+//
+// The package never calls gin.SetMode, which is process-global; a binary that
+// wants gin's debug output silenced sets the mode itself.
+package server

@@ -1,0 +1,163 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// requestIDHeader carries the request id in requests and responses.
+const requestIDHeader = "X-Request-ID"
+
+// maxRequestIDLen is the longest incoming request id that is kept.
+const maxRequestIDLen = 128
+
+// requestIDKey is the context key of the request id.
+type requestIDKey struct{}
+
+// requestIDFrom returns the request id stored in ctx, or "".
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// requestID keeps a well-formed incoming X-Request-ID or makes a new one,
+// echoes it in the response and stores it in the request context, where the
+// logs and the Scorer find it.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader(requestIDHeader)
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	c.Header(requestIDHeader, id)
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, id))
+	c.Next()
+}
+
+// validRequestID reports whether id is 1-128 characters of [A-Za-z0-9._-].
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID returns 16 random bytes from crypto/rand, hex encoded.
+func newRequestID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand.Read is documented never to return an error.
+		panic("server: crypto/rand: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// recovery turns a panic in a later handler into a logged, generic 500 and
+// keeps the server serving. http.ErrAbortHandler is re-panicked so that
+// net/http aborts the response as that sentinel asks.
+func (s *Server) recovery(c *gin.Context) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if err, ok := p.(error); ok && err == http.ErrAbortHandler {
+			panic(p)
+		}
+		s.writeError(c, &panicError{value: p, stack: debug.Stack()})
+	}()
+	c.Next()
+}
+
+// accessLog writes one Info line per request. The route is the matched
+// pattern, never the raw path, so ids in paths do not explode log
+// cardinality; it is empty for unmatched paths.
+func (s *Server) accessLog(c *gin.Context) {
+	start := s.now()
+	completed := false
+	defer func() {
+		status := c.Writer.Status()
+		attrs := make([]slog.Attr, 0, 8)
+		if !completed {
+			// A panic is unwinding; recovery answers it with a 500
+			// once this returns.
+			status = http.StatusInternalServerError
+			attrs = append(attrs, slog.Bool("panic", true))
+		}
+		attrs = append(attrs,
+			slog.String("method", c.Request.Method),
+			slog.String("route", c.FullPath()),
+			slog.Int("status", status),
+			slog.Duration("duration", s.now().Sub(start)),
+			slog.Int("bytes", max(c.Writer.Size(), 0)),
+			slog.String("request_id", requestIDFrom(c.Request.Context())),
+			slog.String("remote", c.Request.RemoteAddr),
+		)
+		s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request", attrs...)
+	}()
+	c.Next()
+	completed = true
+}
+
+// limitBody caps the request body at MaxBodyBytes. A body announced as
+// larger is refused at once; one that turns out larger fails the read with
+// *http.MaxBytesError, which writeError answers with a 413.
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > s.maxBody {
+		s.writeError(c, &http.MaxBytesError{Limit: s.maxBody})
+		return
+	}
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
+	}
+	c.Next()
+}
+
+// requireJSON refuses a POST to a known route unless its Content-Type is
+// application/json. The only parameter allowed is charset, and only as
+// utf-8, the one encoding the decoder accepts.
+func (s *Server) requireJSON(c *gin.Context) {
+	if c.Request.Method != http.MethodPost || c.FullPath() == "" {
+		c.Next()
+		return
+	}
+	ct := c.GetHeader("Content-Type")
+	if ct == "" {
+		s.writeError(c, &mediaTypeError{missing: true})
+		return
+	}
+	if !isJSONMediaType(ct) {
+		s.writeError(c, &mediaTypeError{})
+		return
+	}
+	c.Next()
+}
+
+// isJSONMediaType reports whether the Content-Type value ct is
+// application/json with at most a utf-8 charset parameter.
+func isJSONMediaType(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return false
+		}
+	}
+	return true
+}
