@@ -110,7 +110,8 @@ func ReadFile(path string, opts *ReadOptions) (*Table, error) {
 // Windows-1252 (a superset of the printable Latin-1). Fields may be quoted
 // (RFC 4180) and hold delimiters and newlines; bare quotes inside unquoted
 // fields are errors. Cells are trimmed of surrounding white space. Rows whose
-// cells are all empty (a spreadsheet artefact) are skipped.
+// cells are all empty (a spreadsheet artefact) and lines of only white space
+// are skipped.
 //
 // The first record is the header. Empty names become "column_N" (N the
 // 1-based position); duplicate names are errors. Every row must have as many
@@ -209,14 +210,6 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 			return nil, readErr(err)
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) != n {
-			col, field := n+1, ""
-			if len(rec) < n {
-				col, field = len(rec)+1, names[len(rec)]
-			}
-			return nil, perr(line, col, field,
-				fmt.Errorf("%w: expected %d fields, got %d", ErrRagged, n, len(rec)))
-		}
 		empty := true
 		for _, f := range rec {
 			if strings.TrimSpace(f) != "" {
@@ -224,8 +217,16 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 				break
 			}
 		}
-		if empty {
-			continue
+		if empty && (len(rec) == n || len(rec) == 1) {
+			continue // a blank line or a row of empty cells
+		}
+		if len(rec) != n {
+			col, field := n+1, ""
+			if len(rec) < n {
+				col, field = len(rec)+1, names[len(rec)]
+			}
+			return nil, perr(line, col, field,
+				fmt.Errorf("%w: expected %d fields, got %d", ErrRagged, n, len(rec)))
 		}
 		for j, f := range rec {
 			raw[j] = append(raw[j], cleanCell(f))
@@ -387,9 +388,9 @@ func fillBools(dst []float64, cells []string) bool {
 }
 
 // sniffDelimiter picks the delimiter among ',', ';', '\t' and '|' whose
-// count outside quotes on the first line is non-zero and repeats on the
-// most following lines; ties go to the larger count, then to the order
-// above. truncated says head may end inside a line, which is then ignored.
+// count outside quotes on the first non-empty line is non-zero and repeats
+// on the most following lines (at least one when there are any); ties go to
+// the larger count, then to the order above. truncated says head may end inside a line, which is then ignored.
 // It returns ',' when no candidate appears on the first line.
 func sniffDelimiter(head []byte, truncated bool) rune {
 	const maxLines = 50
@@ -398,15 +399,25 @@ func sniffDelimiter(head []byte, truncated bool) rune {
 	var cur [4]int
 	inQuote := false
 	complete := false
+	lineLen := 0
 	for _, c := range head {
+		if len(counts) == maxLines {
+			break
+		}
+		if c == '\n' && !inQuote {
+			if lineLen > 0 { // encoding/csv skips empty lines
+				counts = append(counts, cur)
+			}
+			cur = [4]int{}
+			lineLen = 0
+			complete = true
+			continue
+		}
+		lineLen++
 		switch {
 		case c == '"':
 			inQuote = !inQuote
 		case inQuote:
-		case c == '\n':
-			counts = append(counts, cur)
-			cur = [4]int{}
-			complete = true
 		default:
 			for k, d := range cands {
 				if c == d {
@@ -414,11 +425,8 @@ func sniffDelimiter(head []byte, truncated bool) rune {
 				}
 			}
 		}
-		if len(counts) == maxLines {
-			break
-		}
 	}
-	if len(counts) < maxLines && (!truncated || !complete) {
+	if len(counts) < maxLines && lineLen > 0 && (!truncated || !complete) {
 		counts = append(counts, cur)
 	}
 	if len(counts) == 0 {
@@ -435,6 +443,9 @@ func sniffDelimiter(head []byte, truncated bool) rune {
 			if c[k] == h {
 				cons++
 			}
+		}
+		if cons == 0 && len(counts) > 1 {
+			continue // in the header but on no data line: part of a name
 		}
 		if cons > bestCons || cons == bestCons && h > bestCount {
 			best, bestCons, bestCount = k, cons, h
