@@ -21,11 +21,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/server"
 )
 
 func main() {
+	// gin's mode is process-wide; release mode stops its debug route dump.
+	gin.SetMode(gin.ReleaseMode)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stderr, nil)
 	stop()
