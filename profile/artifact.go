@@ -146,7 +146,7 @@ func (p *Profile) check() error {
 	}
 	for _, ce := range p.Encoder.Columns {
 		sc := p.Schema.Column(ce.Name)
-		if sc == nil || sc.Role != ce.Role {
+		if sc == nil || sc.Role != ce.Role || sc.Kind != ce.Kind {
 			return fmt.Errorf("encoder column %q does not match the schema", ce.Name)
 		}
 	}

@@ -1,0 +1,65 @@
+package profile_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/profile"
+)
+
+func ExampleTrain() {
+	accounts, _ := datasets.Generate(datasets.GenerateConfig{Rows: 2000, Seed: 1})
+	schema := features.Infer(accounts, features.InferConfig{})
+	p, err := profile.Train(accounts, schema, profile.Config{Seed: 1, Label: profile.LabelConfig{Target: profile.TargetWon}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("label:", p.Label.Definition)
+	fmt.Printf("closed deals: %d, won: %d\n", p.Data.Labeled, p.Label.Positives)
+	fmt.Printf("holdout ROC AUC: %.2f\n", p.Validation.Holdout.ROCAUC)
+	// Output:
+	// label: won deals (outcome)
+	// closed deals: 2000, won: 459
+	// holdout ROC AUC: 0.74
+}
+
+func ExampleProfile_Score() {
+	accounts, _ := datasets.Generate(datasets.GenerateConfig{Rows: 2000, Seed: 1})
+	p, err := profile.Train(accounts, features.Infer(accounts, features.InferConfig{}), profile.Config{Seed: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s, err := p.Score(context.Background(), icp.Account{
+		"account_id": "A-42",
+		"industry":   "SaaS",
+		"employees":  json.Number("180"),
+		"region":     "NA",
+		"tech_stack": []any{"hubspot", "segment"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sum := s.BaseValue
+	for _, a := range s.Attributions {
+		sum += a.Contribution
+	}
+	fmt.Println(s.AccountID, s.Tier)
+	fmt.Println("base + contributions = margin:", math.Abs(sum-s.Margin) < 1e-9)
+	fmt.Println("top attribution:", s.Attributions[0].Feature)
+
+	_, err = p.Score(context.Background(), icp.Account{"employees": json.Number("-5")})
+	fmt.Println(err)
+	// Output:
+	// A-42 tier2
+	// base + contributions = margin: true
+	// top attribution: industry
+	// invalid input: employees: must not be negative
+}
