@@ -270,9 +270,10 @@ type account struct {
 // drift of the win rate over time outside the ICP segments, and missing
 // cells at fixed rates.
 //
-// Rows are generated in chunks of 10,000, chunk c from a PCG stream seeded
-// with (Seed, c), so a table is a prefix of any longer table with the same
-// configuration and chunks are generated in parallel. The same
+// Row i is drawn from its own PCG stream seeded with Seed and a hash of i,
+// so a table is a prefix of any longer table with the same configuration,
+// the rows can be generated in parallel (in chunks of 10,000), and turning
+// Emerging on leaves every account it does not concern unchanged. The same
 // configuration always yields the same table. Account ids run ACC-0000001,
 // ACC-0000002, and so on. The table has no Lines.
 func Generate(cfg GenerateConfig) (*Table, []Truth) {
@@ -303,9 +304,10 @@ func Generate(cfg GenerateConfig) (*Table, []Truth) {
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(c)))
-			g := rowGen{m: m, r: rng, days: cfg.Days, emerging: cfg.Emerging, emFrom: emFrom, endYear: endYear}
+			src := rand.NewPCG(0, 0)
+			g := rowGen{m: m, r: rand.New(src), days: cfg.Days, emerging: cfg.Emerging, emFrom: emFrom, endYear: endYear}
 			for i := c * chunkRows; i < min(n, (c+1)*chunkRows); i++ {
+				src.Seed(cfg.Seed, rowSeed(i))
 				g.account(&accts[i])
 			}
 			<-sem
@@ -315,7 +317,16 @@ func Generate(cfg GenerateConfig) (*Table, []Truth) {
 	return m.table(accts, start), m.truth(accts)
 }
 
-// rowGen draws accounts from one random stream.
+// rowSeed spreads row indices over the PCG seed space (the SplitMix64
+// finaliser), so that neighbouring rows start far apart.
+func rowSeed(i int) uint64 {
+	z := uint64(i) + 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// rowGen draws accounts from a random stream.
 type rowGen struct {
 	m        *model
 	r        *rand.Rand

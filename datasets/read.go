@@ -199,7 +199,7 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 	}
 
 	n := len(names)
-	raw := make([][]string, n)
+	raw := make([]cells, n)
 	var lines []int
 	for o.MaxRows <= 0 || len(lines) < o.MaxRows {
 		rec, err := cr.Read()
@@ -229,7 +229,7 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 				fmt.Errorf("%w: expected %d fields, got %d", ErrRagged, n, len(rec)))
 		}
 		for j, f := range rec {
-			raw[j] = append(raw[j], cleanCell(f))
+			raw[j].add(cleanCell(f))
 		}
 		lines = append(lines, line)
 	}
@@ -246,8 +246,8 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			cols[j] = typeColumn(names[j], raw[j], o.Decimal == ',', commaDecimal)
-			raw[j] = nil
+			cols[j] = typeColumn(names[j], &raw[j], o.Decimal == ',', commaDecimal)
+			raw[j] = cells{}
 			<-sem
 		}()
 	}
@@ -294,97 +294,117 @@ func decodeWindows1252(s string) string {
 	return b.String()
 }
 
+// cellBlock is the number of cells in one block of cells.
+const cellBlock = 1 << 13
+
+// cells holds one column's raw cells in fixed-size blocks, so that growing
+// it never copies what it already holds.
+type cells struct {
+	blocks [][]string
+	n      int
+}
+
+// add appends one cell.
+func (c *cells) add(s string) {
+	if c.n%cellBlock == 0 {
+		c.blocks = append(c.blocks, make([]string, 0, cellBlock))
+	}
+	b := &c.blocks[len(c.blocks)-1]
+	*b = append(*b, s)
+	c.n++
+}
+
 // typeColumn infers the kind of one column from its trimmed cells and
 // converts them. forceComma reads numbers with a decimal comma only;
 // commaDecimal allows it as a fallback.
-func typeColumn(name string, cells []string, forceComma, commaDecimal bool) *Column {
-	num := make([]float64, len(cells))
-	if !forceComma && fillNumbers(num, cells, '.') ||
-		commaDecimal && fillNumbers(num, cells, ',') {
+func typeColumn(name string, raw *cells, forceComma, commaDecimal bool) *Column {
+	num := make([]float64, raw.n)
+	if !forceComma && fillNumbers(num, raw, '.') ||
+		commaDecimal && fillNumbers(num, raw, ',') {
 		return &Column{Name: name, Kind: Number, Num: num}
 	}
-	if fillDates(num, cells) {
+	if fill(num, raw, ParseDate) {
 		return &Column{Name: name, Kind: Date, Num: num}
 	}
-	if fillBools(num, cells) {
+	if fill(num, raw, parseBoolNumber) {
 		return &Column{Name: name, Kind: Bool, Num: num}
 	}
 	// Copy the values out of the record buffers so that they can be freed;
 	// repeated values (categories) share one copy.
 	const maxInterned = 1 << 12
 	seen := make(map[string]string)
-	str := make([]string, len(cells))
-	for i, c := range cells {
-		if IsMissing(c, false) {
-			continue
-		}
-		if s, ok := seen[c]; ok {
+	str := make([]string, raw.n)
+	for b, blk := range raw.blocks {
+		for k, c := range blk {
+			if IsMissing(c, false) {
+				continue
+			}
+			i := b*cellBlock + k
+			if s, ok := seen[c]; ok {
+				str[i] = s
+				continue
+			}
+			s := strings.Clone(c)
+			if len(seen) < maxInterned {
+				seen[s] = s
+			}
 			str[i] = s
-			continue
 		}
-		s := strings.Clone(c)
-		if len(seen) < maxInterned {
-			seen[s] = s
-		}
-		str[i] = s
 	}
 	return &Column{Name: name, Kind: String, Str: str}
 }
 
 // fillNumbers parses every cell as a number into dst, NaN for missing
 // cells, and reports whether all of them parsed.
-func fillNumbers(dst []float64, cells []string, decimal byte) bool {
-	for i, c := range cells {
-		if v, ok := parsePlain(c); ok {
-			dst[i] = v
-			continue
+func fillNumbers(dst []float64, raw *cells, decimal byte) bool {
+	for b, blk := range raw.blocks {
+		out := dst[b*cellBlock:]
+		for k, c := range blk {
+			if v, ok := parsePlain(c); ok {
+				out[k] = v
+				continue
+			}
+			if IsMissing(c, true) {
+				out[k] = math.NaN()
+				continue
+			}
+			v, ok := parseDecorated(c, decimal)
+			if !ok {
+				return false
+			}
+			out[k] = v
 		}
-		if IsMissing(c, true) {
-			dst[i] = math.NaN()
-			continue
-		}
-		v, ok := parseDecorated(c, decimal)
-		if !ok {
-			return false
-		}
-		dst[i] = v
 	}
 	return true
 }
 
-// fillDates parses every cell as a date into dst.
-func fillDates(dst []float64, cells []string) bool {
-	for i, c := range cells {
-		if IsMissing(c, true) {
-			dst[i] = math.NaN()
-			continue
+// fill parses every cell with parse into dst, NaN for missing cells, and
+// reports whether all of them parsed.
+func fill(dst []float64, raw *cells, parse func(string) (float64, error)) bool {
+	for b, blk := range raw.blocks {
+		out := dst[b*cellBlock:]
+		for k, c := range blk {
+			if IsMissing(c, true) {
+				out[k] = math.NaN()
+				continue
+			}
+			v, err := parse(c)
+			if err != nil {
+				return false
+			}
+			out[k] = v
 		}
-		v, err := ParseDate(c)
-		if err != nil {
-			return false
-		}
-		dst[i] = v
 	}
 	return true
 }
 
-// fillBools parses every cell as a boolean into dst (0 or 1).
-func fillBools(dst []float64, cells []string) bool {
-	for i, c := range cells {
-		if IsMissing(c, true) {
-			dst[i] = math.NaN()
-			continue
-		}
-		v, err := ParseBool(c)
-		if err != nil {
-			return false
-		}
-		dst[i] = 0
-		if v {
-			dst[i] = 1
-		}
+// parseBoolNumber is ParseBool with the result as 0 or 1.
+func parseBoolNumber(s string) (float64, error) {
+	v, err := ParseBool(s)
+	if v {
+		return 1, err
 	}
-	return true
+	return 0, err
 }
 
 // sniffDelimiter picks the delimiter among ',', ';', '\t' and '|' whose

@@ -1,0 +1,103 @@
+package datasets_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/icpengine/icp/datasets"
+)
+
+func ExampleRead() {
+	// A semicolon-separated export with a byte order mark, a decimal comma,
+	// a blank numeric cell and region "NA" (North America).
+	in := "\uFEFFaccount;region;revenue;close_date;churned\r\n" +
+		"A-1;NA;1.200,50;2024-01-02;false\r\n" +
+		"A-2;EMEA; ;01/15/2024;\r\n"
+	t, err := datasets.Read(strings.NewReader(in), "export.csv", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range t.Columns {
+		fmt.Printf("%s %s", c.Name, c.Kind)
+		if c.Kind == datasets.String {
+			fmt.Printf(" %q\n", c.Str)
+		} else {
+			fmt.Printf(" %v\n", c.Num)
+		}
+	}
+	fmt.Println("lines", t.Lines)
+	// Output:
+	// account string ["A-1" "A-2"]
+	// region string ["NA" "EMEA"]
+	// revenue number [1200.5 NaN]
+	// close_date date [19724 19737]
+	// churned bool [0 NaN]
+	// lines [2 3]
+}
+
+func ExampleRead_error() {
+	_, err := datasets.Read(strings.NewReader("id,employees\nA-1,10\nA-2\n"), "accounts.csv", nil)
+	fmt.Println(err)
+	// Output:
+	// accounts.csv: line 3, column 2 "employees": wrong number of fields: expected 2 fields, got 1
+}
+
+func ExampleParseNumber() {
+	for _, s := range []string{"$1,200,000", "1 200", "12.5%", "(1,234)", "€3.4", "NaN"} {
+		v, err := datasets.ParseNumber(s)
+		fmt.Println(s, v, err)
+	}
+	// Output:
+	// $1,200,000 1.2e+06 <nil>
+	// 1 200 1200 <nil>
+	// 12.5% 12.5 <nil>
+	// (1,234) -1234 <nil>
+	// €3.4 3.4 <nil>
+	// NaN 0 not a number: "NaN"
+}
+
+func ExampleParseDate() {
+	for _, s := range []string{"2024-01-02", "01/02/2024", "2024-01-02 18:00"} {
+		v, _ := datasets.ParseDate(s)
+		fmt.Println(s, v)
+	}
+	// Output:
+	// 2024-01-02 19724
+	// 01/02/2024 19724
+	// 2024-01-02 18:00 19724.75
+}
+
+func ExampleGenerate() {
+	t, truth := datasets.Generate(datasets.GenerateConfig{Rows: 3, Seed: 7})
+	if err := datasets.WriteCSV(os.Stdout, t); err != nil {
+		fmt.Println(err)
+	}
+	for _, tr := range truth {
+		fmt.Printf("%s %s %.3f\n", tr.AccountID, tr.Segment, tr.WinProb)
+	}
+	// Output:
+	// account_id,industry,employees,annual_revenue_usd,country,region,founded_year,funding_stage,business_model,tech_stack,web_visits_30d,trial_users,support_tickets_90d,outcome,close_date,sales_cycle_days,ltv_usd,churned
+	// ACC-0000001,Consulting,3,144000,GB,EMEA,2021,Bootstrapped,Services,hubspot;stripe;slack;jira,6,0,0,lost,2022-10-27,23,0,
+	// ACC-0000002,E-commerce,2421,622370000,US,NA,2018,Public,Marketplace,salesforce;aws;snowflake;slack,143,0,3,lost,2024-02-28,43,0,
+	// ACC-0000003,Healthcare,331,41836000,US,NA,,Series A,B2B SaaS,azure;segment;stripe;slack,66,0,4,lost,2024-12-10,95,0,
+	// ACC-0000001 anti_icp 0.035
+	// ACC-0000002 other 0.155
+	// ACC-0000003 other 0.059
+}
+
+func ExampleWriteCSV() {
+	t := &datasets.Table{Columns: []*datasets.Column{
+		{Name: "id", Kind: datasets.String, Str: []string{"A-1", "A-2"}},
+		{Name: "employees", Kind: datasets.Number, Num: []float64{120, 0.5}},
+		{Name: "close_date", Kind: datasets.Date, Num: []float64{19724, 19724.5}},
+	}}
+	if err := datasets.WriteCSV(os.Stdout, t); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// id,employees,close_date
+	// A-1,120,2024-01-02
+	// A-2,0.5,2024-01-02T12:00:00Z
+}
