@@ -1,0 +1,62 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/server"
+)
+
+// fixedScorer scores every account the same; a real one is profile's model.
+type fixedScorer struct{}
+
+func (fixedScorer) Score(_ context.Context, acc icp.Account) (icp.Score, error) {
+	id, _ := acc["account_id"].(string)
+	return icp.Score{
+		AccountID: id, ModelVersion: "v1", Score: 0.9, Percentile: 97, Tier: icp.Tier1,
+		Margin: 2.2, BaseValue: 0.2, AttributionScale: "log_odds",
+		Attributions: []icp.Attribution{{Feature: "employees", Value: acc["employees"], Contribution: 2}},
+	}, nil
+}
+
+func ExampleNew() {
+	s, err := server.New(server.Config{Scorer: fixedScorer{}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+
+	resp, err := http.Post(ts.URL+"/v1/score", "application/json",
+		strings.NewReader(`{"account_id":"acme","employees":120}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	var body strings.Builder
+	if _, err := io.Copy(&body, resp.Body); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(resp.Status)
+	fmt.Println(body.String())
+
+	resp, err = http.Post(ts.URL+"/v1/score", "application/json", strings.NewReader(`{"employees":1e400}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer resp.Body.Close()
+	fmt.Println(resp.Status)
+	// Output:
+	// 200 OK
+	// {"account_id":"acme","model_version":"v1","score":0.9,"percentile":97,"tier":"tier1","segment":null,"margin":2.2,"base_value":0.2,"attribution_scale":"log_odds","attributions":[{"feature":"employees","value":120,"contribution":2}]}
+	// 400 Bad Request
+}
