@@ -231,4 +231,3 @@ func TestRebind(t *testing.T) {
 		}
 	}
 }
-
