@@ -270,3 +270,22 @@ func nullFloat(f *float64) any {
 	}
 	return *f
 }
+
+// PruneIdempotencyKeys forgets the idempotency keys first used before the
+// given time and returns how many it forgot; a retry with a forgotten key is
+// stored again. The outcomes themselves are kept.
+func (s *Store) PruneIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM idempotency_keys WHERE created_at < ?`), s.d.timeArg(before))
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune idempotency keys: %w", err)
+	}
+	return n, nil
+}

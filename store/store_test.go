@@ -157,6 +157,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"OutcomeValidation", testOutcomeValidation},
 		{"OutcomeRoundTrip", testOutcomeRoundTrip},
 		{"Idempotency", testIdempotency},
+		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"OutcomeOrdering", testOutcomeOrdering},
 		{"ScoreLog", testScoreLog},
 		{"DriftReports", testDriftReports},
@@ -166,6 +167,7 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"AlertConcurrentRaise", testAlertConcurrentRaise},
 		{"AlertStatus", testAlertStatus},
 		{"Outbox", testOutbox},
+		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
 		{"Durability", testDurability},
 		{"ConcurrentWriters", testConcurrentWriters},
 	}
@@ -379,6 +381,112 @@ func testIdempotency(t *testing.T, open func(t *testing.T) *Store) {
 				t.Fatalf("OutcomeCount() = %d, %v, want %d", n, err, tt.count)
 			}
 		})
+	}
+}
+
+func testIdempotencyConcurrent(t *testing.T, open func(t *testing.T) *Store) {
+	ctx := t.Context()
+	stores := []*Store{open(t)}
+	if s2 := reopen(t, stores[0]); s2 != nil {
+		stores = append(stores, s2)
+	}
+	batch := []icp.Outcome{{AccountID: "a", CloseDate: t0}, {AccountID: "b", CloseDate: t0}}
+	const clients = 6
+	results := make([]RecordResult, clients)
+	errs := make([]error, clients)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = stores[i%len(stores)].RecordOutcomes(ctx, "same-key", batch)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("concurrent RecordOutcomes: %v", err)
+	}
+	fresh := 0
+	for _, r := range results {
+		if !r.Replayed {
+			fresh++
+		}
+		if !slices.Equal(r.IDs, results[0].IDs) || r.Stored != 2 {
+			t.Fatalf("RecordOutcomes() results differ: %+v vs %+v", r, results[0])
+		}
+	}
+	if fresh != 1 {
+		t.Fatalf("%d of %d concurrent retries stored the batch, want 1", fresh, clients)
+	}
+	if n, err := stores[0].OutcomeCount(ctx); err != nil || n != 2 {
+		t.Fatalf("OutcomeCount() = %d, %v, want 2", n, err)
+	}
+	// Forgetting the key lets the same body be stored again.
+	if n, err := stores[0].PruneIdempotencyKeys(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("PruneIdempotencyKeys() = %d, %v, want 1", n, err)
+	}
+	if r, err := stores[0].RecordOutcomes(ctx, "same-key", batch); err != nil || r.Replayed {
+		t.Fatalf("RecordOutcomes() after prune = %+v, %v, want a fresh write", r, err)
+	}
+}
+
+func testOutboxConcurrentClaims(t *testing.T, open func(t *testing.T) *Store) {
+	ctx := t.Context()
+	stores := []*Store{open(t)}
+	for range 2 {
+		if s2 := reopen(t, stores[0]); s2 != nil {
+			stores = append(stores, s2)
+		}
+	}
+	a, _, err := stores[0].RaiseAlert(ctx, driftAlert("claims", icp.SeverityInfo, nil), AlertPolicy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 30
+	for i := range total {
+		if err := stores[0].EnqueueDelivery(ctx, a.ID, json.RawMessage(fmt.Sprintf(`{"n":%d}`, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Now().Add(time.Minute)
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		claims = map[int64]int{}
+		errs   []error
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := stores[w%len(stores)]
+			for {
+				ds, err := s.DueDeliveries(ctx, at, 4)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				}
+				for _, d := range ds {
+					claims[d.ID]++
+				}
+				mu.Unlock()
+				if err != nil || len(ds) == 0 {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("DueDeliveries: %v", err)
+	}
+	if len(claims) != total {
+		t.Fatalf("claimed %d distinct deliveries, want %d", len(claims), total)
+	}
+	for id, n := range claims {
+		if n != 1 {
+			t.Fatalf("delivery %d claimed %d times within its lease, want once", id, n)
+		}
 	}
 }
 
