@@ -79,7 +79,7 @@ url_for() { echo "postgres://${db_user}@127.0.0.1:$1/${db_name}?sslmode=disable"
 
 # ours reports whether a server we can use answers on port $1.
 ours() {
-	"$bindir/pg_isready" -q -h 127.0.0.1 -p "$1" -t 2 >/dev/null 2>&1 &&
+	"$bindir/pg_isready" -q -h 127.0.0.1 -p "$1" -U "$db_user" -d postgres -t 2 >/dev/null 2>&1 &&
 		"$bindir/psql" -X -q -h 127.0.0.1 -p "$1" -U "$db_user" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1
 }
 
@@ -138,9 +138,35 @@ if [[ ! -f "$data/PG_VERSION" ]]; then
 		{ cat "$dir/initdb.log" >&2; die "initdb failed"; }
 fi
 
-# A stale pid file from a killed server would stop pg_ctl from starting.
+# alive reports whether process $1 exists and is not a zombie.
+alive() {
+	[[ -r "/proc/$1/status" ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# A pid file left by a killed server would stop the new one from starting.
+# The server does not answer (we checked), so wait for its old processes to
+# go and remove the file.
 if [[ -f "$data/postmaster.pid" ]]; then
-	as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1 || rm -f "$data/postmaster.pid"
+	oldpid="$(head -n 1 "$data/postmaster.pid" 2>/dev/null || true)"
+	if [[ "$oldpid" =~ ^[0-9]+$ ]]; then
+		for _ in $(seq 1 40); do
+			alive "$oldpid" || break
+			sleep 0.25
+		done
+		alive "$oldpid" && die "postgres process $oldpid holds $data but does not answer on port $port"
+	fi
+	log "removing stale $data/postmaster.pid"
+	rm -f "$data/postmaster.pid"
+fi
+# The same holds for the socket lock; a killed server that is still a zombie
+# would otherwise be taken for a live one.
+lock="$sock/.s.PGSQL.$port.lock"
+if [[ -f "$lock" ]]; then
+	oldpid="$(head -n 1 "$lock" 2>/dev/null || true)"
+	if [[ "$oldpid" =~ ^[0-9]+$ ]] && alive "$oldpid"; then
+		die "postgres process $oldpid holds $lock but does not answer on port $port"
+	fi
+	rm -f "$lock" "$sock/.s.PGSQL.$port"
 fi
 
 log "starting PostgreSQL on 127.0.0.1:$port"
