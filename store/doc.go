@@ -20,6 +20,12 @@
 // own transaction, and refuses a database whose schema is newer than the
 // binary (ErrSchemaNewer).
 //
+// Alerts are deduplicated per group key (RaiseAlert); a notification that is
+// due is enqueued in the webhook outbox in the same transaction by
+// RaiseAlertWithDelivery, and a sender drains the outbox with DueDeliveries,
+// MarkDelivered and MarkFailed (at-least-once; receivers deduplicate by alert
+// id).
+//
 // Times are stored in UTC with microsecond precision, the precision of
 // PostgreSQL timestamps, so both backends return identical values.
 package store

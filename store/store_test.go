@@ -640,14 +640,27 @@ func alertPayload(a icp.Alert) (json.RawMessage, error) {
 
 func testAlertSustained(t *testing.T, open func(t *testing.T) *Store) {
 	const step = 5 * time.Minute
-	const steps = 48 * 12 // 48 hours of 5-minute ticks; tick 576 is hour 48
 	tests := []struct {
 		name       string
 		policy     AlertPolicy
-		wantNotify int // per group, ticks 0..steps inclusive
+		hours      int
+		groups     []string
+		wantNotify int // per group, ticks 0..hours*12 inclusive
 	}{
-		{name: "default policy", policy: AlertPolicy{}, wantNotify: 3},
-		{name: "repeat 6h", policy: AlertPolicy{RepeatInterval: 6 * time.Hour}, wantNotify: 9},
+		{
+			name:       "default policy over 48h",
+			policy:     AlertPolicy{},
+			hours:      48,
+			groups:     []string{"feature_drift:employees", "score_drift:global"},
+			wantNotify: 3, // hours 0, 24 and 48
+		},
+		{
+			name:       "repeat 6h over 24h",
+			policy:     AlertPolicy{RepeatInterval: 6 * time.Hour},
+			hours:      24,
+			groups:     []string{"feature_drift:industry"},
+			wantNotify: 5, // hours 0, 6, 12, 18 and 24
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -656,7 +669,8 @@ func testAlertSustained(t *testing.T, open func(t *testing.T) *Store) {
 			clock := newFakeClock(t0)
 			withClock(s, clock)
 			repeat := tt.policy.withDefaults().RepeatInterval
-			groups := []string{"feature_drift:employees", "score_drift:global"}
+			steps := tt.hours * 12
+			groups := tt.groups
 			ids := map[string]string{}
 			notifies := map[string]int{}
 			for i := 0; i <= steps; i++ {
