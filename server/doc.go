@@ -27,7 +27,8 @@
 //
 //	icp.ErrInvalid, *icp.ValidationError  400 {"error":"invalid input","fields":[...]}
 //	malformed body                        400 {"error":"malformed request body","detail":...,"offset":N}
-//	icp.ErrNotFound                       404
+//	icp.ErrNotFound, unknown path         404
+//	known path, wrong method              405 (with an Allow header)
 //	icp.ErrConflict                       409
 //	body over the limit                   413
 //	wrong Content-Type                    415

@@ -200,40 +200,27 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 }
 
 // checkFinite returns an error naming the first NaN or infinite number in
-// sc.
+// sc. It allocates only when it finds one.
 func checkFinite(sc *icp.Score) error {
-	check := func(name string, v float64) error {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("non-finite %s: %v", name, v)
-		}
-		return nil
-	}
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{
-		{"score", sc.Score},
-		{"percentile", sc.Percentile},
-		{"margin", sc.Margin},
-		{"base_value", sc.BaseValue},
-	} {
-		if err := check(f.name, f.v); err != nil {
-			return err
-		}
-	}
-	if sc.Segment != nil {
-		if err := check("segment distance", sc.Segment.Distance); err != nil {
-			return err
-		}
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	switch {
+	case bad(sc.Score):
+		return fmt.Errorf("non-finite score: %v", sc.Score)
+	case bad(sc.Percentile):
+		return fmt.Errorf("non-finite percentile: %v", sc.Percentile)
+	case bad(sc.Margin):
+		return fmt.Errorf("non-finite margin: %v", sc.Margin)
+	case bad(sc.BaseValue):
+		return fmt.Errorf("non-finite base value: %v", sc.BaseValue)
+	case sc.Segment != nil && bad(sc.Segment.Distance):
+		return fmt.Errorf("non-finite distance to segment %s: %v", sc.Segment.ID, sc.Segment.Distance)
 	}
 	for _, a := range sc.Attributions {
-		if err := check("contribution of "+a.Feature, a.Contribution); err != nil {
-			return err
+		if bad(a.Contribution) {
+			return fmt.Errorf("non-finite contribution of %s: %v", a.Feature, a.Contribution)
 		}
-		if v, ok := a.Value.(float64); ok {
-			if err := check("value of "+a.Feature, v); err != nil {
-				return err
-			}
+		if v, ok := a.Value.(float64); ok && bad(v) {
+			return fmt.Errorf("non-finite value of %s: %v", a.Feature, v)
 		}
 	}
 	return nil
