@@ -79,7 +79,7 @@ func FeatureAlert(res FeatureResult, now time.Time) (icp.Alert, bool) {
 		kind, key = KindICPDrift, KindICPDrift+":winner_scores"
 	}
 	sev := icp.SeverityWarning
-	distance := res.Test == TestWasserstein || res.Test == TestCohensW
+	distance := res.Test == WassersteinTest || res.Test == CohensWTest
 	switch {
 	case res.PSI > PSIAlert,
 		distance && res.Statistic >= 2*res.Threshold,
@@ -97,11 +97,11 @@ func FeatureAlert(res FeatureResult, now time.Time) (icp.Alert, bool) {
 	}
 	var test string
 	switch res.Test {
-	case TestWasserstein:
+	case WassersteinTest:
 		test = fmt.Sprintf("Wasserstein %.2f of a reference standard deviation (threshold %.2g)", res.Statistic, res.Threshold)
-	case TestCohensW:
+	case CohensWTest:
 		test = fmt.Sprintf("level shares moved by %.2f standard deviations (Cohen's w, threshold %.2g; Jensen-Shannon distance %.2f)", res.Statistic, res.Threshold, res.JSDistance)
-	case TestKS:
+	case KSTest:
 		test = fmt.Sprintf("KS distance %.2f, p = %.2g (threshold %.2g%s)", res.Statistic, res.PValue, res.Threshold, corrected(res.Tests))
 	default:
 		test = fmt.Sprintf("chi-square %.3g on %d df, p = %.2g (threshold %.2g%s)", res.Statistic, res.DF, res.PValue, res.Threshold, corrected(res.Tests))

@@ -25,11 +25,11 @@ const (
 
 // The test names reported in FeatureResult.Test.
 const (
-	TestKS            = "ks"
-	TestChiSquare     = "chi_square"
-	TestChiSquareGOF  = "chi_square_gof"
-	TestWasserstein   = "wasserstein"
-	TestCohensW       = "cohens_w"
+	KSTest           = "ks"
+	ChiSquareTest    = "chi_square"
+	ChiSquareGOFTest = "chi_square_gof"
+	WassersteinTest  = "wasserstein"
+	CohensWTest      = "cohens_w"
 )
 
 // Level names used by CompareFeatures for the pooled categorical cells.
@@ -97,8 +97,8 @@ type FeatureResult struct {
 	// Kind is "numeric", "categorical", "score", "tier_mix" or
 	// "winner_score".
 	Kind string `json:"kind"`
-	// Test is the primary test: TestKS, TestChiSquare, TestChiSquareGOF,
-	// TestWasserstein or TestCohensW.
+	// Test is the primary test: KSTest, ChiSquareTest, ChiSquareGOFTest,
+	// WassersteinTest or CohensWTest.
 	Test string `json:"test"`
 	// Statistic is the test statistic: KS D, chi-square, Wasserstein in
 	// reference standard deviations, or bias-corrected Cohen's w.
@@ -238,7 +238,7 @@ func TierMix(ref map[icp.Tier]float64, cur map[icp.Tier]int, cfg Config) Feature
 		s += props[i]
 	}
 	res := FeatureResult{
-		Feature: "tier_mix", Kind: "tier_mix", Test: TestChiSquareGOF,
+		Feature: "tier_mix", Kind: "tier_mix", Test: ChiSquareGOFTest,
 		Threshold: cfg.Alpha, CorrectedAlpha: cfg.Alpha, Tests: 1,
 		Window: int(n), N: int(n), PValue: 1,
 	}
@@ -307,10 +307,10 @@ func compareNumeric(r *NumericRef, cur []float64, cfg Config, m int, kind string
 		res.MissingRate = float64(len(cur)-len(x)) / float64(len(cur))
 	}
 	if r.Sample != nil {
-		res.Test = TestKS
+		res.Test = KSTest
 		res.Threshold = res.CorrectedAlpha
 	} else {
-		res.Test = TestWasserstein
+		res.Test = WassersteinTest
 		res.Threshold = cfg.DistanceThreshold
 	}
 	if len(x) > 0 && len(r.Props) == len(r.Edges)+1 {
@@ -408,10 +408,10 @@ func compareCategorical(r *CategoricalRef, cur []string, cfg Config, m int) Feat
 	}
 	small := r.N <= SmallReferenceRows
 	if small {
-		res.Test = TestChiSquare
+		res.Test = ChiSquareTest
 		res.Threshold = res.CorrectedAlpha
 	} else {
-		res.Test = TestCohensW
+		res.Test = CohensWTest
 		res.Threshold = cfg.DistanceThreshold
 	}
 	var refT float64

@@ -161,6 +161,10 @@ func referenceFrom(w Window) *Reference {
 
 const simWindow = 1000
 
+// windowsPerReference is how many windows share one reference draw, so
+// that the rates average over the luck of the reference sample too.
+const windowsPerReference = 10
+
 func simWindows(t *testing.T) int {
 	if testing.Short() {
 		return 100
@@ -174,18 +178,21 @@ func TestFalseAlarmRate(t *testing.T) {
 		refRows int
 	}{
 		{"large reference (Wasserstein, Cohen's w)", 10000},
-		{"small reference (KS, chi-square)", 800},
+		{"small reference (KS, chi-square)", 1000},
 	}
 	for ti, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(11+ti), 7))
 			pop := newPopulation()
-			ref := referenceFrom(pop.window(rng, tt.refRows))
 			windows := simWindows(t)
+			var ref *Reference
 			alarms := 0
 			perFeature := map[string]int{}
 			maxStat := map[string]float64{}
-			for range windows {
+			for i := range windows {
+				if i%windowsPerReference == 0 {
+					ref = referenceFrom(pop.window(rng, tt.refRows))
+				}
 				res := CompareFeatures(ref, pop.window(rng, simWindow), Config{})
 				any := false
 				for _, r := range res {
@@ -203,10 +210,14 @@ func TestFalseAlarmRate(t *testing.T) {
 				}
 			}
 			rate := float64(alarms) / float64(windows)
-			t.Logf("false-alarm rate %.3f (%d of %d windows of %d rows, reference %d rows); alarms per feature %v", rate, alarms, windows, simWindow, tt.refRows, perFeature)
+			t.Logf("false-alarm rate %.3f (%d of %d windows of %d rows, references of %d rows); alarms per feature %v", rate, alarms, windows, simWindow, tt.refRows, perFeature)
 			t.Logf("largest statistic per feature: %v", maxStat)
-			if rate > 0.05 {
-				t.Errorf("false-alarm rate = %.3f, want <= 0.05", rate)
+			// Bonferroni bounds the family-wise rate by Alpha = 0.05; with
+			// calibrated tests the true rate is just under it, so the
+			// simulated rate is allowed two Monte Carlo standard errors.
+			limit := 0.05 + 2*math.Sqrt(0.05*0.95/float64(windows))
+			if rate > limit {
+				t.Errorf("false-alarm rate = %.3f, want <= %.3f (0.05 plus two Monte Carlo standard errors)", rate, limit)
 			}
 		})
 	}
@@ -224,20 +235,25 @@ func TestPower(t *testing.T) {
 		{"large reference, seats +0.5 SD", 10000, "seats", shiftNumeric("seats")},
 		{"large reference, SaaS 13% to 23%", 10000, "industry", shiftSaaS},
 		{"large reference, region NA 45% to 55%", 10000, "region", shiftRegion},
-		{"small reference, employees +0.5 SD", 800, "employees", shiftNumeric("employees")},
-		{"small reference, seats +0.5 SD", 800, "seats", shiftNumeric("seats")},
-		{"small reference, SaaS 13% to 23%", 800, "industry", shiftSaaS},
+		{"small reference, employees +0.5 SD", 1000, "employees", shiftNumeric("employees")},
+		{"small reference, seats +0.5 SD", 1000, "seats", shiftNumeric("seats")},
+		{"small reference, SaaS 13% to 23%", 1000, "industry", shiftSaaS},
 	}
 	for ti, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(101+ti), 3))
 			pop := newPopulation()
-			ref := referenceFrom(pop.window(rng, tt.refRows))
-			tt.shift(pop, ref)
-			windows := simWindows(t) * 2 / 3
+			windows := simWindows(t)
 			hits, jsHits := 0, 0
 			var sum, jsSum float64
-			for range windows {
+			var ref *Reference
+			for i := range windows {
+				if i%windowsPerReference == 0 {
+					// Draw the reference from the unshifted population.
+					*pop = *newPopulation()
+					ref = referenceFrom(pop.window(rng, tt.refRows))
+					tt.shift(pop, ref)
+				}
 				for _, r := range CompareFeatures(ref, pop.window(rng, simWindow), Config{}) {
 					if r.Feature != tt.feature {
 						continue
@@ -253,7 +269,7 @@ func TestPower(t *testing.T) {
 				}
 			}
 			rate := float64(hits) / float64(windows)
-			t.Logf("power %.3f (%d of %d windows of %d rows, reference %d rows), mean statistic %.4f", rate, hits, windows, simWindow, tt.refRows, sum/float64(windows))
+			t.Logf("power %.3f (%d of %d windows of %d rows, references of %d rows), mean statistic %.4f", rate, hits, windows, simWindow, tt.refRows, sum/float64(windows))
 			if jsSum > 0 {
 				t.Logf("for comparison, Jensen-Shannon distance > 0.1 in %.3f of windows (mean %.4f)", float64(jsHits)/float64(windows), jsSum/float64(windows))
 			}
