@@ -458,7 +458,7 @@ func compareCategorical(r *CategoricalRef, cur []string, cfg Config, m int) Feat
 		}
 	}
 	res.DF = max(df, 1)
-	w := CohensW(refC, curC, refT)
+	w := CohensW(refC, curC)
 	// Bias correction (Bergsma 2013): under no drift neff*w^2 ~ chi-square(df),
 	// so w^2 carries a noise term of df/neff; subtract it.
 	res.Statistic = math.Sqrt(math.Max(0, w*w-float64(res.DF)/neff))
@@ -481,10 +481,11 @@ func compareCategorical(r *CategoricalRef, cur []string, cfg Config, m int) Feat
 // a shift of one level's share from p to q, with the other levels scaled
 // proportionally, w = |q-p| / sqrt(p(1-p)): the shift of that level's
 // indicator in reference standard deviations, the unit of the numeric
-// Wasserstein test. A category absent from the reference is given half a
-// count out of refTotal (refTotal <= 0 means 1e-4) so that w stays finite.
-// An empty input yields NaN. It panics if the lengths differ.
-func CohensW(ref, cur []float64, refTotal float64) float64 {
+// Wasserstein test. A category absent from the reference (p_i = 0, q_i > 0)
+// uses the denominator (p_i+q_i)/2 instead and so adds 2*q_i, which keeps w
+// finite and lets a new level holding a share q read like sqrt(2q). An
+// empty input yields NaN. It panics if the lengths differ.
+func CohensW(ref, cur []float64) float64 {
 	if len(ref) != len(cur) {
 		panic("drift: CohensW slice length mismatch")
 	}
@@ -496,18 +497,15 @@ func CohensW(ref, cur []float64, refTotal float64) float64 {
 	if sp <= 0 || sq <= 0 {
 		return math.NaN()
 	}
-	floor := 1e-4
-	if refTotal > 0 {
-		floor = 0.5 / refTotal
-	}
 	var chi float64
 	for i := range ref {
 		p, q := ref[i]/sp, cur[i]/sq
-		if p == 0 && q == 0 {
-			continue
+		switch {
+		case p > 0:
+			chi += (q - p) * (q - p) / p
+		case q > 0:
+			chi += 2 * q
 		}
-		p = math.Max(p, floor)
-		chi += (q - p) * (q - p) / p
 	}
 	return math.Sqrt(chi)
 }

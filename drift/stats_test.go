@@ -207,15 +207,15 @@ func TestCohensW(t *testing.T) {
 	// One level moving from 13% to 23%, the rest scaled: 0.1/sqrt(0.13*0.87).
 	ref := []float64{130, 870 * 0.5, 870 * 0.5}
 	cur := []float64{230, 770 * 0.5, 770 * 0.5}
-	if got, want := CohensW(ref, cur, 1000), 0.1/math.Sqrt(0.13*0.87); !close(got, want, 1e-9) {
+	if got, want := CohensW(ref, cur), 0.1/math.Sqrt(0.13*0.87); !close(got, want, 1e-9) {
 		t.Errorf("CohensW(%v, %v) = %v, want %v", ref, cur, got, want)
 	}
-	if got := CohensW([]float64{1, 1}, []float64{2, 2}, 2); got != 0 {
+	if got := CohensW([]float64{1, 1}, []float64{2, 2}); got != 0 {
 		t.Errorf("CohensW(same shares) = %v, want 0", got)
 	}
-	// A level unseen in the reference gets half a count out of 100.
-	got := CohensW([]float64{100, 0}, []float64{99, 1}, 100)
-	want := math.Sqrt(0.01*0.01/1 + (0.01-0.005)*(0.01-0.005)/0.005)
+	// A level unseen in the reference adds twice its share.
+	got := CohensW([]float64{100, 0}, []float64{90, 10})
+	want := math.Sqrt(0.1*0.1/1 + 2*0.1)
 	if !close(got, want, 1e-9) {
 		t.Errorf("CohensW(new level) = %v, want %v", got, want)
 	}
