@@ -163,7 +163,7 @@ const simWindow = 1000
 
 // windowsPerReference is how many windows share one reference draw, so
 // that the rates average over the luck of the reference sample too.
-const windowsPerReference = 10
+const windowsPerReference = 20
 
 func simWindows(t *testing.T) int {
 	if testing.Short() {
@@ -182,6 +182,7 @@ func TestFalseAlarmRate(t *testing.T) {
 	}
 	for ti, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			rng := rand.New(rand.NewPCG(uint64(11+ti), 7))
 			pop := newPopulation()
 			windows := simWindows(t)
@@ -241,9 +242,10 @@ func TestPower(t *testing.T) {
 	}
 	for ti, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			rng := rand.New(rand.NewPCG(uint64(101+ti), 3))
 			pop := newPopulation()
-			windows := simWindows(t)
+			windows := simWindows(t) * 2 / 3
 			hits, jsHits := 0, 0
 			var sum, jsSum float64
 			var ref *Reference
