@@ -9,6 +9,8 @@ import (
 	"github.com/icpengine/icp"
 )
 
+var testTime = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
+
 func TestFeatureAlert(t *testing.T) {
 	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 	tests := []struct {

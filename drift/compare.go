@@ -181,6 +181,9 @@ func CompareFeatures(ref *Reference, w Window, cfg Config) []FeatureResult {
 	for i := range ref.Categorical {
 		out = append(out, compareCategorical(&ref.Categorical[i], w.Categorical[ref.Categorical[i].Name], cfg, m))
 	}
+	for i := range out {
+		out[i].sanitize()
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Feature != out[j].Feature {
 			return out[i].Feature < out[j].Feature
@@ -197,7 +200,9 @@ func ScoreDrift(refScores NumericRef, cur []float64, cfg Config) FeatureResult {
 	if refScores.Name == "" {
 		refScores.Name = "score"
 	}
-	return compareNumeric(&refScores, cur, cfg.withDefaults(), 1, "score")
+	res := compareNumeric(&refScores, cur, cfg.withDefaults(), 1, "score")
+	res.sanitize()
+	return res
 }
 
 // TierMix compares the current count of accounts per tier with the
@@ -257,7 +262,6 @@ func TierMix(ref map[icp.Tier]float64, cur map[icp.Tier]int, cfg Config) Feature
 	res.PSI = PSI(rp, cp)
 	res.PSIBand = PSIBand(res.PSI)
 	res.Statistic, res.DF, res.PValue = ChiSquareGoodnessOfFit(rp, counts)
-	res.Statistic = finiteOr(res.Statistic, math.MaxFloat64)
 	sig := res.PValue < cfg.Alpha
 	switch {
 	case sig && res.PSI >= PSIWatch:
@@ -267,6 +271,7 @@ func TierMix(ref map[icp.Tier]float64, cur map[icp.Tier]int, cfg Config) Feature
 	default:
 		res.Status = StatusStable
 	}
+	res.sanitize()
 	res.Detail = fmt.Sprintf("chi-square %.3g on %d df, p=%.2g (alpha %.2g); PSI %.3f (%s); drift needs both", res.Statistic, res.DF, res.PValue, cfg.Alpha, res.PSI, res.PSIBand)
 	return res
 }
@@ -554,6 +559,19 @@ func poolCells(a, b []float64, minExp float64) (pa, pb []float64) {
 	return pa, pb
 }
 
+// sanitize replaces non-finite numbers, which only extreme inputs (values
+// near MaxFloat64) produce, so that every result encodes as JSON.
+func (r *FeatureResult) sanitize() {
+	r.Statistic = finiteOr(r.Statistic, math.MaxFloat64)
+	r.PValue = finiteOr(r.PValue, 1)
+	r.PSI = finiteOr(r.PSI, math.MaxFloat64)
+	r.NoiseFloor = finiteOr(r.NoiseFloor, 0)
+	r.JSDistance = finiteOr(r.JSDistance, 0)
+	r.MissingRate = finiteOr(r.MissingRate, 0)
+	r.RefMissingRate = finiteOr(r.RefMissingRate, 0)
+}
+
+// finiteOr returns x, or v when x is NaN or infinite (-Inf included).
 func finiteOr(x, v float64) float64 {
 	if math.IsInf(x, 0) || math.IsNaN(x) {
 		return v

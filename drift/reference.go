@@ -78,16 +78,7 @@ func NewNumericRef(name string, values []float64) NumericRef {
 	for k := range ref.Quantiles {
 		ref.Quantiles[k] = quantileLinear(x, float64(k)/100)
 	}
-	var sum float64
-	for _, v := range x {
-		sum += v
-	}
-	ref.Mean = sum / float64(len(x))
-	var ss float64
-	for _, v := range x {
-		ss += (v - ref.Mean) * (v - ref.Mean)
-	}
-	ref.Std = math.Sqrt(ss / float64(len(x)))
+	ref.Mean, ref.Std = meanStd(x)
 	if len(values) <= SmallReferenceRows {
 		ref.Sample = x
 	}
@@ -173,6 +164,29 @@ func (r *Reference) Sort() {
 	sort.Slice(r.Categorical, func(i, j int) bool { return r.Categorical[i].Name < r.Categorical[j].Name })
 }
 
+// meanStd returns the mean and population standard deviation of x, scaled
+// by the largest magnitude so that huge values do not overflow.
+func meanStd(x []float64) (mean, std float64) {
+	var s float64
+	for _, v := range x {
+		s = math.Max(s, math.Abs(v))
+	}
+	if s == 0 {
+		return 0, 0
+	}
+	var sum float64
+	for _, v := range x {
+		sum += v / s
+	}
+	m := sum / float64(len(x))
+	var ss float64
+	for _, v := range x {
+		d := v/s - m
+		ss += d * d
+	}
+	return m * s, math.Sqrt(ss/float64(len(x))) * s
+}
+
 // finiteSorted returns the finite values of x in a new ascending slice.
 func finiteSorted(x []float64) []float64 {
 	out := make([]float64, 0, len(x))
@@ -193,7 +207,12 @@ func quantileLinear(x []float64, p float64) float64 {
 	if lo >= len(x)-1 {
 		return x[len(x)-1]
 	}
-	return x[lo] + (h-float64(lo))*(x[lo+1]-x[lo])
+	t := h - float64(lo)
+	if t == 0 {
+		return x[lo]
+	}
+	// Weighted form: no overflow when x[lo+1]-x[lo] exceeds MaxFloat64.
+	return x[lo]*(1-t) + x[lo+1]*t
 }
 
 // binProps stores in dst the share of the values of x falling in each bin

@@ -190,6 +190,7 @@ func TestFalseAlarmRate(t *testing.T) {
 			alarms := 0
 			perFeature := map[string]int{}
 			maxStat := map[string]float64{}
+			floor := map[string]float64{}
 			for i := range windows {
 				if i%windowsPerReference == 0 {
 					ref = referenceFrom(pop.window(rng, tt.refRows))
@@ -205,6 +206,7 @@ func TestFalseAlarmRate(t *testing.T) {
 						perFeature[r.Feature]++
 					}
 					maxStat[r.Feature] = math.Max(maxStat[r.Feature], r.Statistic)
+					floor[r.Feature] = math.Max(floor[r.Feature], math.Round(r.NoiseFloor*1000)/1000)
 				}
 				if any {
 					alarms++
@@ -213,6 +215,9 @@ func TestFalseAlarmRate(t *testing.T) {
 			rate := float64(alarms) / float64(windows)
 			t.Logf("false-alarm rate %.3f (%d of %d windows of %d rows, references of %d rows); alarms per feature %v", rate, alarms, windows, simWindow, tt.refRows, perFeature)
 			t.Logf("largest statistic per feature: %v", maxStat)
+			if tt.refRows > SmallReferenceRows {
+				t.Logf("largest noise floor per feature: %v", floor)
+			}
 			// Bonferroni bounds the family-wise rate by Alpha = 0.05; with
 			// calibrated tests the true rate is just under it, so the
 			// simulated rate is allowed two Monte Carlo standard errors.
