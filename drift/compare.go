@@ -348,8 +348,9 @@ func compareNumeric(r *NumericRef, cur []float64, cfg Config, m int, kind string
 	switch {
 	case j > 0:
 		// Under no drift sqrt(neff)*trim*W1 is a weighted average of |N(0,1)|
-		// terms with total weight J, which a single J*|Z| dominates in convex
-		// order; its two-sided normal tail is a conservative noise p-value.
+		// terms with total weight J. A single J*|Z| (all terms perfectly
+		// correlated) dominates it in convex order; its two-sided normal tail
+		// is used as a noise p-value that errs towards larger values.
 		z := math.Sqrt(neff) * trim * raw / j
 		res.PValue = math.Erfc(z / math.Sqrt2)
 	case raw > 0:
