@@ -37,7 +37,7 @@ func TestICPDrift(t *testing.T) {
 		})
 	}
 	got, _ := ICPDrift(ICPDriftInput{ExpectedOutsideShare: 0.2, Winners: 50, WinnersOutside: 22})
-	if want := BinomialTestGreater(22, 50, 0.2); got.PValue != want || !close(got.ObservedShare, 0.44, 1e-12) {
+	if want := BinomialTestGreater(22, 50, 0.2); got.PValue != want || !approx(got.ObservedShare, 0.44, 1e-12) {
 		t.Errorf("ICPDrift p, share = %v, %v, want %v, 0.44", got.PValue, got.ObservedShare, want)
 	}
 }

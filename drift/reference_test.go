@@ -56,10 +56,10 @@ func TestNewNumericRef(t *testing.T) {
 			if !floatsClose(got.Edges, tt.wantEdges) || !floatsClose(got.Props, tt.wantProps) {
 				t.Errorf("NewNumericRef(%v) edges, props = %v, %v, want %v, %v", tt.give, got.Edges, got.Props, tt.wantEdges, tt.wantProps)
 			}
-			if !close(got.MissingRate, tt.wantMissing, 1e-12) || got.N != len(tt.give) {
+			if !approx(got.MissingRate, tt.wantMissing, 1e-12) || got.N != len(tt.give) {
 				t.Errorf("NewNumericRef(%v) N, MissingRate = %d, %v, want %d, %v", tt.give, got.N, got.MissingRate, len(tt.give), tt.wantMissing)
 			}
-			if len(got.Quantiles) != 101 || !close(got.Quantiles[50], tt.wantMedian, 1e-12) {
+			if len(got.Quantiles) != 101 || !approx(got.Quantiles[50], tt.wantMedian, 1e-12) {
 				t.Errorf("NewNumericRef(%v) median = %v of %d quantiles, want %v of 101", tt.give, got.Quantiles[50], len(got.Quantiles), tt.wantMedian)
 			}
 			if got.Count() != len(got.Sample) {
@@ -68,7 +68,7 @@ func TestNewNumericRef(t *testing.T) {
 		})
 	}
 	ref := NewNumericRef("x", []float64{1, 2, 3, 4})
-	if !close(ref.Mean, 2.5, 1e-12) || !close(ref.Std, math.Sqrt(1.25), 1e-12) {
+	if !approx(ref.Mean, 2.5, 1e-12) || !approx(ref.Std, math.Sqrt(1.25), 1e-12) {
 		t.Errorf("NewNumericRef(1..4) mean, std = %v, %v, want 2.5, %v", ref.Mean, ref.Std, math.Sqrt(1.25))
 	}
 	if big := NewNumericRef("x", make([]float64, SmallReferenceRows+1)); big.Sample != nil {
@@ -151,7 +151,7 @@ func floatsClose(a, b []float64) bool {
 		return false
 	}
 	for i := range a {
-		if !close(a[i], b[i], 1e-12) {
+		if !approx(a[i], b[i], 1e-12) {
 			return false
 		}
 	}

@@ -17,8 +17,6 @@ type population struct {
 	shiftCat  string
 	catLevel  string
 	catShare  float64
-	industry  []string
-	indProps  []float64
 	catLevels map[string][]string
 	catProps  map[string][]float64
 }

@@ -9,7 +9,7 @@ import (
 
 const tol = 1e-9
 
-func close(a, b, eps float64) bool {
+func approx(a, b, eps float64) bool {
 	return math.Abs(a-b) <= eps*math.Max(1, math.Abs(b))
 }
 
@@ -27,7 +27,7 @@ func TestPSI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := PSI(tt.ref, tt.cur); !close(got, tt.want, tol) {
+			if got := PSI(tt.ref, tt.cur); !approx(got, tt.want, tol) {
 				t.Errorf("PSI(%v, %v) = %v, want %v", tt.ref, tt.cur, got, tt.want)
 			}
 		})
@@ -68,7 +68,7 @@ func TestKSTwoSample(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, p := KSTwoSample(tt.a, tt.b)
-			if !close(d, tt.wantD, tol) || !close(p, tt.wantP, 1e-7) {
+			if !approx(d, tt.wantD, tol) || !approx(p, tt.wantP, 1e-7) {
 				t.Errorf("KSTwoSample(%v, %v) = %v, %v, want %v, %v", tt.a, tt.b, d, p, tt.wantD, tt.wantP)
 			}
 		})
@@ -78,7 +78,7 @@ func TestKSTwoSample(t *testing.T) {
 func TestKolmogorovQContinuity(t *testing.T) {
 	// The two series forms must agree where they switch.
 	lo, hi := kolmogorovQ(1.18-1e-9), kolmogorovQ(1.18+1e-9)
-	if !close(lo, hi, 1e-7) {
+	if !approx(lo, hi, 1e-7) {
 		t.Errorf("kolmogorovQ around 1.18 = %v and %v, want equal", lo, hi)
 	}
 }
@@ -89,10 +89,10 @@ func TestChiSquare(t *testing.T) {
 	wantStat := 4.0/12 + 4.0/18 + 4.0/28 + 4.0/42
 	// With one degree of freedom the chi-square tail is erfc(sqrt(x/2)).
 	wantP := math.Erfc(math.Sqrt(wantStat / 2))
-	if !close(stat, wantStat, tol) || df != 1 || !close(p, wantP, 1e-9) {
+	if !approx(stat, wantStat, tol) || df != 1 || !approx(p, wantP, 1e-9) {
 		t.Errorf("ChiSquare = %v, %v, %v, want %v, 1, %v", stat, df, p, wantStat, wantP)
 	}
-	if gp := (distuv.ChiSquared{K: 1}).Survival(stat); !close(p, gp, tol) {
+	if gp := (distuv.ChiSquared{K: 1}).Survival(stat); !approx(p, gp, tol) {
 		t.Errorf("ChiSquare p = %v, want distuv %v", p, gp)
 	}
 	// Categories empty on both sides do not count towards df.
@@ -106,7 +106,7 @@ func TestChiSquare(t *testing.T) {
 
 func TestChiSquareGoodnessOfFit(t *testing.T) {
 	stat, df, p := ChiSquareGoodnessOfFit([]float64{0.5, 0.5}, []float64{60, 40})
-	if !close(stat, 4, tol) || df != 1 || !close(p, math.Erfc(math.Sqrt(2)), 1e-9) {
+	if !approx(stat, 4, tol) || df != 1 || !approx(p, math.Erfc(math.Sqrt(2)), 1e-9) {
 		t.Errorf("ChiSquareGoodnessOfFit = %v, %v, %v, want 4, 1, %v", stat, df, p, math.Erfc(math.Sqrt(2)))
 	}
 	stat, df, p = ChiSquareGoodnessOfFit([]float64{0.2, 0.3, 0.5, 0}, []float64{20, 30, 50, 0})
@@ -115,10 +115,10 @@ func TestChiSquareGoodnessOfFit(t *testing.T) {
 	}
 	counts := []float64{25 + 5, 25 - 5, 25 + 5, 25 - 5} // stat = 4 * 25/25 = 4
 	stat, _, p = ChiSquareGoodnessOfFit([]float64{1, 1, 1, 1}, counts)
-	if !close(stat, 4, tol) {
+	if !approx(stat, 4, tol) {
 		t.Errorf("ChiSquareGoodnessOfFit(%v) stat = %v, want 4", counts, stat)
 	}
-	if gp := (distuv.ChiSquared{K: 3}).Survival(4); !close(p, gp, tol) {
+	if gp := (distuv.ChiSquared{K: 3}).Survival(4); !approx(p, gp, tol) {
 		t.Errorf("ChiSquareGoodnessOfFit p = %v, want distuv %v", p, gp)
 	}
 }
@@ -157,7 +157,7 @@ func TestWasserstein1FromQuantiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Wasserstein1FromQuantiles(tt.refQ, tt.cur)
-			if math.IsNaN(tt.want) != math.IsNaN(got) || (!math.IsNaN(got) && !close(got, tt.want, 1e-9)) {
+			if math.IsNaN(tt.want) != math.IsNaN(got) || (!math.IsNaN(got) && !approx(got, tt.want, 1e-9)) {
 				t.Errorf("Wasserstein1FromQuantiles(%s) = %v, want %v", tt.name, got, tt.want)
 			}
 		})
@@ -177,7 +177,7 @@ func TestWassersteinNoiseScale(t *testing.T) {
 		u := 0.01 + (float64(i)+0.5)/98000*0.98
 		want += math.Sqrt(u*(1-u)) * 0.98 / 98000
 	}
-	if !close(got, want, 1e-4) {
+	if !approx(got, want, 1e-4) {
 		t.Errorf("wassersteinNoiseScale(uniform) = %v, want %v", got, want)
 	}
 }
@@ -196,7 +196,7 @@ func TestJensenShannonDistance(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := JensenShannonDistance(tt.p, tt.q); !close(got, tt.want, 1e-9) {
+			if got := JensenShannonDistance(tt.p, tt.q); !approx(got, tt.want, 1e-9) {
 				t.Errorf("JensenShannonDistance(%v, %v) = %v, want %v", tt.p, tt.q, got, tt.want)
 			}
 		})
@@ -207,7 +207,7 @@ func TestCohensW(t *testing.T) {
 	// One level moving from 13% to 23%, the rest scaled: 0.1/sqrt(0.13*0.87).
 	ref := []float64{130, 870 * 0.5, 870 * 0.5}
 	cur := []float64{230, 770 * 0.5, 770 * 0.5}
-	if got, want := CohensW(ref, cur), 0.1/math.Sqrt(0.13*0.87); !close(got, want, 1e-9) {
+	if got, want := CohensW(ref, cur), 0.1/math.Sqrt(0.13*0.87); !approx(got, want, 1e-9) {
 		t.Errorf("CohensW(%v, %v) = %v, want %v", ref, cur, got, want)
 	}
 	if got := CohensW([]float64{1, 1}, []float64{2, 2}); got != 0 {
@@ -216,7 +216,7 @@ func TestCohensW(t *testing.T) {
 	// A level unseen in the reference adds twice its share.
 	got := CohensW([]float64{100, 0}, []float64{90, 10})
 	want := math.Sqrt(0.1*0.1/1 + 2*0.1)
-	if !close(got, want, 1e-9) {
+	if !approx(got, want, 1e-9) {
 		t.Errorf("CohensW(new level) = %v, want %v", got, want)
 	}
 }
@@ -236,7 +236,7 @@ func TestBinomialTestGreater(t *testing.T) {
 		{10, 10, 1, 1},
 	}
 	for _, tt := range tests {
-		if got := BinomialTestGreater(tt.k, tt.n, tt.p0); !close(got, tt.want, 1e-12) {
+		if got := BinomialTestGreater(tt.k, tt.n, tt.p0); !approx(got, tt.want, 1e-12) {
 			t.Errorf("BinomialTestGreater(%d, %d, %v) = %v, want %v", tt.k, tt.n, tt.p0, got, tt.want)
 		}
 	}
@@ -249,10 +249,10 @@ func TestBinomialTestGreater(t *testing.T) {
 		lb, _ := math.Lgamma(float64(n - i + 1))
 		want += math.Exp(lc - la - lb + float64(i)*math.Log(p0) + float64(n-i)*math.Log(1-p0))
 	}
-	if got := BinomialTestGreater(k, n, p0); !close(got, want, 1e-10) {
+	if got := BinomialTestGreater(k, n, p0); !approx(got, want, 1e-10) {
 		t.Errorf("BinomialTestGreater(%d, %d, %v) = %v, want %v", k, n, p0, got, want)
 	}
-	if got, g := BinomialTestGreater(k, n, p0), (distuv.Binomial{N: float64(n), P: p0}).Survival(float64(k-1)); !close(got, g, 1e-8) {
+	if got, g := BinomialTestGreater(k, n, p0), (distuv.Binomial{N: float64(n), P: p0}).Survival(float64(k-1)); !approx(got, g, 1e-8) {
 		t.Errorf("BinomialTestGreater(%d, %d, %v) = %v, want distuv %v", k, n, p0, got, g)
 	}
 }
