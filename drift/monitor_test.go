@@ -123,10 +123,10 @@ func BenchmarkMonitorObserve(b *testing.B) {
 	ref := referenceFrom(pop.window(rng, 5000))
 	m := NewMonitor(ref, MonitorConfig{})
 	row := Row{Num: map[string]float64{}, Cat: map[string]string{}, Score: 0.5, Tier: icp.Tier2}
-	for _, n := range numericNames {
+	for _, n := range numericNames() {
 		row.Num[n] = 1
 	}
-	for _, n := range categoricalNames {
+	for _, n := range categoricalNames() {
 		row.Cat[n] = "x"
 	}
 	b.ReportAllocs()

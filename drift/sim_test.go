@@ -21,7 +21,9 @@ type population struct {
 	catProps  map[string][]float64
 }
 
-var numericNames = []string{"age_years", "employees", "engagement", "growth_pct", "revenue_musd", "seats", "tickets", "web_visits"}
+func numericNames() []string {
+	return []string{"age_years", "employees", "engagement", "growth_pct", "revenue_musd", "seats", "tickets", "web_visits"}
+}
 
 func newPopulation() *population {
 	return &population{
@@ -42,7 +44,7 @@ func newPopulation() *population {
 	}
 }
 
-var categoricalNames = []string{"country", "crm", "industry", "plan", "region"}
+func categoricalNames() []string { return []string{"country", "crm", "industry", "plan", "region"} }
 
 func poisson(rng *rand.Rand, lambda float64) float64 {
 	l, k, p := math.Exp(-lambda), 0.0, 1.0
@@ -129,14 +131,14 @@ func (p *population) categorical(rng *rand.Rand, name string) string {
 
 func (p *population) window(rng *rand.Rand, n int) Window {
 	w := Window{Numeric: map[string][]float64{}, Categorical: map[string][]string{}}
-	for _, name := range numericNames {
+	for _, name := range numericNames() {
 		x := make([]float64, n)
 		for i := range x {
 			x[i] = p.numeric(rng, name)
 		}
 		w.Numeric[name] = x
 	}
-	for _, name := range categoricalNames {
+	for _, name := range categoricalNames() {
 		x := make([]string, n)
 		for i := range x {
 			x[i] = p.categorical(rng, name)
@@ -148,10 +150,10 @@ func (p *population) window(rng *rand.Rand, n int) Window {
 
 func referenceFrom(w Window) *Reference {
 	ref := &Reference{}
-	for _, name := range numericNames {
+	for _, name := range numericNames() {
 		ref.Numeric = append(ref.Numeric, NewNumericRef(name, w.Numeric[name]))
 	}
-	for _, name := range categoricalNames {
+	for _, name := range categoricalNames() {
 		ref.Categorical = append(ref.Categorical, NewCategoricalRef(name, w.Categorical[name]))
 	}
 	return ref
