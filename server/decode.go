@@ -50,7 +50,8 @@ func (e *bodyError) Is(target error) bool { return target == icp.ErrInvalid }
 // A body that is not such an object gives a *bodyError naming the byte
 // offset. Shape problems inside the object (duplicate, empty or over-long
 // keys, nested values, non-string tags, numbers that overflow float64) are
-// all collected, in the order they appear, into one *icp.ValidationError.
+// all collected, in the order they appear, into one *icp.ValidationError,
+// which comes back together with the account of the fields that passed.
 // decodeAccount never panics, whatever the input.
 func decodeAccount(data []byte) (icp.Account, error) {
 	if !utf8.Valid(data) {
@@ -97,21 +98,21 @@ func decodeAccount(data []byte) (icp.Account, error) {
 		}
 		seen[key] = true
 
+		before := len(verr.Fields)
 		v, err := decodeValue(dec, key, &verr)
 		if err != nil {
 			return nil, tokenError(err, data)
 		}
-		if keep {
+		if keep && len(verr.Fields) == before { // a bad value is left out too
 			acc[key] = v
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, tokenError(err, data)
 	}
-	if err := verr.Err(); err != nil {
-		return nil, err
-	}
-	return acc, nil
+	// The fields that passed are returned with the field errors, so that the
+	// scorer can report its own problems with them in the same answer.
+	return acc, verr.Err()
 }
 
 // decodeValue reads the value of field key. Shape problems are added to verr

@@ -143,10 +143,23 @@ func (s *Server) handleScore(c *gin.Context) error {
 		return err
 	}
 	acc, err := decodeAccount(body)
-	if err != nil {
+	var shape *icp.ValidationError
+	if err != nil && !errors.As(err, &shape) {
 		return err
 	}
 	sc, err := s.scorer.Score(c.Request.Context(), acc)
+	if shape != nil {
+		// Report the decoder's field errors together with the scorer's, so
+		// that one answer names every bad field.
+		var more *icp.ValidationError
+		if err != nil && !errors.As(err, &more) {
+			return fmt.Errorf("score: %w", err)
+		}
+		if more != nil {
+			shape.Fields = append(shape.Fields, more.Fields...)
+		}
+		return shape
+	}
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
 	}

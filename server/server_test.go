@@ -675,3 +675,40 @@ func BenchmarkScoreHandler(b *testing.B) {
 		}
 	}
 }
+
+// One answer names every bad field: the decoder's shape errors and the
+// scorer's own, which sees the fields that passed the decoder.
+func TestScoreMergesFieldErrors(t *testing.T) {
+	scorer := scorerFunc(func(_ context.Context, acc icp.Account) (icp.Score, error) {
+		if _, ok := acc["tags"]; ok {
+			return icp.Score{}, errors.New("a field with a shape error reached the scorer")
+		}
+		verr := &icp.ValidationError{}
+		if _, ok := acc["industy"]; ok {
+			verr.Add("industy", "unknown field")
+		}
+		return icp.Score{}, verr.Err()
+	})
+	s, _ := newTestServer(t, Config{Scorer: scorer})
+	rec := serve(s.Handler(), post(`{"tags":["a",1],"industy":"SaaS","employees":3}`))
+	var got errorResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	var fields []string
+	for _, f := range got.Fields {
+		fields = append(fields, f.Field)
+	}
+	if rec.Code != http.StatusBadRequest || strings.Join(fields, ",") != "tags[1],industy" {
+		t.Errorf("POST = %d with fields %v, want 400 with tags[1],industy", rec.Code, fields)
+	}
+
+	// A scorer that is unavailable wins over field errors: the client must
+	// retry, not fix its body.
+	s, _ = newTestServer(t, Config{Scorer: scorerFunc(func(context.Context, icp.Account) (icp.Score, error) {
+		return icp.Score{}, icp.ErrUnavailable
+	})})
+	if rec := serve(s.Handler(), post(`{"tags":[1]}`)); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("POST to an unavailable scorer = %d, want 503", rec.Code)
+	}
+}
