@@ -136,6 +136,8 @@ func (p *Profile) check() error {
 		return errors.New("no schema")
 	case p.Encoder == nil:
 		return errors.New("no encoder")
+	case p.Drift == nil:
+		return errors.New("no drift reference")
 	case p.Model.Kind != "logistic" || p.Model.Logistic == nil:
 		return fmt.Errorf("unknown model kind %q", p.Model.Kind)
 	}
@@ -183,6 +185,10 @@ func (p *Profile) WriteFile(path string) error {
 		return fmt.Errorf("write artifact: %w", err)
 	}
 	defer os.Remove(f.Name()) // no-op after the rename
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("write artifact: %w", err)
+	}
 	if err := p.Encode(f); err != nil {
 		f.Close()
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/drift"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/model"
 )
@@ -62,6 +63,9 @@ type Profile struct {
 	ScoreQuantiles []float64  `json:"score_quantiles"`
 	Validation     Validation `json:"validation"`
 	Data           DataInfo   `json:"data"`
+	// Drift holds the reference distributions that served traffic and new
+	// outcomes are compared with.
+	Drift *drift.Reference `json:"drift"`
 }
 
 // Model is the fitted scorer.
@@ -167,7 +171,8 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	}
 	nHold := int(math.Round(frac * float64(len(labeled))))
 	fitRows, holdRows := labeled[:len(labeled)-nHold], labeled[len(labeled)-nHold:]
-	p.Validation, err = validate(t, s, lab, fitRows, holdRows, cfg)
+	var holdScores []float64
+	p.Validation, holdScores, err = validate(t, s, lab, fitRows, holdRows, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -216,6 +221,14 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 			positives = append(positives, i)
 		}
 	}
+	var holdWinners []float64
+	for j, i := range holdRows {
+		if lab.won[i] {
+			holdWinners = append(holdWinners, holdScores[j])
+		}
+	}
+	p.Drift = p.driftReference(t, scores, lab, holdWinners)
+
 	p.Segments, err = findSegments(t, enc, all, positives, labeled, lab, cfg.Segments, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -241,35 +254,37 @@ func checkFeatures(t *datasets.Table, s *features.Schema) error {
 	return nil
 }
 
-// validate fits on the older rows and scores the holdout.
-func validate(t *datasets.Table, s *features.Schema, lab *labels, fitRows, holdRows []int, cfg Config) (Validation, error) {
+// validate fits on the older rows and scores the holdout; it returns the
+// holdout's scores too.
+func validate(t *datasets.Table, s *features.Schema, lab *labels, fitRows, holdRows []int, cfg Config) (Validation, []float64, error) {
 	var v Validation
 	if len(holdRows) == 0 || len(fitRows) == 0 {
-		return v, fmt.Errorf("validate: %d labeled rows are too few to hold any out: %w", len(fitRows)+len(holdRows), icp.ErrInvalid)
+		return v, nil, fmt.Errorf("validate: %d labeled rows are too few to hold any out: %w", len(fitRows)+len(holdRows), icp.ErrInvalid)
 	}
 	yFit := pick(lab.y, fitRows)
 	if !bothClasses(yFit) {
-		return v, fmt.Errorf("validate: the older %d closed deals hold a single outcome class; the time-ordered split needs both: %w", len(fitRows), icp.ErrInvalid)
+		return v, nil, fmt.Errorf("validate: the older %d closed deals hold a single outcome class; the time-ordered split needs both: %w", len(fitRows), icp.ErrInvalid)
 	}
 	enc, x, err := fitEncoded(t, s, fitRows, cfg)
 	if err != nil {
-		return v, err
+		return v, nil, err
 	}
 	lr, err := model.FitLogistic(x, yFit, nil, &model.LogisticConfig{L2: cfg.L2})
 	if err != nil {
-		return v, fmt.Errorf("validate: fit logistic regression: %w", err)
+		return v, nil, fmt.Errorf("validate: fit logistic regression: %w", err)
 	}
 	if !bothClasses(pick(lab.y, holdRows)) {
-		return v, fmt.Errorf("validate: the newest %d closed deals (the holdout) hold a single outcome class, so ranking cannot be measured; add data or raise the holdout fraction: %w", len(holdRows), icp.ErrInvalid)
+		return v, nil, fmt.Errorf("validate: the newest %d closed deals (the holdout) hold a single outcome class, so ranking cannot be measured; add data or raise the holdout fraction: %w", len(holdRows), icp.ErrInvalid)
 	}
 	hold := t.Take(holdRows)
 	xh, err := enc.Transform(hold, nil)
 	if err != nil {
-		return v, err
+		return v, nil, err
 	}
-	v.Holdout = metrics(pick(lab.y, holdRows), probs(lr, xh))
+	ph := probs(lr, xh)
+	v.Holdout = metrics(pick(lab.y, holdRows), ph)
 	v.Train = metrics(yFit, probs(lr, x))
-	return v, nil
+	return v, ph, nil
 }
 
 func fitEncoded(t *datasets.Table, s *features.Schema, rows []int, cfg Config) (*features.Encoder, *mat.Dense, error) {
