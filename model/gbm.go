@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 
 	"gonum.org/v1/gonum/blas/blas64"
@@ -499,39 +500,119 @@ func gbmBin(x mat.Matrix, maxBins, threads int) (*gbmBinner, [][]uint8, error) {
 // gbmHistBin accumulates the gradients, hessians and row count of one bin.
 type gbmHistBin struct{ g, h, c float64 }
 
-// gbmHistWidth is the number of histogram slots per feature: one per uint8
-// code, so that a code indexes its slot without a bounds check.
-const gbmHistWidth = 256
+// gbmHistChunk is the row chunk of parallel histogram building. The chunks
+// depend only on the segment length and their partial histograms are added
+// in chunk order, so results do not depend on the number of threads.
+const gbmHistChunk = 8192
+
+// gbmSparseShare is the share of rows in a feature's most frequent bin from
+// which the feature is stored sparsely: only rows outside that bin are
+// visited and the bin's sums are derived from the node totals.
+const gbmSparseShare = 0.5
 
 // gbmBuilder grows the trees of one FitGBM call.
+//
+// Histograms are flat: feature f owns the slots off[f]..off[f]+nbins(f)-1.
+// Rows are stored three ways: column-major codes (cols, for partitioning),
+// the dense features row-major as codes (dense), and the sparse features as
+// one list per row of histogram slots outside their most frequent bin
+// (CSR: sparsePtr, sparse). Building a histogram visits each row once and
+// updates one slot per dense feature and per listed sparse entry.
 type gbmBuilder struct {
-	cfg    *GBMConfig
-	bins   [][]uint8
-	bn     *gbmBinner
-	n, nf  int
-	w      []float64
-	g, h   []float64
-	idx    []int32 // row indices; each leaf owns a segment
-	tmp    []int32
-	og, oh []float64 // gradients and hessians in segment order
-	feats  []int     // features of the current tree
-	all    []int     // 0..nf-1
-	pool   [][]gbmHistBin
-	nrows  int // rows sampled for the current tree
+	cfg       *GBMConfig
+	cols      [][]uint8
+	bn        *gbmBinner
+	n, nf     int
+	w         []float64
+	g, h      []float64
+	idx       []int32 // row indices; each leaf owns a segment
+	tmp       []int32
+	off       []int32 // histogram offset of each feature
+	totalBins int
+	denseOff  []int32 // histogram offsets of the dense features
+	dense     []uint8 // n x len(denseOff) codes
+	sparseF   []int   // sparse features
+	mfb       []int   // most frequent bin of each sparse feature
+	sparsePtr []int64
+	sparse    []int32 // histogram slots
+	feats     []int   // features the current tree may split on
+	all       []int   // 0..nf-1
+	pool      [][]gbmHistBin
+	nrows     int // rows sampled for the current tree
 }
 
-func newGBMBuilder(bins [][]uint8, bn *gbmBinner, w []float64, c *GBMConfig) *gbmBuilder {
-	n, nf := len(bins[0]), len(bins)
+func newGBMBuilder(cols [][]uint8, bn *gbmBinner, w []float64, c *GBMConfig) *gbmBuilder {
+	n, nf := len(cols[0]), len(cols)
 	b := &gbmBuilder{
-		cfg: c, bins: bins, bn: bn, n: n, nf: nf, w: w,
+		cfg: c, cols: cols, bn: bn, n: n, nf: nf, w: w,
 		g: make([]float64, n), h: make([]float64, n),
 		idx: make([]int32, n), tmp: make([]int32, n),
-		og: make([]float64, n), oh: make([]float64, n),
-		all: make([]int, nf),
+		off: make([]int32, nf), all: make([]int, nf),
 	}
 	for f := range b.all {
 		b.all[f] = f
+		b.off[f] = int32(b.totalBins)
+		b.totalBins += bn.nbins(f)
 	}
+	// Most frequent bin of every feature.
+	mfb := make([]int, nf)
+	share := make([]float64, nf)
+	b.parallel(nf, func(f int) {
+		var cnt [256]int
+		for _, code := range cols[f] {
+			cnt[code]++
+		}
+		best := 0
+		for k := range cnt {
+			if cnt[k] > cnt[best] {
+				best = k
+			}
+		}
+		mfb[f], share[f] = best, float64(cnt[best])/float64(n)
+	})
+	var denseF []int
+	for f := range nf {
+		if share[f] >= gbmSparseShare {
+			b.sparseF = append(b.sparseF, f)
+			b.mfb = append(b.mfb, mfb[f])
+		} else {
+			denseF = append(denseF, f)
+			b.denseOff = append(b.denseOff, b.off[f])
+		}
+	}
+	nd := len(denseF)
+	b.dense = make([]uint8, n*nd)
+	b.sparsePtr = make([]int64, n+1)
+	var nnz int64
+	for r := range n {
+		for k, f := range b.sparseF {
+			if int(cols[f][r]) != b.mfb[k] {
+				nnz++
+			}
+		}
+		b.sparsePtr[r+1] = nnz
+	}
+	b.sparse = make([]int32, nnz)
+	const blk = 2048
+	nblk := (n + blk - 1) / blk
+	b.parallel(nblk, func(k int) {
+		lo, hi := k*blk, min((k+1)*blk, n)
+		for j, f := range denseF {
+			col := cols[f]
+			for r := lo; r < hi; r++ {
+				b.dense[r*nd+j] = col[r]
+			}
+		}
+		for r := lo; r < hi; r++ {
+			p := b.sparsePtr[r]
+			for j, f := range b.sparseF {
+				if code := int(cols[f][r]); code != b.mfb[j] {
+					b.sparse[p] = b.off[f] + int32(code)
+					p++
+				}
+			}
+		}
+	})
 	return b
 }
 
@@ -636,7 +717,7 @@ func (b *gbmBuilder) getHist() []gbmHistBin {
 		clear(h)
 		return h
 	}
-	return make([]gbmHistBin, b.nf*gbmHistWidth)
+	return make([]gbmHistBin, b.totalBins)
 }
 
 func (b *gbmBuilder) putHist(h []gbmHistBin) { b.pool = append(b.pool, h) }
@@ -665,49 +746,85 @@ func (b *gbmBuilder) sample(rng *rand.Rand) {
 	b.feats = b.all
 	if c.ColSample < 1 {
 		k := max(1, int(math.Round(c.ColSample*float64(b.nf))))
-		perm := rng.Perm(b.nf)[:k]
-		feats := make([]int, k)
-		copy(feats, perm)
-		// Sorted so that ties between features break the same way as
-		// without sampling.
-		for i := 1; i < len(feats); i++ {
-			for j := i; j > 0 && feats[j] < feats[j-1]; j-- {
-				feats[j], feats[j-1] = feats[j-1], feats[j]
-			}
-		}
+		feats := rng.Perm(b.nf)[:k]
+		slices.Sort(feats)
 		b.feats = feats
 	}
 }
 
-// buildHist fills hist with the sums of the rows of idx[start:end] over the
-// tree's features.
-func (b *gbmBuilder) buildHist(hist []gbmHistBin, start, end int) gbmHistBin {
-	seg := b.idx[start:end]
-	og, oh := b.og[start:end], b.oh[start:end]
+// accumulate adds the rows of seg to hist and returns their totals.
+func (b *gbmBuilder) accumulate(hist []gbmHistBin, seg []int32) gbmHistBin {
 	var tot gbmHistBin
-	for i, r := range seg {
-		og[i], oh[i] = b.g[r], b.h[r]
-		tot.g += og[i]
-		tot.h += oh[i]
-	}
-	tot.c = float64(len(seg))
-	one := func(k int) {
-		f := b.feats[k]
-		col := b.bins[f]
-		hf := (*[gbmHistWidth]gbmHistBin)(hist[f*gbmHistWidth : (f+1)*gbmHistWidth])
-		for i, r := range seg {
-			s := &hf[col[r]]
-			s.g += og[i]
-			s.h += oh[i]
+	nd := len(b.denseOff)
+	doff := b.denseOff
+	for _, r := range seg {
+		g, h := b.g[r], b.h[r]
+		tot.g += g
+		tot.h += h
+		row := b.dense[int(r)*nd : int(r)*nd+nd]
+		for k, code := range row {
+			s := &hist[doff[k]+int32(code)]
+			s.g += g
+			s.h += h
+			s.c++
+		}
+		for _, slot := range b.sparse[b.sparsePtr[r]:b.sparsePtr[r+1]] {
+			s := &hist[slot]
+			s.g += g
+			s.h += h
 			s.c++
 		}
 	}
-	if len(seg)*len(b.feats) < 1<<15 {
-		for k := range b.feats {
-			one(k)
-		}
+	tot.c = float64(len(seg))
+	return tot
+}
+
+// buildHist fills hist with the sums of the rows of idx[start:end] and
+// returns their totals.
+func (b *gbmBuilder) buildHist(hist []gbmHistBin, start, end int) gbmHistBin {
+	seg := b.idx[start:end]
+	nchunks := (len(seg) + gbmHistChunk - 1) / gbmHistChunk
+	var tot gbmHistBin
+	if nchunks <= 1 {
+		tot = b.accumulate(hist, seg)
 	} else {
-		b.parallel(len(b.feats), one)
+		parts := make([][]gbmHistBin, nchunks)
+		sums := make([]gbmHistBin, nchunks)
+		parts[0] = hist
+		for k := 1; k < nchunks; k++ {
+			parts[k] = b.getHist()
+		}
+		b.parallel(nchunks, func(k int) {
+			sums[k] = b.accumulate(parts[k], seg[k*gbmHistChunk:min((k+1)*gbmHistChunk, len(seg))])
+		})
+		tot = sums[0]
+		for k := 1; k < nchunks; k++ {
+			p := parts[k]
+			for i := range hist {
+				hist[i].g += p[i].g
+				hist[i].h += p[i].h
+				hist[i].c += p[i].c
+			}
+			tot.g += sums[k].g
+			tot.h += sums[k].h
+			tot.c += sums[k].c
+			b.putHist(p)
+		}
+	}
+	// The most frequent bin of a sparse feature holds what the other bins
+	// do not.
+	for k, f := range b.sparseF {
+		o := int(b.off[f])
+		fh := hist[o : o+b.bn.nbins(f)]
+		rest := tot
+		for j := range fh {
+			if j != b.mfb[k] {
+				rest.g -= fh[j].g
+				rest.h -= fh[j].h
+				rest.c -= fh[j].c
+			}
+		}
+		fh[b.mfb[k]] = rest
 	}
 	return tot
 }
@@ -738,8 +855,9 @@ func (b *gbmBuilder) findSplit(l *gbmLeafState) {
 		}
 	}
 	for _, f := range b.feats {
-		hf := l.hist[f*gbmHistWidth : (f+1)*gbmHistWidth]
+		o := int(b.off[f])
 		nv := b.bn.nbins(f) - 1 // value bins
+		hf := l.hist[o : o+nv+1]
 		miss := hf[nv]
 		var cum gbmHistBin
 		for bin := 0; bin < nv; bin++ {
@@ -793,7 +911,7 @@ func (b *gbmBuilder) grow(rng *rand.Rand) *gbmGrown {
 		tr.Feature[l.node] = int32(sp.feat)
 		tr.Left[l.node], tr.Right[l.node] = ln, rn
 		tr.MissingLeft[l.node] = sp.missLeft
-		if l.hist[sp.feat*gbmHistWidth+b.bn.missing(sp.feat)].c == 0 {
+		if l.hist[int(b.off[sp.feat])+b.bn.missing(sp.feat)].c == 0 {
 			// No training row was missing here: missing values follow
 			// the larger child.
 			tr.MissingLeft[l.node] = 2*sp.left.c >= l.sum.c
@@ -817,14 +935,10 @@ func (b *gbmBuilder) grow(rng *rand.Rand) *gbmGrown {
 		small.sum = b.buildHist(small.hist, small.start, small.end)
 		// The sibling's histogram is the parent's minus the small child's.
 		large.hist = l.hist
-		for _, f := range b.feats {
-			ph := large.hist[f*gbmHistWidth : (f+1)*gbmHistWidth]
-			sh := small.hist[f*gbmHistWidth : (f+1)*gbmHistWidth]
-			for k := range b.bn.nbins(f) {
-				ph[k].g -= sh[k].g
-				ph[k].h -= sh[k].h
-				ph[k].c -= sh[k].c
-			}
+		for k := range large.hist {
+			large.hist[k].g -= small.hist[k].g
+			large.hist[k].h -= small.hist[k].h
+			large.hist[k].c -= small.hist[k].c
 		}
 		large.sum = gbmHistBin{l.sum.g - small.sum.g, l.sum.h - small.sum.h, l.sum.c - small.sum.c}
 		b.findSplit(&left)
@@ -879,7 +993,7 @@ func (b *gbmBuilder) goesLeft(f int, code uint8, bin int, missLeft bool) bool {
 // partition reorders idx[start:end] stably into the rows going left and
 // those going right and returns the boundary.
 func (b *gbmBuilder) partition(start, end int, sp gbmSplit) int {
-	col := b.bins[sp.feat]
+	col := b.cols[sp.feat]
 	miss := uint8(b.bn.missing(sp.feat))
 	bin := sp.bin
 	w, nr := start, 0
@@ -920,7 +1034,7 @@ func (b *gbmBuilder) updateMargins(t *gbmGrown, margin []float64) {
 		n := int32(0)
 		for tr.Feature[n] >= 0 {
 			f := int(tr.Feature[n])
-			if b.goesLeft(f, b.bins[f][r], t.binThr[n], tr.MissingLeft[n]) {
+			if b.goesLeft(f, b.cols[f][r], t.binThr[n], tr.MissingLeft[n]) {
 				n = tr.Left[n]
 			} else {
 				n = tr.Right[n]
