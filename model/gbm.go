@@ -130,6 +130,8 @@ type gbmPacked struct {
 	roots    []int32
 	expected []float64 // cover-weighted mean leaf value per tree
 	maxDepth int
+	quadT    []float64 // Gauss-Legendre points on [0, 1] for TreeSHAP
+	quadW    []float64
 }
 
 // gbmPNode is one packed node. At a leaf feat is -1 and thr holds the
@@ -280,7 +282,7 @@ func FitGBM(x mat.Matrix, y, weights []float64, valid *GBMValidation, cfg *GBMCo
 		}
 	}
 	rng := rand.New(rand.NewPCG(c.Seed, c.Seed^0x9e3779b97f4a7c15))
-	best, bestRound, since := math.Inf(1), 0, 0
+	best, bestRound, since := 0.0, 0, 0
 	for round := 0; round < c.Rounds; round++ {
 		loss := b.gradients(margin, y, c.Loss)
 		if round > 0 {
@@ -298,7 +300,7 @@ func FitGBM(x mat.Matrix, y, weights []float64, valid *GBMValidation, cfg *GBMCo
 		}
 		vl := gbmLoss(vmargin, vy, vw, c.Loss)
 		info.ValidLoss = append(info.ValidLoss, vl)
-		if vl < best-1e-7*math.Max(1, math.Abs(best)) {
+		if round == 0 || vl < best-1e-7*math.Max(1, math.Abs(best)) {
 			best, bestRound, since = vl, round+1, 0
 		} else if since++; since >= c.EarlyStopRounds {
 			break
@@ -1113,6 +1115,7 @@ func (g *GBM) prepared() *gbmPacked {
 			})
 			p.maxDepth = max(p.maxDepth, d)
 		}
+		p.quadT, p.quadW = shapQuadrature(max(1, (p.maxDepth+1)/2))
 		p.expected = make([]float64, len(p.roots))
 		for i, r := range p.roots {
 			p.expected[i] = p.expectation(r)
@@ -1246,13 +1249,13 @@ func (g *GBM) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
 	clear(dst)
 	p := g.prepared()
 	sc, _ := g.scratch.Get().(*shapScratch)
-	if sc == nil || len(sc.path) < shapPathLen(p.maxDepth) {
-		sc = &shapScratch{path: make([]shapElem, shapPathLen(p.maxDepth))}
+	if sc == nil {
+		sc = newShapScratch(p.maxDepth, len(p.quadT), g.NumFeatures)
 	}
 	base = g.Base
 	for i, r := range p.roots {
 		base += p.expected[i]
-		p.shapTree(r, x, dst, sc.path)
+		p.shapTree(r, x, dst, sc)
 	}
 	g.scratch.Put(sc)
 	return base, dst

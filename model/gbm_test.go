@@ -1,8 +1,17 @@
 package model
 
 import (
+	"bufio"
+	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -124,4 +133,105 @@ func gbmTestB2B(n int, seed uint64) (*mat.Dense, []float64) {
 		}
 	}
 	return x, y
+}
+
+// gbmRefDir, when set, makes TestGBMReferenceData write the benchmark table
+// there as CSV (for a side-by-side run of other libraries) and log this
+// package's figures on it.
+var gbmRefDir = flag.String("trees.refdir", "", "write the GBM reference benchmark data to this directory")
+
+func TestGBMReferenceData(t *testing.T) {
+	if *gbmRefDir == "" {
+		t.Skip("set -trees.refdir to run the reference comparison")
+	}
+	const ntrain, ntest = 100_000, 25_000
+	x, y := gbmTestB2B(ntrain+ntest, 42)
+	_, nf := x.Dims()
+	write := func(name string, lo, hi int) {
+		f, err := os.Create(filepath.Join(*gbmRefDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := bufio.NewWriter(f)
+		for i := lo; i < hi; i++ {
+			for j, v := range x.RawRowView(i) {
+				if j > 0 {
+					w.WriteByte(',')
+				}
+				if !math.IsNaN(v) {
+					w.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+				}
+			}
+			fmt.Fprintf(w, ",%g\n", y[i])
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("train.csv", 0, ntrain)
+	write("test.csv", ntrain, ntrain+ntest)
+	xtr := x.Slice(0, ntrain, 0, nf).(*mat.Dense)
+	xte := x.Slice(ntrain, ntrain+ntest, 0, nf).(*mat.Dense)
+	// Hold out 10% of the training rows for early stopping, as
+	// scikit-learn does.
+	nfit := ntrain * 9 / 10
+	start := time.Now()
+	g, info, err := FitGBM(xtr.Slice(0, nfit, 0, nf), y[:nfit], nil,
+		&GBMValidation{X: xtr.Slice(nfit, ntrain, 0, nf), Y: y[nfit:ntrain]}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit := time.Since(start)
+	start = time.Now()
+	m := g.MarginBatch(xte, nil)
+	pred := time.Since(start)
+	p := make([]float64, len(m))
+	var ll float64
+	for i, v := range m {
+		p[i] = Sigmoid(v)
+		ll += gbmPointLoss(v, y[ntrain+i], "logloss")
+	}
+	phi := make([]float64, nf)
+	start = time.Now()
+	for i := range 2000 {
+		row := xte.RawRowView(i)
+		g.Margin(row)
+		g.SHAP(row, phi)
+	}
+	shap := time.Since(start)
+	t.Logf("go-gbm: rounds %d best %d fit %.3fs auc %.4f logloss %.4f predict %.3f us/row margin+shap %.1f us/row",
+		info.Rounds, info.BestRound, fit.Seconds(), treeTestAUC(y[ntrain:], p), ll/float64(len(m)),
+		float64(pred.Nanoseconds())/1e3/float64(len(m)), float64(shap.Nanoseconds())/1e3/2000)
+}
+
+// treeTestAUC is the ROC AUC of scores p for labels y (ties count half).
+func treeTestAUC(y, p []float64) float64 {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return p[idx[a]] < p[idx[b]] })
+	var pos, neg, sum float64
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && p[idx[j]] == p[idx[i]] {
+			j++
+		}
+		var tp, tn float64
+		for _, k := range idx[i:j] {
+			if y[k] == 1 {
+				tp++
+			} else {
+				tn++
+			}
+		}
+		sum += tp * (neg + tn/2)
+		pos += tp
+		neg += tn
+		i = j
+	}
+	return sum / (pos * neg)
 }

@@ -1,36 +1,90 @@
 package model
 
-// Exact path-dependent TreeSHAP.
+import "math"
+
+// Exact path-dependent TreeSHAP in linear time per tree.
 //
-// The algorithm is Algorithm 2 of Lundberg, Erion and Lee, "Consistent
-// individualized feature attribution for tree ensembles" (2018): one
-// depth-first walk per tree keeps, for the path from the root, the
-// proportion of all feature subsets that flow to the current node
-// (EXTEND), removes a feature again when it repeats on the path (UNWIND),
-// and at every leaf credits each path feature with the weighted difference
-// between following x and following the cover-weighted average. Its cost is
-// O(L·D²) per tree for L leaves and depth D, with no allocation: the path
-// lives in one scratch buffer of (D+2)(D+3)/2 elements reused from a pool.
-// Expectations use node covers (training sample weight, the row count
-// without weights) for the fraction of data sent to each child.
+// For a leaf v whose path splits on the set U of features, let q_j be the
+// product of the cover shares of the path's edges on feature j (the chance
+// of following them when x_j is unknown) and r_j be 1 when x satisfies all
+// of them, else 0. The path-dependent value of a coalition S at v is
+// value_v * prod_{j in S} r_j * prod_{j not in S} q_j, and the Shapley weight
+// |S|!(d-1-|S|)!/d! (d = |U|) is the Beta integral of t^|S| (1-t)^(d-1-|S|)
+// over [0, 1]. Summing over coalitions therefore gives
+//
+//	phi_i(v) = value_v (r_i - q_i) * integral_0^1 prod_{j in U, j != i} a_j(t) dt,
+//	a_j(t) = q_j (1-t) + r_j t,
+//
+// a polynomial of degree d-1 integrated exactly by Gauss-Legendre
+// quadrature with ceil(D/2) points for trees of depth D. This is the idea of
+// Linear TreeSHAP (Yu et al., 2022) with quadrature in place of their
+// polynomial basis: one depth-first walk carries prod_j a_j(t_m) down the
+// path, sums value_v * prod a_j(t_m) up over the leaves below each node, and
+// credits each edge with (r - q) * sum_m w_m S(t_m) / a(t_m). When a feature
+// repeats on a path, its factor is replaced by the combined one and the
+// amount the earlier edge will credit for the leaves below is subtracted
+// there. The cost is O(N * D/2) per tree for N nodes (against O(L * D^2) for
+// Algorithm 2 of Lundberg et al., 2018), with no allocation: the scratch
+// buffers come from a pool. Expectations use node covers (training sample
+// weight, the row count without weights) for the share of data sent to each
+// child.
 
-// shapElem is one element of the unique path: the feature, the fraction of
-// zero paths (feature unknown: cover share) and one paths (feature known:
-// 1 if x follows this branch, else 0) flowing through, and the permutation
-// weight.
-type shapElem struct {
-	feat int32
-	z, o float64
-	w    float64
-}
-
-// shapScratch is the reusable path buffer of one SHAP call.
+// shapScratch holds the buffers of one SHAP call.
 type shapScratch struct {
-	path []shapElem
+	prod []float64 // (depth+2) x M: prod_j a_j(t_m) at each depth
+	sum  []float64 // (depth+2) x M: summaries at each depth
+	q, r []float64 // per feature: the combined shares on the current path
 }
 
-// shapPathLen is the path buffer length for trees of the given depth.
-func shapPathLen(depth int) int { return (depth + 2) * (depth + 3) / 2 }
+// newShapScratch allocates scratch for trees of the given depth, m
+// quadrature points and nf features.
+func newShapScratch(depth, m, nf int) *shapScratch {
+	sc := &shapScratch{
+		prod: make([]float64, (depth+2)*m),
+		sum:  make([]float64, (depth+2)*m),
+		q:    make([]float64, nf),
+		r:    make([]float64, nf),
+	}
+	for i := range sc.q {
+		sc.q[i], sc.r[i] = 1, 1
+	}
+	return sc
+}
+
+// shapQuadrature returns the m Gauss-Legendre points and weights on [0, 1].
+func shapQuadrature(m int) (t, w []float64) {
+	t = make([]float64, m)
+	w = make([]float64, m)
+	for i := range m {
+		// Newton iteration on the Legendre polynomial P_m from the
+		// Chebyshev-like first guess.
+		x := math.Cos(math.Pi * (float64(i) + 0.75) / (float64(m) + 0.5))
+		var dp float64
+		for range 100 {
+			p0, p1 := 1.0, x
+			for k := 2; k <= m; k++ {
+				p0, p1 = p1, ((2*float64(k)-1)*x*p1-(float64(k)-1)*p0)/float64(k)
+			}
+			if m == 1 {
+				p0, p1 = 1, x
+			}
+			dp = float64(m) * (x*p1 - p0) / (x*x - 1)
+			dx := p1 / dp
+			x -= dx
+			if math.Abs(dx) < 1e-16 {
+				break
+			}
+		}
+		p0, p1 := 1.0, x
+		for k := 2; k <= m; k++ {
+			p0, p1 = p1, ((2*float64(k)-1)*x*p1-(float64(k)-1)*p0)/float64(k)
+		}
+		dp = float64(m) * (x*p1 - p0) / (x*x - 1)
+		t[i] = (1 - x) / 2
+		w[i] = 1 / ((1 - x*x) * dp * dp)
+	}
+	return t, w
+}
 
 // shapSrcNode is a node of a tree to pack (GBMTree or Tree).
 type shapSrcNode struct {
@@ -98,97 +152,83 @@ func (p *gbmPacked) expectation(n int32) float64 {
 }
 
 // shapTree adds the SHAP values of the tree rooted at root to phi.
-func (p *gbmPacked) shapTree(root int32, x, phi []float64, buf []shapElem) {
-	p.shapRecurse(root, x, phi, buf, 0, 0, 1, 1, -1)
+func (p *gbmPacked) shapTree(root int32, x, phi []float64, sc *shapScratch) {
+	m := len(p.quadT)
+	prod := sc.prod[:m]
+	for k := range prod {
+		prod[k] = 1
+	}
+	p.shapRecurse(root, 0, x, phi, sc)
 }
 
-// shapRecurse visits node n. The parent's path occupies
-// buf[parent:parent+depth]; this node's path is built right after it.
-func (p *gbmPacked) shapRecurse(n int32, x, phi []float64, buf []shapElem, parent, depth int, pz, po float64, pf int32) {
-	cur := parent + depth + 1
-	path := buf[cur : cur+depth+1]
-	copy(path, buf[parent:parent+depth])
-	shapExtend(path, depth, pz, po, pf)
+// shapRecurse visits node n at the given depth, whose path product is in
+// sc.prod at that depth, and leaves the summary of the leaves below it in
+// sc.sum at that depth.
+func (p *gbmPacked) shapRecurse(n int32, depth int, x, phi []float64, sc *shapScratch) {
+	m := len(p.quadT)
+	tq, wq := p.quadT, p.quadW
+	prod := sc.prod[depth*m : (depth+1)*m]
+	sum := sc.sum[depth*m : (depth+1)*m]
 	nd := &p.nodes[n]
 	if nd.feat < 0 {
-		for i := 1; i <= depth; i++ {
-			el := &path[i]
-			w := shapUnwoundSum(path, depth, i)
-			phi[el.feat] += w * (el.o - el.z) * nd.thr
+		for k := range sum {
+			sum[k] = nd.thr * prod[k]
 		}
 		return
 	}
-	v := x[nd.feat]
-	hot, cold := nd.left, nd.left+1
-	fl, fr := p.shapFractions(n)
-	hz, cz := fl, fr
+	clear(sum)
+	f := nd.feat
+	q0, r0 := sc.q[f], sc.r[f]
+	if q0 == 0 && r0 == 0 {
+		// No data and not x reach this node: nothing below counts.
+		return
+	}
+	v := x[f]
 	// Same routing as gbmPacked.leaf: NaN follows the default direction.
-	if v > nd.thr || (v != v && !nd.missLeft) {
-		hot, cold = cold, hot
-		hz, cz = cz, hz
-	}
-	iz, io := 1.0, 1.0
-	for k := 1; k <= depth; k++ {
-		if path[k].feat == nd.feat {
-			iz, io = path[k].z, path[k].o
-			shapUnwind(path, depth, k)
-			depth--
-			break
+	hotRight := v > nd.thr || (v != v && !nd.missLeft)
+	fl, fr := p.shapFractions(n)
+	cprod := sc.prod[(depth+1)*m : (depth+2)*m]
+	csum := sc.sum[(depth+1)*m : (depth+2)*m]
+	for side := range 2 {
+		child, share, hot := nd.left, fl, !hotRight
+		if side == 1 {
+			child, share, hot = nd.left+1, fr, hotRight
 		}
-	}
-	p.shapRecurse(hot, x, phi, buf, cur, depth+1, hz*iz, io, nd.feat)
-	p.shapRecurse(cold, x, phi, buf, cur, depth+1, cz*iz, 0, nd.feat)
-}
-
-// shapExtend appends an element (feature f, fractions z and o) at index
-// depth and updates the permutation weights.
-func shapExtend(path []shapElem, depth int, z, o float64, f int32) {
-	path[depth] = shapElem{feat: f, z: z, o: o}
-	if depth == 0 {
-		path[0].w = 1
-	}
-	d1 := float64(depth + 1)
-	for i := depth - 1; i >= 0; i-- {
-		path[i+1].w += o * path[i].w * float64(i+1) / d1
-		path[i].w = z * path[i].w * float64(depth-i) / d1
-	}
-}
-
-// shapUnwind removes element k from a path of length depth+1.
-func shapUnwind(path []shapElem, depth, k int) {
-	o, z := path[k].o, path[k].z
-	next := path[depth].w
-	d1 := float64(depth + 1)
-	for i := depth - 1; i >= 0; i-- {
-		if o != 0 {
-			t := path[i].w
-			path[i].w = next * d1 / (float64(i+1) * o)
-			next = t - path[i].w*z*float64(depth-i)/d1
+		qn, rn := q0*share, 0.0
+		if hot {
+			rn = r0
+		}
+		if qn == 0 && rn == 0 {
+			continue
+		}
+		if q0 == 1 && r0 == 1 {
+			// First split on f along this path.
+			for k, t := range tq {
+				cprod[k] = prod[k] * (qn*(1-t) + rn*t)
+			}
 		} else {
-			path[i].w = path[i].w * d1 / (z * float64(depth-i))
+			for k, t := range tq {
+				cprod[k] = prod[k] / (q0*(1-t) + r0*t) * (qn*(1-t) + rn*t)
+			}
 		}
-	}
-	for i := k; i < depth; i++ {
-		path[i].feat, path[i].z, path[i].o = path[i+1].feat, path[i+1].z, path[i+1].o
-	}
-}
-
-// shapUnwoundSum is the total permutation weight of the path with element
-// k removed, without changing the path.
-func shapUnwoundSum(path []shapElem, depth, k int) float64 {
-	o, z := path[k].o, path[k].z
-	next := path[depth].w
-	var total float64
-	if o != 0 {
-		for i := depth - 1; i >= 0; i-- {
-			t := next / (float64(i+1) * o)
-			total += t
-			next = path[i].w - t*z*float64(depth-i)
+		sc.q[f], sc.r[f] = qn, rn
+		p.shapRecurse(child, depth+1, x, phi, sc)
+		var c float64
+		for k, t := range tq {
+			c += wq[k] * csum[k] / (qn*(1-t) + rn*t)
+			sum[k] += csum[k]
 		}
-	} else if z != 0 {
-		for i := depth - 1; i >= 0; i-- {
-			total += path[i].w / (z * float64(depth-i))
-		}
+		phi[f] += (rn - qn) * c
 	}
-	return total * float64(depth+1)
+	sc.q[f], sc.r[f] = q0, r0
+	if q0 != r0 {
+		// f splits an ancestor too: take back what that edge will credit
+		// for the leaves below here, which this node has credited with
+		// the combined shares.
+		var c float64
+		for k, t := range tq {
+			c += wq[k] * sum[k] / (q0*(1-t) + r0*t)
+		}
+		phi[f] -= (r0 - q0) * c
+	}
 }
