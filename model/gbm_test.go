@@ -355,7 +355,7 @@ func gbmTestJSON(t *testing.T, g *GBM) []byte {
 }
 
 func TestFitGBMDeterministic(t *testing.T) {
-	x, y := gbmTestB2B(20000, 5)
+	x, y := gbmTestB2B(8000, 5)
 	tests := []struct {
 		name string
 		give GBMConfig
@@ -366,7 +366,7 @@ func TestFitGBMDeterministic(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var want []byte
-			for _, threads := range []int{1, 2, 2, 3} {
+			for _, threads := range []int{1, 2, 3} {
 				c := tt.give
 				c.Threads = threads
 				g, _, err := FitGBM(x, y, nil, nil, &c)

@@ -62,6 +62,23 @@ type Condition struct {
 	Missing   bool    `json:"missing"`
 }
 
+// Describe renders the condition for a feature called name, for example
+// "employees <= 201.5 (or missing)" or, for the split that separates missing
+// values from all others, "employees is missing".
+func (c Condition) Describe(name string) string {
+	if c.Threshold == math.MaxFloat64 {
+		if c.Op == "<=" {
+			return name + " is present"
+		}
+		return name + " is missing"
+	}
+	s := fmt.Sprintf("%s %s %g", name, c.Op, c.Threshold)
+	if c.Missing {
+		s += " (or missing)"
+	}
+	return s
+}
+
 // treeImpurity returns the weighted impurity w*I(p/w) of a node with weight
 // w and weighted positives p.
 func treeImpurity(criterion string, w, p float64) float64 {
