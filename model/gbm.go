@@ -532,7 +532,7 @@ type gbmBuilder struct {
 	n, nf     int
 	w         []float64
 	gh        []gbmGrad // per row gradient and hessian
-	idx       []int32 // row indices; each leaf owns a segment
+	idx       []int32   // row indices; each leaf owns a segment
 	tmp       []int32
 	off       []int32 // histogram offset of each feature
 	totalBins int
@@ -552,7 +552,7 @@ func newGBMBuilder(cols [][]uint8, bn *gbmBinner, w []float64, c *GBMConfig) *gb
 	n, nf := len(cols[0]), len(cols)
 	b := &gbmBuilder{
 		cfg: c, cols: cols, bn: bn, n: n, nf: nf, w: w,
-		gh: make([]gbmGrad, n),
+		gh:  make([]gbmGrad, n),
 		idx: make([]int32, n), tmp: make([]int32, n),
 		off: make([]int32, nf), all: make([]int, nf),
 	}
