@@ -3,7 +3,7 @@
 GO ?= go
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: demo test build bench sample
+.PHONY: demo test build bench sample bench-compare
 
 demo:
 	ADDR=$(ADDR) scripts/demo.sh
@@ -23,3 +23,9 @@ bench:
 # sample regenerates the bundled sample table and its ground truth.
 sample:
 	$(GO) run ./cmd/gen --rows 2000 --seed 7 --out datasets/sample_accounts.csv
+
+# bench-compare runs this project beside the scikit-learn/XGBoost reference
+# (../shared/bench) on generated tables: make bench-compare SIZES="10k 100k 1m".
+SIZES ?= 10k 100k
+bench-compare:
+	scripts/bench-compare.sh $(SIZES)

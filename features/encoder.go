@@ -405,3 +405,15 @@ func cellText(col *datasets.Column, i int) string {
 	}
 	return strconv.FormatFloat(col.Num[i], 'f', -1, 64)
 }
+
+// MarkMissing sets to NaN, in an encoded row, the value of each numeric or
+// date column whose missing indicator is set, for learners that route
+// missing values themselves (trees). The indicator stays set.
+func (e *Encoder) MarkMissing(x []float64) {
+	for k := range e.Columns {
+		c := &e.Columns[k]
+		if c.Missing && (c.Role == RoleNumeric || c.Role == RoleDate) && x[c.Offset+1] == 1 {
+			x[c.Offset] = math.NaN()
+		}
+	}
+}

@@ -18,7 +18,6 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
-	"github.com/icpengine/icp/model"
 )
 
 var update = flag.Bool("update", false, "update golden files")
@@ -215,9 +214,15 @@ func TestDecodeRejects(t *testing.T) {
 		{"newer format", bytes.Replace(art, []byte(`"format_version": 1`), []byte(`"format_version": 2`), 1), "newer than this program reads"},
 		{"tampered", bytes.Replace(art, []byte(`"tier1": 0.`), []byte(`"tier1": 1.`), 1), "checksum mismatch"},
 		{"bad checksum", bytes.Replace(art, []byte(`"checksum": "sha256:`), []byte(`"checksum": "sha256:00`), 1), "checksum mismatch"},
-		{"coefficients cut", reseal(t, art, func(s string) string {
-			return strings.Replace(s, `"coef": [`, `"coef": [0.5, `, 1)
-		}), "coefficients"},
+		{"model kind swapped", reseal(t, art, func(s string) string {
+			if strings.Contains(s, `"kind": "gbm"`) {
+				return strings.Replace(s, `"kind": "gbm"`, `"kind": "logistic"`, 1)
+			}
+			return strings.Replace(s, `"kind": "logistic"`, `"kind": "gbm"`, 1)
+		}), "does not fit"},
+		{"encoder offsets", reseal(t, art, func(s string) string {
+			return strings.Replace(s, `"offset": 0,`, `"offset": 1,`, 1)
+		}), "offset 1, want 0"},
 		{"unknown field", reseal(t, art, func(s string) string {
 			return strings.Replace(s, `"version":`, `"surprise": 1, "version":`, 1)
 		}), "unknown field"},
@@ -312,8 +317,8 @@ func TestScoreAttributions(t *testing.T) {
 		if math.Abs(sum-s.Margin) > 1e-9 {
 			t.Fatalf("row %d: base + contributions = %v, margin %v", i, sum, s.Margin)
 		}
-		if math.Abs(model.Sigmoid(s.Margin)-s.Score) > 1e-12 {
-			t.Fatalf("row %d: score %v is not sigmoid(margin %v)", i, s.Score, s.Margin)
+		if want := p.Model.Calibration.Prob(s.Margin); math.Abs(want-s.Score) > 1e-12 {
+			t.Fatalf("row %d: score %v is not the calibrated margin %v (%v)", i, s.Score, s.Margin, want)
 		}
 		if len(s.Attributions) != len(p.Encoder.Columns) {
 			t.Fatalf("row %d: %d attributions for %d columns", i, len(s.Attributions), len(p.Encoder.Columns))

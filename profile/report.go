@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strings"
 )
 
@@ -71,14 +70,28 @@ func (p *Profile) WriteReport(w io.Writer) error {
 	if v.From != "" {
 		fmt.Fprintf(&b, " (closed %s to %s)", v.From, v.To)
 	}
-	b.WriteString(". The model was fitted on the older deals, scored on the holdout, then refitted on all closed deals.\n\n")
-	b.WriteString("| set | rows | positives | ROC AUC | PR AUC | log loss | Brier | lift, top decile |\n|---|---|---|---|---|---|---|---|\n")
-	for _, r := range []struct {
-		name string
-		m    Metrics
-	}{{"holdout", v.Holdout}, {"train", v.Train}} {
-		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s |\n", r.name, r.m.Rows, r.m.Positives,
-			fmt3(r.m.ROCAUC), fmt3(r.m.PRAUC), fmt3(r.m.LogLoss), fmt3(r.m.Brier), fmt2(r.m.LiftTopDecile))
+	b.WriteString(". Every candidate model was fitted on the older deals and scored on the holdout; the one with the least calibrated log loss was then refitted on all closed deals and serves.\n\n")
+	b.WriteString("| model | calibration | holdout ROC AUC | PR AUC | log loss | calibrated log loss | Brier | lift, top decile | |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, c := range v.Candidates {
+		sel := ""
+		if c.Selected {
+			sel = "**selected**"
+		}
+		name := c.Kind
+		if c.Rounds > 0 {
+			name = fmt.Sprintf("%s (%d trees)", c.Kind, c.Rounds)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, c.Calibration,
+			fmt3(c.Holdout.ROCAUC), fmt3(c.Holdout.PRAUC), fmt3(c.Holdout.LogLoss), fmt3(c.Calibrated.LogLoss),
+			fmt3(c.Calibrated.Brier), fmt2(c.Holdout.LiftTopDecile), sel)
+	}
+	fmt.Fprintf(&b, "\nThe selected model on its training split: ROC AUC %s, log loss %s (holdout: %s, %s).\n\n",
+		fmt3(v.Train.ROCAUC), fmt3(v.Train.LogLoss), fmt3(v.Holdout.ROCAUC), fmt3(v.Holdout.LogLoss))
+	b.WriteString("### Calibration on the holdout\n\n")
+	fmt.Fprintf(&b, "Calibration: %s. Each half of the holdout is scored by a calibration fitted on the other half, then binned by decile of the score:\n\n", p.Model.Calibration.Method)
+	b.WriteString("| scores | accounts | predicted | observed |\n|---|---|---|---|\n")
+	for _, r := range v.Reliability {
+		fmt.Fprintf(&b, "| %s–%s | %d | %s | %s |\n", fmt3(r.Lo), fmt3(r.Hi), r.N, pct(r.Predicted), pct(r.Observed))
 	}
 	b.WriteString("\n")
 
@@ -106,10 +119,10 @@ func (p *Profile) WriteReport(w io.Writer) error {
 	fmt.Fprintf(&b, "| non_fit | below %s | %s |\n\n", fmt3(p.Tiers.Tier3), pct(1-p.Tiers.Shares[0]-p.Tiers.Shares[1]-p.Tiers.Shares[2]))
 
 	b.WriteString("## What drives the score\n\n")
-	b.WriteString("Logistic regression coefficients on standardized features (log-odds per standard deviation, or per yes for 0/1 columns), largest first:\n\n")
-	b.WriteString("| feature | coefficient |\n|---|---|\n")
-	for _, f := range p.topCoefficients(12) {
-		fmt.Fprintf(&b, "| %s | %+.3f |\n", f.name, f.coef)
+	fmt.Fprintf(&b, "Mean absolute contribution of each column to the margin (log-odds), over %d training accounts, largest first:\n\n", p.Importance.Rows)
+	b.WriteString("| column | mean absolute contribution |\n|---|---|\n")
+	for _, c := range p.Importance.Columns {
+		fmt.Fprintf(&b, "| `%s` | %.3f |\n", c.Column, c.MeanAbs)
 	}
 	b.WriteString("\n## Limitations\n\n")
 	b.WriteString("- The model learns from past closed deals: it reflects who sales chose to pursue, not the whole market.\n")
@@ -127,24 +140,6 @@ func (p *Profile) targetNoun() string {
 		return "retained customers"
 	}
 	return "ideal customers"
-}
-
-type coefRow struct {
-	name string
-	coef float64
-}
-
-func (p *Profile) topCoefficients(n int) []coefRow {
-	feats := p.Encoder.Features()
-	rows := make([]coefRow, len(feats))
-	for j, f := range feats {
-		rows[j] = coefRow{f.Name, p.Model.Logistic.Coef[j]}
-	}
-	sort.SliceStable(rows, func(a, b int) bool { return math.Abs(rows[a].coef) > math.Abs(rows[b].coef) })
-	if len(rows) > n {
-		rows = rows[:n]
-	}
-	return rows
 }
 
 func traitValue(t Trait, v float64) string {
@@ -182,8 +177,16 @@ func (p *Profile) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "model %s: %d rows, %d closed (%d positive, %d negative), %d open\n",
 		p.Version, p.Data.Rows, p.Data.Labeled, l.Positives, l.Negatives, l.Open)
 	fmt.Fprintf(w, "label: %s\n", l.Definition)
-	fmt.Fprintf(w, "validation (%s): ROC AUC %s, PR AUC %s, log loss %s, Brier %s, top-decile lift %s\n",
-		v.Split, fmt3(v.Holdout.ROCAUC), fmt3(v.Holdout.PRAUC), fmt3(v.Holdout.LogLoss), fmt3(v.Holdout.Brier), fmt2(v.Holdout.LiftTopDecile))
+	fmt.Fprintf(w, "validation: %s\n", v.Split)
+	for _, c := range v.Candidates {
+		mark := " "
+		if c.Selected {
+			mark = "*"
+		}
+		fmt.Fprintf(w, " %s %-8s ROC AUC %s, PR AUC %s, log loss %s (calibrated, %s: %s), Brier %s, top-decile lift %s\n",
+			mark, c.Kind, fmt3(c.Holdout.ROCAUC), fmt3(c.Holdout.PRAUC), fmt3(c.Holdout.LogLoss), c.Calibration,
+			fmt3(c.Calibrated.LogLoss), fmt3(c.Calibrated.Brier), fmt2(c.Holdout.LiftTopDecile))
+	}
 	fmt.Fprintf(w, "segments: %d\n", len(p.Segments))
 	for _, s := range p.Segments {
 		fmt.Fprintf(w, "  %s %s: %d %s, %s×\n", s.ID, s.Name, s.Size, p.targetNoun(), fmt2(s.Lift))

@@ -9,12 +9,12 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
-	"github.com/icpengine/icp/model"
 )
 
 // AttributionScale names the scale of attributions: the model's margin, in
 // log-odds. Base value plus contributions equals the margin exactly; the
-// score is the logistic function of the margin.
+// score is the calibrated probability of the margin, an increasing
+// function of it.
 const AttributionScale = "log_odds"
 
 // Score scores one account given as raw JSON fields. Bad fields give an
@@ -41,26 +41,41 @@ func (p *Profile) Score(ctx context.Context, acc icp.Account) (icp.Score, error)
 }
 
 // scoreRow scores an encoded row and writes the per-encoded-column
-// contributions into contrib.
+// contributions into contrib. x may be changed.
 func (p *Profile) scoreRow(x, contrib []float64) icp.Score {
-	lr := p.Model.Logistic
-	base, _ := lr.Attributions(x, p.Model.Ref, contrib)
-	margin := lr.Margin(x)
-	score := model.Sigmoid(margin)
-	s := icp.Score{
+	// The segment is found on the encoded row before the model may mark
+	// missing values in it.
+	var seg *icp.SegmentRef
+	if k := nearestSegment(p.Segments, x); k >= 0 {
+		sg := &p.Segments[k]
+		seg = &icp.SegmentRef{ID: sg.ID, Name: sg.Name, Distance: distance(x, sg.Centroid)}
+	}
+	margin, base := p.Model.explain(p.Encoder, x, contrib)
+	score := p.Model.Calibration.Prob(margin)
+	return icp.Score{
 		ModelVersion:     p.Version,
 		Score:            score,
 		Percentile:       p.percentile(score),
 		Tier:             p.Tiers.Tier(score),
+		Segment:          seg,
 		Margin:           margin,
 		BaseValue:        base,
 		AttributionScale: AttributionScale,
 	}
-	if k := nearestSegment(p.Segments, x); k >= 0 {
-		seg := &p.Segments[k]
-		s.Segment = &icp.SegmentRef{ID: seg.ID, Name: seg.Name, Distance: distance(x, seg.Centroid)}
+}
+
+// Predict returns the calibrated score of every row of t, without
+// attributions: the fast path for batches.
+func (p *Profile) Predict(t *datasets.Table) ([]float64, error) {
+	x, err := p.Encoder.Transform(t, nil)
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
 	}
-	return s
+	m := p.Model.margins(p.Encoder, x)
+	for i, v := range m {
+		m[i] = p.Model.Calibration.Prob(v)
+	}
+	return m[:t.Rows()], nil
 }
 
 // group sums contributions back to the original columns, largest absolute

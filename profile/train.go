@@ -31,11 +31,12 @@ type Config struct {
 	// HoldoutFraction is the share of the newest closed deals held out for
 	// validation. Zero means 0.2.
 	HoldoutFraction float64
-	// L2 is the logistic regression penalty; zero means 1.
-	L2       float64
-	Encoder  features.EncoderConfig
-	Tiers    TierConfig
-	Segments SegmentConfig
+	Models          ModelConfig
+	Encoder         features.EncoderConfig
+	Tiers           TierConfig
+	Segments        SegmentConfig
+	// Timings, when not nil, receives how long the steps took.
+	Timings *Timings
 }
 
 // TierConfig sets the tier thresholds from the score distribution of the
@@ -63,18 +64,11 @@ type Profile struct {
 	ScoreQuantiles []float64  `json:"score_quantiles"`
 	Validation     Validation `json:"validation"`
 	Data           DataInfo   `json:"data"`
+	// Importance ranks the columns by mean absolute attribution.
+	Importance Importance `json:"importance"`
 	// Drift holds the reference distributions that served traffic and new
 	// outcomes are compared with.
 	Drift *drift.Reference `json:"drift"`
-}
-
-// Model is the fitted scorer.
-type Model struct {
-	Kind     string          `json:"kind"`
-	Logistic *model.Logistic `json:"logistic"`
-	// Ref is the mean encoded training row, the reference point of the
-	// attributions: base value = Margin(Ref).
-	Ref []float64 `json:"ref"`
 }
 
 // Tiers are score thresholds: an account is in Tier 1 when its score is at
@@ -117,10 +111,17 @@ type Validation struct {
 	// Split says how the holdout was chosen.
 	Split string `json:"split"`
 	// From and To bound the holdout's close dates (empty without dates).
-	From    string  `json:"from,omitempty"`
-	To      string  `json:"to,omitempty"`
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+	// Holdout and Train score the selected model, uncalibrated.
 	Holdout Metrics `json:"holdout"`
 	Train   Metrics `json:"train"`
+	// Calibrated scores the selected model's cross-fitted calibrated
+	// probabilities on the holdout, and Reliability bins them by decile.
+	Calibrated  Metrics          `json:"calibrated"`
+	Reliability []ReliabilityBin `json:"reliability"`
+	// Candidates are every model fitted, the selected one marked.
+	Candidates []Candidate `json:"candidates"`
 }
 
 // DataInfo describes the training data.
@@ -142,6 +143,7 @@ type DataInfo struct {
 // k-means clusters of the positive accounts; tier thresholds come from the
 // score distribution of all rows, open ones included.
 func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) {
+	began := time.Now()
 	if t.Rows() == 0 {
 		return nil, fmt.Errorf("train: %s: no rows: %w", t.Source, icp.ErrInvalid)
 	}
@@ -171,8 +173,7 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	}
 	nHold := int(math.Round(frac * float64(len(labeled))))
 	fitRows, holdRows := labeled[:len(labeled)-nHold], labeled[len(labeled)-nHold:]
-	var holdScores []float64
-	p.Validation, holdScores, err = validate(t, s, lab, fitRows, holdRows, cfg)
+	best, holdProbs, err := p.validate(t, lab, fitRows, holdRows, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -184,28 +185,28 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 		p.Validation.Split = fmt.Sprintf("file order: the last %.0f%% of closed deals (no close date column)", 100*frac)
 	}
 
-	// Refit on every labeled row.
+	// Refit the selected kind on every labeled row, keeping the number of
+	// trees early stopping chose and the calibration fitted on the holdout.
 	enc, x, err := fitEncoded(t, s, labeled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	lr, err := model.FitLogistic(x, pick(lab.y, labeled), nil, &model.LogisticConfig{L2: cfg.L2})
-	if err != nil {
-		return nil, fmt.Errorf("train: fit logistic regression: %w", err)
-	}
-	p.Encoder = enc
-	p.Model = Model{Kind: "logistic", Logistic: lr, Ref: columnMeans(x)}
-	p.Data = DataInfo{Source: t.Source, Rows: t.Rows(), Labeled: len(labeled), From: p.Data.From, To: p.Data.To, Features: enc.Width}
-
-	// Scores for every row, open deals included.
-	all, err := enc.Transform(t, nil)
+	m, _, err := fitCandidate(best.m.Kind, enc, x, pick(lab.y, labeled), cfg.Models, cfg.Seed, best.cand.Rounds)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	scores := make([]float64, t.Rows())
-	lr.MarginBatch(all, scores)
-	for i, m := range scores {
-		scores[i] = model.Sigmoid(m)
+	m.Calibration = best.m.Calibration
+	p.Encoder, p.Model = enc, m
+	p.Data = DataInfo{Source: t.Source, Rows: t.Rows(), Labeled: len(labeled), From: p.Data.From, To: p.Data.To, Features: enc.Width}
+
+	if p.Importance, err = p.importance(t, labeled); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+
+	// Scores for every row, open deals included.
+	scores, err := p.Predict(t)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
 	sorted := append([]float64(nil), scores...)
 	sort.Float64s(sorted)
@@ -215,20 +216,24 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	}
 	p.Tiers = makeTiers(sorted, cfg.Tiers)
 
+	var holdWinners []float64
+	for j, i := range holdRows {
+		if lab.won[i] {
+			holdWinners = append(holdWinners, holdProbs[j])
+		}
+	}
+	p.Drift = p.driftReference(t, scores, lab, holdWinners)
+
 	var positives []int
 	for _, i := range labeled {
 		if lab.y[i] == 1 {
 			positives = append(positives, i)
 		}
 	}
-	var holdWinners []float64
-	for j, i := range holdRows {
-		if lab.won[i] {
-			holdWinners = append(holdWinners, holdScores[j])
-		}
+	all, err := enc.Transform(t, nil)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
 	}
-	p.Drift = p.driftReference(t, scores, lab, holdWinners)
-
 	p.Segments, err = findSegments(t, enc, all, positives, labeled, lab, cfg.Segments, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -243,6 +248,9 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 		sum := sha256.Sum256(b)
 		p.Version = "m-" + hex.EncodeToString(sum[:6])
 	}
+	if cfg.Timings != nil {
+		cfg.Timings.Total = time.Since(began)
+	}
 	return p, nil
 }
 
@@ -254,37 +262,72 @@ func checkFeatures(t *datasets.Table, s *features.Schema) error {
 	return nil
 }
 
-// validate fits on the older rows and scores the holdout; it returns the
-// holdout's scores too.
-func validate(t *datasets.Table, s *features.Schema, lab *labels, fitRows, holdRows []int, cfg Config) (Validation, []float64, error) {
-	var v Validation
+// validate fits every candidate on the older rows, scores the holdout,
+// calibrates each by cross-fitting on the holdout, and selects the one with
+// the least calibrated log loss. It fills p.Validation and returns the
+// selected candidate with its cross-fitted holdout probabilities.
+func (p *Profile) validate(t *datasets.Table, lab *labels, fitRows, holdRows []int, cfg Config) (*fitted, []float64, error) {
 	if len(holdRows) == 0 || len(fitRows) == 0 {
-		return v, nil, fmt.Errorf("validate: %d labeled rows are too few to hold any out: %w", len(fitRows)+len(holdRows), icp.ErrInvalid)
+		return nil, nil, fmt.Errorf("validate: %d labeled rows are too few to hold any out: %w", len(fitRows)+len(holdRows), icp.ErrInvalid)
 	}
-	yFit := pick(lab.y, fitRows)
+	yFit, yHold := pick(lab.y, fitRows), pick(lab.y, holdRows)
 	if !bothClasses(yFit) {
-		return v, nil, fmt.Errorf("validate: the older %d closed deals hold a single outcome class; the time-ordered split needs both: %w", len(fitRows), icp.ErrInvalid)
+		return nil, nil, fmt.Errorf("validate: the older %d closed deals hold a single outcome class; the time-ordered split needs both: %w", len(fitRows), icp.ErrInvalid)
 	}
-	enc, x, err := fitEncoded(t, s, fitRows, cfg)
+	if !bothClasses(yHold) {
+		return nil, nil, fmt.Errorf("validate: the newest %d closed deals (the holdout) hold a single outcome class, so ranking cannot be measured; add data or raise the holdout fraction: %w", len(holdRows), icp.ErrInvalid)
+	}
+	enc, x, err := fitEncoded(t, p.Schema, fitRows, cfg)
 	if err != nil {
-		return v, nil, err
+		return nil, nil, err
 	}
-	lr, err := model.FitLogistic(x, yFit, nil, &model.LogisticConfig{L2: cfg.L2})
+	xh, err := enc.Transform(t.Take(holdRows), nil)
 	if err != nil {
-		return v, nil, fmt.Errorf("validate: fit logistic regression: %w", err)
+		return nil, nil, err
 	}
-	if !bothClasses(pick(lab.y, holdRows)) {
-		return v, nil, fmt.Errorf("validate: the newest %d closed deals (the holdout) hold a single outcome class, so ranking cannot be measured; add data or raise the holdout fraction: %w", len(holdRows), icp.ErrInvalid)
+	kinds := cfg.Models.Kinds
+	if len(kinds) == 0 {
+		kinds = []string{KindLogistic, KindGBM}
 	}
-	hold := t.Take(holdRows)
-	xh, err := enc.Transform(hold, nil)
-	if err != nil {
-		return v, nil, err
+	var best *fitted
+	var bestProbs []float64
+	var bestTrain Metrics
+	for _, kind := range kinds {
+		start := time.Now()
+		m, rounds, err := fitCandidate(kind, enc, x, yFit, cfg.Models, cfg.Seed, 0)
+		if err != nil {
+			return nil, nil, fmt.Errorf("validate: %w", err)
+		}
+		if cfg.Timings != nil {
+			if cfg.Timings.Fit == nil {
+				cfg.Timings.Fit = make(map[string]time.Duration)
+			}
+			cfg.Timings.Fit[kind] = time.Since(start)
+		}
+		f := &fitted{m: m, holdout: m.margins(enc, xh)}
+		var probs []float64
+		f.m.Calibration, probs, err = calibrate(f.holdout, yHold)
+		if err != nil {
+			return nil, nil, fmt.Errorf("validate: calibrate %s: %w", kind, err)
+		}
+		f.cand = Candidate{Kind: kind, Rounds: rounds, Calibration: f.m.Calibration.Method,
+			Holdout: metrics(yHold, sigmoids(f.holdout)), Calibrated: metrics(yHold, probs)}
+		p.Validation.Candidates = append(p.Validation.Candidates, f.cand)
+		if best == nil || f.cand.Calibrated.LogLoss < best.cand.Calibrated.LogLoss {
+			best, bestProbs = f, probs
+			p.Validation.Reliability = reliability(yHold, probs)
+			bestTrain = metrics(yFit, sigmoids(m.margins(enc, x)))
+		}
 	}
-	ph := probs(lr, xh)
-	v.Holdout = metrics(pick(lab.y, holdRows), ph)
-	v.Train = metrics(yFit, probs(lr, x))
-	return v, ph, nil
+	for k := range p.Validation.Candidates {
+		c := &p.Validation.Candidates[k]
+		c.Selected = c.Kind == best.m.Kind
+		if c.Selected {
+			p.Validation.Holdout, p.Validation.Calibrated = c.Holdout, c.Calibrated
+		}
+	}
+	p.Validation.Train = bestTrain
+	return best, bestProbs, nil
 }
 
 func fitEncoded(t *datasets.Table, s *features.Schema, rows []int, cfg Config) (*features.Encoder, *mat.Dense, error) {
@@ -297,14 +340,6 @@ func fitEncoded(t *datasets.Table, s *features.Schema, rows []int, cfg Config) (
 		return nil, nil, err
 	}
 	return enc, x, nil
-}
-
-func probs(lr *model.Logistic, x mat.Matrix) []float64 {
-	p := lr.MarginBatch(x, nil)
-	for i, m := range p {
-		p[i] = model.Sigmoid(m)
-	}
-	return p
 }
 
 func metrics(y, p []float64) Metrics {

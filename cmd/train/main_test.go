@@ -33,7 +33,7 @@ func TestRun(t *testing.T) {
 	if err := run(context.Background(), []string{"--data", data, "--out", out, "--seed", "3"}, &stdout, &stderr); err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"tech_stack", "tags", "validation (time-ordered", "ROC AUC", "segments:", "tiers: tier1 >=", "model.json"} {
+	for _, want := range []string{"tech_stack", "tags", "validation: time-ordered", "ROC AUC", "segments:", "tiers: tier1 >=", "model.json"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}

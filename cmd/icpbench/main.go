@@ -1,0 +1,175 @@
+// Command icpbench measures the trainer and the scorer on one CSV, the way
+// the scikit-learn reference benchmark measures its models, and prints one
+// JSON line per model kind: fit seconds on the time-ordered training split,
+// batch prediction cost, single-account scoring latency with attributions
+// (serve's code path), and holdout metrics. scripts/bench-compare.sh runs
+// it beside the reference and prints the comparison.
+//
+//	icpbench --data accounts.csv [--models logistic,gbm] [--label won] [--seed 1]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/profile"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "icpbench:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// result is one JSON line; the names follow the reference benchmark's.
+type result struct {
+	Dataset        string  `json:"dataset"`
+	Model          string  `json:"model"`
+	Rows           int     `json:"rows"`
+	NTest          int     `json:"n_test"`
+	Features       int     `json:"n_features"`
+	LoadS          float64 `json:"load_s"`
+	FitS           float64 `json:"fit_s"`
+	TrainS         float64 `json:"train_total_s"`
+	Rounds         int     `json:"rounds,omitempty"`
+	BatchUSPerRow  float64 `json:"pipeline_us_per_row"`
+	SingleP50      float64 `json:"single_row_us_p50"`
+	SingleP99      float64 `json:"single_row_us_p99"`
+	AUC            float64 `json:"auc"`
+	PRAUC          float64 `json:"pr_auc"`
+	LogLoss        float64 `json:"logloss"`
+	Brier          float64 `json:"brier"`
+	CalibratedLoss float64 `json:"calibrated_logloss"`
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("icpbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		data   = fs.String("data", "", "CSV of accounts (required)")
+		models = fs.String("models", "logistic,gbm", "comma-separated model kinds, each measured on its own")
+		label  = fs.String("label", profile.TargetWon, "label target: won (as the reference) or ideal")
+		seed   = fs.Uint64("seed", 1, "random seed")
+		single = fs.Int("single", 200, "accounts scored one at a time for the latency figures")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		fs.Usage()
+		return errors.New("--data is required")
+	}
+	start := time.Now()
+	t, err := datasets.ReadFile(*data, nil)
+	if err != nil {
+		return err
+	}
+	load := time.Since(start)
+	s := features.Infer(t, features.InferConfig{})
+	hold := newest(t, s, 0.2)
+	accounts := make([]icp.Account, min(*single, hold.Rows()))
+	for i := range accounts {
+		accounts[i] = account(hold, i)
+	}
+	for _, kind := range strings.Split(*models, ",") {
+		var tm profile.Timings
+		p, err := profile.Train(t, s, profile.Config{
+			Seed: *seed, Label: profile.LabelConfig{Target: *label},
+			Models: profile.ModelConfig{Kinds: []string{kind}}, Timings: &tm,
+		})
+		if err != nil {
+			return err
+		}
+		r := result{Dataset: *data, Model: kind, Rows: t.Rows(), NTest: hold.Rows(), Features: p.Encoder.Width,
+			LoadS: load.Seconds(), FitS: tm.Fit[kind].Seconds(), TrainS: tm.Total.Seconds()}
+		c := p.Validation.Candidates[0]
+		r.Rounds = c.Rounds
+		r.AUC, r.PRAUC, r.LogLoss, r.Brier = c.Holdout.ROCAUC, c.Holdout.PRAUC, c.Holdout.LogLoss, c.Holdout.Brier
+		r.CalibratedLoss = c.Calibrated.LogLoss
+
+		// Batch: encode and score the newest fifth, no attributions; best of 3.
+		best := time.Duration(1<<63 - 1)
+		for range 3 {
+			start := time.Now()
+			if _, err := p.Predict(hold); err != nil {
+				return err
+			}
+			best = min(best, time.Since(start))
+		}
+		r.BatchUSPerRow = float64(best.Microseconds()) / float64(hold.Rows())
+
+		// One account at a time through Score, as serve calls it.
+		ctx := context.Background()
+		for _, acc := range accounts[:min(10, len(accounts))] {
+			if _, err := p.Score(ctx, acc); err != nil {
+				return err
+			}
+		}
+		lat := make([]float64, len(accounts))
+		for i, acc := range accounts {
+			start := time.Now()
+			if _, err := p.Score(ctx, acc); err != nil {
+				return err
+			}
+			lat[i] = float64(time.Since(start).Nanoseconds()) / 1e3
+		}
+		sort.Float64s(lat)
+		r.SingleP50, r.SingleP99 = lat[len(lat)/2], lat[(len(lat)*99)/100]
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, string(b))
+	}
+	return nil
+}
+
+// newest returns the rows with the newest close dates (frac of them), as
+// the time-ordered holdout holds them.
+func newest(t *datasets.Table, s *features.Schema, frac float64) *datasets.Table {
+	rows := make([]int, t.Rows())
+	for i := range rows {
+		rows[i] = i
+	}
+	if c := t.Column(s.Outcomes.CloseDate); c != nil && c.Kind == datasets.Date {
+		sort.SliceStable(rows, func(a, b int) bool { return c.Num[rows[a]] < c.Num[rows[b]] })
+	}
+	n := int(frac * float64(len(rows)))
+	return t.Take(rows[len(rows)-n:])
+}
+
+// account returns row i as a JSON request carries it.
+func account(t *datasets.Table, i int) icp.Account {
+	acc := icp.Account{}
+	for _, c := range t.Columns {
+		if c.IsMissing(i) {
+			continue
+		}
+		switch c.Kind {
+		case datasets.String:
+			acc[c.Name] = c.Str[i]
+		case datasets.Bool:
+			acc[c.Name] = c.Num[i] == 1
+		case datasets.Date:
+			acc[c.Name] = time.Unix(int64(c.Num[i]*86400), 0).UTC().Format("2006-01-02")
+		default:
+			acc[c.Name] = json.Number(strconv.FormatFloat(c.Num[i], 'g', -1, 64))
+		}
+	}
+	return acc
+}
