@@ -197,6 +197,9 @@ func (m *Model) explain(enc *features.Encoder, x, contrib []float64) (margin, ba
 // (alternate rows in time order) scored by a calibration fitted on the
 // other half.
 func calibrate(margins, y []float64) (Calibration, []float64, error) {
+	if !bothClasses(y) {
+		return Calibration{}, nil, fmt.Errorf("calibrate: a single outcome class: %w", icp.ErrInvalid)
+	}
 	methods := []string{CalibrationNone, CalibrationPlatt}
 	if len(y) >= minIsotonicRows {
 		methods = append(methods, CalibrationIsotonic)
