@@ -1,6 +1,11 @@
 package datasets
 
-import "math"
+import (
+	"encoding/json"
+	"math"
+
+	"github.com/icpengine/icp"
+)
 
 // Kind is the storage type of a column, inferred from its cells when a file
 // is read.
@@ -122,4 +127,38 @@ func (t *Table) Take(rows []int) *Table {
 		out.Columns[k] = nc
 	}
 	return out
+}
+
+// Account returns row i as a JSON request would carry it: strings, bools,
+// numbers as json.Number and dates as text, written as WriteCSV writes
+// them; missing cells are left out.
+func (t *Table) Account(i int) icp.Account {
+	acc := make(icp.Account, len(t.Columns))
+	for _, c := range t.Columns {
+		if c.IsMissing(i) {
+			continue
+		}
+		switch c.Kind {
+		case String, Date:
+			acc[c.Name] = c.Text(i)
+		case Bool:
+			acc[c.Name] = c.Num[i] != 0
+		default:
+			acc[c.Name] = json.Number(c.Text(i))
+		}
+	}
+	return acc
+}
+
+// Text returns cell i as text, "" when missing: strings as they are, and
+// the other kinds as WriteCSV writes them. It is how a column of any kind
+// reads as a category.
+func (c *Column) Text(i int) string {
+	switch {
+	case c.IsMissing(i):
+		return ""
+	case c.Kind == String:
+		return c.Str[i]
+	}
+	return string(appendValue(nil, c.Kind, c.Num[i]))
 }

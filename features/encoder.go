@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
@@ -127,7 +126,7 @@ func Fit(t *datasets.Table, s *Schema, rows []int, cfg EncoderConfig) (*Encoder,
 			fitNumeric(&ce, col, rows, cfg)
 		case RoleCategorical:
 			fitLevels(&ce, rows, cfg, func(i int, emit func(string)) {
-				if v := cellText(col, i); v != "" {
+				if v := col.Text(i); v != "" {
 					emit(v)
 				}
 			})
@@ -341,7 +340,7 @@ func (c *ColumnEncoder) encode(col *datasets.Column, i int, out []float64) {
 		out[0] = (c.transform(v) - c.Mean) / c.Std
 	case RoleCategorical:
 		if !missing {
-			if j, ok := c.index[cellText(col, i)]; ok {
+			if j, ok := c.index[col.Text(i)]; ok {
 				out[j] = 1
 			} else {
 				out[len(c.Levels)] = 1
@@ -389,21 +388,6 @@ func numValue(col *datasets.Column, role Role, i int) float64 {
 		return v / 365.25
 	}
 	return v
-}
-
-// cellText returns the text of a categorical cell, formatting numbers and
-// booleans when a column of another kind is used as a category.
-func cellText(col *datasets.Column, i int) string {
-	switch col.Kind {
-	case datasets.String:
-		return col.Str[i]
-	case datasets.Bool:
-		if col.Num[i] != 0 {
-			return "true"
-		}
-		return "false"
-	}
-	return strconv.FormatFloat(col.Num[i], 'f', -1, 64)
 }
 
 // MarkMissing sets to NaN, in an encoded row, the value of each numeric or

@@ -37,7 +37,7 @@ func (p *Profile) driftValues(t *datasets.Table, i int, num map[string]float64, 
 		case features.RoleCategorical:
 			cat[ce.Name] = ""
 			if !missing {
-				cat[ce.Name] = cellText(col, i)
+				cat[ce.Name] = col.Text(i)
 			}
 		case features.RoleTags:
 			var have map[string]bool

@@ -35,7 +35,7 @@ func TestDriftReference(t *testing.T) {
 	same := drift.NewMonitor(ref, drift.MonitorConfig{WindowSize: 1000})
 	bigger := drift.NewMonitor(ref, drift.MonitorConfig{WindowSize: 1000})
 	for i := 0; i < 1000; i++ {
-		acc := account(tab, i)
+		acc := tab.Account(i)
 		s, err := p.Score(context.Background(), acc)
 		if err != nil {
 			t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,21 +51,6 @@ func train(t testing.TB, rows int, seed uint64, target string) (*Profile, *datas
 	}
 	trained.Store(k, p)
 	return p, tab
-}
-
-// account returns row i of t as a JSON request would carry it.
-func account(t *datasets.Table, i int) icp.Account {
-	acc := icp.Account{}
-	for _, c := range t.Columns {
-		switch v := cellValue(c, i).(type) {
-		case nil:
-		case float64:
-			acc[c.Name] = json.Number(strconv.FormatFloat(v, 'g', -1, 64))
-		default:
-			acc[c.Name] = v
-		}
-	}
-	return acc
 }
 
 func TestTrainGenerated(t *testing.T) {
@@ -162,7 +146,7 @@ func TestArtifactRoundTrip(t *testing.T) {
 		t.Errorf("decode then encode changed the artifact")
 	}
 	for i := 0; i < 50; i++ {
-		acc := account(tab, i)
+		acc := tab.Account(i)
 		s1, err1 := p.Score(context.Background(), acc)
 		s2, err2 := back.Score(context.Background(), acc)
 		if err1 != nil || err2 != nil {
@@ -306,7 +290,7 @@ func TestRetainedLabel(t *testing.T) {
 func TestScoreAttributions(t *testing.T) {
 	p, tab := train(t, 3000, 7, TargetIdeal)
 	for i := 0; i < 300; i++ {
-		s, err := p.Score(context.Background(), account(tab, i))
+		s, err := p.Score(context.Background(), tab.Account(i))
 		if err != nil {
 			t.Fatalf("Score(row %d): %v", i, err)
 		}
@@ -336,7 +320,7 @@ func TestScoreAttributions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, s := range all {
-		one, _ := p.Score(context.Background(), account(tab, i))
+		one, _ := p.Score(context.Background(), tab.Account(i))
 		if math.Abs(one.Score-s.Score) > 1e-12 {
 			t.Errorf("row %d: ScoreTable %v, Score %v", i, s.Score, one.Score)
 		}
@@ -381,7 +365,7 @@ func TestReportGolden(t *testing.T) {
 
 func BenchmarkScore(b *testing.B) {
 	p, tab := train(b, 3000, 7, TargetIdeal)
-	acc := account(tab, 17)
+	acc := tab.Account(17)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
@@ -114,37 +113,11 @@ func (p *Profile) ScoreTable(t *datasets.Table) ([]icp.Score, error) {
 	contrib := make([]float64, p.Encoder.Width)
 	for i := range out {
 		out[i] = p.scoreRow(x.RawRowView(i), contrib)
-		out[i].Attributions = p.group(contrib, func(col string) any { return cellValue(t.Column(col), i) })
+		acc := t.Account(i)
+		out[i].Attributions = p.group(contrib, func(col string) any { return acc[col] })
 		if ids != nil {
-			out[i].AccountID = cellText(ids, i)
+			out[i].AccountID = ids.Text(i)
 		}
 	}
 	return out, nil
-}
-
-// cellValue returns a table cell as a JSON-friendly value, nil if missing.
-func cellValue(c *datasets.Column, i int) any {
-	if c == nil || c.IsMissing(i) {
-		return nil
-	}
-	switch c.Kind {
-	case datasets.String:
-		return c.Str[i]
-	case datasets.Bool:
-		return c.Num[i] == 1
-	case datasets.Date:
-		return dayString(c.Num[i])
-	}
-	return c.Num[i]
-}
-
-func cellText(c *datasets.Column, i int) string {
-	switch v := cellValue(c, i).(type) {
-	case nil:
-		return ""
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	default:
-		return fmt.Sprint(v)
-	}
 }

@@ -242,11 +242,7 @@ func levelShares(col *datasets.Column, rows []int) map[string]float64 {
 			return
 		}
 		n++
-		if col.Kind == datasets.String {
-			counts[col.Str[i]]++
-		} else {
-			counts[fmtNum(col.Num[i])]++
-		}
+		counts[col.Text(i)]++
 	})
 	for k := range counts {
 		counts[k] /= float64(n)

@@ -17,7 +17,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -84,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	hold := newest(t, s, 0.2)
 	accounts := make([]icp.Account, min(*single, hold.Rows()))
 	for i := range accounts {
-		accounts[i] = account(hold, i)
+		accounts[i] = hold.Account(i)
 	}
 	for _, kind := range strings.Split(*models, ",") {
 		var tm profile.Timings
@@ -151,25 +150,4 @@ func newest(t *datasets.Table, s *features.Schema, frac float64) *datasets.Table
 	}
 	n := int(frac * float64(len(rows)))
 	return t.Take(rows[len(rows)-n:])
-}
-
-// account returns row i as a JSON request carries it.
-func account(t *datasets.Table, i int) icp.Account {
-	acc := icp.Account{}
-	for _, c := range t.Columns {
-		if c.IsMissing(i) {
-			continue
-		}
-		switch c.Kind {
-		case datasets.String:
-			acc[c.Name] = c.Str[i]
-		case datasets.Bool:
-			acc[c.Name] = c.Num[i] == 1
-		case datasets.Date:
-			acc[c.Name] = time.Unix(int64(c.Num[i]*86400), 0).UTC().Format("2006-01-02")
-		default:
-			acc[c.Name] = json.Number(strconv.FormatFloat(c.Num[i], 'g', -1, 64))
-		}
-	}
-	return acc
 }

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/icpengine/icp/datasets"
+)
+
+func TestRun(t *testing.T) {
+	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 2000, Seed: 3})
+	path := filepath.Join(t.TempDir(), "a.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := datasets.WriteCSV(f, tab); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var out, errb bytes.Buffer
+	if err := run([]string{"--data", path, "--models", "logistic,gbm", "--single", "20"}, &out, &errb); err != nil {
+		t.Fatalf("run: %v\n%s", err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("got %d result lines, want 2:\n%s", len(lines), out.String())
+	}
+	for k, want := range []string{"logistic", "gbm"} {
+		var r result
+		if err := json.Unmarshal([]byte(lines[k]), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Model != want || r.NTest != 400 || r.AUC < 0.6 || r.FitS <= 0 || r.SingleP50 <= 0 || r.SingleP99 < r.SingleP50 || r.BatchUSPerRow <= 0 {
+			t.Errorf("result %d = %+v", k, r)
+		}
+	}
+	if err := run([]string{"--data", path, "--models", "forest"}, &out, &errb); err == nil || !strings.Contains(err.Error(), `unknown model kind "forest"`) {
+		t.Errorf("run with an unknown kind: %v", err)
+	}
+}
