@@ -130,8 +130,9 @@ type gbmPacked struct {
 	roots    []int32
 	expected []float64 // cover-weighted mean leaf value per tree
 	maxDepth int
-	quadT    []float64 // Gauss-Legendre points on [0, 1] for TreeSHAP
-	quadW    []float64
+	depths   []int       // depth of each tree
+	quadT    [][]float64 // quadT[m]: m Gauss-Legendre points on [0, 1] for TreeSHAP
+	quadW    [][]float64 // quadW[m]: their weights
 }
 
 // gbmPNode is one packed node. At a leaf feat is -1 and thr holds the
@@ -1121,8 +1122,9 @@ func (g *GBM) prepared() *gbmPacked {
 				}
 			})
 			p.maxDepth = max(p.maxDepth, d)
+			p.depths = append(p.depths, d)
 		}
-		p.quadT, p.quadW = shapQuadrature(max(1, (p.maxDepth+1)/2))
+		p.prepareQuadrature()
 		p.expected = make([]float64, len(p.roots))
 		for i, r := range p.roots {
 			p.expected[i] = p.expectation(r)
@@ -1257,12 +1259,12 @@ func (g *GBM) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
 	p := g.prepared()
 	sc, _ := g.scratch.Get().(*shapScratch)
 	if sc == nil {
-		sc = newShapScratch(p.maxDepth, len(p.quadT), g.NumFeatures)
+		sc = newShapScratch(p.maxDepth, shapPoints(p.maxDepth), g.NumFeatures)
 	}
 	base = g.Base
 	for i, r := range p.roots {
 		base += p.expected[i]
-		p.shapTree(r, x, dst, sc)
+		p.shapTree(r, p.depths[i], x, dst, sc)
 	}
 	g.scratch.Put(sc)
 	return base, dst
