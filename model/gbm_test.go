@@ -604,3 +604,39 @@ func BenchmarkGBMPredict(b *testing.B) {
 		}
 	})
 }
+
+func TestFitGBMOneHotOnly(t *testing.T) {
+	// Every column is a sparse 0/1 flag: histograms come from the sparse
+	// lists alone.
+	rng := rand.New(rand.NewPCG(41, 42))
+	n := 3000
+	x := mat.NewDense(n, 6, nil)
+	y := make([]float64, n)
+	for i := range n {
+		for j := range 6 {
+			if rng.Float64() < 0.2 {
+				x.Set(i, j, 1)
+			}
+		}
+		if x.At(i, 0) == 1 && x.At(i, 1) == 0 {
+			y[i] = 1
+		}
+	}
+	g, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 40, LearningRate: 0.3})
+	if err != nil {
+		t.Fatalf("FitGBM() error = %v", err)
+	}
+	tests := []struct {
+		give []float64
+		want float64
+	}{
+		{[]float64{1, 0, 0, 0, 0, 0}, 1},
+		{[]float64{1, 1, 0, 0, 0, 0}, 0},
+		{[]float64{0, 0, 1, 1, 0, 0}, 0},
+	}
+	for _, tt := range tests {
+		if got := g.Prob(tt.give); math.Abs(got-tt.want) > 0.05 {
+			t.Errorf("Prob(%v) = %v, want %v", tt.give, got, tt.want)
+		}
+	}
+}
