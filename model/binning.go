@@ -119,6 +119,15 @@ func (bn *gbmBinner) code(f int, v float64) uint8 {
 	}
 	e := bn.edges[f]
 	// First edge >= v; equal values go to the lower bin (v <= edge).
+	if len(e) <= 8 {
+		// One-hot and small ordinal columns: a short scan.
+		for k, edge := range e {
+			if v <= edge {
+				return uint8(k)
+			}
+		}
+		return uint8(len(e))
+	}
 	lo, hi := 0, len(e)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -130,8 +131,9 @@ type gbmPacked struct {
 	roots    []int32
 	expected []float64 // cover-weighted mean leaf value per tree
 	maxDepth int
-	quadT    []float64 // Gauss-Legendre points on [0, 1] for TreeSHAP
-	quadW    []float64
+	depths   []int       // depth of each tree
+	quadT    [][]float64 // quadT[m]: m Gauss-Legendre points on [0, 1] for TreeSHAP
+	quadW    [][]float64 // quadW[m]: their weights
 }
 
 // gbmPNode is one packed node. At a leaf feat is -1 and thr holds the
@@ -545,7 +547,8 @@ type gbmBuilder struct {
 	feats     []int   // features the current tree may split on
 	all       []int   // 0..nf-1
 	pool      [][]gbmHistBin
-	nrows     int // rows sampled for the current tree
+	nrows     int           // rows sampled for the current tree
+	touched   atomic.Uint64 // sink that keeps the look-ahead reads alive
 }
 
 func newGBMBuilder(cols [][]uint8, bn *gbmBinner, w []float64, c *GBMConfig) *gbmBuilder {
@@ -766,7 +769,22 @@ func (b *gbmBuilder) accumulate(hist []gbmHistBin, seg []int32) gbmHistBin {
 	var tot gbmHistBin
 	nd := len(b.denseOff)
 	doff := b.denseOff
-	for _, r := range seg {
+	// Rows far down a tree are scattered in memory. Reading the row that
+	// comes gbmAhead positions later (and folding it into a value kept
+	// alive) starts its cache misses early, as a prefetch would.
+	var touch uint64
+	for i, r := range seg {
+		if j := i + gbmAhead; j < len(seg) {
+			q := int(seg[j])
+			sp := b.sparsePtr[q]
+			touch += uint64(math.Float32bits(b.gh[q].g))
+			if nd > 0 {
+				touch += uint64(b.dense[q*nd])
+			}
+			if sp < b.sparsePtr[q+1] {
+				touch += uint64(b.sparse[sp])
+			}
+		}
 		g, h := float64(b.gh[r].g), float64(b.gh[r].h)
 		tot.g += g
 		tot.h += h
@@ -785,8 +803,12 @@ func (b *gbmBuilder) accumulate(hist []gbmHistBin, seg []int32) gbmHistBin {
 		}
 	}
 	tot.c = float64(len(seg))
+	b.touched.Add(touch)
 	return tot
 }
+
+// gbmAhead is how many rows ahead accumulate touches memory.
+const gbmAhead = 12
 
 // buildHist fills hist with the sums of the rows of idx[start:end] and
 // returns their totals.
@@ -1121,8 +1143,9 @@ func (g *GBM) prepared() *gbmPacked {
 				}
 			})
 			p.maxDepth = max(p.maxDepth, d)
+			p.depths = append(p.depths, d)
 		}
-		p.quadT, p.quadW = shapQuadrature(max(1, (p.maxDepth+1)/2))
+		p.prepareQuadrature()
 		p.expected = make([]float64, len(p.roots))
 		for i, r := range p.roots {
 			p.expected[i] = p.expectation(r)
@@ -1257,12 +1280,12 @@ func (g *GBM) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
 	p := g.prepared()
 	sc, _ := g.scratch.Get().(*shapScratch)
 	if sc == nil {
-		sc = newShapScratch(p.maxDepth, len(p.quadT), g.NumFeatures)
+		sc = newShapScratch(p.maxDepth, shapPoints(p.maxDepth), g.NumFeatures)
 	}
 	base = g.Base
 	for i, r := range p.roots {
 		base += p.expected[i]
-		p.shapTree(r, x, dst, sc)
+		p.shapTree(r, p.depths[i], x, dst, sc)
 	}
 	g.scratch.Put(sc)
 	return base, dst

@@ -434,8 +434,9 @@ func (t *Tree) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
 		}
 		return s
 	})
-	p.quadT, p.quadW = shapQuadrature(max(1, (depth+1)/2))
-	sc := newShapScratch(depth, len(p.quadT), len(dst))
-	p.shapTree(0, x, dst, sc)
+	p.maxDepth = depth
+	p.prepareQuadrature()
+	sc := newShapScratch(depth, shapPoints(depth), len(dst))
+	p.shapTree(0, depth, x, dst, sc)
 	return p.expectation(0), dst
 }

@@ -34,6 +34,8 @@ type shapScratch struct {
 	prod []float64 // (depth+2) x M: prod_j a_j(t_m) at each depth
 	sum  []float64 // (depth+2) x M: summaries at each depth
 	q, r []float64 // per feature: the combined shares on the current path
+	tq   []float64 // quadrature points and weights of the current tree
+	wq   []float64
 }
 
 // newShapScratch allocates scratch for trees of the given depth, m
@@ -151,9 +153,25 @@ func (p *gbmPacked) expectation(n int32) float64 {
 	return fl*p.expectation(nd.left) + fr*p.expectation(nd.left+1)
 }
 
-// shapTree adds the SHAP values of the tree rooted at root to phi.
-func (p *gbmPacked) shapTree(root int32, x, phi []float64, sc *shapScratch) {
-	m := len(p.quadT)
+// shapPoints is the number of Gauss-Legendre points that integrate the
+// polynomials of a tree of the given depth exactly (degree < depth).
+func shapPoints(depth int) int { return max(1, (depth+1)/2) }
+
+// prepareQuadrature computes the rules for every tree depth up to maxDepth.
+func (p *gbmPacked) prepareQuadrature() {
+	mm := shapPoints(p.maxDepth)
+	p.quadT = make([][]float64, mm+1)
+	p.quadW = make([][]float64, mm+1)
+	for m := 1; m <= mm; m++ {
+		p.quadT[m], p.quadW[m] = shapQuadrature(m)
+	}
+}
+
+// shapTree adds the SHAP values of the tree rooted at root, of the given
+// depth, to phi.
+func (p *gbmPacked) shapTree(root int32, depth int, x, phi []float64, sc *shapScratch) {
+	m := shapPoints(depth)
+	sc.tq, sc.wq = p.quadT[m], p.quadW[m]
 	prod := sc.prod[:m]
 	for k := range prod {
 		prod[k] = 1
@@ -165,8 +183,8 @@ func (p *gbmPacked) shapTree(root int32, x, phi []float64, sc *shapScratch) {
 // sc.prod at that depth, and leaves the summary of the leaves below it in
 // sc.sum at that depth.
 func (p *gbmPacked) shapRecurse(n int32, depth int, x, phi []float64, sc *shapScratch) {
-	m := len(p.quadT)
-	tq, wq := p.quadT, p.quadW
+	tq, wq := sc.tq, sc.wq
+	m := len(tq)
 	prod := sc.prod[depth*m : (depth+1)*m]
 	sum := sc.sum[depth*m : (depth+1)*m]
 	nd := &p.nodes[n]
