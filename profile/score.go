@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 )
@@ -70,11 +72,16 @@ func (p *Profile) Predict(t *datasets.Table) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
+	return p.probs(x)[:t.Rows()], nil
+}
+
+// probs returns the calibrated scores of encoded rows.
+func (p *Profile) probs(x *mat.Dense) []float64 {
 	m := p.Model.margins(p.Encoder, x)
 	for i, v := range m {
 		m[i] = p.Model.Calibration.Prob(v)
 	}
-	return m[:t.Rows()], nil
+	return m
 }
 
 // group sums contributions back to the original columns, largest absolute

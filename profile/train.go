@@ -204,10 +204,11 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	}
 
 	// Scores for every row, open deals included.
-	scores, err := p.Predict(t)
+	all, err := enc.Transform(t, nil)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	scores := p.probs(all)
 	sorted := append([]float64(nil), scores...)
 	sort.Float64s(sorted)
 	p.ScoreQuantiles = make([]float64, 101)
@@ -229,10 +230,6 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 		if lab.y[i] == 1 {
 			positives = append(positives, i)
 		}
-	}
-	all, err := enc.Transform(t, nil)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
 	}
 	p.Segments, err = findSegments(t, enc, all, positives, labeled, lab, cfg.Segments, cfg.Seed)
 	if err != nil {
