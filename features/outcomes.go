@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/icpengine/icp"
@@ -182,4 +183,92 @@ func appendCell(col *datasets.Column, v cell) {
 		return
 	}
 	col.Num = append(col.Num, v.num)
+}
+
+// TableOutcomes is the inverse of AppendOutcomes: it turns the rows of a
+// training table into outcomes whose Account holds the feature and id
+// columns as a client would send them (numbers as float64, booleans as
+// bool, dates as "2006-01-02", tag lists as their text). Rows whose won
+// column is missing or not "won"/"lost" (1/0 in a numeric column), or
+// whose close date is missing, are open deals and are skipped. It returns
+// an error wrapping icp.ErrInvalid when the schema names no won or close
+// date column present in t.
+func (s *Schema) TableOutcomes(t *datasets.Table) ([]icp.Outcome, error) {
+	wonCol, closeCol := t.Column(s.Outcomes.Won), t.Column(s.Outcomes.CloseDate)
+	if s.Outcomes.Won == "" || wonCol == nil || s.Outcomes.CloseDate == "" || closeCol == nil {
+		return nil, fmt.Errorf("table outcomes: %s: no won and close date columns: %w", t.Source, icp.ErrInvalid)
+	}
+	num := func(name string, i int) *float64 {
+		c := t.Column(name)
+		if name == "" || c == nil || c.Kind == datasets.String || c.IsMissing(i) {
+			return nil
+		}
+		v := c.Num[i]
+		return &v
+	}
+	var out []icp.Outcome
+	for i := 0; i < t.Rows(); i++ {
+		var won bool
+		switch {
+		case wonCol.IsMissing(i):
+			continue
+		case wonCol.Kind == datasets.String:
+			switch strings.ToLower(strings.TrimSpace(wonCol.Str[i])) {
+			case "won":
+				won = true
+			case "lost":
+			default:
+				continue
+			}
+		default:
+			if wonCol.Num[i] != 0 && wonCol.Num[i] != 1 {
+				continue
+			}
+			won = wonCol.Num[i] == 1
+		}
+		closeDay := num(s.Outcomes.CloseDate, i)
+		if closeDay == nil {
+			continue
+		}
+		o := icp.Outcome{
+			Won:       won,
+			CloseDate: time.Unix(int64(math.Round(*closeDay*86400)), 0).UTC(),
+			LTVUSD:    num(s.Outcomes.LTV, i),
+			CycleDays: num(s.Outcomes.CycleDays, i),
+			Account:   icp.Account{},
+		}
+		if ch := num(s.Outcomes.Churned, i); ch != nil {
+			b := *ch == 1
+			o.Churned = &b
+		}
+		for _, sc := range s.Columns {
+			if !sc.Role.IsFeature() && sc.Name != s.ID {
+				continue
+			}
+			c := t.Column(sc.Name)
+			if c == nil || c.IsMissing(i) {
+				continue
+			}
+			var v any
+			switch c.Kind {
+			case datasets.String:
+				v = c.Str[i]
+			case datasets.Bool:
+				v = c.Num[i] == 1
+			case datasets.Date:
+				v = time.Unix(int64(math.Round(c.Num[i]*86400)), 0).UTC().Format(time.DateOnly)
+			default:
+				v = c.Num[i]
+			}
+			o.Account[sc.Name] = v
+			if sc.Name == s.ID {
+				o.AccountID = fmt.Sprint(v)
+			}
+		}
+		if o.AccountID == "" {
+			o.AccountID = fmt.Sprintf("row-%d", i+1)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

@@ -137,3 +137,35 @@ func TestAppendOutcomesErrors(t *testing.T) {
 		t.Errorf("AppendOutcomes(bad) fields = %v, missing %v", v.Fields, want)
 	}
 }
+
+func TestTableOutcomesRoundTrip(t *testing.T) {
+	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 200, Seed: 5})
+	s := Infer(tab, InferConfig{})
+	outs, err := s.TableOutcomes(tab)
+	if err != nil {
+		t.Fatalf("TableOutcomes: %v", err)
+	}
+	if len(outs) != 200 {
+		t.Fatalf("TableOutcomes = %d outcomes, want 200", len(outs))
+	}
+	empty := tab.Take(nil)
+	back, err := s.AppendOutcomes(empty, outs)
+	if err != nil {
+		t.Fatalf("AppendOutcomes: %v", err)
+	}
+	for _, c := range tab.Columns {
+		bc := back.Column(c.Name)
+		for i := 0; i < tab.Rows(); i++ {
+			if c.Kind == datasets.String {
+				if bc.Str[i] != c.Str[i] {
+					t.Fatalf("round trip %s[%d] = %q, want %q", c.Name, i, bc.Str[i], c.Str[i])
+				}
+				continue
+			}
+			a, b := c.Num[i], bc.Num[i]
+			if math.IsNaN(a) != math.IsNaN(b) || (!math.IsNaN(a) && math.Abs(a-b) > 1e-6) {
+				t.Fatalf("round trip %s[%d] = %v, want %v", c.Name, i, b, a)
+			}
+		}
+	}
+}
