@@ -41,8 +41,9 @@ type Model interface {
 	DriftRow(acc icp.Account, s icp.Score) (drift.Row, error)
 	// Reference is the drift reference of the model (nil for none).
 	Reference() *drift.Reference
-	// EmergingSegments clusters the winners the model does not cover.
-	EmergingSegments(winners []icp.Account) ([]Emerging, error)
+	// EmergingSegments clusters the recent winners the model does not
+	// cover and tests each group against the earlier winners.
+	EmergingSegments(recent, earlier []icp.Account) ([]Emerging, error)
 }
 
 // Emerging is a group of recent winners no segment covers.
@@ -54,6 +55,14 @@ type Emerging struct {
 	Count       int    `json:"count"`
 	Outside     int    `json:"outside"`
 	Winners     int    `json:"winners"`
+	// Observed and Expected are the shares of recent and of earlier
+	// winners in the group's region, Baseline the number of earlier
+	// winners, and PValue the binomial p-value of the growth (see
+	// profile.EmergingSegment).
+	Observed float64 `json:"observed"`
+	Expected float64 `json:"expected"`
+	Baseline int     `json:"baseline"`
+	PValue   float64 `json:"p_value"`
 	// Traits are the readable traits, strongest first.
 	Traits []string `json:"traits"`
 	// Members index the winners given to Model.EmergingSegments; AccountIDs
@@ -126,6 +135,16 @@ type Config struct {
 	// MinEmergingWinners is the fewest recent winners the emerging-segment
 	// search runs on. Zero means the monitor's MinWinners (30).
 	MinEmergingWinners int
+	// EmergingAlpha is the p-value below which an emerging segment is
+	// alerted on. Zero means 1e-5.
+	EmergingAlpha float64
+	// BaselineWinners is how many earlier winners (those that left the
+	// monitor's winner window) are kept as the baseline of the
+	// emerging-segment test. Zero means 1000.
+	BaselineWinners int
+	// MinBaselineWinners is the fewest earlier winners the test needs;
+	// with fewer, groups are listed but not alerted on. Zero means 100.
+	MinBaselineWinners int
 	// Seed seeds the sampling.
 	Seed uint64
 	// Now is the clock. Nil means time.Now.
@@ -149,6 +168,8 @@ type Watcher struct {
 	pending  []icp.ScoredAccount
 	wins     []winner // ring of the latest winners
 	winHead  int
+	base     []winner // ring of earlier winners, the baseline
+	baseHead int
 	tierKPIs map[icp.Tier]*TierKPI
 }
 
@@ -185,6 +206,15 @@ func New(cfg Config) (*Watcher, error) {
 	}
 	if cfg.MinEmergingWinners <= 0 {
 		cfg.MinEmergingWinners = cfg.Monitor.MinWinners
+	}
+	if cfg.EmergingAlpha <= 0 || cfg.EmergingAlpha >= 1 {
+		cfg.EmergingAlpha = 1e-5
+	}
+	if cfg.BaselineWinners <= 0 {
+		cfg.BaselineWinners = 1000
+	}
+	if cfg.MinBaselineWinners <= 0 {
+		cfg.MinBaselineWinners = 100
 	}
 	w := &Watcher{
 		cfg:      cfg,
@@ -335,8 +365,15 @@ func (w *Watcher) ObserveOutcomes(ctx context.Context, outs []icp.Outcome) {
 			if len(w.wins) < w.cfg.Monitor.WinnerWindow {
 				w.wins = append(w.wins, win)
 			} else {
+				old := w.wins[w.winHead]
 				w.wins[w.winHead] = win
 				w.winHead = (w.winHead + 1) % len(w.wins)
+				if len(w.base) < w.cfg.BaselineWinners {
+					w.base = append(w.base, old)
+				} else {
+					w.base[w.baseHead] = old
+					w.baseHead = (w.baseHead + 1) % len(w.base)
+				}
 			}
 		}
 		w.mu.Unlock()
@@ -357,6 +394,13 @@ func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
 	wins := make([]winner, 0, len(w.wins))
 	wins = append(wins, w.wins[w.winHead:]...)
 	wins = append(wins, w.wins[:w.winHead]...)
+	base := make([]icp.Account, 0, len(w.base))
+	for _, b := range w.base[w.baseHead:] {
+		base = append(base, b.acc)
+	}
+	for _, b := range w.base[:w.baseHead] {
+		base = append(base, b.acc)
+	}
 	kpis := make([]TierKPI, 0, 4)
 	for _, t := range icp.Tiers() {
 		k := TierKPI{Tier: t}
@@ -381,7 +425,7 @@ func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
 		for i, x := range wins {
 			accs[i] = x.acc
 		}
-		em, err := w.cfg.Model.EmergingSegments(accs)
+		em, err := w.cfg.Model.EmergingSegments(accs, base)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("emerging segments: %w", err))
 		}
@@ -395,20 +439,28 @@ func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
 			sort.Strings(em[i].AccountIDs)
 		}
 		rep.Emerging = em
-		icpDrift := rep.ICP != nil && rep.ICP.Status == drift.StatusDrift
+		var alerted int
+		enough := len(base) >= w.cfg.MinBaselineWinners
+		for _, e := range em {
+			if enough && e.PValue < w.cfg.EmergingAlpha {
+				alerted++
+				alerts = append(alerts, emergingAlert(e, w.cfg.EmergingAlpha, now))
+			}
+		}
 		switch {
 		case len(em) == 0:
 			rep.EmergingStatus = drift.StatusStable
 			rep.EmergingDetail = fmt.Sprintf("no uncovered group among the last %d winners", len(wins))
-		case !icpDrift:
+		case !enough:
+			rep.EmergingStatus = drift.StatusInsufficient
+			rep.EmergingDetail = fmt.Sprintf("%d uncovered group(s) among the last %d winners; %d earlier winners to compare with, need %d",
+				len(em), len(wins), len(base), w.cfg.MinBaselineWinners)
+		case alerted == 0:
 			rep.EmergingStatus = drift.StatusWatch
-			rep.EmergingDetail = fmt.Sprintf("%d uncovered group(s) among the last %d winners, but no more winners fall outside the ICP than on the holdout", len(em), len(wins))
+			rep.EmergingDetail = fmt.Sprintf("%d uncovered group(s) among the last %d winners, none grown against %d earlier winners (p >= %.2g)", len(em), len(wins), len(base), w.cfg.EmergingAlpha)
 		default:
 			rep.EmergingStatus = drift.StatusDrift
-			rep.EmergingDetail = fmt.Sprintf("%d uncovered group(s) among the last %d winners while winners drift outside the ICP", len(em), len(wins))
-			for _, e := range em {
-				alerts = append(alerts, emergingAlert(e, rep.ICP, now))
-			}
+			rep.EmergingDetail = fmt.Sprintf("%d new segment(s) among the last %d winners (p < %.2g)", alerted, len(wins), w.cfg.EmergingAlpha)
 		}
 	}
 	rep.Stats = w.Stats()
@@ -432,9 +484,9 @@ func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
 }
 
 // emergingAlert is the alert candidate of one emerging segment.
-func emergingAlert(e Emerging, res *drift.ICPDriftResult, now time.Time) icp.Alert {
+func emergingAlert(e Emerging, alpha float64, now time.Time) icp.Alert {
 	sev := icp.SeverityWarning
-	if e.Winners > 0 && 5*e.Count >= e.Winners {
+	if e.Winners > 0 && 5*e.Count >= e.Winners || e.PValue < alpha/1000 {
 		sev = icp.SeverityCritical
 	}
 	ids := e.AccountIDs
@@ -450,8 +502,8 @@ func emergingAlert(e Emerging, res *drift.ICPDriftResult, now time.Time) icp.Ale
 		Evidence: map[string]any{
 			"count": e.Count, "winners": e.Winners, "outside": e.Outside,
 			"traits": e.Traits, "account_ids": ids,
-			"winners_outside_share": res.ObservedShare, "expected_outside_share": res.ExpectedShare,
-			"icp_p_value": res.PValue,
+			"observed_share": e.Observed, "expected_share": e.Expected, "baseline_winners": e.Baseline,
+			"p_value": e.PValue, "alpha": alpha,
 		},
 		FirstSeen: now, LastSeen: now, UpdatedAt: now, Count: 1,
 	}

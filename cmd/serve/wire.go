@@ -95,7 +95,7 @@ func (m modelAdapter) DriftRow(acc icp.Account, s icp.Score) (drift.Row, error) 
 
 func (m modelAdapter) Reference() *drift.Reference { return m.p.Drift }
 
-func (m modelAdapter) EmergingSegments(winners []icp.Account) ([]watch.Emerging, error) {
+func (m modelAdapter) EmergingSegments(winners, earlier []icp.Account) ([]watch.Emerging, error) {
 	// Winners whose fields no longer fit the schema are left out.
 	keep := make([]icp.Account, 0, len(winners))
 	index := make([]int, 0, len(winners))
@@ -105,14 +105,21 @@ func (m modelAdapter) EmergingSegments(winners []icp.Account) ([]watch.Emerging,
 			index = append(index, i)
 		}
 	}
-	segs, err := m.p.EmergingSegments(keep, m.cfg)
+	base := make([]icp.Account, 0, len(earlier))
+	for _, acc := range earlier {
+		if _, err := m.p.Schema.Table([]icp.Account{acc}); err == nil {
+			base = append(base, acc)
+		}
+	}
+	segs, err := m.p.EmergingSegments(keep, base, m.cfg)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]watch.Emerging, len(segs))
 	for i, s := range segs {
 		e := watch.Emerging{Key: s.Key, Name: s.Name, Description: s.Description,
-			Count: s.Count, Outside: s.Outside, Winners: len(winners)}
+			Count: s.Count, Outside: s.Outside, Winners: len(winners),
+			Observed: s.Observed, Expected: s.Expected, Baseline: s.Baseline, PValue: s.PValue}
 		for _, t := range s.Traits {
 			e.Traits = append(e.Traits, t.Text)
 		}
