@@ -88,6 +88,10 @@ func startOps(ctx context.Context, o opsOptions, p *profile.Profile, logger *slo
 		st.Close()
 		return nil, err
 	}
+	if err := replayOutcomes(ctx, st, w); err != nil {
+		st.Close()
+		return nil, err
+	}
 	r.st = st
 	r.cfg.Outcomes, r.cfg.Observer, r.cfg.Scores = sa, w, w
 	r.cfg.Drift, r.cfg.Alerts = sa, sa
@@ -116,5 +120,26 @@ func (r *ops) Close() error {
 	if r.st != nil {
 		return r.st.Close()
 	}
+	return nil
+}
+
+// replayDays and replayMax bound the stored outcomes replayed into the
+// watcher at startup, so that its winner windows (the ICP drift test and
+// the emerging-segment baseline) survive a restart.
+const (
+	replayDays = 365
+	replayMax  = 2000
+)
+
+// replayOutcomes feeds the watcher the latest stored outcomes.
+func replayOutcomes(ctx context.Context, st *store.Store, w *watch.Watcher) error {
+	outs, err := st.Outcomes(ctx, time.Now().AddDate(0, 0, -replayDays), 0)
+	if err != nil {
+		return fmt.Errorf("replay outcomes: %w", err)
+	}
+	if len(outs) > replayMax {
+		outs = outs[len(outs)-replayMax:]
+	}
+	w.ObserveOutcomes(ctx, outs)
 	return nil
 }
