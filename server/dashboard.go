@@ -247,6 +247,18 @@ button.ack{border-color:#2e6f95;color:#2e6f95}.muted{color:#6b7385}.ev{font-size
 <header><h1>Ideal Customer Profile: drift and alerts</h1>
 <p>{{with .ICP}}model {{.ModelVersion}} · {{end}}{{if .Report}}report of {{when .ReportAt}} · {{end}}page made {{when .Now}}</p></header>
 <main>
+<section id="alerts" class="wide"><h2>Alerts</h2>
+{{if .AlertsErr}}<p class="muted">{{.AlertsErr}}</p>{{else}}
+<table><tr><th>severity</th><th>status</th><th>alert</th><th>seen</th><th></th></tr>
+{{range .Alerts}}<tr class="alert" data-id="{{.ID}}">
+<td><span class="badge sev-{{.Severity}}">{{.Severity}}</span></td>
+<td><span class="badge st-{{.Status}} status">{{.Status}}</span>{{if .UpdatedBy}}<div class="ev">by {{.UpdatedBy}}</div>{{end}}</td>
+<td><b>{{.Summary}}</b><div class="ev">{{.GroupKey}} · id {{.ID}}</div></td>
+<td class="ev">{{.Count}}× · first {{when .FirstSeen}} · last {{when .LastSeen}}</td>
+<td>{{if eq (print .Status) "open"}}<button class="ack" data-action="acknowledge" data-id="{{.ID}}">Acknowledge</button> {{end}}{{if ne (print .Status) "resolved"}}<button class="resolve" data-action="resolve" data-id="{{.ID}}">Resolve</button>{{end}}</td>
+</tr>{{else}}<tr><td colspan="5" class="muted">no alerts</td></tr>{{end}}
+</table>{{end}}
+</section>
 <section id="icp"><h2>Current ICP</h2>
 {{with .ICP}}
 <table><tr><th>segment</th><th>share of ideal</th><th>lift</th></tr>
@@ -286,18 +298,6 @@ button.ack{border-color:#2e6f95;color:#2e6f95}.muted{color:#6b7385}.ev{font-size
 {{else}}<p class="muted">{{.ReportErr}}</p>{{end}}
 </section>
 
-<section id="alerts" class="wide"><h2>Alerts</h2>
-{{if .AlertsErr}}<p class="muted">{{.AlertsErr}}</p>{{else}}
-<table><tr><th>severity</th><th>status</th><th>alert</th><th>seen</th><th></th></tr>
-{{range .Alerts}}<tr class="alert" data-id="{{.ID}}">
-<td><span class="badge sev-{{.Severity}}">{{.Severity}}</span></td>
-<td><span class="badge st-{{.Status}} status">{{.Status}}</span>{{if .UpdatedBy}}<div class="ev">by {{.UpdatedBy}}</div>{{end}}</td>
-<td><b>{{.Summary}}</b><div class="ev">{{.GroupKey}} · id {{.ID}}</div></td>
-<td class="ev">{{.Count}}× · first {{when .FirstSeen}} · last {{when .LastSeen}}</td>
-<td>{{if eq (print .Status) "open"}}<button class="ack" data-action="acknowledge" data-id="{{.ID}}">Acknowledge</button> {{end}}{{if ne (print .Status) "resolved"}}<button class="resolve" data-action="resolve" data-id="{{.ID}}">Resolve</button>{{end}}</td>
-</tr>{{else}}<tr><td colspan="5" class="muted">no alerts</td></tr>{{end}}
-</table>{{end}}
-</section>
 </main>
 <script>
 document.addEventListener("click", function (ev) {
