@@ -136,7 +136,7 @@ func outcomeJSON(outs []icp.Outcome) []map[string]any {
 	out := make([]map[string]any, len(outs))
 	for i, o := range outs {
 		m := map[string]any{"account_id": o.AccountID, "account": o.Account,
-			"outcome": map[bool]string{true: "won", false: "lost"}[o.Won],
+			"outcome":    map[bool]string{true: "won", false: "lost"}[o.Won],
 			"close_date": o.CloseDate.Format(time.DateOnly)}
 		if o.Churned != nil {
 			m["churned"] = *o.Churned
