@@ -106,13 +106,13 @@ func call(t *testing.T, method, url, key, body string, out any) int {
 // with an emerging segment, through the API.
 func seedTraffic(t *testing.T, base string, p *profile.Profile) {
 	t.Helper()
-	for _, acc := range driftedAccounts(t, p.Schema, 400) {
+	for _, acc := range driftedAccounts(t, p.Schema, 300) {
 		b, _ := json.Marshal(acc)
 		if code := call(t, http.MethodPost, base+"/v1/score", "", string(b), nil); code != http.StatusOK {
 			t.Fatalf("POST /v1/score = %d", code)
 		}
 	}
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 2500, Seed: 5, Emerging: true,
+	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 5, Emerging: true,
 		EmergingFrom: time.Date(2023, 10, 1, 0, 0, 0, 0, time.UTC)})
 	outs, err := p.Schema.TableOutcomes(tab)
 	if err != nil {
