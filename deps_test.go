@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"store":     {"."},
 	"server":    {"."},
 	"profile":   {".", "datasets", "features", "model", "drift"},
+	"watch":     {".", "drift"},
 	"notebooks": {},
 }
 

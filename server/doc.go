@@ -8,8 +8,35 @@
 //	GET  /readyz    readiness: 200 when Config.Ready passes and the server is
 //	                not draining, 503 with a reason otherwise
 //
-// The package imports only the icp vocabulary. It declares the one
-// dependency it consumes, [Scorer], and cmd/serve wires the implementation.
+// and, wired through Config.Ops (ops.go, dashboard.go), the outcome, drift
+// and alert routes:
+//
+//	POST /v1/outcomes                 one outcome, an array, or {"outcomes": [...]};
+//	                                  201 {"stored": n, "replayed": false}; with an
+//	                                  Idempotency-Key a retry answers 200 with
+//	                                  "replayed": true, another body under the key 409
+//	GET  /v1/drift                    the latest drift report (404 before the first)
+//	GET  /v1/alerts?status=&limit=    {"alerts": [...]}, most recently seen first
+//	POST /v1/alerts/{id}/acknowledge  optional body {"by": "name"}
+//	POST /v1/alerts/{id}/resolve      optional body {"by": "name"}
+//	GET  /dashboard                   server-rendered HTML for leadership
+//
+// Each of these depends on an optional interface ([OutcomeRecorder],
+// [DriftSource], [AlertService]); a server started without one answers its
+// routes 503 "unavailable" (icp.ErrUnavailable, "no store configured" in the
+// log) rather than 404, so that clients see one API on every server. A 2xx
+// answer to POST /v1/outcomes means the OutcomeRecorder has durably stored
+// the batch.
+//
+// The dashboard is one self-contained page: inline CSS, charts as inline
+// SVG and a small inline script whose acknowledge and resolve buttons post
+// JSON to the alert routes, so the API's Content-Type rule needs no
+// exception for form posts. Its Content-Security-Policy forbids loading
+// anything from elsewhere.
+//
+// The package imports only the icp vocabulary. It declares the dependencies
+// it consumes ([Scorer] and the interfaces of ops.go), and cmd/serve wires
+// the implementations.
 //
 // # Requests
 //

@@ -41,6 +41,8 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Now is the clock for request durations. Nil means time.Now.
 	Now func() time.Time
+	// Ops wires the outcome, drift, alert and dashboard routes (ops.go).
+	Ops OpsConfig
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -52,6 +54,7 @@ type Server struct {
 	now      func() time.Time
 	draining atomic.Bool
 	engine   *gin.Engine
+	ops      OpsConfig
 }
 
 // New returns a Server configured by cfg, with its routes and middleware
@@ -69,6 +72,7 @@ func New(cfg Config) (*Server, error) {
 		maxBody: cfg.MaxBodyBytes,
 		ready:   cfg.Ready,
 		now:     cfg.Now,
+		ops:     cfg.Ops,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -115,6 +119,7 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 	e.GET("/healthz", s.handle(s.handleHealth))
 	e.GET("/livez", s.handle(s.handleHealth))
 	e.GET("/readyz", s.handle(s.handleReady))
+	s.registerOps(e)
 	return e, nil
 }
 
@@ -168,6 +173,7 @@ func (s *Server) handleScore(c *gin.Context) error {
 	if err := checkFinite(&sc); err != nil {
 		return fmt.Errorf("score: %w", err)
 	}
+	s.observeScore(acc, &sc)
 	return s.writeJSON(c, http.StatusOK, &sc)
 }
 

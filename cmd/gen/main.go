@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/icpengine/icp/datasets"
 )
@@ -39,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output CSV file (required)")
 	truth := fs.String("truth", "", "ground-truth CSV file (default: OUT with .csv replaced by _truth.csv)")
 	emerging := fs.Bool("emerging", false, "add the emerging segment in the last quarter of the window")
+	emergingFrom := fs.String("emerging-from", "", "first close date of the emerging segment, as 2024-01-01 (default: the last quarter)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,7 +61,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--truth and --out are the same file %s", *out)
 	}
 
-	t, tr := datasets.Generate(datasets.GenerateConfig{Rows: *rows, Seed: *seed, Emerging: *emerging})
+	cfg := datasets.GenerateConfig{Rows: *rows, Seed: *seed, Emerging: *emerging}
+	if *emergingFrom != "" {
+		from, err := time.Parse(time.DateOnly, *emergingFrom)
+		if err != nil {
+			return fmt.Errorf("--emerging-from %q: want a date such as 2024-01-01", *emergingFrom)
+		}
+		cfg.EmergingFrom = from
+	}
+	t, tr := datasets.Generate(cfg)
 	if err := writeFile(*out, func(w io.Writer) error { return datasets.WriteCSV(w, t) }); err != nil {
 		return err
 	}

@@ -1,6 +1,13 @@
 // Command serve loads a trained ICP model and answers scoring requests.
 //
 //	serve --model models/2026q4/model.json [--addr 127.0.0.1:8080] [--log-format text|json]
+//	      [--db icp.db|postgres://...] [--webhook-url URL --webhook-secret-file FILE]
+//	      [--drift-interval 1m] [--sample-rate 1]
+//
+// With --db it records outcomes (POST /v1/outcomes), watches drift, raises
+// alerts (GET /v1/drift, GET /v1/alerts, the /dashboard) and, with
+// --webhook-url, delivers them signed with the secret read from
+// --webhook-secret-file.
 //
 // It refuses to start when the artifact is missing, corrupted or tampered
 // with, and says why. On SIGTERM or SIGINT it turns /readyz to 503, stops
@@ -52,6 +59,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		logFormat = fs.String("log-format", "text", "log format: text or json")
 		maxBody   = fs.Int64("max-body-bytes", 1<<20, "largest accepted request body")
 		grace     = fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown")
+		opsOpts   = opsFlags(fs)
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,7 +82,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
-	srv, err := server.New(server.Config{Scorer: p, Logger: logger, MaxBodyBytes: *maxBody})
+	o, err := startOps(ctx, opsOpts, p, logger)
+	if err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	defer o.Close()
+	srv, err := server.New(server.Config{Scorer: p, Logger: logger, MaxBodyBytes: *maxBody, Ready: o.ready, Ops: o.cfg})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,10 @@
 //
 //	train --data accounts.csv --out models/2026q4 [--schema override.json]
 //	      [--label ideal|won] [--ltv-quantile 0.25] [--seed 1] [--version NAME]
+//	      [--outcomes-db path/to/icp.db|postgres://...]
+//
+// With --outcomes-db the outcomes recorded by serve are added to the
+// training data (the retraining loop).
 package main
 
 import (
@@ -15,10 +19,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/store"
 )
 
 func main() {
@@ -46,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		seed    = fs.Uint64("seed", 1, "random seed")
 		version = fs.String("version", "", "model version name (default: derived from the artifact's content)")
 		quiet   = fs.Bool("quiet", false, "print only the summary, not the inferred schema")
+		outDB   = fs.String("outcomes-db", "", "store (SQLite path or postgres:// URL) whose recorded outcomes are added to the training data")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,6 +83,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "read %d rows and %d columns from %s\n\n", t.Rows(), len(t.Columns), *data)
 		s.WriteTable(stdout)
 		fmt.Fprintln(stdout)
+	}
+	if *outDB != "" {
+		if t, err = appendRecorded(ctx, t, s, *outDB, stdout); err != nil {
+			return err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -108,4 +120,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	p.WriteSummary(stdout)
 	fmt.Fprintf(stdout, "\nwrote %s and %s\n", modelPath, reportPath)
 	return nil
+}
+
+// appendRecorded adds the outcomes stored in the database dsn to t.
+func appendRecorded(ctx context.Context, t *datasets.Table, s *features.Schema, dsn string, stdout io.Writer) (*datasets.Table, error) {
+	st, err := store.Open(ctx, dsn, store.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("outcomes db: %w", err)
+	}
+	defer st.Close()
+	outs, err := st.Outcomes(ctx, time.Time{}, 0)
+	if err != nil {
+		return nil, fmt.Errorf("outcomes db: %w", err)
+	}
+	t, err = s.AppendOutcomes(t, outs)
+	if err != nil {
+		return nil, fmt.Errorf("outcomes db: %w", err)
+	}
+	fmt.Fprintf(stdout, "added %d recorded outcomes from the outcomes db\n", len(outs))
+	return t, nil
 }

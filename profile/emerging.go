@@ -1,0 +1,476 @@
+package profile
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/drift"
+	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/model"
+)
+
+// EmergingConfig tunes EmergingSegments. The zero value is ready to use.
+type EmergingConfig struct {
+	// MinCount is the fewest winners outside every segment worth
+	// clustering, and the fewest members an emerging segment has. Zero
+	// means 10.
+	MinCount int
+	// MaxK is the most clusters tried. Zero means 6.
+	MaxK int
+	// MinTraits is the fewest distinguishing traits an emerging segment
+	// has; a cluster without them is ordinary variety, not a new market.
+	// Zero means 2.
+	MinTraits int
+	// Seed seeds k-means.
+	Seed uint64
+}
+
+// EmergingSegment is a cluster of recent winners that no segment of the
+// profile covers.
+type EmergingSegment struct {
+	// Key names the segment by its traits without their numbers (for
+	// example "industry=Logistics,tech_stack:snowflake,employees:high"), so
+	// that it stays the same while the cluster grows.
+	Key string `json:"key"`
+	// Name joins the short forms of up to five traits: up to three levels
+	// and tags, then numeric ranges.
+	Name string `json:"name"`
+	// Description reads "12 of the last 40 wins are Logistics, snowflake:
+	// no current segment covers them".
+	Description string `json:"description"`
+	// Count is the number of winners in the cluster, Outside the number of
+	// winners outside every segment and Winners the number examined.
+	Count   int `json:"count"`
+	Outside int `json:"outside"`
+	Winners int `json:"winners"`
+	// InRegion is how many of the uncovered recent winners lie within the
+	// cluster's region (nearest to its centre among the clusters found, and
+	// within its radius, the 0.9 quantile of the members' distances), and
+	// Observed their share of all recent winners. Baseline is the number of
+	// earlier winners given, Expected the share of them in the region
+	// (with one pseudo-count each way), and PValue the binomial probability
+	// of InRegion or more recent winners in the region if it still held
+	// the Expected share. Earlier winners are judged by the same rule:
+	// uncovered, nearest to the region's centre, within its radius. PValue is 1 when Baseline is 0.
+	InRegion int     `json:"in_region"`
+	Observed float64 `json:"observed"`
+	Baseline int     `json:"baseline"`
+	Expected float64 `json:"expected"`
+	PValue   float64 `json:"p_value"`
+	// Traits set the cluster apart from the training population (the drift
+	// reference of the artifact), strongest first.
+	Traits []Trait `json:"traits"`
+	// Members are the indexes, into the winners given, of the cluster's
+	// accounts.
+	Members []int `json:"members"`
+}
+
+// EmergingSegments finds groups of recent winners that the profile does
+// not cover: it keeps the winners whose encoded row is within the radius of
+// no segment or whose score falls in tier3 or non_fit (a broad segment's
+// radius can hold accounts the model still scores low, so the radius alone
+// misses a new market), clusters them with k-means once there are
+// cfg.MinCount of them (k from 2 to cfg.MaxK by silhouette, and no more
+// than one cluster per cfg.MinCount winners), and describes each cluster
+// of at least cfg.MinCount winners.
+//
+// Ordinary winners outside the ICP form clusters too: k-means finds
+// concentrations in any sample. Whether a cluster is new is judged against
+// earlier winners (those that closed before the recent ones): each segment
+// carries the share of recent and of earlier winners within its region and
+// a binomial p-value (see EmergingSegment.PValue); callers alert only on
+// small ones. The training data itself cannot serve as the baseline, since
+// the artifact keeps only marginal distributions, and products of
+// marginals overstate how rare a cluster's combination of traits is.
+//
+// The traits compare the cluster with the training population, taken
+// from the drift reference stored in the artifact (level shares of
+// categorical, boolean and tag features) and from the encoder's fitted
+// means and standard deviations (numeric features): the artifact holds no
+// raw training rows, and comparing with the other recent winners instead
+// would hide a segment that grows to dominate them. Clusters with fewer
+// than cfg.MinTraits traits are dropped. Segments come largest first.
+//
+// An account that does not fit the schema gives an *icp.ValidationError
+// whose field names carry its index ("[3].employees").
+func (p *Profile) EmergingSegments(winners, earlier []icp.Account, cfg EmergingConfig) ([]EmergingSegment, error) {
+	if cfg.MinCount <= 0 {
+		cfg.MinCount = 10
+	}
+	if cfg.MaxK <= 0 {
+		cfg.MaxK = 6
+	}
+	if cfg.MinTraits <= 0 {
+		cfg.MinTraits = 2
+	}
+	if len(winners) < cfg.MinCount {
+		return nil, nil
+	}
+	t, err := p.Schema.Table(winners)
+	if err != nil {
+		return nil, fmt.Errorf("emerging segments: %w", err)
+	}
+	x, err := p.Encoder.Transform(t, nil)
+	if err != nil {
+		return nil, fmt.Errorf("emerging segments: %w", err)
+	}
+	outside := p.uncovered(x)
+	if len(outside) < cfg.MinCount {
+		return nil, nil
+	}
+	xo := mat.NewDense(len(outside), p.Encoder.Width, nil)
+	for j, i := range outside {
+		xo.SetRow(j, x.RawRowView(i))
+	}
+	var xe *mat.Dense
+	var earlierOut []int
+	if len(earlier) > 0 {
+		te, err := p.Schema.Table(earlier)
+		if err != nil {
+			return nil, fmt.Errorf("emerging segments: earlier winners: %w", err)
+		}
+		if xe, err = p.Encoder.Transform(te, nil); err != nil {
+			return nil, fmt.Errorf("emerging segments: earlier winners: %w", err)
+		}
+		earlierOut = p.uncovered(xe)
+	}
+	// Without earlier winners, k is chosen by silhouette. With them, every
+	// k from 1 to kMax is tried and the clustering holding the region that
+	// grew most surely (the smallest p-value) is kept; the p-values are
+	// multiplied by the number of clusters tried (Bonferroni), since the
+	// scan picks the smallest of them.
+	kMax := max(1, min(cfg.MaxK, len(outside)/cfg.MinCount))
+	var out []EmergingSegment
+	tried := 0
+	best := math.Inf(1)
+	if len(earlier) == 0 && kMax >= 2 {
+		km, lab, _, err := model.ChooseK(xo, nil, 2, kMax, cfg.Seed, 2000)
+		if err != nil {
+			return nil, fmt.Errorf("emerging segments: %w", err)
+		}
+		out = p.emergingClusters(t, x, xe, outside, earlierOut, lab, len(km.Centroids), len(winners), len(earlier), cfg)
+	} else {
+		for k := 1; k <= kMax; k++ {
+			lab := make([]int, len(outside))
+			if k > 1 {
+				var err error
+				if _, lab, err = model.FitKMeans(xo, nil, model.KMeansConfig{K: k, Seed: cfg.Seed}); err != nil {
+					return nil, fmt.Errorf("emerging segments: %w", err)
+				}
+			}
+			tried += k
+			segs := p.emergingClusters(t, x, xe, outside, earlierOut, lab, k, len(winners), len(earlier), cfg)
+			for _, e := range segs {
+				if e.PValue < best || out == nil && len(segs) > 0 {
+					best, out = math.Min(best, e.PValue), segs
+				}
+			}
+		}
+		for i := range out {
+			out[i].PValue = math.Min(1, out[i].PValue*float64(tried))
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Count != out[b].Count {
+			return out[a].Count > out[b].Count
+		}
+		return out[a].Key < out[b].Key
+	})
+	return out, nil
+}
+
+func newEmerging(traits []Trait, members []int, outside, winners int) EmergingSegment {
+	// Levels and tags name a market more plainly than numeric ranges, so
+	// they come first: the three strongest of them, then the two
+	// strongest ranges.
+	named := make([]Trait, 0, 5)
+	for _, measure := range []string{"share", "median"} {
+		n, limit := 0, min(3, 5-len(named))
+		if measure == "median" {
+			limit = 5 - len(named)
+		}
+		for _, tr := range traits {
+			if tr.Measure == measure && n < limit {
+				named = append(named, tr)
+				n++
+			}
+		}
+	}
+	keys := make([]string, len(named))
+	shorts := make([]string, len(named))
+	for i, tr := range named {
+		keys[i], shorts[i] = traitKey(tr), tr.Short
+	}
+	// The key is sorted, so that an order change between two strong
+	// traits does not rename the segment.
+	sort.Strings(keys)
+	name := strings.Join(shorts, ", ")
+	return EmergingSegment{
+		Key:  strings.Join(keys, ","),
+		Name: name,
+		Description: fmt.Sprintf("%d of the last %d wins are %s: no current segment covers them",
+			len(members), winners, name),
+		Count: len(members), Outside: outside, Winners: winners,
+		Traits: traits, Members: members,
+	}
+}
+
+// traitKey is a trait without its numbers: "industry=Logistics",
+// "tech_stack:snowflake", "employees:high".
+func traitKey(tr Trait) string {
+	switch tr.Measure {
+	case "median":
+		if tr.Segment >= tr.Base {
+			return tr.Column + ":high"
+		}
+		return tr.Column + ":low"
+	}
+	if strings.Contains(tr.Text, " has ") {
+		return tr.Column + ":" + tr.Short
+	}
+	return tr.Column + "=" + tr.Short
+}
+
+// describeVsReference finds the traits that set the member rows of t apart
+// from the training population, strongest first (at most eight).
+func (p *Profile) describeVsReference(t *datasets.Table, members []int) []Trait {
+	refCat := make(map[string]*drift.CategoricalRef)
+	if p.Drift != nil {
+		for i := range p.Drift.Categorical {
+			refCat[p.Drift.Categorical[i].Name] = &p.Drift.Categorical[i]
+		}
+	}
+	var traits []Trait
+	for k := range p.Encoder.Columns {
+		ce := &p.Encoder.Columns[k]
+		col := t.Column(ce.Name)
+		if col == nil {
+			continue
+		}
+		switch ce.Role {
+		case features.RoleCategorical:
+			if r := refCat[ce.Name]; r != nil {
+				traits = append(traits, levelTraitVs(col, members, refShares(r))...)
+			}
+		case features.RoleTags:
+			traits = append(traits, tagTraitsVs(col, ce, members, refCat)...)
+		case features.RoleBoolean:
+			if r := refCat[ce.Name]; r != nil {
+				traits = append(traits, boolTraitVs(col, members, refShares(r)["true"])...)
+			}
+		default:
+			traits = append(traits, rangeTrait(col, ce, members)...)
+		}
+	}
+	sort.SliceStable(traits, func(a, b int) bool { return traits[a].Effect > traits[b].Effect })
+	if len(traits) > 8 {
+		traits = traits[:8]
+	}
+	return traits
+}
+
+func refShares(r *drift.CategoricalRef) map[string]float64 {
+	m := make(map[string]float64, len(r.Levels))
+	for i, l := range r.Levels {
+		m[l] = r.Props[i]
+	}
+	return m
+}
+
+// levelTraitVs is categoryTrait against given baseline shares.
+func levelTraitVs(col *datasets.Column, members []int, base map[string]float64) []Trait {
+	seg := levelShares(col, members)
+	type lv struct {
+		name    string
+		seg, bs float64
+	}
+	var picked []lv
+	for name, s := range seg {
+		if s >= 0.1 && s >= 1.5*base[name] {
+			picked = append(picked, lv{name, s, base[name]})
+		}
+	}
+	sort.Slice(picked, func(a, b int) bool {
+		if picked[a].seg != picked[b].seg {
+			return picked[a].seg > picked[b].seg
+		}
+		return picked[a].name < picked[b].name
+	})
+	var names []string
+	var s, b float64
+	for _, p := range picked {
+		if s >= 0.8 || len(names) == 3 {
+			break
+		}
+		names = append(names, p.name)
+		s += p.seg
+		b += p.bs
+	}
+	if s < 0.5 || s-b < 0.2 {
+		return nil
+	}
+	text := col.Name + " = " + names[0]
+	if len(names) > 1 {
+		text = col.Name + " in {" + strings.Join(names, ", ") + "}"
+	}
+	return []Trait{{Column: col.Name, Text: text, Short: strings.Join(names, "/"), Measure: "share", Segment: s, Base: b, Effect: s - b}}
+}
+
+// tagTraitsVs lists the tags that at least 40% of the members carry, at
+// least twice and 0.2 more often than the training population. The bar is
+// lower than for a segment's traits (half) because a new market often
+// shares a cluster with neighbours that lack its tool.
+func tagTraitsVs(col *datasets.Column, ce *features.ColumnEncoder, members []int, ref map[string]*drift.CategoricalRef) []Trait {
+	counts := make(map[string]float64)
+	n := 0
+	for _, i := range members {
+		if col.Str[i] == "" {
+			continue
+		}
+		n++
+		for _, tag := range strings.Split(col.Str[i], ce.Separator) {
+			if tag = strings.TrimSpace(tag); tag != "" {
+				counts[tag]++
+			}
+		}
+	}
+	var out []Trait
+	for _, tag := range ce.Levels {
+		r := ref[ce.Name+" has "+tag]
+		if r == nil || n == 0 {
+			continue
+		}
+		s, b := counts[tag]/float64(n), refShares(r)["true"]
+		if s >= 0.4 && s >= 2*b && s-b >= 0.2 {
+			out = append(out, Trait{Column: col.Name, Text: col.Name + " has " + tag, Short: tag, Measure: "share", Segment: s, Base: b, Effect: s - b})
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Short < out[b].Short })
+	return out
+}
+
+func boolTraitVs(col *datasets.Column, members []int, b float64) []Trait {
+	var sum, n float64
+	for _, i := range members {
+		if !math.IsNaN(col.Num[i]) {
+			sum += col.Num[i]
+			n++
+		}
+	}
+	s := sum / math.Max(n, 1)
+	switch {
+	case s >= 0.5 && s-b >= 0.2:
+		return []Trait{{Column: col.Name, Text: col.Name + " is true", Short: col.Name, Measure: "share", Segment: s, Base: b, Effect: s - b}}
+	case s <= 0.5 && b-s >= 0.2:
+		return []Trait{{Column: col.Name, Text: col.Name + " is false", Short: "no " + col.Name, Measure: "share", Segment: 1 - s, Base: 1 - b, Effect: b - s}}
+	}
+	return nil
+}
+
+// region returns the mean of the member rows of x and the 0.9 quantile of
+// their distances to it.
+func region(x *mat.Dense, members []int) (centre []float64, radius float64) {
+	_, d := x.Dims()
+	centre = make([]float64, d)
+	for _, i := range members {
+		for j, v := range x.RawRowView(i) {
+			centre[j] += v
+		}
+	}
+	for j := range centre {
+		centre[j] /= float64(len(members))
+	}
+	dists := make([]float64, len(members))
+	for k, i := range members {
+		dists[k] = distance(x.RawRowView(i), centre)
+	}
+	sort.Float64s(dists)
+	return centre, stat.Quantile(0.9, stat.Empirical, dists, nil)
+}
+
+// regionCounts counts, per region, the given rows of x whose nearest
+// centre is the region's and lie within its radius.
+func regionCounts(x *mat.Dense, rows []int, centres [][]float64, radii []float64) []int {
+	counts := make([]int, len(centres))
+	for _, i := range rows {
+		best, bestD := -1, math.Inf(1)
+		for k, c := range centres {
+			if d := distance(x.RawRowView(i), c); d < bestD {
+				best, bestD = k, d
+			}
+		}
+		if best >= 0 && bestD <= radii[best] {
+			counts[best]++
+		}
+	}
+	return counts
+}
+
+// uncovered returns the rows of x that lie within the radius of no segment
+// or score in tier3 or non_fit.
+func (p *Profile) uncovered(x *mat.Dense) []int {
+	n, _ := x.Dims()
+	var out []int
+	for i := 0; i < n; i++ {
+		row := x.RawRowView(i)
+		tier := p.Tiers.Tier(model.Sigmoid(p.Model.Logistic.Margin(row)))
+		if nearestSegment(p.Segments, row) < 0 || tier == icp.Tier3 || tier == icp.NonFit {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// emergingClusters describes the clusters of the uncovered winners (rows
+// outside of x, cluster labels lab) and tests each region against the
+// uncovered earlier winners (rows earlierOut of xe).
+func (p *Profile) emergingClusters(t *datasets.Table, x, xe *mat.Dense, outside, earlierOut, lab []int, k, winners, earlier int, cfg EmergingConfig) []EmergingSegment {
+	members := make([][]int, k)
+	for j, c := range lab {
+		members[c] = append(members[c], outside[j])
+	}
+	type cluster struct {
+		members []int
+		traits  []Trait
+	}
+	var kept []cluster
+	var centres [][]float64
+	var radii []float64
+	for _, m := range members {
+		if len(m) < cfg.MinCount {
+			continue
+		}
+		traits := p.describeVsReference(t, m)
+		if len(traits) < cfg.MinTraits {
+			continue
+		}
+		c, r := region(x, m)
+		kept = append(kept, cluster{m, traits})
+		centres, radii = append(centres, c), append(radii, r)
+	}
+	inRecent := regionCounts(x, outside, centres, radii)
+	var inEarlier []int
+	if xe != nil {
+		inEarlier = regionCounts(xe, earlierOut, centres, radii)
+	}
+	out := make([]EmergingSegment, 0, len(kept))
+	for i, c := range kept {
+		e := newEmerging(c.traits, c.members, len(outside), winners)
+		e.InRegion = inRecent[i]
+		e.Observed = float64(e.InRegion) / float64(winners)
+		e.Baseline, e.PValue = earlier, 1
+		if xe != nil {
+			e.Expected = float64(inEarlier[i]+1) / float64(earlier+2)
+			e.PValue = drift.BinomialTestGreater(e.InRegion, winners, e.Expected)
+		}
+		out = append(out, e)
+	}
+	return out
+}

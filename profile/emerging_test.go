@@ -1,0 +1,105 @@
+package profile
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/features"
+)
+
+// emergingFixture trains on the deals that closed before the emerging
+// segment appeared and returns the profile and the later winners of the
+// emerging table and of the same table without the segment.
+func emergingFixture(t *testing.T) (p *Profile, emerging, control, earlier []icp.Outcome) {
+	t.Helper()
+	from := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
+	cfg := datasets.GenerateConfig{Rows: 6000, Seed: 21, Emerging: true, EmergingFrom: from}
+	em, _ := datasets.Generate(cfg)
+	cfg.Emerging = false
+	ctl, _ := datasets.Generate(cfg)
+	s := features.Infer(em, features.InferConfig{})
+	before := func(tab *datasets.Table) (train []int) {
+		c := tab.Column("close_date")
+		for i, d := range c.Num {
+			if d < float64(from.Unix())/86400 {
+				train = append(train, i)
+			}
+		}
+		return train
+	}
+	p, err := Train(em.Take(before(em)), s, Config{Seed: 1})
+	if err != nil {
+		t.Fatalf("Train: %v", err)
+	}
+	winners := func(tab *datasets.Table, after bool) []icp.Outcome {
+		outs, err := s.TableOutcomes(tab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w []icp.Outcome
+		for _, o := range outs {
+			if o.Won && o.CloseDate.Before(from) != after {
+				w = append(w, o)
+			}
+		}
+		return w
+	}
+	return p, winners(em, true), winners(ctl, true), winners(em, false)
+}
+
+func TestEmergingSegments(t *testing.T) {
+	p, em, ctl, earlier := emergingFixture(t)
+	accounts := func(outs []icp.Outcome, n int) []icp.Account {
+		outs = outs[:min(n, len(outs))]
+		a := make([]icp.Account, len(outs))
+		for i, o := range outs {
+			a[i] = o.Account
+		}
+		return a
+	}
+	base := accounts(earlier[len(earlier)-400:], 400)
+	got, err := p.EmergingSegments(accounts(em, 200), base, EmergingConfig{Seed: 1})
+	if err != nil {
+		t.Fatalf("EmergingSegments: %v", err)
+	}
+	for _, g := range got {
+		t.Logf("emerging: %s [%s] observed %.3f expected %.3f p=%.3g", g.Description, g.Key, g.Observed, g.Expected, g.PValue)
+	}
+	found := false
+	for _, g := range got {
+		if strings.Contains(g.Key, "Logistics") && strings.Contains(g.Key, "snowflake") {
+			found = true
+			for _, want := range []string{"Logistics", "snowflake", "employees", "no current segment covers them"} {
+				if !strings.Contains(g.Description, want) {
+					t.Errorf("EmergingSegments description = %q, want it to name %q", g.Description, want)
+				}
+			}
+			if g.PValue > 1e-4 || g.Observed <= g.Expected || g.Baseline != 400 {
+				t.Errorf("EmergingSegments = p %.3g, observed %.3f, expected %.3f, baseline %d; want p <= 1e-4, observed > expected, baseline 400",
+					g.PValue, g.Observed, g.Expected, g.Baseline)
+			}
+			if !strings.Contains(g.Key, "employees:high") || g.Count < 10 || len(g.Members) != g.Count {
+				t.Errorf("EmergingSegments = key %q, count %d, %d members; want employees:high and >= 10 members", g.Key, g.Count, len(g.Members))
+			}
+		}
+	}
+	if !found {
+		t.Errorf("EmergingSegments(emerging winners) = %+v, want a Logistics/snowflake segment", got)
+	}
+	got, err = p.EmergingSegments(accounts(ctl, 200), base, EmergingConfig{Seed: 1})
+	if err != nil {
+		t.Fatalf("EmergingSegments: %v", err)
+	}
+	for _, g := range got {
+		t.Logf("control: %s [%s] p=%.3g", g.Description, g.Key, g.PValue)
+		if g.PValue < 1e-3 {
+			t.Errorf("EmergingSegments(control) = %q with p %.3g, want p >= 1e-3", g.Description, g.PValue)
+		}
+		if strings.Contains(g.Key, "Logistics") && strings.Contains(g.Key, "snowflake") {
+			t.Errorf("EmergingSegments(control) = %q, want no Logistics/snowflake segment", g.Description)
+		}
+	}
+}

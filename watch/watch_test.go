@@ -1,0 +1,199 @@
+package watch_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/drift"
+	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/store"
+	"github.com/icpengine/icp/watch"
+)
+
+// storeAdapter and modelAdapter connect the real store and a trained
+// profile to the watcher, as cmd/serve does.
+type storeAdapter struct{ st *store.Store }
+
+func (a storeAdapter) LogScores(ctx context.Context, s []icp.ScoredAccount) error {
+	return a.st.LogScores(ctx, s)
+}
+func (a storeAdapter) SaveDriftReport(ctx context.Context, at time.Time, v string, b json.RawMessage) (int64, error) {
+	return a.st.SaveDriftReport(ctx, at, v, b)
+}
+func (a storeAdapter) RaiseAlert(ctx context.Context, al icp.Alert, p func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
+	return a.st.RaiseAlertWithDelivery(ctx, al, store.AlertPolicy{}, p)
+}
+func (a storeAdapter) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]watch.Delivery, error) {
+	ds, err := a.st.DueDeliveries(ctx, now, limit)
+	out := make([]watch.Delivery, len(ds))
+	for i, d := range ds {
+		out[i] = watch.Delivery{ID: d.ID, AlertID: d.AlertID, Payload: d.Payload, Attempts: d.Attempts}
+	}
+	return out, err
+}
+func (a storeAdapter) MarkDelivered(ctx context.Context, id int64) error {
+	return a.st.MarkDelivered(ctx, id)
+}
+func (a storeAdapter) MarkFailed(ctx context.Context, id int64, next time.Time, msg string) error {
+	return a.st.MarkFailed(ctx, id, next, msg)
+}
+
+type modelAdapter struct{ p *profile.Profile }
+
+func (m modelAdapter) Version() string { return m.p.Version }
+func (m modelAdapter) Score(ctx context.Context, a icp.Account) (icp.Score, error) {
+	return m.p.Score(ctx, a)
+}
+func (m modelAdapter) DriftRow(a icp.Account, s icp.Score) (drift.Row, error) {
+	return m.p.DriftRow(a, s)
+}
+func (m modelAdapter) Reference() *drift.Reference { return m.p.Drift }
+func (m modelAdapter) EmergingSegments(recent, earlier []icp.Account) ([]watch.Emerging, error) {
+	segs, err := m.p.EmergingSegments(recent, earlier, profile.EmergingConfig{})
+	out := make([]watch.Emerging, len(segs))
+	for i, s := range segs {
+		out[i] = watch.Emerging{Key: s.Key, Description: s.Description, Count: s.Count, PValue: s.PValue, Members: s.Members}
+	}
+	return out, err
+}
+
+func newWatcher(t *testing.T, cfg watch.Config) (*watch.Watcher, *store.Store, *profile.Profile) {
+	t.Helper()
+	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 800, Seed: 3})
+	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), ":memory:", store.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg.Store, cfg.Model = storeAdapter{st}, modelAdapter{p}
+	w, err := watch.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, st, p
+}
+
+func TestSign(t *testing.T) {
+	// RFC 4231-style vector computed independently (HMAC-SHA256, key "key").
+	got := watch.Sign([]byte("key"), []byte("The quick brown fox jumps over the lazy dog"))
+	want := "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+	if got != want {
+		t.Errorf("Sign = %s, want %s", got, want)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: storeAdapter{}, URL: "http://127.0.0.1:1", Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		attempts int
+		lo, hi   time.Duration
+	}{
+		{1, 500 * time.Millisecond, time.Second},
+		{2, time.Second, 2 * time.Second},
+		{5, 8 * time.Second, 16 * time.Second},
+		{10, 256 * time.Second, 512 * time.Second},
+		{11, 5 * time.Minute, 10 * time.Minute},
+		{40, 5 * time.Minute, 10 * time.Minute},
+	}
+	for _, tt := range tests {
+		if got := d.Backoff(tt.attempts); got < tt.lo || got >= tt.hi {
+			t.Errorf("Backoff(%d) = %v, want in [%v, %v)", tt.attempts, got, tt.lo, tt.hi)
+		}
+	}
+	d2, _ := watch.NewDeliverer(watch.DelivererConfig{Outbox: storeAdapter{}, URL: "http://127.0.0.1:1", Seed: 7})
+	d3, _ := watch.NewDeliverer(watch.DelivererConfig{Outbox: storeAdapter{}, URL: "http://127.0.0.1:1", Seed: 7})
+	for i := 1; i < 20; i++ {
+		if a, b := d2.Backoff(i), d3.Backoff(i); a != b {
+			t.Fatalf("Backoff(%d) = %v and %v with the same seed, want equal", i, a, b)
+		}
+	}
+}
+
+func TestObserveScoreNeverBlocks(t *testing.T) {
+	w, st, p := newWatcher(t, watch.Config{QueueSize: 2})
+	acc := icp.Account{"industry": "SaaS", "employees": 120.0}
+	sc, err := p.Score(context.Background(), acc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted int
+	for range 5 {
+		if w.ObserveScore(icp.ScoredAccount{Account: acc, Score: sc.Score, Tier: sc.Tier, ModelVersion: sc.ModelVersion}) {
+			accepted++
+		}
+	}
+	if s := w.Stats(); accepted != 2 || s.Queued != 2 || s.Dropped != 3 {
+		t.Errorf("ObserveScore on a full queue: accepted %d, stats %+v; want 2 queued, 3 dropped", accepted, s)
+	}
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	logged, err := st.ScoredSince(context.Background(), time.Time{}, 0)
+	if err != nil || len(logged) != 2 {
+		t.Errorf("ScoredSince = %d rows, %v; want 2", len(logged), err)
+	}
+}
+
+func TestEvaluateInsufficientData(t *testing.T) {
+	w, st, _ := newWatcher(t, watch.Config{})
+	rep, err := w.Evaluate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.EmergingStatus != drift.StatusInsufficient {
+		t.Errorf("EmergingStatus = %q, want %q", rep.EmergingStatus, drift.StatusInsufficient)
+	}
+	for _, f := range rep.Features {
+		if f.Status != drift.StatusInsufficient {
+			t.Errorf("feature %s status %q with no traffic, want %q", f.Feature, f.Status, drift.StatusInsufficient)
+		}
+	}
+	if alerts, _ := st.Alerts(context.Background(), "", 0); len(alerts) != 0 {
+		t.Errorf("Evaluate without data raised %d alerts, want 0", len(alerts))
+	}
+	if _, err := st.LatestDriftReport(context.Background()); err != nil {
+		t.Errorf("LatestDriftReport = %v, want the saved report", err)
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	w, st, _ := newWatcher(t, watch.Config{Interval: 10 * time.Millisecond, FlushInterval: 5 * time.Millisecond})
+	var hits atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer hook.Close()
+	d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: storeAdapter{st}, URL: hook.URL, Poll: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- w.Run(ctx) }()
+	go func() { done <- d.Run(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	for range 2 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run after cancel = %v, want nil", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not stop after cancel")
+		}
+	}
+}
