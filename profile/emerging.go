@@ -416,11 +416,11 @@ func regionCounts(x *mat.Dense, rows []int, centres [][]float64, radii []float64
 // uncovered returns the rows of x that lie within the radius of no segment
 // or score in tier3 or non_fit.
 func (p *Profile) uncovered(x *mat.Dense) []int {
-	n, _ := x.Dims()
+	scores := p.probs(x)
 	var out []int
-	for i := 0; i < n; i++ {
+	for i, s := range scores {
 		row := x.RawRowView(i)
-		tier := p.Tiers.Tier(model.Sigmoid(p.Model.Logistic.Margin(row)))
+		tier := p.Tiers.Tier(s)
 		if nearestSegment(p.Segments, row) < 0 || tier == icp.Tier3 || tier == icp.NonFit {
 			out = append(out, i)
 		}

@@ -12,11 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 )
+
+func TestMain(m *testing.M) {
+	// As main does: gin's process-wide mode, without its debug route dump.
+	gin.SetMode(gin.ReleaseMode)
+	os.Exit(m.Run())
+}
 
 func trainModel(t *testing.T) string {
 	t.Helper()
