@@ -25,7 +25,8 @@ func (fixedScorer) Score(_ context.Context, acc icp.Account) (icp.Score, error) 
 }
 
 func ExampleNew() {
-	s, err := server.New(server.Config{Scorer: fixedScorer{}})
+	// A local demo without API keys; production passes Config.Keys.
+	s, err := server.New(server.Config{Scorer: fixedScorer{}, AllowUnauthenticated: true})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -99,6 +99,10 @@ func newTestServer(t testing.TB, cfg Config) (*Server, *syncBuffer) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	if cfg.Keys == nil {
+		// Authentication has its own tests (auth_test.go).
+		cfg.AllowUnauthenticated = true
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New(%+v) error = %v", cfg, err)
