@@ -1,9 +1,20 @@
 // Command serve loads a trained ICP model and answers scoring requests.
 //
-//	serve --model models/2026q4/model.json [--addr 127.0.0.1:8080] [--log-format text|json]
+//	serve --model models/2026q4/model.json --db icp.db [--addr 127.0.0.1:8080] [--log-format text|json]
+//	serve --model models/2026q4/model.json --allow-unauthenticated   (local demo)
 //
 // It refuses to start when the artifact is missing, corrupted or tampered
-// with, and says why. On SIGTERM or SIGINT it turns /readyz to 503, stops
+// with, and says why. It also refuses to start without authentication:
+// either --db names a store holding at least one active API key (made with
+// icpctl keys create), or --allow-unauthenticated turns authentication off,
+// which it logs as a warning.
+//
+// Limits, all flags: --max-body-bytes (413), --request-timeout (a request
+// not answered in time gets a 503), --max-in-flight (503 with Retry-After
+// beyond it), --rate-limit and --rate-burst per API key (429 with
+// Retry-After), and the HTTP server's --read-header-timeout,
+// --read-timeout, --write-timeout and --idle-timeout. Prometheus metrics
+// are served at /metrics from a registry made here. On SIGTERM or SIGINT it turns /readyz to 503, stops
 // accepting connections and finishes the requests in flight.
 package main
 
@@ -52,6 +63,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		logFormat = fs.String("log-format", "text", "log format: text or json")
 		maxBody   = fs.Int64("max-body-bytes", 1<<20, "largest accepted request body")
 		grace     = fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown")
+		lim       = limitFlags(fs)
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,16 +86,23 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
-	srv, err := server.New(server.Config{Scorer: p, Logger: logger, MaxBodyBytes: *maxBody})
+	cfg := server.Config{Scorer: p, Logger: logger, MaxBodyBytes: *maxBody}
+	closeDeps, err := lim.wire(ctx, &cfg, logger)
 	if err != nil {
 		return err
 	}
+	defer closeDeps()
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	cfg.Metrics.ModelReloaded(server.ReloadSuccess)
 	hs := &http.Server{
 		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: lim.readHeaderTimeout,
+		ReadTimeout:       lim.readTimeout,
+		WriteTimeout:      lim.writeTimeout,
+		IdleTimeout:       lim.idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", *addr)
