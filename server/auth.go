@@ -43,19 +43,23 @@ func isPublicPath(path string) bool {
 // routeAccess returns the access rule of a route, given its method and gin
 // pattern. The rules, first match wins:
 //
-//	/healthz /livez /readyz /metrics /openapi.json  public
-//	/v1/admin and below                             admin
-//	POST /v1/score, POST /v1/score/batch            score
-//	POST /v1/outcomes                               outcomes
-//	any other method than GET under /v1/alerts/     admin (acknowledge, resolve)
-//	GET, HEAD (/v1/drift, /v1/alerts, /v1/icp, /dashboard, ...)  read
-//	anything else                                   admin
+//	GET /healthz /livez /readyz /metrics /openapi.json  public
+//	/v1/admin and below                                 admin
+//	POST /v1/score, POST /v1/score/batch                score
+//	POST /v1/outcomes                                   outcomes
+//	GET or HEAD (/v1/drift, /v1/alerts, /v1/icp, ...)   read
+//	anything else (alert acknowledge and resolve, ...)  admin
 //
-// A route added later falls under the last three rules, so that a new
-// write is never reachable with less than an admin key.
+// Reviewing an alert changes shared state and is recorded under the key's
+// name, so it needs admin, not read: read keys go to dashboards and BI
+// tools. Scopes are independent (admin does not imply read). A route added
+// later falls under the last two rules, so that a new write is never
+// reachable with less than an admin key, and a score key reaches nothing
+// but scoring.
 func routeAccess(method, path string) access {
+	read := method == http.MethodGet || method == http.MethodHead
 	switch {
-	case isPublicPath(path):
+	case read && isPublicPath(path):
 		return access{public: true}
 	case path == "/v1/admin" || strings.HasPrefix(path, "/v1/admin/"):
 		return access{scope: icp.ScopeAdmin}
@@ -63,7 +67,7 @@ func routeAccess(method, path string) access {
 		return access{scope: icp.ScopeScore}
 	case method == http.MethodPost && path == "/v1/outcomes":
 		return access{scope: icp.ScopeOutcomes}
-	case method == http.MethodGet || method == http.MethodHead:
+	case read:
 		return access{scope: icp.ScopeRead}
 	default:
 		return access{scope: icp.ScopeAdmin}
