@@ -224,9 +224,6 @@ func (s *Server) handleScore(c *gin.Context) error {
 		return err
 	}
 	sc, err := s.callScorer(c.Request.Context(), acc)
-	if err == nil {
-		c.Set(modelVersionKey, sc.ModelVersion)
-	}
 	if shape != nil {
 		// Report the decoder's field errors together with the scorer's, so
 		// that one answer names every bad field.
@@ -247,6 +244,7 @@ func (s *Server) handleScore(c *gin.Context) error {
 	if err := checkFinite(&sc); err != nil {
 		return fmt.Errorf("score: %w", err)
 	}
+	c.Set(modelVersionKey, sc.ModelVersion) // for the request counter
 	return s.writeJSON(c, http.StatusOK, &sc)
 }
 
