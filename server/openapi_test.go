@@ -13,7 +13,7 @@ import (
 
 // openAPIDoc is the part of an OpenAPI document the tests read.
 type openAPIDoc struct {
-	OpenAPI    string                                `json:"openapi"`
+	OpenAPI    string                                 `json:"openapi"`
 	Paths      map[string]map[string]openAPIOperation `json:"paths"`
 	Components struct {
 		Schemas map[string]struct {
