@@ -16,6 +16,10 @@ import (
 // maxKeyBytes is the longest field name a request may use.
 const maxKeyBytes = 256
 
+// maxStringBytes is the longest string value (or tag) a request may use.
+// No account field needs more, and answers echo the values they scored.
+const maxStringBytes = 8 << 10
+
 // Field error messages produced by decodeAccount.
 const (
 	msgDuplicate = "duplicate key"
@@ -24,6 +28,7 @@ const (
 	msgNested    = "must be null, a string, a number, a boolean or an array of strings"
 	msgTag       = "must be a string (tag lists hold only strings)"
 	msgFinite    = "must be a finite number"
+	msgLongValue = "value longer than 8192 bytes"
 )
 
 // bodyError is a request body that is not one well-formed JSON object. It
@@ -49,7 +54,8 @@ func (e *bodyError) Is(target error) bool { return target == icp.ErrInvalid }
 //
 // A body that is not such an object gives a *bodyError naming the byte
 // offset. Shape problems inside the object (duplicate, empty or over-long
-// keys, nested values, non-string tags, numbers that overflow float64) are
+// keys, string values over 8 KiB, nested values, non-string tags, numbers
+// that overflow float64) are
 // all collected, in the order they appear, into one *icp.ValidationError,
 // which comes back together with the account of the fields that passed.
 // decodeAccount never panics, whatever the input.
@@ -124,7 +130,12 @@ func decodeValue(dec *json.Decoder, key string, verr *icp.ValidationError) (any,
 		return nil, err
 	}
 	switch t := tok.(type) {
-	case nil, string, bool:
+	case string:
+		if len(t) > maxStringBytes {
+			verr.Add(key, msgLongValue)
+		}
+		return t, nil
+	case nil, bool:
 		return t, nil
 	case json.Number:
 		if !finite(t) {
@@ -153,6 +164,10 @@ func decodeTags(dec *json.Decoder, key string, verr *icp.ValidationError) (any, 
 		}
 		switch t := tok.(type) {
 		case string:
+			if len(t) > maxStringBytes {
+				verr.Add(key+"["+strconv.Itoa(i)+"]", msgLongValue)
+				continue
+			}
 			tags = append(tags, t)
 		case json.Delim:
 			verr.Add(key+"["+strconv.Itoa(i)+"]", msgTag)

@@ -36,6 +36,7 @@ func TestDecodeAccount(t *testing.T) {
 		{"underflow is zero, not an error", `{"x":1e-400}`, icp.Account{"x": json.Number("1e-400")}},
 		{"largest float", `{"x":1.7976931348623157e308}`, icp.Account{"x": json.Number("1.7976931348623157e308")}},
 		{"key of 256 bytes", `{"` + strings.Repeat("k", 256) + `":1}`, icp.Account{strings.Repeat("k", 256): json.Number("1")}},
+		{"value of 8 KiB", `{"v":"` + strings.Repeat("v", maxStringBytes) + `"}`, icp.Account{"v": strings.Repeat("v", maxStringBytes)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,6 +116,8 @@ func TestDecodeAccountFieldErrors(t *testing.T) {
 		}},
 		{"overflow", `{"employees":1e400}`, []icp.FieldError{{Field: "employees", Message: msgFinite}}},
 		{"negative overflow", `{"arr":-2e308}`, []icp.FieldError{{Field: "arr", Message: msgFinite}}},
+		{"long value", `{"industry":"` + strings.Repeat("x", maxStringBytes+1) + `"}`, []icp.FieldError{{Field: "industry", Message: msgLongValue}}},
+		{"long tag", `{"tags":["a","` + strings.Repeat("x", maxStringBytes+1) + `"]}`, []icp.FieldError{{Field: "tags[1]", Message: msgLongValue}}},
 		{"empty key", `{"":1}`, []icp.FieldError{{Field: "", Message: msgEmptyKey}}},
 		{"long key", `{"` + long + `":1}`, []icp.FieldError{{Field: strings.Repeat("é", 32) + "...", Message: msgLongKey}}},
 		{"all problems in order", `{"x":{},"y":1e999,"x":2,"z":[0]}`, []icp.FieldError{
