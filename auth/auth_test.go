@@ -261,3 +261,25 @@ func BenchmarkVerifyKeyCached(b *testing.B) {
 		}
 	}
 }
+
+// FuzzParse checks that Parse never panics and accepts exactly the keys of
+// the documented shape.
+func FuzzParse(f *testing.F) {
+	key, _, _ := Generate("f", []icp.Scope{icp.ScopeRead})
+	for _, s := range []string{key, "", "icp_", "icp_AbCd1234_", key + "x", "Bearer " + key, "icp_AbCd123\xff_" + strings.Repeat("x", 32)} {
+		f.Add(s)
+	}
+	shape := regexp.MustCompile(`^icp_([A-Za-z0-9]{8})_[A-Za-z0-9]{32}$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		prefix, err := Parse(s)
+		m := shape.FindStringSubmatch(s)
+		switch {
+		case m == nil && err == nil:
+			t.Fatalf("Parse(%q) = %q, nil; want an error for a key of another shape", s, prefix)
+		case m != nil && (err != nil || prefix != m[1]):
+			t.Fatalf("Parse(%q) = %q, %v; want %q", s, prefix, err, m[1])
+		case err != nil && !errors.Is(err, icp.ErrUnauthenticated):
+			t.Fatalf("Parse(%q) error = %v, want ErrUnauthenticated", s, err)
+		}
+	})
+}
