@@ -319,3 +319,27 @@ func TestNewAuthConfig(t *testing.T) {
 		t.Errorf("unauthenticated start logged %v, want a warning", line)
 	}
 }
+
+// TestAuthUnknownRoutes checks that unknown paths and methods answer 404
+// and 405 whatever the credentials, as before authentication.
+func TestAuthUnknownRoutes(t *testing.T) {
+	f := newAuthFixture(t, Config{})
+	tests := []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/v1/score", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/v1/nope", http.StatusNotFound},
+		{http.MethodGet, "/", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		for _, cred := range []string{"none", "scope:score"} {
+			t.Run(tt.method+" "+tt.path+"/"+cred, func(t *testing.T) {
+				r := routeRequest(tt.method, tt.path, f.keys[cred])
+				if rec := serve(f.s.Handler(), r); rec.Code != tt.want {
+					t.Errorf("status = %d, want %d; body %s", rec.Code, tt.want, rec.Body)
+				}
+			})
+		}
+	}
+}
