@@ -2,15 +2,20 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/auth"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
@@ -189,3 +194,53 @@ func TestScoreConcurrentReal(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// BenchmarkScoreReal measures one scoring request through the whole
+// middleware chain (request id, access log to a discarding JSON logger,
+// metrics, deadline, in-flight bound, API key check through a warm cache)
+// on a real model.
+func BenchmarkScoreReal(b *testing.B) {
+	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 2})
+	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	key, rec, err := auth.Generate("bench", []icp.Scope{icp.ScopeScore})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec.ID = "key_bench"
+	s, err := server.New(server.Config{
+		Scorer: p,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Keys:   auth.NewVerifier(oneKey{rec}, auth.VerifierConfig{CacheTTL: time.Hour}),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := s.Handler()
+	body := []byte(with("account_id", `"A-1"`))
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/v1/score", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status = %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+// oneKey is a KeyStore holding one record.
+type oneKey struct{ rec icp.APIKey }
+
+func (k oneKey) LookupAPIKey(_ context.Context, prefix string) (icp.APIKey, error) {
+	if prefix != k.rec.Prefix {
+		return icp.APIKey{}, icp.ErrNotFound
+	}
+	return k.rec, nil
+}
+
+func (oneKey) TouchAPIKey(context.Context, string, time.Time) error { return nil }

@@ -659,7 +659,7 @@ func BenchmarkScoreHandler(b *testing.B) {
 	for i, f := range features {
 		sc.Attributions = append(sc.Attributions, icp.Attribution{Feature: f, Value: json.Number("12"), Contribution: 0.01 * float64(i)})
 	}
-	s, err := New(Config{Scorer: scorerFunc(func(context.Context, icp.Account) (icp.Score, error) { return sc, nil })})
+	s, err := New(Config{Scorer: scorerFunc(func(context.Context, icp.Account) (icp.Score, error) { return sc, nil }), AllowUnauthenticated: true})
 	if err != nil {
 		b.Fatal(err)
 	}
