@@ -23,7 +23,7 @@ func TestRequestDeadline(t *testing.T) {
 			return icp.Score{}, ctx.Err()
 		}},
 		{"scorer ignores its context", func(context.Context, icp.Account) (icp.Score, error) {
-			time.Sleep(time.Second)
+			time.Sleep(3 * time.Second)
 			return icp.Score{ModelVersion: "late"}, nil
 		}},
 	}
@@ -43,7 +43,8 @@ func TestRequestDeadline(t *testing.T) {
 			if rec.Header().Get("Retry-After") == "" {
 				t.Error("no Retry-After on a timeout")
 			}
-			if took > limit+500*time.Millisecond {
+			// Well below the ignoring scorer's 3 s, with room for a slow machine.
+			if took > 2*time.Second {
 				t.Errorf("answer took %v, want about the deadline %v", took, limit)
 			}
 			if line := findLog(t, logs.String(), "request deadline exceeded"); line["level"] != "WARN" {
