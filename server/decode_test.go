@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -144,6 +145,7 @@ func FuzzDecodeAccount(f *testing.F) {
 		``, `{}`, `[]`, `{"a":1}`, `{"a":1} x`, `{"a":1,"a":2}`, `{"a":{"b":1}}`,
 		`{"t":["x","y"]}`, `{"t":[1,[2]]}`, `{"n":1e400}`, `{"n":-0.0e-5}`, `{"s":"\ud800"}`,
 		`{"a":NaN}`, "{\"a\":\"\xff\"}", `{"a":null,"b":true,"c":false}`, `{"<>&":"\u2028"}`,
+		` { "k\"q" : [ "a\\" , "\u00e9" ] , "n" : -1.5E+3 } `, `{"x":[{"y":["]"]},"z"]}`, `{"e":[]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -169,6 +171,13 @@ func FuzzDecodeAccount(f *testing.F) {
 			default:
 				t.Fatalf("decodeAccount(%q)[%q] = %T, want a JSON scalar or tag list", data, k, v)
 			}
+		}
+		// An accepted body decodes as encoding/json decodes it.
+		ref := json.NewDecoder(bytes.NewReader(data))
+		ref.UseNumber()
+		var want map[string]any
+		if err := ref.Decode(&want); err != nil || !reflect.DeepEqual(map[string]any(acc), want) {
+			t.Fatalf("decodeAccount(%q) = %#v, encoding/json gives %#v, %v", data, acc, want, err)
 		}
 		enc, err := json.Marshal(acc)
 		if err != nil {
