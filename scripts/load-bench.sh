@@ -20,11 +20,16 @@
 # directory it says so and skips it; point SHARED_BENCH at a copy of the
 # reference benchmark to include it.
 #
+# serve and the ceiling run side by side and are measured in turn, ROUNDS
+# times, so that a change in the machine's load affects both alike; the
+# figures printed are the medians over the rounds.
+#
 # Everything listens on 127.0.0.1 only and every wrk run is bounded in time.
 #
 # Usage:   scripts/load-bench.sh
 # Environment:
-#   DURATION   wrk duration per server (default 15s)
+#   DURATION   wrk duration per server and round (default 10s)
+#   ROUNDS     rounds of ceiling then serve (default 3)
 #   THREADS    wrk threads (default 2)
 #   CONNS      wrk connections (default 32)
 #   BASE_PORT  first of the three loopback ports used (default 18080)
@@ -35,7 +40,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-DURATION="${DURATION:-15s}"
+DURATION="${DURATION:-10s}"
+ROUNDS="${ROUNDS:-3}"
 THREADS="${THREADS:-2}"
 CONNS="${CONNS:-32}"
 BASE_PORT="${BASE_PORT:-18080}"
@@ -119,14 +125,21 @@ fastapi_port=$((BASE_PORT + 2))
 
 "$tmp/bin/ceiling" --addr "127.0.0.1:$ceiling_port" 2>"$tmp/ceiling.log" &
 pids+=($!)
-bench ceiling "http://127.0.0.1:$ceiling_port/v1/score"
-kill -TERM "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
-
 "$tmp/bin/serve" --model "$tmp/model/model.json" --addr "127.0.0.1:$serve_port" --db "$tmp/icp.db" \
 	--log-format json --max-in-flight 1024 2>"$tmp/serve.log" &
 pids+=($!)
-bench serve "http://127.0.0.1:$serve_port/v1/score" "$key"
-kill -TERM "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+for round in $(seq 1 "$ROUNDS"); do
+	log "round $round of $ROUNDS"
+	bench ceiling "http://127.0.0.1:$ceiling_port/v1/score"
+	bench serve "http://127.0.0.1:$serve_port/v1/score" "$key"
+done
+
+# Stop serve and the ceiling before the reference runs.
+for p in "${pids[@]}"; do
+	kill -TERM "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+done
+pids=()
 
 fastapi_note=""
 if [ ! -f "$SHARED_BENCH/sklearn_baseline.py" ] || [ ! -f "$SHARED_BENCH/serve/fastapi_app.py" ]; then
@@ -151,9 +164,21 @@ else
 fi
 
 echo
-echo "POST /v1/score, wrk -t$THREADS -c$CONNS -d$DURATION, loopback, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "POST /v1/score, wrk -t$THREADS -c$CONNS -d$DURATION, loopback, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "each round, ceiling then serve (req/s):"
+awk '{ runs[$1] = runs[$1] " " $2 } END { for (n in runs) printf "  %-20s%s\n", n, runs[n] }' "$tmp/results" | sort
+# The median of each column per server, over the rounds.
+for name in ceiling serve fastapi_sklearn_lr; do
+	grep "^$name " "$tmp/results" >"$tmp/r" || continue
+	row="$name"
+	for col in 2 3 4; do
+		row="$row $(cut -d' ' -f"$col" "$tmp/r" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+	done
+	row="$row $(awk '{ s += $5 } END { print s + 0 }' "$tmp/r")"
+	echo "$row"
+done >"$tmp/medians"
 awk '
-	BEGIN { printf "%-40s %10s %10s %10s %8s\n", "server", "req/s", "p50 ms", "p99 ms", "non-2xx" }
+	BEGIN { printf "%-40s %10s %10s %10s %8s\n", "server (medians)", "req/s", "p50 ms", "p99 ms", "non-2xx" }
 	{
 		label[$1] = $1
 		if ($1 == "ceiling") label[$1] = "ceiling (gin, decode + constant)"
@@ -170,7 +195,7 @@ awk '
 		if (rps["fastapi_sklearn_lr"] > 0 && rps["serve"] > 0)
 			printf "serve / FastAPI + scikit-learn: %.1fx\n", rps["serve"] / rps["fastapi_sklearn_lr"]
 	}
-' "$tmp/results"
+' "$tmp/medians"
 [ -z "$fastapi_note" ] || echo "$fastapi_note"
 if grep -q '"level":"ERROR"' "$tmp/serve.log" 2>/dev/null; then
 	log "serve logged errors:"

@@ -245,7 +245,7 @@ func (s *Server) handleScore(c *gin.Context) error {
 		return fmt.Errorf("score: %w", err)
 	}
 	c.Set(modelVersionKey, sc.ModelVersion) // for the request counter
-	return s.writeJSON(c, http.StatusOK, &sc)
+	return s.writeScore(c, &sc)
 }
 
 // statusBody is the body of the probe endpoints.
