@@ -140,6 +140,33 @@ func (s *Server) rateLimit(c *gin.Context) {
 	c.Next()
 }
 
+// scoreWorker runs job, then the jobs that arrive while it is idle for
+// less than scorerIdle.
+func (s *Server) scoreWorker(job scoreJob) {
+	idle := time.NewTimer(scorerIdle)
+	defer idle.Stop()
+	for {
+		job.out <- s.runScore(job)
+		idle.Reset(scorerIdle)
+		select {
+		case job = <-s.scoreJobs:
+		case <-idle.C:
+			return
+		}
+	}
+}
+
+// runScore calls the scorer, turning a panic into a result.
+func (s *Server) runScore(job scoreJob) (r scoreResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = scoreResult{panicked: true, value: p, stack: debug.Stack()}
+		}
+	}()
+	sc, err := s.scorer.Score(job.ctx, job.acc)
+	return scoreResult{sc: sc, err: err}
+}
+
 // scoreResult carries a scorer's answer, or its panic, across goroutines.
 type scoreResult struct {
 	sc       icp.Score
@@ -149,26 +176,39 @@ type scoreResult struct {
 	stack    []byte
 }
 
+// scoreJob is one scoring call handed to a scorer goroutine.
+type scoreJob struct {
+	ctx context.Context
+	acc icp.Account
+	out chan<- scoreResult // buffered, so a worker never blocks on it
+}
+
+// scorerIdle is how long a scorer goroutine waits for more work before it
+// ends.
+const scorerIdle = time.Second
+
 // callScorer runs the scorer under the request's deadline. The scorer runs
-// in its own goroutine so that one which overruns the deadline, or ignores
+// in another goroutine so that one which overruns the deadline, or ignores
 // its context, still gets the client a 503 on time; its goroutine finishes
 // in the background and its answer is dropped. A panic in the scorer is
 // raised again in the handler's goroutine, with the scorer's stack, so
 // that recovery answers it as any other.
+//
+// The goroutines are reused: one that finished a call waits up to a second
+// for the next, so under load scoring runs on warm stacks instead of
+// growing a new goroutine's stack on every request; an idle server keeps
+// none.
 func (s *Server) callScorer(ctx context.Context, acc icp.Account) (icp.Score, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		return s.scorer.Score(ctx, acc)
 	}
 	ch := make(chan scoreResult, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				ch <- scoreResult{panicked: true, value: p, stack: debug.Stack()}
-			}
-		}()
-		sc, err := s.scorer.Score(ctx, acc)
-		ch <- scoreResult{sc: sc, err: err}
-	}()
+	job := scoreJob{ctx: ctx, acc: acc, out: ch}
+	select {
+	case s.scoreJobs <- job: // an idle scorer goroutine took it
+	default:
+		go s.scoreWorker(job)
+	}
 	select {
 	case r := <-ch:
 		if r.panicked {

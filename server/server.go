@@ -86,6 +86,10 @@ type Server struct {
 	inFlight chan struct{} // a semaphore; nil means no bound
 	limiters *keyLimiters  // nil means no rate limit
 	metrics  *Metrics
+	// scoreJobs hands scoring calls to idle scorer goroutines (see
+	// callScorer); it is unbuffered, so a call is only ever taken by a
+	// goroutine ready to run it.
+	scoreJobs chan scoreJob
 }
 
 // New returns a Server configured by cfg, with its routes and middleware
@@ -109,14 +113,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("new server: Keys and AllowUnauthenticated are exclusive")
 	}
 	s := &Server{
-		scorer:  cfg.Scorer,
-		log:     cfg.Logger,
-		maxBody: cfg.MaxBodyBytes,
-		ready:   cfg.Ready,
-		now:     cfg.Now,
-		keys:    cfg.Keys,
-		timeout: cfg.RequestTimeout,
-		metrics: cfg.Metrics,
+		scorer:    cfg.Scorer,
+		log:       cfg.Logger,
+		maxBody:   cfg.MaxBodyBytes,
+		ready:     cfg.Ready,
+		now:       cfg.Now,
+		keys:      cfg.Keys,
+		timeout:   cfg.RequestTimeout,
+		metrics:   cfg.Metrics,
+		scoreJobs: make(chan scoreJob),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
