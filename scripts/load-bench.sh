@@ -32,7 +32,7 @@
 #   ROUNDS     rounds of ceiling then serve (default 3)
 #   THREADS    wrk threads (default 2)
 #   CONNS      wrk connections (default 32)
-#   BASE_PORT  first of the three loopback ports used (default 18080)
+#   BASE_PORT  first of the three loopback ports used (default 18480)
 #   FASTAPI_WORKERS  uvicorn workers (default 2)
 #   SHARED_BENCH, PY  see above (PY default /usr/bin/python3)
 # Needs: go, wrk (apt-get install -y wrk), curl.
@@ -44,7 +44,7 @@ DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-3}"
 THREADS="${THREADS:-2}"
 CONNS="${CONNS:-32}"
-BASE_PORT="${BASE_PORT:-18080}"
+BASE_PORT="${BASE_PORT:-18480}"
 FASTAPI_WORKERS="${FASTAPI_WORKERS:-2}"
 SHARED_BENCH="${SHARED_BENCH:-$repo/../shared/bench}"
 PY="${PY:-/usr/bin/python3}"
