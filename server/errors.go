@@ -82,20 +82,18 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	id := requestIDFrom(ctx)
 	body := errorBody{RequestID: id}
 	var (
-		status   int
-		tooLarge *http.MaxBytesError
-		media    *mediaTypeError
-		malform  *bodyError
-		invalid  *icp.ValidationError
-		notReady *notReadyError
-	)
-	s.metrics.countRejection(err)
-	var (
+		status    int
+		tooLarge  *http.MaxBytesError
+		media     *mediaTypeError
+		malform   *bodyError
+		invalid   *icp.ValidationError
+		notReady  *notReadyError
 		authErr   *authError
 		forbidden *forbiddenError
 		limited   *rateLimitError
 		overload  *overloadError
 	)
+	s.metrics.countRejection(err)
 	switch {
 	case errors.As(err, &authErr):
 		challenge := `Bearer realm="icp"`

@@ -64,7 +64,7 @@ type Config struct {
 	// limit. Requests without a key are not rate limited.
 	RateLimit float64
 	// RateBurst is how many requests a key may send at once above
-	// RateLimit. Zero means RateLimit rounded up (at least 1).
+	// RateLimit. Zero or negative means RateLimit rounded up (at least 1).
 	RateBurst int
 	// Metrics receives the request metrics and is exposed at /metrics. Nil
 	// means New makes one on a private registry.
