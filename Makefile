@@ -3,7 +3,7 @@
 GO ?= go
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: demo test build bench sample bench-compare
+.PHONY: demo test build bench sample bench-compare fuzz load-bench
 
 demo:
 	ADDR=$(ADDR) scripts/demo.sh
@@ -19,6 +19,14 @@ build:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# fuzz runs every fuzz target for FUZZTIME (default 10s) each.
+fuzz:
+	scripts/fuzz-short.sh
+
+# load-bench measures POST /v1/score with wrk next to a bare gin ceiling.
+load-bench:
+	scripts/load-bench.sh
 
 # sample regenerates the bundled sample table and its ground truth.
 sample:

@@ -19,6 +19,7 @@ var allowed = map[string][]string{
 	"features":  {".", "datasets"},
 	"model":     {},
 	"drift":     {"."},
+	"auth":      {"."},
 	"store":     {"."},
 	"server":    {"."},
 	"profile":   {".", "datasets", "features", "model", "drift"},

@@ -10,7 +10,8 @@
 //	model     learners on plain matrices (logistic regression, k-means, trees, metrics)
 //	profile   Train: labels, encoder, models, segments, tiers, artifact and report
 //	drift     reference distributions and drift statistics
-//	store     outcomes, scored accounts and alerts on SQLite or PostgreSQL
+//	auth      API keys: random generation, SHA-256 records, constant-time checks
+//	store     outcomes, scored accounts, alerts and API keys on SQLite or PostgreSQL
 //	server    the HTTP API (gin), which consumes small interfaces declared there
 //	cmd/*     flags, files, signals and wiring
 package icp

@@ -15,9 +15,9 @@ echo "== train on datasets/sample_accounts.csv"
 bin/train --data datasets/sample_accounts.csv --out "$out" --quiet
 
 echo
-echo "== serve $out/model.json on $addr with the store $out/icp.db"
+echo "== serve $out/model.json on $addr with the store $out/icp.db (no API keys: local demo)"
 rm -f "$out/icp.db" "$out/icp.db-wal" "$out/icp.db-shm"
-bin/serve --model "$out/model.json" --addr "$addr" --db "$out/icp.db" --drift-interval 1s 2>"$out/serve.log" &
+bin/serve --model "$out/model.json" --addr "$addr" --db "$out/icp.db" --drift-interval 1s --allow-unauthenticated 2>"$out/serve.log" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

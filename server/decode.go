@@ -16,6 +16,10 @@ import (
 // maxKeyBytes is the longest field name a request may use.
 const maxKeyBytes = 256
 
+// maxStringBytes is the longest string value (or tag) a request may use.
+// No account field needs more, and answers echo the values they scored.
+const maxStringBytes = 8 << 10
+
 // Field error messages produced by decodeAccount.
 const (
 	msgDuplicate = "duplicate key"
@@ -24,6 +28,7 @@ const (
 	msgNested    = "must be null, a string, a number, a boolean or an array of strings"
 	msgTag       = "must be a string (tag lists hold only strings)"
 	msgFinite    = "must be a finite number"
+	msgLongValue = "value longer than 8192 bytes"
 )
 
 // bodyError is a request body that is not one well-formed JSON object. It
@@ -49,7 +54,8 @@ func (e *bodyError) Is(target error) bool { return target == icp.ErrInvalid }
 //
 // A body that is not such an object gives a *bodyError naming the byte
 // offset. Shape problems inside the object (duplicate, empty or over-long
-// keys, nested values, non-string tags, numbers that overflow float64) are
+// keys, string values over 8 KiB, nested values, non-string tags, numbers
+// that overflow float64) are
 // all collected, in the order they appear, into one *icp.ValidationError,
 // which comes back together with the account of the fields that passed.
 // decodeAccount never panics, whatever the input.
@@ -65,25 +71,22 @@ func decodeAccount(data []byte) (icp.Account, error) {
 		return nil, &bodyError{Offset: int64(start), Msg: "want a JSON object, got " + kindOf(data[start])}
 	}
 
-	// data is now known to be one valid JSON object, so the token stream
-	// below cannot fail on syntax; errors are still checked, never assumed.
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if _, err := dec.Token(); err != nil { // the opening brace
-		return nil, tokenError(err, data)
-	}
+	// data is now known to be one valid JSON object (json.Valid also bounds
+	// its nesting), so the scanner below needs no syntax checks: it walks
+	// the members of the object once, without the per-token cost of
+	// json.Decoder.Token.
+	sc := scanner{data: data, i: start + 1}
 	acc := make(icp.Account)
 	seen := make(map[string]bool)
 	var verr icp.ValidationError
-	for dec.More() {
-		tok, err := dec.Token()
+	for sc.skipSpace() != '}' {
+		key, err := sc.str()
 		if err != nil {
-			return nil, tokenError(err, data)
+			return nil, fmt.Errorf("decode account: %w", err)
 		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, fmt.Errorf("decode account: object key is %T", tok)
-		}
+		sc.skipSpace()
+		sc.i++ // the colon
+		sc.skipSpace()
 		keep := true
 		switch {
 		case key == "":
@@ -99,93 +102,177 @@ func decodeAccount(data []byte) (icp.Account, error) {
 		seen[key] = true
 
 		before := len(verr.Fields)
-		v, err := decodeValue(dec, key, &verr)
+		v, err := sc.value(key, &verr)
 		if err != nil {
-			return nil, tokenError(err, data)
+			return nil, fmt.Errorf("decode account: %w", err)
 		}
 		if keep && len(verr.Fields) == before { // a bad value is left out too
 			acc[key] = v
 		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, tokenError(err, data)
+		if sc.skipSpace() == ',' {
+			sc.i++
+			sc.skipSpace()
+		}
 	}
 	// The fields that passed are returned with the field errors, so that the
 	// scorer can report its own problems with them in the same answer.
 	return acc, verr.Err()
 }
 
-// decodeValue reads the value of field key. Shape problems are added to verr
-// and the offending value is skipped; the returned error is only for a
-// broken token stream.
-func decodeValue(dec *json.Decoder, key string, verr *icp.ValidationError) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+// scanner walks a byte slice known to be valid JSON. Its methods assume that
+// validity and do not check syntax.
+type scanner struct {
+	data []byte
+	i    int
+}
+
+// skipSpace moves past JSON whitespace and returns the next byte, or 0 at
+// the end.
+func (sc *scanner) skipSpace() byte {
+	sc.i = skipSpace(sc.data, sc.i)
+	if sc.i == len(sc.data) {
+		return 0
 	}
-	switch t := tok.(type) {
-	case nil, string, bool:
-		return t, nil
-	case json.Number:
-		if !finite(t) {
+	return sc.data[sc.i]
+}
+
+// str reads the string starting at the current quote. Strings without
+// escapes are copied as they are (the body is valid UTF-8); the others are
+// unquoted by encoding/json, as json.Decoder would.
+func (sc *scanner) str() (string, error) {
+	start, j, escaped := sc.i, sc.i+1, false
+	for sc.data[j] != '"' {
+		if sc.data[j] == '\\' {
+			escaped = true
+			j++
+		}
+		j++
+	}
+	sc.i = j + 1
+	if !escaped {
+		return string(sc.data[start+1 : j]), nil
+	}
+	var out string
+	if err := json.Unmarshal(sc.data[start:sc.i], &out); err != nil {
+		return "", fmt.Errorf("unquote string at offset %d: %w", start, err)
+	}
+	return out, nil
+}
+
+// number reads the number at the current position.
+func (sc *scanner) number() json.Number {
+	start := sc.i
+	for sc.i < len(sc.data) {
+		switch sc.data[sc.i] {
+		case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '-', '+', '.', 'e', 'E':
+			sc.i++
+			continue
+		}
+		break
+	}
+	return json.Number(sc.data[start:sc.i])
+}
+
+// skipComposite moves past the object or array starting at the current
+// position.
+func (sc *scanner) skipComposite() {
+	depth := 0
+	for {
+		switch sc.data[sc.i] {
+		case '"':
+			// Only the extent matters; an unquoting error cannot happen
+			// in valid JSON and would not change the extent.
+			_, _ = sc.str()
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+		sc.i++
+		if depth == 0 {
+			return
+		}
+	}
+}
+
+// skipScalar moves past the number, true, false or null at the current
+// position.
+func (sc *scanner) skipScalar() {
+	switch sc.data[sc.i] {
+	case 't', 'n':
+		sc.i += 4
+	case 'f':
+		sc.i += 5
+	default:
+		sc.number()
+	}
+}
+
+// value reads the value of field key. Shape problems are added to verr and
+// the offending value is skipped; the returned error is only for a string
+// that cannot be unquoted, which valid JSON never holds.
+func (sc *scanner) value(key string, verr *icp.ValidationError) (any, error) {
+	switch sc.data[sc.i] {
+	case '"':
+		v, err := sc.str()
+		if len(v) > maxStringBytes {
+			verr.Add(key, msgLongValue)
+		}
+		return v, err
+	case 'n':
+		sc.i += 4
+		return nil, nil
+	case 't':
+		sc.i += 4
+		return true, nil
+	case 'f':
+		sc.i += 5
+		return false, nil
+	case '{':
+		verr.Add(key, msgNested)
+		sc.skipComposite()
+		return nil, nil
+	case '[':
+		return sc.tags(key, verr)
+	default:
+		n := sc.number()
+		if !finite(n) {
 			verr.Add(key, msgFinite)
 		}
-		return t, nil
-	case json.Delim:
-		if t == '{' {
-			verr.Add(key, msgNested)
-			return nil, skipValue(dec, 1)
-		}
-		return decodeTags(dec, key, verr)
-	default:
-		return nil, fmt.Errorf("decode account: unexpected token %T", tok)
+		return n, nil
 	}
 }
 
-// decodeTags reads the rest of an array, whose opening bracket has been
-// read, as a tag list.
-func decodeTags(dec *json.Decoder, key string, verr *icp.ValidationError) (any, error) {
+// tags reads the array at the current position as a tag list.
+func (sc *scanner) tags(key string, verr *icp.ValidationError) (any, error) {
+	sc.i++ // the opening bracket
 	tags := make([]any, 0, 4)
-	for i := 0; dec.More(); i++ {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case string:
-			tags = append(tags, t)
-		case json.Delim:
-			verr.Add(key+"["+strconv.Itoa(i)+"]", msgTag)
-			if err := skipValue(dec, 1); err != nil {
+	for i := 0; sc.skipSpace() != ']'; i++ {
+		switch sc.data[sc.i] {
+		case '"':
+			t, err := sc.str()
+			if err != nil {
 				return nil, err
 			}
+			if len(t) > maxStringBytes {
+				verr.Add(key+"["+strconv.Itoa(i)+"]", msgLongValue)
+			} else {
+				tags = append(tags, t)
+			}
+		case '{', '[':
+			verr.Add(key+"["+strconv.Itoa(i)+"]", msgTag)
+			sc.skipComposite()
 		default:
 			verr.Add(key+"["+strconv.Itoa(i)+"]", msgTag)
+			sc.skipScalar()
+		}
+		if sc.skipSpace() == ',' {
+			sc.i++
 		}
 	}
-	if _, err := dec.Token(); err != nil { // the closing bracket
-		return nil, err
-	}
+	sc.i++ // the closing bracket
 	return tags, nil
-}
-
-// skipValue consumes tokens until depth open delimiters have been closed.
-func skipValue(dec *json.Decoder, depth int) error {
-	for depth > 0 {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok {
-			switch d {
-			case '{', '[':
-				depth++
-			default:
-				depth--
-			}
-		}
-	}
-	return nil
 }
 
 // finite reports whether n parses to a finite float64. Numbers that

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -36,6 +37,7 @@ func TestDecodeAccount(t *testing.T) {
 		{"underflow is zero, not an error", `{"x":1e-400}`, icp.Account{"x": json.Number("1e-400")}},
 		{"largest float", `{"x":1.7976931348623157e308}`, icp.Account{"x": json.Number("1.7976931348623157e308")}},
 		{"key of 256 bytes", `{"` + strings.Repeat("k", 256) + `":1}`, icp.Account{strings.Repeat("k", 256): json.Number("1")}},
+		{"value of 8 KiB", `{"v":"` + strings.Repeat("v", maxStringBytes) + `"}`, icp.Account{"v": strings.Repeat("v", maxStringBytes)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,6 +117,8 @@ func TestDecodeAccountFieldErrors(t *testing.T) {
 		}},
 		{"overflow", `{"employees":1e400}`, []icp.FieldError{{Field: "employees", Message: msgFinite}}},
 		{"negative overflow", `{"arr":-2e308}`, []icp.FieldError{{Field: "arr", Message: msgFinite}}},
+		{"long value", `{"industry":"` + strings.Repeat("x", maxStringBytes+1) + `"}`, []icp.FieldError{{Field: "industry", Message: msgLongValue}}},
+		{"long tag", `{"tags":["a","` + strings.Repeat("x", maxStringBytes+1) + `"]}`, []icp.FieldError{{Field: "tags[1]", Message: msgLongValue}}},
 		{"empty key", `{"":1}`, []icp.FieldError{{Field: "", Message: msgEmptyKey}}},
 		{"long key", `{"` + long + `":1}`, []icp.FieldError{{Field: strings.Repeat("é", 32) + "...", Message: msgLongKey}}},
 		{"all problems in order", `{"x":{},"y":1e999,"x":2,"z":[0]}`, []icp.FieldError{
@@ -141,6 +145,7 @@ func FuzzDecodeAccount(f *testing.F) {
 		``, `{}`, `[]`, `{"a":1}`, `{"a":1} x`, `{"a":1,"a":2}`, `{"a":{"b":1}}`,
 		`{"t":["x","y"]}`, `{"t":[1,[2]]}`, `{"n":1e400}`, `{"n":-0.0e-5}`, `{"s":"\ud800"}`,
 		`{"a":NaN}`, "{\"a\":\"\xff\"}", `{"a":null,"b":true,"c":false}`, `{"<>&":"\u2028"}`,
+		` { "k\"q" : [ "a\\" , "\u00e9" ] , "n" : -1.5E+3 } `, `{"x":[{"y":["]"]},"z"]}`, `{"e":[]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -166,6 +171,13 @@ func FuzzDecodeAccount(f *testing.F) {
 			default:
 				t.Fatalf("decodeAccount(%q)[%q] = %T, want a JSON scalar or tag list", data, k, v)
 			}
+		}
+		// An accepted body decodes as encoding/json decodes it.
+		ref := json.NewDecoder(bytes.NewReader(data))
+		ref.UseNumber()
+		var want map[string]any
+		if err := ref.Decode(&want); err != nil || !reflect.DeepEqual(map[string]any(acc), want) {
+			t.Fatalf("decodeAccount(%q) = %#v, encoding/json gives %#v, %v", data, acc, want, err)
 		}
 		enc, err := json.Marshal(acc)
 		if err != nil {

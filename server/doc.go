@@ -2,11 +2,13 @@
 //
 // It serves one scoring endpoint and the probes an orchestrator needs:
 //
-//	POST /v1/score  one account as a JSON object; answers an icp.Score
-//	GET  /healthz   liveness: 200 {"status":"ok"} while the process serves
-//	GET  /livez     alias of /healthz
-//	GET  /readyz    readiness: 200 when Config.Ready passes and the server is
-//	                not draining, 503 with a reason otherwise
+//	POST /v1/score      one account as a JSON object; answers an icp.Score
+//	GET  /healthz       liveness: 200 {"status":"ok"} while the process serves
+//	GET  /livez         alias of /healthz
+//	GET  /readyz        readiness: 200 when Config.Ready passes and the server
+//	                    is not draining, 503 with a reason otherwise
+//	GET  /metrics       Prometheus metrics (see [Metrics])
+//	GET  /openapi.json  the OpenAPI 3 description of the routes
 //
 // and, wired through Config.Ops (ops.go, dashboard.go), the outcome, drift
 // and alert routes:
@@ -34,9 +36,40 @@
 // exception for form posts. Its Content-Security-Policy forbids loading
 // anything from elsewhere.
 //
-// The package imports only the icp vocabulary. It declares the dependencies
-// it consumes ([Scorer] and the interfaces of ops.go), and cmd/serve wires
-// the implementations.
+// The package imports the icp vocabulary and, from outside the module, gin,
+// the Prometheus client and golang.org/x/time/rate. It declares the
+// dependencies it consumes, [Scorer], [KeyVerifier] and the interfaces of
+// ops.go, and cmd/serve wires the implementations (a *profile.Profile, an
+// *auth.Verifier and adapters over the store and the drift watcher).
+//
+// # Authentication
+//
+// Requests present an API key as "Authorization: Bearer <key>"; a key in
+// the query string is refused (401) on every route. Each route needs one
+// scope, and scopes are independent:
+//
+//	GET /healthz /livez /readyz /metrics /openapi.json  none (public)
+//	POST /v1/score, POST /v1/score/batch                score
+//	POST /v1/outcomes                                   outcomes
+//	GET and HEAD routes (drift, alerts, profile, dashboard)  read
+//	/v1/admin/..., alert acknowledge and resolve, any other write  admin
+//
+// No or a malformed, unknown or revoked key gives 401 with a
+// WWW-Authenticate: Bearer challenge; a valid key without the scope gives
+// 403. The access log records the key's id, never the key. Without
+// Config.Keys the server refuses to be built unless
+// Config.AllowUnauthenticated says so, and then it logs a warning.
+//
+// # Overload
+//
+// Each request runs under a deadline (Config.RequestTimeout, 2 s by
+// default): a scorer that overruns it is answered 503 {"error":"timeout"}
+// on time, whether or not it honours its context. At most
+// Config.MaxInFlight requests (256) are handled at once, the probes,
+// /metrics and /openapi.json excepted; more get 503 with Retry-After.
+// Each API key has a token bucket (Config.RateLimit, Config.RateBurst);
+// a request over it gets 429 with Retry-After. The body cap counts the whole
+// body, trailing bytes included.
 //
 // # Requests
 //
@@ -44,8 +77,9 @@
 // long (413 otherwise), sent as application/json (415 otherwise), valid UTF-8,
 // and hold exactly one JSON object whose values are null, strings, numbers,
 // booleans or arrays of strings (a tag list). Duplicate keys, nested values,
-// numbers that overflow float64 and over-long keys are reported as field
-// errors; the scorer then checks the fields against the model's schema.
+// numbers that overflow float64, over-long keys and strings over 8 KiB are
+// reported as field errors; the scorer then checks the fields against the
+// model's schema.
 //
 // # Errors
 //
@@ -54,11 +88,16 @@
 //
 //	icp.ErrInvalid, *icp.ValidationError  400 {"error":"invalid input","fields":[...]}
 //	malformed body                        400 {"error":"malformed request body","detail":...,"offset":N}
+//	missing or bad API key                401 {"error":"unauthenticated"}, WWW-Authenticate
+//	key without the route's scope         403 {"error":"forbidden"}
 //	icp.ErrNotFound, unknown path         404
 //	known path, wrong method              405 (with an Allow header)
 //	icp.ErrConflict                       409
 //	body over the limit                   413
 //	wrong Content-Type                    415
+//	key over its rate                     429 {"error":"rate limited"}, Retry-After
+//	too many requests in flight           503 {"error":"overloaded"}, Retry-After
+//	request deadline passed               503 {"error":"timeout"}, Retry-After
 //	icp.ErrUnavailable                    503
 //	anything else                         500 {"error":"internal error"}, logged
 //
@@ -70,8 +109,9 @@
 // Every request passes, in order, through: request id (an incoming
 // X-Request-ID of 1-128 characters from [A-Za-z0-9._-] is kept, otherwise a
 // random one is made; it is echoed in the response), panic recovery, the
-// access log (one slog Info line per request), the body size cap and, for
-// POST, the Content-Type check.
+// access log (one slog Info line per request, which also feeds the request
+// metrics), the deadline, the in-flight bound, authentication, the per-key
+// rate limit, the body size cap and, for POST, the Content-Type check.
 //
 // The package never calls gin.SetMode, which is process-global; a binary that
 // wants gin's debug output silenced sets the mode itself.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,14 +82,42 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	id := requestIDFrom(ctx)
 	body := errorBody{RequestID: id}
 	var (
-		status   int
-		tooLarge *http.MaxBytesError
-		media    *mediaTypeError
-		malform  *bodyError
-		invalid  *icp.ValidationError
-		notReady *notReadyError
+		status    int
+		tooLarge  *http.MaxBytesError
+		media     *mediaTypeError
+		malform   *bodyError
+		invalid   *icp.ValidationError
+		notReady  *notReadyError
+		authErr   *authError
+		forbidden *forbiddenError
+		limited   *rateLimitError
+		overload  *overloadError
 	)
+	s.metrics.countRejection(err)
 	switch {
+	case errors.As(err, &authErr):
+		challenge := `Bearer realm="icp"`
+		if authErr.presented {
+			challenge += `, error="invalid_token"`
+		}
+		c.Header("WWW-Authenticate", challenge)
+		status, body.Error, body.Detail = http.StatusUnauthorized, "unauthenticated", authErr.detail
+	case errors.As(err, &forbidden):
+		status, body.Error, body.Detail = http.StatusForbidden, "forbidden", forbidden.Error()
+	case errors.As(err, &limited):
+		c.Header("Retry-After", retryAfterSeconds(limited.retryAfter))
+		status, body.Error, body.Detail = http.StatusTooManyRequests, "rate limited", "this API key sent more requests than its rate allows"
+	case errors.As(err, &overload):
+		c.Header("Retry-After", "1")
+		status, body.Error, body.Detail = http.StatusServiceUnavailable, "overloaded", "too many requests in flight"
+	case errors.Is(err, context.DeadlineExceeded):
+		s.log.WarnContext(ctx, "request deadline exceeded", slog.String("request_id", id),
+			slog.String("route", c.FullPath()), slog.Any("err", err))
+		c.Header("Retry-After", "1")
+		status, body.Error, body.Detail = http.StatusServiceUnavailable, "timeout", "no answer within the request deadline"
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads this answer.
+		status, body.Error = http.StatusServiceUnavailable, "canceled"
 	case errors.As(err, &tooLarge):
 		status, body.Error, body.Limit = http.StatusRequestEntityTooLarge, "request body too large", tooLarge.Limit
 	case errors.As(err, &media):

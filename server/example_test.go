@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/server"
 )
@@ -25,7 +27,8 @@ func (fixedScorer) Score(_ context.Context, acc icp.Account) (icp.Score, error) 
 }
 
 func ExampleNew() {
-	s, err := server.New(server.Config{Scorer: fixedScorer{}})
+	// A local demo without API keys; production passes Config.Keys.
+	s, err := server.New(server.Config{Scorer: fixedScorer{}, AllowUnauthenticated: true})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -59,4 +62,37 @@ func ExampleNew() {
 	// 200 OK
 	// {"account_id":"acme","model_version":"v1","score":0.9,"percentile":97,"tier":"tier1","segment":null,"margin":2.2,"base_value":0.2,"attribution_scale":"log_odds","attributions":[{"feature":"employees","value":120,"contribution":2}]}
 	// 400 Bad Request
+}
+
+func ExampleNewMetrics() {
+	// cmd/serve makes the registry; nothing here touches the process-wide
+	// default one.
+	reg := prometheus.NewRegistry()
+	m, err := server.NewMetrics(reg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The drift watcher and the model loader report through m.
+	m.SetDriftGauge("employees", 0.31)
+	m.SetDriftStatus("employees", icp.SeverityWarning)
+	m.ModelReloaded(server.ReloadSuccess)
+
+	s, err := server.New(server.Config{Scorer: fixedScorer{}, Metrics: m, AllowUnauthenticated: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for line := range strings.Lines(rec.Body.String()) {
+		if strings.HasPrefix(line, "icp_drift") || strings.HasPrefix(line, "icp_model_reloads_total{") {
+			fmt.Print(line)
+		}
+	}
+	// Output:
+	// icp_drift_status{feature="employees"} 2
+	// icp_drift_value{feature="employees"} 0.31
+	// icp_model_reloads_total{result="failure"} 0
+	// icp_model_reloads_total{result="success"} 1
 }

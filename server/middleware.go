@@ -78,7 +78,11 @@ func (s *Server) recovery(c *gin.Context) {
 		if err, ok := p.(error); ok && err == http.ErrAbortHandler {
 			panic(p)
 		}
-		s.writeError(c, &panicError{value: p, stack: debug.Stack()})
+		pe, ok := p.(*panicError) // re-raised from the scorer's goroutine
+		if !ok {
+			pe = &panicError{value: p, stack: debug.Stack()}
+		}
+		s.writeError(c, pe)
 	}()
 	c.Next()
 }
@@ -86,10 +90,14 @@ func (s *Server) recovery(c *gin.Context) {
 // accessLog writes one Info line per request. The route is the matched
 // pattern, never the raw path, so ids in paths do not explode log
 // cardinality; it is empty for unmatched paths.
+//
+// The same numbers feed the request metrics (see Metrics).
 func (s *Server) accessLog(c *gin.Context) {
 	start := s.now()
 	completed := false
+	s.metrics.inFlight.Inc()
 	defer func() {
+		s.metrics.inFlight.Dec()
 		status := c.Writer.Status()
 		attrs := make([]slog.Attr, 0, 8)
 		if !completed {
@@ -98,15 +106,21 @@ func (s *Server) accessLog(c *gin.Context) {
 			status = http.StatusInternalServerError
 			attrs = append(attrs, slog.Bool("panic", true))
 		}
+		elapsed := s.now().Sub(start)
+		s.metrics.observe(c, status, elapsed)
 		attrs = append(attrs,
 			slog.String("method", c.Request.Method),
 			slog.String("route", c.FullPath()),
 			slog.Int("status", status),
-			slog.Duration("duration", s.now().Sub(start)),
+			slog.Duration("duration", elapsed),
 			slog.Int("bytes", max(c.Writer.Size(), 0)),
 			slog.String("request_id", requestIDFrom(c.Request.Context())),
 			slog.String("remote", c.Request.RemoteAddr),
 		)
+		if id := c.GetString(keyIDKey); id != "" {
+			// The key's id, never the key.
+			attrs = append(attrs, slog.String("key_id", id))
+		}
 		s.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "request", attrs...)
 	}()
 	c.Next()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/icpengine/icp"
 )
@@ -39,10 +40,37 @@ type Config struct {
 	// Its error text is shown to the prober of /readyz, so it should not
 	// carry secrets. Nil means always ready.
 	Ready func(ctx context.Context) error
-	// Now is the clock for request durations. Nil means time.Now.
+	// Now is the clock for request durations and rate limits. Nil means
+	// time.Now.
 	Now func() time.Time
 	// Ops wires the outcome, drift, alert and dashboard routes (ops.go).
 	Ops OpsConfig
+
+	// Keys verifies the API keys of requests to the routes that need one
+	// (see routeAccess). Nil is allowed only with AllowUnauthenticated.
+	Keys KeyVerifier
+	// AllowUnauthenticated serves every route without a key. It must be set
+	// explicitly when Keys is nil, and not together with Keys; New logs a
+	// warning when it is set.
+	AllowUnauthenticated bool
+	// RequestTimeout bounds the handling of one request, through its
+	// context; a scorer that overruns it is answered 503. Zero means 2s;
+	// negative means no deadline.
+	RequestTimeout time.Duration
+	// MaxInFlight bounds the requests handled at once, probes, /metrics and
+	// /openapi.json excepted; more are answered 503 with Retry-After. Zero
+	// means 256; negative means no bound.
+	MaxInFlight int
+	// RateLimit is the sustained number of requests per second allowed to
+	// each API key; more are answered 429 with Retry-After. Zero means no
+	// limit. Requests without a key are not rate limited.
+	RateLimit float64
+	// RateBurst is how many requests a key may send at once above
+	// RateLimit. Zero or negative means RateLimit rounded up (at least 1).
+	RateBurst int
+	// Metrics receives the request metrics and is exposed at /metrics. Nil
+	// means New makes one on a private registry.
+	Metrics *Metrics
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -55,10 +83,22 @@ type Server struct {
 	draining atomic.Bool
 	engine   *gin.Engine
 	ops      OpsConfig
+
+	keys     KeyVerifier
+	timeout  time.Duration
+	inFlight chan struct{} // a semaphore; nil means no bound
+	limiters *keyLimiters  // nil means no rate limit
+	metrics  *Metrics
+	// scoreJobs hands scoring calls to idle scorer goroutines (see
+	// callScorer); it is unbuffered, so a call is only ever taken by a
+	// goroutine ready to run it.
+	scoreJobs chan scoreJob
 }
 
 // New returns a Server configured by cfg, with its routes and middleware
-// built. It fails when cfg.Scorer is nil or cfg.MaxBodyBytes is negative.
+// built. It fails when cfg.Scorer is nil, cfg.MaxBodyBytes or cfg.RateLimit
+// is negative, or authentication is neither configured (Keys) nor
+// explicitly turned off (AllowUnauthenticated), or both.
 func New(cfg Config) (*Server, error) {
 	if cfg.Scorer == nil {
 		return nil, errors.New("new server: nil Scorer")
@@ -66,13 +106,26 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes < 0 {
 		return nil, fmt.Errorf("new server: negative MaxBodyBytes %d", cfg.MaxBodyBytes)
 	}
+	if cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) {
+		return nil, fmt.Errorf("new server: RateLimit %v, want zero (no limit) or positive", cfg.RateLimit)
+	}
+	switch {
+	case cfg.Keys == nil && !cfg.AllowUnauthenticated:
+		return nil, errors.New("new server: no Keys to verify API keys; set AllowUnauthenticated to serve without authentication")
+	case cfg.Keys != nil && cfg.AllowUnauthenticated:
+		return nil, errors.New("new server: Keys and AllowUnauthenticated are exclusive")
+	}
 	s := &Server{
-		scorer:  cfg.Scorer,
-		log:     cfg.Logger,
-		maxBody: cfg.MaxBodyBytes,
-		ready:   cfg.Ready,
-		now:     cfg.Now,
-		ops:     cfg.Ops,
+		scorer:    cfg.Scorer,
+		log:       cfg.Logger,
+		maxBody:   cfg.MaxBodyBytes,
+		ready:     cfg.Ready,
+		now:       cfg.Now,
+		keys:      cfg.Keys,
+		timeout:   cfg.RequestTimeout,
+		metrics:   cfg.Metrics,
+		scoreJobs: make(chan scoreJob),
+		ops:       cfg.Ops,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -82,6 +135,28 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.timeout == 0 {
+		s.timeout = defaultRequestTimeout
+	}
+	switch n := cfg.MaxInFlight; {
+	case n == 0:
+		s.inFlight = make(chan struct{}, defaultMaxInFlight)
+	case n > 0:
+		s.inFlight = make(chan struct{}, n)
+	}
+	if cfg.RateLimit > 0 {
+		s.limiters = newKeyLimiters(cfg.RateLimit, cfg.RateBurst)
+	}
+	if s.metrics == nil {
+		m, err := NewMetrics(prometheus.NewRegistry())
+		if err != nil {
+			return nil, fmt.Errorf("new server: %w", err)
+		}
+		s.metrics = m
+	}
+	if cfg.AllowUnauthenticated {
+		s.log.Warn("authentication is off: every route answers without an API key")
 	}
 	e, err := s.newEngine()
 	if err != nil {
@@ -109,6 +184,10 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 		s.requestID,
 		s.recovery,
 		s.accessLog,
+		s.deadline,
+		s.shed,
+		s.authenticate,
+		s.rateLimit,
 		s.limitBody,
 		s.requireJSON,
 	)
@@ -119,6 +198,8 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 	e.GET("/healthz", s.handle(s.handleHealth))
 	e.GET("/livez", s.handle(s.handleHealth))
 	e.GET("/readyz", s.handle(s.handleReady))
+	e.GET("/metrics", s.metricsHandler())
+	e.GET("/openapi.json", s.handle(s.handleOpenAPI))
 	s.registerOps(e)
 	return e, nil
 }
@@ -152,7 +233,7 @@ func (s *Server) handleScore(c *gin.Context) error {
 	if err != nil && !errors.As(err, &shape) {
 		return err
 	}
-	sc, err := s.scorer.Score(c.Request.Context(), acc)
+	sc, err := s.callScorer(c.Request.Context(), acc)
 	if shape != nil {
 		// Report the decoder's field errors together with the scorer's, so
 		// that one answer names every bad field.
@@ -174,7 +255,8 @@ func (s *Server) handleScore(c *gin.Context) error {
 		return fmt.Errorf("score: %w", err)
 	}
 	s.observeScore(acc, &sc)
-	return s.writeJSON(c, http.StatusOK, &sc)
+	c.Set(modelVersionKey, sc.ModelVersion) // for the request counter
+	return s.writeScore(c, &sc)
 }
 
 // statusBody is the body of the probe endpoints.

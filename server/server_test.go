@@ -99,6 +99,10 @@ func newTestServer(t testing.TB, cfg Config) (*Server, *syncBuffer) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	if cfg.Keys == nil {
+		// Authentication has its own tests (auth_test.go).
+		cfg.AllowUnauthenticated = true
+	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New(%+v) error = %v", cfg, err)
@@ -655,7 +659,7 @@ func BenchmarkScoreHandler(b *testing.B) {
 	for i, f := range features {
 		sc.Attributions = append(sc.Attributions, icp.Attribution{Feature: f, Value: json.Number("12"), Contribution: 0.01 * float64(i)})
 	}
-	s, err := New(Config{Scorer: scorerFunc(func(context.Context, icp.Account) (icp.Score, error) { return sc, nil })})
+	s, err := New(Config{Scorer: scorerFunc(func(context.Context, icp.Account) (icp.Score, error) { return sc, nil }), AllowUnauthenticated: true})
 	if err != nil {
 		b.Fatal(err)
 	}

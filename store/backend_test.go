@@ -158,10 +158,24 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 	ctx := t.Context()
 	first := openPostgresTest(t)
 	// Empty the schema the first store migrated, then race four replicas.
-	for _, table := range []string{"deliveries", "alerts", "drift_reports", "scored_accounts", "idempotency_keys", "outcomes", "schema_migrations"} {
-		if _, err := first.wdb.ExecContext(ctx, "DROP TABLE "+table); err != nil {
+	// Every table of the schema goes, so later migrations need no edit here.
+	rows, err := first.wdb.QueryContext(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
 			t.Fatal(err)
 		}
+		tables = append(tables, name)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.wdb.ExecContext(ctx, "DROP TABLE "+strings.Join(tables, ", ")+" CASCADE"); err != nil {
+		t.Fatal(err)
 	}
 	const replicas = 4
 	var (

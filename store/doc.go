@@ -1,6 +1,6 @@
 // Package store persists what the ICP engine learns and raises: recorded deal
 // outcomes (with idempotent batch writes), a sampled log of scored accounts,
-// drift reports, deduplicated drift alerts and a webhook outbox.
+// drift reports, deduplicated drift alerts, a webhook outbox and API keys.
 //
 // Two backends share one implementation over database/sql:
 //
@@ -25,6 +25,11 @@
 // RaiseAlertWithDelivery, and a sender drains the outbox with DueDeliveries,
 // MarkDelivered and MarkFailed (at-least-once; receivers deduplicate by alert
 // id).
+//
+// API keys (CreateAPIKey, ListAPIKeys, LookupAPIKey, RevokeAPIKey,
+// TouchAPIKey) are stored as their visible prefix and the SHA-256 of the
+// whole key, never the key itself; package auth makes keys and verifies
+// them against these records.
 //
 // Times are stored in UTC with microsecond precision, the precision of
 // PostgreSQL timestamps, so both backends return identical values.

@@ -74,3 +74,35 @@ func ExampleStore_RaiseAlert() {
 	// open 2 false
 	// open 3 true
 }
+
+func ExampleStore_CreateAPIKey() {
+	ctx := context.Background()
+	s, err := store.Open(ctx, ":memory:", store.Config{
+		Now: func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+
+	// The record of a key: its visible prefix and SHA-256, never the key
+	// (package auth makes both).
+	k, err := s.CreateAPIKey(ctx, icp.APIKey{
+		Prefix: "AbCd1234",
+		Hash:   "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		Name:   "crm-sync",
+		Scopes: []icp.Scope{icp.ScopeOutcomes, icp.ScopeScore},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	found, _ := s.LookupAPIKey(ctx, "AbCd1234")
+	fmt.Println(found.ID == k.ID, found.Name, found.Scopes, found.Revoked())
+	revoked, _ := s.RevokeAPIKey(ctx, k.ID)
+	fmt.Println(revoked.Revoked(), revoked.RevokedAt.Format(time.RFC3339))
+	// Output:
+	// true crm-sync [score outcomes] false
+	// true 2026-03-01T09:00:00Z
+}

@@ -197,6 +197,36 @@ func migrations() []migration {
 				`CREATE INDEX deliveries_alert ON deliveries (alert_id)`,
 			},
 		},
+		{
+			version: 6,
+			name:    "api keys",
+			// Only the key's visible prefix and its SHA-256 are stored;
+			// scopes are a comma-separated list.
+			sqlite: []string{
+				`CREATE TABLE api_keys (
+					id TEXT PRIMARY KEY,
+					prefix TEXT NOT NULL UNIQUE,
+					hash TEXT NOT NULL,
+					name TEXT NOT NULL,
+					scopes TEXT NOT NULL,
+					created_at TEXT NOT NULL,
+					revoked_at TEXT,
+					last_used_at TEXT
+				)`,
+			},
+			postgres: []string{
+				`CREATE TABLE api_keys (
+					id TEXT PRIMARY KEY,
+					prefix TEXT NOT NULL UNIQUE,
+					hash TEXT NOT NULL,
+					name TEXT NOT NULL,
+					scopes TEXT NOT NULL,
+					created_at TIMESTAMPTZ NOT NULL,
+					revoked_at TIMESTAMPTZ,
+					last_used_at TIMESTAMPTZ
+				)`,
+			},
+		},
 	}
 }
 

@@ -170,6 +170,8 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
 		{"Durability", testDurability},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"APIKeys", testAPIKeys},
+		{"APIKeyValidation", testAPIKeyValidation},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

@@ -125,7 +125,7 @@ func TestKillDuringWritesLosesNoAcknowledgedOutcome(t *testing.T) {
 			}
 			client := &http.Client{Timeout: 5 * time.Second}
 
-			cmd, addr := startServe(t, bin, "--model", model, "--db", be.dsn)
+			cmd, addr := startServe(t, bin, "--model", model, "--db", be.dsn, "--allow-unauthenticated")
 			acked := make(map[string]bool)
 			var mu sync.Mutex
 			done := make(chan int, 1)
@@ -184,7 +184,7 @@ func TestKillDuringWritesLosesNoAcknowledgedOutcome(t *testing.T) {
 
 			// Restart on the same store; retry everything not acknowledged
 			// with the same idempotency keys, then write the rest.
-			cmd, addr = startServe(t, bin, "--model", model, "--db", be.dsn)
+			cmd, addr = startServe(t, bin, "--model", model, "--db", be.dsn, "--allow-unauthenticated")
 			for i := 0; i < total; i++ {
 				if acked[ids[i]] {
 					continue

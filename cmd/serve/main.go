@@ -1,16 +1,27 @@
 // Command serve loads a trained ICP model and answers scoring requests.
 //
-//	serve --model models/2026q4/model.json [--addr 127.0.0.1:8080] [--log-format text|json]
-//	      [--db icp.db|postgres://...] [--webhook-url URL --webhook-secret-file FILE]
+//	serve --model models/2026q4/model.json --db icp.db|postgres://... [--addr 127.0.0.1:8080]
+//	      [--log-format text|json] [--webhook-url URL --webhook-secret-file FILE]
 //	      [--drift-interval 1m] [--sample-rate 1]
+//	serve --model models/2026q4/model.json --allow-unauthenticated   (local demo, no store)
 //
-// With --db it records outcomes (POST /v1/outcomes), watches drift, raises
-// alerts (GET /v1/drift, GET /v1/alerts, the /dashboard) and, with
-// --webhook-url, delivers them signed with the secret read from
+// The store (--db) holds the API keys, and the outcomes (POST /v1/outcomes),
+// drift reports and alerts (GET /v1/drift, GET /v1/alerts, the /dashboard);
+// with --webhook-url alerts are delivered signed with the secret read from
 // --webhook-secret-file.
 //
 // It refuses to start when the artifact is missing, corrupted or tampered
-// with, and says why. On SIGTERM or SIGINT it turns /readyz to 503, stops
+// with, and says why. It also refuses to start without authentication:
+// either --db names a store holding at least one active API key (made with
+// icpctl keys create), or --allow-unauthenticated turns authentication off,
+// which it logs as a warning.
+//
+// Limits, all flags: --max-body-bytes (413), --request-timeout (a request
+// not answered in time gets a 503), --max-in-flight (503 with Retry-After
+// beyond it), --rate-limit and --rate-burst per API key (429 with
+// Retry-After), and the HTTP server's --read-header-timeout,
+// --read-timeout, --write-timeout and --idle-timeout. Prometheus metrics
+// are served at /metrics from a registry made here. On SIGTERM or SIGINT it turns /readyz to 503, stops
 // accepting connections and finishes the requests in flight.
 package main
 
@@ -60,6 +71,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		maxBody   = fs.Int64("max-body-bytes", 1<<20, "largest accepted request body")
 		grace     = fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown")
 		opsOpts   = opsFlags(fs)
+		lim       = limitFlags(fs)
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -87,16 +99,21 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return fmt.Errorf("refusing to start: %w", err)
 	}
 	defer o.Close()
-	srv, err := server.New(server.Config{Scorer: p, Logger: logger, MaxBodyBytes: *maxBody, Ready: o.ready, Ops: o.cfg})
+	cfg := server.Config{Scorer: p, Logger: logger, MaxBodyBytes: *maxBody, Ready: o.ready, Ops: o.cfg}
+	if err := lim.wire(ctx, &cfg, o.st, logger); err != nil {
+		return err
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
+	cfg.Metrics.ModelReloaded(server.ReloadSuccess)
 	hs := &http.Server{
 		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: lim.readHeaderTimeout,
+		ReadTimeout:       lim.readTimeout,
+		WriteTimeout:      lim.writeTimeout,
+		IdleTimeout:       lim.idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", *addr)

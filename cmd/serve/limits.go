@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/icpengine/icp/auth"
+	"github.com/icpengine/icp/server"
+	"github.com/icpengine/icp/store"
+)
+
+// limitOptions are the flags of authentication, limits and metrics.
+type limitOptions struct {
+	allowUnauth       bool
+	keyCacheTTL       time.Duration
+	requestTimeout    time.Duration
+	maxInFlight       int
+	rateLimit         float64
+	rateBurst         int
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	idleTimeout       time.Duration
+}
+
+// limitFlags defines the flags of limitOptions on fs.
+func limitFlags(fs *flag.FlagSet) *limitOptions {
+	o := &limitOptions{}
+	fs.BoolVar(&o.allowUnauth, "allow-unauthenticated", false, "serve every route without an API key (local demo only)")
+	fs.DurationVar(&o.keyCacheTTL, "key-cache-ttl", 10*time.Second, "how long a verified API key is trusted before the store is asked again (bounds how late a revocation takes effect)")
+	fs.DurationVar(&o.requestTimeout, "request-timeout", 2*time.Second, "deadline of one request; later answers become 503")
+	fs.IntVar(&o.maxInFlight, "max-in-flight", 256, "requests handled at once before answering 503 with Retry-After (negative: no bound)")
+	fs.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second allowed to each API key, 0 for no limit")
+	fs.IntVar(&o.rateBurst, "rate-burst", 0, "requests a key may send at once above --rate-limit (0: the rate rounded up)")
+	fs.DurationVar(&o.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time allowed to read a request's headers")
+	fs.DurationVar(&o.readTimeout, "read-timeout", 15*time.Second, "time allowed to read a whole request")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", 30*time.Second, "time allowed from the end of the headers to the end of the answer")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 120*time.Second, "time a keep-alive connection may stay idle")
+	return o
+}
+
+// wire fills the authentication, limit and metrics fields of cfg. The API
+// keys are checked against st, the store opened for --db (nil without
+// one). It refuses to go on without authentication unless
+// --allow-unauthenticated was given.
+func (o *limitOptions) wire(ctx context.Context, cfg *server.Config, st *store.Store, logger *slog.Logger) error {
+	if o.rateLimit < 0 {
+		return fmt.Errorf("--rate-limit %v: want 0 (no limit) or more", o.rateLimit)
+	}
+	cfg.RequestTimeout = o.requestTimeout
+	if o.requestTimeout == 0 {
+		cfg.RequestTimeout = -1 // the flag's 0 means none
+	}
+	cfg.MaxInFlight = o.maxInFlight
+	if o.maxInFlight == 0 {
+		cfg.MaxInFlight = -1
+	}
+	cfg.RateLimit, cfg.RateBurst = o.rateLimit, o.rateBurst
+
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return fmt.Errorf("register go metrics: %w", err)
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return fmt.Errorf("register process metrics: %w", err)
+	}
+	m, err := server.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	cfg.Metrics = m
+
+	active := 0
+	if st != nil {
+		keys, err := st.ListAPIKeys(ctx)
+		if err != nil {
+			return fmt.Errorf("refusing to start: %w", err)
+		}
+		for _, k := range keys {
+			if !k.Revoked() {
+				active++
+			}
+		}
+	}
+	switch {
+	case o.allowUnauth:
+		cfg.AllowUnauthenticated = true
+		if active > 0 {
+			logger.Warn("--allow-unauthenticated: the API keys in the store are not checked", "active_keys", active)
+		}
+	case st == nil:
+		return errors.New("refusing to start: no API keys to check: pass --db with a store holding keys " +
+			"(icpctl keys create --db FILE --name NAME --scopes score), or --allow-unauthenticated for a local demo")
+	case active == 0:
+		return errors.New("refusing to start: the store holds no active API key: create one with " +
+			"icpctl keys create --db DB --name NAME --scopes score, or pass --allow-unauthenticated for a local demo")
+	default:
+		cfg.Keys = auth.NewVerifier(st, auth.VerifierConfig{CacheTTL: o.keyCacheTTL, Logger: logger})
+		logger.Info("api keys checked", "active_keys", active, "key_cache_ttl", o.keyCacheTTL.String())
+	}
+	return nil
+}
