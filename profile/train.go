@@ -35,6 +35,7 @@ type Config struct {
 	Encoder         features.EncoderConfig
 	Tiers           TierConfig
 	Segments        SegmentConfig
+	Anti            AntiConfig
 	// Timings, when not nil, receives how long the steps took.
 	Timings *Timings
 }
@@ -58,7 +59,15 @@ type Profile struct {
 	Label    Label             `json:"label"`
 	Model    Model             `json:"model"`
 	Segments []Segment         `json:"segments"`
-	Tiers    Tiers             `json:"tiers"`
+	// SegmentSearch records how segments were chosen, or why there are
+	// none.
+	SegmentSearch SegmentSearch `json:"segment_search"`
+	// Baseline sums up the outcomes of all closed accounts, what segment
+	// and anti-ICP evidence is compared with.
+	Baseline Evidence `json:"baseline"`
+	// AntiICP holds the rules of accounts not worth pursuing.
+	AntiICP AntiICP `json:"anti_icp"`
+	Tiers   Tiers   `json:"tiers"`
 	// ScoreQuantiles are the 0th to 100th percentiles of the training
 	// accounts' scores, for Score.Percentile.
 	ScoreQuantiles []float64  `json:"score_quantiles"`
@@ -234,7 +243,13 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	p.Segments, err = findSegments(t, enc, all, positives, labeled, lab, cfg.Segments, cfg.Seed)
+	od := newOutcomeData(t, s, lab)
+	p.Baseline = od.evidence(labeled)
+	p.Segments, p.SegmentSearch, err = p.findSegments(t, all, positives, labeled, od, cfg.Segments, cfg.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	p.AntiICP, err = p.findAntiICP(t, labeled, od, segmentColumns(enc, cfg.Segments), p.Baseline, cfg.Anti)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
