@@ -22,7 +22,9 @@ type AntiConfig struct {
 	// a high cut would make "small" the anti-ICP whatever their win rate.
 	LTVQuantile float64
 	// MinZ is the least binomial z statistic of the shortfall of good
-	// outcomes; zero means 4.
+	// outcomes on the holdout (the newest deals, which the rules are not
+	// learned from), where a rule must also show at most half the base
+	// rate of good outcomes; zero means 3.
 	MinZ float64
 	// MinShare is the least share of closed accounts a rule must cover;
 	// zero means 0.01.
@@ -97,12 +99,12 @@ func goodOutcomes(od *outcomeData, q float64) ([]float64, string) {
 // good outcomes from the rest over the closed accounts, and each leaf
 // whose rate of good outcomes is far and significantly below the base
 // rate becomes a rule.
-func (p *Profile) findAntiICP(t *datasets.Table, labeled []int, od *outcomeData, cols []string, base Evidence, cfg AntiConfig) (AntiICP, error) {
+func (p *Profile) findAntiICP(t *datasets.Table, fitRows, holdRows, labeled []int, od *outcomeData, cols []string, base Evidence, cfg AntiConfig) (AntiICP, error) {
 	if cfg.MaxRatio == 0 {
 		cfg.MaxRatio = 0.3
 	}
 	if cfg.MinZ == 0 {
-		cfg.MinZ = 4
+		cfg.MinZ = 3
 	}
 	if cfg.MinShare == 0 {
 		cfg.MinShare = 0.01
@@ -115,17 +117,20 @@ func (p *Profile) findAntiICP(t *datasets.Table, labeled []int, od *outcomeData,
 	}
 	good, def := goodOutcomes(od, cfg.LTVQuantile)
 	a := AntiICP{Definition: def}
-	y := pick(good, labeled)
-	var ng float64
-	for _, v := range y {
-		ng += v
+	rate := func(rows []int) float64 {
+		var n float64
+		for _, i := range rows {
+			n += good[i]
+		}
+		return n / math.Max(1, float64(len(rows)))
 	}
-	if len(labeled) == 0 || ng == 0 {
+	a.BaseGoodRate = rate(labeled)
+	fitRate, holdRate := rate(fitRows), rate(holdRows)
+	if len(fitRows) == 0 || fitRate == 0 {
 		return a, nil
 	}
-	a.BaseGoodRate = ng / float64(len(labeled))
-	rule, err := learnRule(t, p.Encoder, cols, labeled, y, nil, ruleConfig{
-		depth: cfg.Depth, minLeaf: max(5, len(labeled)/200), purity: cfg.MaxRatio * a.BaseGoodRate, minCover: 0, low: true})
+	rule, err := learnRule(t, p.Encoder, cols, fitRows, pick(good, fitRows), nil, ruleConfig{
+		depth: cfg.Depth, minLeaf: max(5, len(fitRows)/200), purity: cfg.MaxRatio * fitRate, minCover: 0, low: true})
 	if err != nil {
 		return a, fmt.Errorf("find anti-ICP: %w", err)
 	}
@@ -141,7 +146,19 @@ func (p *Profile) findAntiICP(t *datasets.Table, labeled []int, od *outcomeData,
 				g++
 			}
 		}
-		if -zScore(g, len(in), a.BaseGoodRate) < cfg.MinZ {
+		// The rule must hold up on the newest deals, which it was not
+		// learned from: at most half the base rate of good outcomes there,
+		// and significantly so.
+		var hin, hg int
+		for _, i := range holdRows {
+			if r.Match(t, i) {
+				hin++
+				if good[i] == 1 {
+					hg++
+				}
+			}
+		}
+		if hin == 0 || float64(hg)/float64(hin) > 0.5*holdRate || -zScore(hg, hin, holdRate) < cfg.MinZ {
 			continue
 		}
 		ar := AntiRule{Rule: r, RuleText: r.String(), GoodRate: float64(g) / float64(len(in))}

@@ -507,11 +507,22 @@ func learnRule(t *datasets.Table, enc *features.Encoder, cols []string, rows []i
 		totalPos += weightAt(w, j) * y[j]
 		totalNeg += weightAt(w, j) * (1 - y[j])
 	}
-	paths := tree.Paths()
-	leafIDs := make([]int, 0, len(paths))
-	for n := range tree.Nodes {
-		if tree.Nodes[n].Leaf {
-			leafIDs = append(leafIDs, n)
+	selected := func(nd *model.Node) bool {
+		if cfg.low {
+			return nd.Value <= cfg.purity
+		}
+		return nd.Value >= cfg.purity
+	}
+	// Walk the tree; a subtree whose leaves are all selected becomes one
+	// clause, the path to its root, so that sibling leaves the rule keeps
+	// both do not read as two clauses.
+	allSelected := make([]bool, len(tree.Nodes))
+	for n := len(tree.Nodes) - 1; n >= 0; n-- {
+		nd := &tree.Nodes[n]
+		if nd.Leaf {
+			allSelected[n] = selected(nd)
+		} else {
+			allSelected[n] = allSelected[nd.Left] && allSelected[nd.Right]
 		}
 	}
 	type cand struct {
@@ -519,22 +530,77 @@ func learnRule(t *datasets.Table, enc *features.Encoder, cols []string, rows []i
 		cover float64
 	}
 	var cands []cand
-	for k, path := range paths {
-		nd := tree.Nodes[leafIDs[k]]
-		if len(path) == 0 {
-			continue
+	var walk func(n int, path []model.Condition)
+	walk = func(n int, path []model.Condition) {
+		nd := &tree.Nodes[n]
+		if allSelected[n] && len(path) > 0 {
+			cover := nd.Value * nd.Weight / math.Max(totalPos, 1e-12)
+			if cfg.low {
+				cover = (1 - nd.Value) * nd.Weight / math.Max(totalNeg, 1e-12)
+			}
+			if cover >= cfg.minCover {
+				cl := clauseFromPath(feats, path)
+				cl = simplify(t, rows, y, w, cl, cfg.low)
+				cands = append(cands, cand{cl, cover})
+			}
+			return
 		}
-		cover := nd.Value * nd.Weight / math.Max(totalPos, 1e-12)
-		ok := nd.Value >= cfg.purity
-		if cfg.low {
-			cover = (1 - nd.Value) * nd.Weight / math.Max(totalNeg, 1e-12)
-			ok = nd.Value <= cfg.purity
+		if nd.Leaf {
+			return
 		}
-		if ok && cover >= cfg.minCover {
-			cands = append(cands, cand{clauseFromPath(feats, path), cover})
+		walk(int(nd.Left), append(append([]model.Condition(nil), path...), model.Condition{Feature: nd.Feature, Op: "<=", Threshold: nd.Threshold, Missing: nd.MissingLeft}))
+		walk(int(nd.Right), append(append([]model.Condition(nil), path...), model.Condition{Feature: nd.Feature, Op: ">", Threshold: nd.Threshold, Missing: !nd.MissingLeft}))
+	}
+	walk(0, nil)
+	// Simplified clauses may overlap: largest first (by the weight of the
+	// class they select), drop one whose rows are mostly matched by a
+	// clause kept before it.
+	ins := make([][]bool, len(cands))
+	for k := range cands {
+		ins[k] = make([]bool, len(rows))
+		cands[k].cover = 0
+		for j, i := range rows {
+			if cands[k].cl.match(t, i) {
+				ins[k][j] = true
+				if cfg.low {
+					cands[k].cover += weightAt(w, j) * (1 - y[j])
+				} else {
+					cands[k].cover += weightAt(w, j) * y[j]
+				}
+			}
 		}
 	}
-	sort.SliceStable(cands, func(a, b int) bool { return cands[a].cover > cands[b].cover })
+	order := make([]int, len(cands))
+	for k := range order {
+		order[k] = k
+	}
+	sort.SliceStable(order, func(a, b int) bool { return cands[order[a]].cover > cands[order[b]].cover })
+	var kept []cand
+	var keptRows [][]bool
+	for _, k := range order {
+		in := ins[k]
+		n, dup := 0, 0
+		for _, v := range in {
+			if v {
+				n++
+			}
+		}
+		for _, kr := range keptRows {
+			d := 0
+			for j := range in {
+				if in[j] && kr[j] {
+					d++
+				}
+			}
+			dup = max(dup, d)
+		}
+		if n == 0 || float64(dup) >= 0.9*float64(n) {
+			continue
+		}
+		kept = append(kept, cands[k])
+		keptRows = append(keptRows, in)
+	}
+	cands = kept
 	if cfg.maxClauses > 0 && len(cands) > cfg.maxClauses {
 		cands = cands[:cfg.maxClauses]
 	}
@@ -543,4 +609,34 @@ func learnRule(t *datasets.Table, enc *features.Encoder, cols []string, rows []i
 		r.Clauses = append(r.Clauses, c.cl)
 	}
 	return r, nil
+}
+
+// simplify drops, deepest first, each condition of cl whose removal
+// keeps the clause's weighted rate of y = 1 within 0.01 of what it was
+// (not lower, or with low not higher), so that rules say no more than
+// they need to.
+func simplify(t *datasets.Table, rows []int, y, w []float64, cl Clause, low bool) Clause {
+	rate := func(c Clause) (float64, bool) {
+		var s, n float64
+		for j, i := range rows {
+			if c.match(t, i) {
+				wt := weightAt(w, j)
+				s += wt * y[j]
+				n += wt
+			}
+		}
+		return s / math.Max(n, 1e-12), n > 0
+	}
+	r0, _ := rate(cl)
+	for k := len(cl.Conds) - 1; k >= 0 && len(cl.Conds) > 1; k-- {
+		try := Clause{Conds: append(append([]Cond(nil), cl.Conds[:k]...), cl.Conds[k+1:]...)}
+		r, ok := rate(try)
+		if !ok {
+			continue
+		}
+		if !low && r >= r0-0.01 || low && r <= r0+0.01 {
+			cl = try
+		}
+	}
+	return cl
 }

@@ -43,10 +43,11 @@ type SegmentConfig struct {
 	// means 0.75.
 	MinStability float64
 	// MinLift is the least lift in the positive rate a segment's rule must
-	// show over all closed accounts, and MinZ the least binomial z
-	// statistic of that excess; zero means 1.25 and 4. A segment that fails
-	// is dropped: clusters of winners that win no more often than anyone
-	// are not segments.
+	// show on the holdout (the newest closed deals, which clustering and
+	// rules do not see), and MinZ the least binomial z statistic of that
+	// excess; zero means 1.25 and 3. A segment that fails is dropped:
+	// clusters of winners that win no more often than anyone, or only by
+	// chance in the training data, are not segments.
 	MinLift, MinZ float64
 	// RuleDepth is the depth of the surrogate trees; zero means 4.
 	RuleDepth int
@@ -91,7 +92,7 @@ func (cfg *SegmentConfig) defaults() {
 		cfg.MinLift = 1.25
 	}
 	if cfg.MinZ == 0 {
-		cfg.MinZ = 4
+		cfg.MinZ = 3
 	}
 	if cfg.RuleDepth == 0 {
 		cfg.RuleDepth = 4
@@ -131,6 +132,13 @@ type Segment struct {
 	Evidence Evidence `json:"evidence"`
 	// Summary says who the segment is in plain words.
 	Summary string `json:"summary"`
+	// HoldoutAccounts, HoldoutLift and HoldoutZ test the rule on the
+	// newest deals, which it was not learned from: the number matching,
+	// their positive rate over the holdout's base rate and the binomial z
+	// statistic of the excess.
+	HoldoutAccounts int     `json:"holdout_accounts"`
+	HoldoutLift     float64 `json:"holdout_lift"`
+	HoldoutZ        float64 `json:"holdout_z"`
 	// Accounts, Positives and PositiveRate count the closed accounts that
 	// match the rule; Lift is PositiveRate over the base rate.
 	Accounts     int     `json:"accounts"`
@@ -192,7 +200,7 @@ type KScore struct {
 	Coverage float64 `json:"coverage"`
 	// Gain is the mutual information (nats per closed account) between
 	// the label and membership of those segments; the k with the most
-	// (within 1%, the best silhouette) is chosen.
+	// (within 0.5%, the best silhouette) is chosen.
 	Gain float64 `json:"gain"`
 }
 
@@ -277,7 +285,7 @@ func clusterMatrix(x *mat.Dense, enc *features.Encoder, cols []string, rows []in
 // each cluster by a rule learned by a shallow tree on raw values; and
 // keeps the segments whose rule selects accounts that turn positive
 // clearly more often than the base rate.
-func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, labeled []int, od *outcomeData, cfg SegmentConfig, seed uint64) ([]Segment, SegmentSearch, error) {
+func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, fitRows, holdRows, labeled []int, od *outcomeData, cfg SegmentConfig, seed uint64) ([]Segment, SegmentSearch, error) {
 	cfg.defaults()
 	enc := p.Encoder
 	cols := segmentColumns(enc, cfg)
@@ -317,13 +325,13 @@ func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, label
 		}
 		ks := KScore{K: k, Silhouette: model.Silhouette(xp, labels, 1500, seed), Stability: stability(xp, labels, k, cfg.Resamples, seed)}
 		if ks.Stability >= cfg.MinStability {
-			segs, dropped, err := p.describeClusters(t, x, km, labels, positives, labeled, od, base, cols, cfg)
+			segs, dropped, err := p.describeClusters(t, x, km, labels, positives, holdRows, labeled, od, base, cols, cfg)
 			if err != nil {
 				return nil, search, err
 			}
 			ks.Segments = len(segs)
 			ks.Coverage = coverage(segs, t, positives)
-			ks.Gain = infoGain(segs, t, labeled, od.lab.y)
+			ks.Gain = infoGain(segs, t, fitRows, od.lab.y)
 			opts = append(opts, option{segs, dropped, ks.Gain, ks.Silhouette, k})
 		}
 		search.Ks = append(search.Ks, ks)
@@ -332,7 +340,7 @@ func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, label
 		search.Reason = fmt.Sprintf("no number of clusters from %d to %d is stable under bootstrap resampling (adjusted Rand index below %.2f)", cfg.KMin, cfg.KMax, cfg.MinStability)
 		return nil, search, nil
 	}
-	// The k whose segments tell the most about the label; within 1% of
+	// The k whose segments tell the most about the label; within 0.5% of
 	// the best, the best silhouette.
 	top := 0.0
 	for _, o := range opts {
@@ -341,7 +349,7 @@ func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, label
 	var pick *option
 	for k := range opts {
 		o := &opts[k]
-		if o.coverage >= 0.99*top && (pick == nil || o.sil > pick.sil) {
+		if o.coverage >= 0.995*top && (pick == nil || o.sil > pick.sil) {
 			pick = o
 		}
 	}
@@ -415,9 +423,9 @@ func coverage(segs []Segment, t *datasets.Table, positives []int) float64 {
 
 // describeClusters learns each cluster's rule and evidence, and keeps the
 // clusters whose rule passes the evidence test, largest first.
-func (p *Profile) describeClusters(t *datasets.Table, x *mat.Dense, km *model.KMeans, labels, positives, labeled []int, od *outcomeData, base Evidence, cols []string, cfg SegmentConfig) ([]Segment, []string, error) {
+func (p *Profile) describeClusters(t *datasets.Table, x *mat.Dense, km *model.KMeans, labels, positives, holdRows, labeled []int, od *outcomeData, base Evidence, cols []string, cfg SegmentConfig) ([]Segment, []string, error) {
 	enc := p.Encoder
-	baseRate := base.PositiveRate
+	hold := od.within(holdRows).evidence(holdRows)
 	isPos := make([]float64, len(positives))
 	var segs []Segment
 	var dropped []string
@@ -435,7 +443,7 @@ func (p *Profile) describeClusters(t *datasets.Table, x *mat.Dense, km *model.KM
 			continue
 		}
 		rule, err := learnRule(t, enc, cols, positives, isPos, nil, ruleConfig{
-			depth: cfg.RuleDepth, minLeaf: max(5, len(positives)/200), purity: 0.5, minCover: 0.05, maxClauses: 3})
+			depth: cfg.RuleDepth, minLeaf: max(5, len(positives)/200), purity: 0.5, minCover: 0.15, maxClauses: 3})
 		if err != nil {
 			return nil, nil, fmt.Errorf("find segments: %w", err)
 		}
@@ -459,8 +467,12 @@ func (p *Profile) describeClusters(t *datasets.Table, x *mat.Dense, km *model.KM
 		sg.Evidence = od.evidence(in)
 		sg.Evidence.against(base)
 		sg.Accounts, sg.Positives, sg.PositiveRate, sg.Lift = sg.Evidence.Closed, sg.Evidence.Positives, sg.Evidence.PositiveRate, sg.Evidence.Lift
-		if z := zScore(sg.Positives, sg.Accounts, baseRate); sg.Lift < cfg.MinLift || z < cfg.MinZ {
-			dropped = append(dropped, fmt.Sprintf("%s: %d closed accounts, %.2f× the base rate (z = %.1f)", sg.RuleText, sg.Accounts, sg.Lift, z))
+		he := od.evidence(matching(&rule, t, holdRows))
+		he.against(hold)
+		sg.HoldoutAccounts, sg.HoldoutLift = he.Closed, he.Lift
+		sg.HoldoutZ = zScore(he.Positives, he.Closed, hold.PositiveRate)
+		if sg.HoldoutLift < cfg.MinLift || sg.HoldoutZ < cfg.MinZ {
+			dropped = append(dropped, fmt.Sprintf("`%s`: on the holdout, %d closed accounts at %.2f× the base rate (z = %.1f)", sg.RuleText, he.Closed, he.Lift, sg.HoldoutZ))
 			continue
 		}
 		sg.Traits = describe(t, enc, members)
