@@ -41,6 +41,8 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Now is the clock for request durations. Nil means time.Now.
 	Now func() time.Time
+	// ICP answers GET /v1/icp (icp.go). Nil leaves the route out.
+	ICP ICPSource
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -52,6 +54,7 @@ type Server struct {
 	now      func() time.Time
 	draining atomic.Bool
 	engine   *gin.Engine
+	icp      ICPSource
 }
 
 // New returns a Server configured by cfg, with its routes and middleware
@@ -69,6 +72,7 @@ func New(cfg Config) (*Server, error) {
 		maxBody: cfg.MaxBodyBytes,
 		ready:   cfg.Ready,
 		now:     cfg.Now,
+		icp:     cfg.ICP,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -115,6 +119,7 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 	e.GET("/healthz", s.handle(s.handleHealth))
 	e.GET("/livez", s.handle(s.handleHealth))
 	e.GET("/readyz", s.handle(s.handleReady))
+	s.registerICP(e)
 	return e, nil
 }
 

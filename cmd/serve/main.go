@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
-	srv, err := server.New(server.Config{Scorer: p, Logger: logger, MaxBodyBytes: *maxBody})
+	srv, err := server.New(server.Config{Scorer: p, ICP: p, Logger: logger, MaxBodyBytes: *maxBody})
 	if err != nil {
 		return err
 	}
