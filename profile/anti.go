@@ -178,8 +178,11 @@ func (p *Profile) findAntiICP(t *datasets.Table, fitRows, holdRows, labeled []in
 
 func antiSummary(r *AntiRule, base Evidence, baseGood float64) string {
 	e := r.Evidence
-	s := fmt.Sprintf("Accounts where %s: %d closed accounts, %s of their deals lost (%s overall); %s end as good customers (%s overall)",
-		r.RuleText, e.Closed, pct(r.LossRate), pct(1-base.WinRate), pct(r.GoodRate), pct(baseGood))
+	s := fmt.Sprintf("Accounts where %s: %d closed accounts", r.RuleText, e.Closed)
+	if base.Won < base.Closed {
+		s += fmt.Sprintf(", %s of their deals lost (%s overall)", pct(r.LossRate), pct(1-base.WinRate))
+	}
+	s += fmt.Sprintf("; %s end as good customers (%s overall)", pct(r.GoodRate), pct(baseGood))
 	if e.HasChurn && base.HasChurn && e.Won > 0 {
 		s += fmt.Sprintf("; %s of the won ones churn (%s overall)", pct(e.ChurnRate), pct(base.ChurnRate))
 	}

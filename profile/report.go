@@ -517,7 +517,7 @@ func (p *Profile) WriteSummary(w io.Writer) {
 	}
 	fmt.Fprintf(w, "anti-ICP rules: %d\n", len(p.AntiICP.Rules))
 	for _, r := range p.AntiICP.Rules {
-		fmt.Fprintf(w, "  %s %s: %s lost of %d\n", r.ID, r.RuleText, pct(r.LossRate), r.Evidence.Closed)
+		fmt.Fprintf(w, "  %s %s: %d closed, %s lost, %s good outcomes\n", r.ID, r.RuleText, r.Evidence.Closed, pct(r.LossRate), pct(r.GoodRate))
 	}
 	fmt.Fprintf(w, "tiers: tier1 >= %s, tier2 >= %s, tier3 >= %s\n", fmt3(p.Tiers.Tier1), fmt3(p.Tiers.Tier2), fmt3(p.Tiers.Tier3))
 }
