@@ -251,9 +251,9 @@ func fmtBound(v float64) string {
 	a := math.Abs(v)
 	switch {
 	case a >= 1e6:
-		return trimZero(fmt.Sprintf("%.2f", v/1e6)) + "M"
+		return trimZeros(fmt.Sprintf("%.2f", v/1e6)) + "M"
 	case a >= 1e4:
-		return trimZero(fmt.Sprintf("%.1f", v/1e3)) + "k"
+		return trimZeros(fmt.Sprintf("%.1f", v/1e3)) + "k"
 	case v == math.Trunc(v):
 		return fmt.Sprintf("%.0f", v)
 	}
@@ -270,6 +270,10 @@ type rawFeature struct {
 	// value is the level's index.
 	levels  []string
 	integer bool
+	// missing reports whether any row had the value missing; without
+	// missing values the tree's direction for them is arbitrary, and a
+	// condition on the column does not hold for a missing value.
+	missing bool
 }
 
 // rawDesign builds the raw design matrix of the given rows for a
@@ -369,6 +373,9 @@ func rawDesign(t *datasets.Table, enc *features.Encoder, cols []string, rows []i
 	for f, col := range vals {
 		for j, v := range col {
 			x.Set(j, f, v)
+			if math.IsNaN(v) {
+				feats[f].missing = true
+			}
 		}
 	}
 	return feats, x
@@ -406,7 +413,7 @@ func clauseFromPath(feats []rawFeature, path []model.Condition) Clause {
 			byKey[k] = c
 			order = append(order, k)
 		}
-		c.Missing = c.Missing && pc.Missing
+		c.Missing = c.Missing && pc.Missing && f.missing
 		if pc.Threshold == math.MaxFloat64 {
 			// The split between missing values and all others.
 			if pc.Op == "<=" {
@@ -639,4 +646,12 @@ func simplify(t *datasets.Table, rows []int, y, w []float64, cl Clause, low bool
 		}
 	}
 	return cl
+}
+
+// trimZeros drops the trailing zeros of a decimal and then a trailing dot.
+func trimZeros(s string) string {
+	if !strings.Contains(s, ".") {
+		return s
+	}
+	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
 }
