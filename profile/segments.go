@@ -784,26 +784,27 @@ func fmtNum(v float64) string {
 func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }
 
 // ruleName names a segment from its rule's first clause: levels first,
-// then ranges, then tags ("SaaS/FinTech, 50–500 employees, on hubspot").
+// then ranges, tags and exclusions ("SaaS/FinTech, 50–500 employees, on
+// hubspot, not APAC").
 func ruleName(r *Rule, k int) string {
 	if r.Empty() {
 		return fmt.Sprintf("Segment %d", k)
 	}
-	var levels, ranges, tags []string
+	var levels, ranges, tags, nots []string
 	for _, c := range r.Clauses[0].Conds {
 		switch {
 		case c.Op == OpIn && !c.Negate:
 			levels = append(levels, strings.Join(c.Levels, "/"))
 		case c.Op == OpIn:
-			levels = append(levels, "not "+strings.Join(c.Levels, "/"))
+			nots = append(nots, "not "+strings.Join(c.Levels, "/"))
 		case c.Op == OpHas && !c.Negate:
 			tags = append(tags, "on "+c.Tag)
 		case c.Op == OpHas:
-			tags = append(tags, "without "+c.Tag)
+			nots = append(nots, "without "+c.Tag)
 		case c.Op == OpIs && !c.Negate:
 			levels = append(levels, c.Column)
 		case c.Op == OpIs:
-			levels = append(levels, "no "+c.Column)
+			nots = append(nots, "no "+c.Column)
 		case c.Op == OpRange:
 			lo, _, hi, _ := c.bounds()
 			switch {
@@ -816,7 +817,7 @@ func ruleName(r *Rule, k int) string {
 			}
 		}
 	}
-	parts := append(append(levels, ranges...), tags...)
+	parts := append(append(append(levels, ranges...), tags...), nots...)
 	if len(parts) > 4 {
 		parts = parts[:4]
 	}
