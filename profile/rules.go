@@ -655,3 +655,26 @@ func trimZeros(s string) string {
 	}
 	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
 }
+
+// validate checks a decoded rule: known operators, sorted levels, bounds
+// in order.
+func (r *Rule) validate() error {
+	for _, cl := range r.Clauses {
+		for _, c := range cl.Conds {
+			switch c.Op {
+			case OpIn:
+				if !sort.StringsAreSorted(c.Levels) {
+					return fmt.Errorf("rule on %q: levels not sorted", c.Column)
+				}
+			case OpRange:
+				if c.Lo != nil && c.Hi != nil && *c.Lo > *c.Hi {
+					return fmt.Errorf("rule on %q: empty range", c.Column)
+				}
+			case OpHas, OpIs:
+			default:
+				return fmt.Errorf("rule on %q: unknown operator %q", c.Column, c.Op)
+			}
+		}
+	}
+	return nil
+}
