@@ -335,23 +335,28 @@ func rawDesign(t *datasets.Table, enc *features.Encoder, cols []string, rows []i
 			feats = append(feats, rawFeature{column: ce.Name, role: ce.Role, levels: levels})
 			vals = append(vals, x)
 		case features.RoleTags:
-			for _, tag := range ce.Levels {
-				x := make([]float64, n)
-				for j, i := range rows {
-					x[j] = math.NaN()
-					if col.IsMissing(i) {
-						continue
+			index := make(map[string]int, len(ce.Levels))
+			cols := make([][]float64, len(ce.Levels))
+			for k, tag := range ce.Levels {
+				index[tag] = k
+				cols[k] = make([]float64, n)
+			}
+			for j, i := range rows {
+				if col.IsMissing(i) {
+					for k := range cols {
+						cols[k][j] = math.NaN()
 					}
-					x[j] = 0
-					for _, s := range strings.Split(col.Str[i], ce.Separator) {
-						if strings.TrimSpace(s) == tag {
-							x[j] = 1
-							break
-						}
+					continue
+				}
+				for _, s := range strings.Split(col.Str[i], ce.Separator) {
+					if k, ok := index[strings.TrimSpace(s)]; ok {
+						cols[k][j] = 1
 					}
 				}
+			}
+			for k, tag := range ce.Levels {
 				feats = append(feats, rawFeature{column: ce.Name, role: ce.Role, tag: tag, sep: ce.Separator})
-				vals = append(vals, x)
+				vals = append(vals, cols[k])
 			}
 		default:
 			if col.Kind == datasets.String {

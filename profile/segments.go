@@ -36,7 +36,7 @@ type SegmentConfig struct {
 	// defines a segment, not how busy it was this month.
 	Columns []string
 	// Resamples is the number of bootstrap resamples that measure the
-	// stability of each k; zero means 6.
+	// stability of each k; zero means 4.
 	Resamples int
 	// MinStability is the least mean adjusted Rand index between the
 	// clustering and its bootstrap refits for a k to be trusted; zero
@@ -83,7 +83,7 @@ func (cfg *SegmentConfig) defaults() {
 		cfg.RadiusQuantile = 0.9
 	}
 	if cfg.Resamples == 0 {
-		cfg.Resamples = 6
+		cfg.Resamples = 4
 	}
 	if cfg.MinStability == 0 {
 		cfg.MinStability = 0.75
@@ -323,7 +323,7 @@ func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, fitRo
 		if err != nil {
 			return nil, search, fmt.Errorf("find segments: %w", err)
 		}
-		ks := KScore{K: k, Silhouette: model.Silhouette(xp, labels, 1500, seed), Stability: stability(xp, labels, k, cfg.Resamples, seed)}
+		ks := KScore{K: k, Silhouette: model.Silhouette(xp, labels, 1000, seed), Stability: stability(xp, labels, k, cfg.Resamples, seed)}
 		if ks.Stability >= cfg.MinStability {
 			segs, dropped, err := p.describeClusters(t, x, km, labels, positives, holdRows, labeled, od, base, cols, cfg)
 			if err != nil {
@@ -512,7 +512,7 @@ func stability(x *mat.Dense, labels []int, k, resamples int, seed uint64) float6
 		for i := 0; i < n; i++ {
 			boot.SetRow(i, x.RawRowView(rng.IntN(n)))
 		}
-		km, _, err := model.FitKMeans(boot, nil, model.KMeansConfig{K: k, Seed: seed + uint64(r) + 1, NInit: 2})
+		km, _, err := model.FitKMeans(boot, nil, model.KMeansConfig{K: k, Seed: seed + uint64(r) + 1, NInit: 1, MaxIter: 100})
 		if err != nil {
 			return 0
 		}
