@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -165,5 +167,35 @@ func TestNoSegmentsOnShuffledOutcomes(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "No reliable segments") {
 		t.Errorf("report does not say %q", "No reliable segments")
+	}
+}
+
+// TestReportGoldenSegments pins the Markdown report of a profile with
+// segments, an anti-ICP and a comparison with a previous model (itself).
+func TestReportGoldenSegments(t *testing.T) {
+	p, tab := train(t, 5000, 42, TargetWon)
+	if len(p.Segments) == 0 {
+		t.Fatalf("no segments on 5,000 generated rows: %s", p.SegmentSearch.Reason)
+	}
+	changes, err := p.Compare(p, tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := p.WriteReportWith(&b, ReportOptions{Changes: changes}); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "report_segments.golden.md")
+	if *update {
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./profile -update to create it)", err)
+	}
+	if !bytes.Equal(b.Bytes(), want) {
+		t.Errorf("report differs from %s; run go test ./profile -update and review the diff", golden)
 	}
 }
