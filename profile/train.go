@@ -278,6 +278,13 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	p.Backtest = p.backtest(t, od, holdRows, holdProbs, closeDays)
+	// Empty lists encode as [], not null, for readers of the artifact.
+	if p.Segments == nil {
+		p.Segments = []Segment{}
+	}
+	if p.AntiICP.Rules == nil {
+		p.AntiICP.Rules = []AntiRule{}
+	}
 
 	p.Version = cfg.Version
 	if p.Version == "" {
