@@ -81,6 +81,17 @@ type SegmentRef struct {
 	Distance float64 `json:"distance"`
 }
 
+// AntiICPMatch names the anti-ICP rule an account matched.
+type AntiICPMatch struct {
+	ID string `json:"id"`
+	// Rule is the rule's readable form, for example
+	// "industry = Government".
+	Rule string `json:"rule"`
+	// LossRate is the share of the rule's closed deals that were lost, in
+	// the training data.
+	LossRate float64 `json:"loss_rate"`
+}
+
 // Score is the answer to one scoring request.
 type Score struct {
 	AccountID    string `json:"account_id,omitempty"`
@@ -92,8 +103,12 @@ type Score struct {
 	// at or below Score.
 	Percentile float64 `json:"percentile"`
 	Tier       Tier    `json:"tier"`
-	// Segment is the nearest ICP segment, nil when the account is near none.
+	// Segment is the ICP segment whose rule the account matches, nil when
+	// it matches none.
 	Segment *SegmentRef `json:"segment"`
+	// AntiICP is set when the account matches a rule of the anti-ICP: the
+	// kinds of accounts that lose, churn or stay small. Absent otherwise.
+	AntiICP *AntiICPMatch `json:"anti_icp,omitempty"`
 	// Margin is the model's raw output before the logistic link (log-odds).
 	Margin float64 `json:"margin"`
 	// BaseValue is the expected margin over the training data. BaseValue plus

@@ -153,6 +153,14 @@ func (p *Profile) check() error {
 		if len(s.Centroid) != w {
 			return fmt.Errorf("segment %d has %d centre coordinates for %d encoded columns", k, len(s.Centroid), w)
 		}
+		if err := s.Rule.validate(); err != nil {
+			return fmt.Errorf("segment %d: %w", k, err)
+		}
+	}
+	for k := range p.AntiICP.Rules {
+		if err := p.AntiICP.Rules[k].Rule.validate(); err != nil {
+			return fmt.Errorf("anti-ICP rule %d: %w", k, err)
+		}
 	}
 	t := p.Tiers
 	if !(t.Tier1 >= t.Tier2 && t.Tier2 >= t.Tier3) {

@@ -121,7 +121,7 @@ func (p *Profile) EmergingSegments(winners, earlier []icp.Account, cfg EmergingC
 	if err != nil {
 		return nil, fmt.Errorf("emerging segments: %w", err)
 	}
-	outside := p.uncovered(x)
+	outside := p.uncovered(t, x)
 	if len(outside) < cfg.MinCount {
 		return nil, nil
 	}
@@ -139,7 +139,7 @@ func (p *Profile) EmergingSegments(winners, earlier []icp.Account, cfg EmergingC
 		if xe, err = p.Encoder.Transform(te, nil); err != nil {
 			return nil, fmt.Errorf("emerging segments: earlier winners: %w", err)
 		}
-		earlierOut = p.uncovered(xe)
+		earlierOut = p.uncovered(te, xe)
 	}
 	// Without earlier winners, k is chosen by silhouette. With them, every
 	// k from 1 to kMax is tried and the clustering holding the region that
@@ -413,15 +413,14 @@ func regionCounts(x *mat.Dense, rows []int, centres [][]float64, radii []float64
 	return counts
 }
 
-// uncovered returns the rows of x that lie within the radius of no segment
-// or score in tier3 or non_fit.
-func (p *Profile) uncovered(x *mat.Dense) []int {
+// uncovered returns the rows of t (encoded as x) that match no segment's
+// rule, as serve assigns segments, or score in tier3 or non_fit.
+func (p *Profile) uncovered(t *datasets.Table, x *mat.Dense) []int {
 	scores := p.probs(x)
 	var out []int
 	for i, s := range scores {
-		row := x.RawRowView(i)
 		tier := p.Tiers.Tier(s)
-		if nearestSegment(p.Segments, row) < 0 || tier == icp.Tier3 || tier == icp.NonFit {
+		if segmentOf(p.Segments, t, i) < 0 || tier == icp.Tier3 || tier == icp.NonFit {
 			out = append(out, i)
 		}
 	}

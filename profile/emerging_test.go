@@ -68,26 +68,29 @@ func TestEmergingSegments(t *testing.T) {
 	for _, g := range got {
 		t.Logf("emerging: %s [%s] observed %.3f expected %.3f p=%.3g", g.Description, g.Key, g.Observed, g.Expected, g.PValue)
 	}
-	found := false
-	for _, g := range got {
-		if strings.Contains(g.Key, "Logistics") && strings.Contains(g.Key, "snowflake") {
-			found = true
-			for _, want := range []string{"Logistics", "snowflake", "employees", "no current segment covers them"} {
-				if !strings.Contains(g.Description, want) {
-					t.Errorf("EmergingSegments description = %q, want it to name %q", g.Description, want)
-				}
-			}
-			if g.PValue > 1e-4 || g.Observed <= g.Expected || g.Baseline != 400 {
-				t.Errorf("EmergingSegments = p %.3g, observed %.3f, expected %.3f, baseline %d; want p <= 1e-4, observed > expected, baseline 400",
-					g.PValue, g.Observed, g.Expected, g.Baseline)
-			}
-			if !strings.Contains(g.Key, "employees:high") || g.Count < 10 || len(g.Members) != g.Count {
-				t.Errorf("EmergingSegments = key %q, count %d, %d members; want employees:high and >= 10 members", g.Key, g.Count, len(g.Members))
-			}
+	// The strongest Logistics/snowflake cluster is the emerging segment;
+	// smaller ones around it may show up with weaker evidence.
+	var best *EmergingSegment
+	for k := range got {
+		g := &got[k]
+		if strings.Contains(g.Key, "Logistics") && strings.Contains(g.Key, "snowflake") && (best == nil || g.PValue < best.PValue) {
+			best = g
 		}
 	}
-	if !found {
-		t.Errorf("EmergingSegments(emerging winners) = %+v, want a Logistics/snowflake segment", got)
+	if best == nil {
+		t.Fatalf("EmergingSegments(emerging winners) = %+v, want a Logistics/snowflake segment", got)
+	}
+	for _, want := range []string{"Logistics", "snowflake", "employees", "no current segment covers them"} {
+		if !strings.Contains(best.Description, want) {
+			t.Errorf("EmergingSegments description = %q, want it to name %q", best.Description, want)
+		}
+	}
+	if best.PValue > 1e-4 || best.Observed <= best.Expected || best.Baseline != 400 {
+		t.Errorf("EmergingSegments = p %.3g, observed %.3f, expected %.3f, baseline %d; want p <= 1e-4, observed > expected, baseline 400",
+			best.PValue, best.Observed, best.Expected, best.Baseline)
+	}
+	if !strings.Contains(best.Key, "employees:high") || best.Count < 10 || len(best.Members) != best.Count {
+		t.Errorf("EmergingSegments = key %q, count %d, %d members; want employees:high and >= 10 members", best.Key, best.Count, len(best.Members))
 	}
 	got, err = p.EmergingSegments(accounts(ctl, 200), base, EmergingConfig{Seed: 1})
 	if err != nil {

@@ -63,3 +63,22 @@ func ExampleProfile_Score() {
 	// top attribution: industry
 	// invalid input: employees: must not be negative
 }
+
+func ExampleRule() {
+	lo, hi := 49.5, 500.5
+	r := profile.Rule{Clauses: []profile.Clause{{Conds: []profile.Cond{
+		{Column: "industry", Op: profile.OpIn, Levels: []string{"FinTech", "SaaS"}},
+		{Column: "employees", Op: profile.OpRange, Lo: &lo, Hi: &hi, Integer: true},
+		{Column: "tech_stack", Op: profile.OpHas, Tag: "hubspot", Separator: ";"},
+	}}}}
+	accounts := &datasets.Table{Columns: []*datasets.Column{
+		{Name: "industry", Kind: datasets.String, Str: []string{"SaaS", "Retail"}},
+		{Name: "employees", Kind: datasets.Number, Num: []float64{180, 180}},
+		{Name: "tech_stack", Kind: datasets.String, Str: []string{"aws;hubspot", "hubspot"}},
+	}}
+	fmt.Println(r.String())
+	fmt.Println(r.Match(accounts, 0), r.Match(accounts, 1))
+	// Output:
+	// industry in {FinTech, SaaS} and 50 <= employees <= 500 and tech_stack has hubspot
+	// true false
+}

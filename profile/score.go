@@ -31,7 +31,7 @@ func (p *Profile) Score(ctx context.Context, acc icp.Account) (icp.Score, error)
 	x := make([]float64, 2*p.Encoder.Width)
 	x, contrib := x[:p.Encoder.Width], x[p.Encoder.Width:]
 	p.Encoder.EncodeRow(t, 0, x)
-	s := p.scoreRow(x, contrib)
+	s := p.scoreRow(t, 0, x, contrib)
 	s.Attributions = p.group(contrib, func(col string) any { return acc[col] })
 	if p.Schema.ID != "" {
 		if c := t.Column(p.Schema.ID); c != nil {
@@ -41,16 +41,22 @@ func (p *Profile) Score(ctx context.Context, acc icp.Account) (icp.Score, error)
 	return s, nil
 }
 
-// scoreRow scores an encoded row and writes the per-encoded-column
-// contributions into contrib. x may be changed.
-func (p *Profile) scoreRow(x, contrib []float64) icp.Score {
-	// The segment is found on the encoded row before the model may mark
+// scoreRow scores row i of t, encoded as x, and writes the
+// per-encoded-column contributions into contrib. x may be changed.
+//
+// The segment is the first whose rule the raw row matches: the rules are
+// what people read in the report, so membership follows them rather than
+// the nearest cluster centre. Distance is still the distance to that
+// segment's centre in the encoded space.
+func (p *Profile) scoreRow(t *datasets.Table, i int, x, contrib []float64) icp.Score {
+	// Distances are taken on the encoded row before the model may mark
 	// missing values in it.
 	var seg *icp.SegmentRef
-	if k := nearestSegment(p.Segments, x); k >= 0 {
+	if k := segmentOf(p.Segments, t, i); k >= 0 {
 		sg := &p.Segments[k]
-		seg = &icp.SegmentRef{ID: sg.ID, Name: sg.Name, Distance: distance(x, sg.Centroid)}
+		seg = &icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: distance(x, sg.Centroid)}
 	}
+	anti := p.antiMatch(t, i)
 	margin, base := p.Model.explain(p.Encoder, x, contrib)
 	score := p.Model.Calibration.Prob(margin)
 	return icp.Score{
@@ -59,6 +65,7 @@ func (p *Profile) scoreRow(x, contrib []float64) icp.Score {
 		Percentile:       p.percentile(score),
 		Tier:             p.Tiers.Tier(score),
 		Segment:          seg,
+		AntiICP:          anti,
 		Margin:           margin,
 		BaseValue:        base,
 		AttributionScale: AttributionScale,
@@ -119,7 +126,7 @@ func (p *Profile) ScoreTable(t *datasets.Table) ([]icp.Score, error) {
 	out := make([]icp.Score, t.Rows())
 	contrib := make([]float64, p.Encoder.Width)
 	for i := range out {
-		out[i] = p.scoreRow(x.RawRowView(i), contrib)
+		out[i] = p.scoreRow(t, i, x.RawRowView(i), contrib)
 		acc := t.Account(i)
 		out[i].Attributions = p.group(contrib, func(col string) any { return acc[col] })
 		if ids != nil {

@@ -35,16 +35,28 @@ type Config struct {
 	Encoder         features.EncoderConfig
 	Tiers           TierConfig
 	Segments        SegmentConfig
+	Anti            AntiConfig
 	// Timings, when not nil, receives how long the steps took.
 	Timings *Timings
 }
 
-// TierConfig sets the tier thresholds from the score distribution of the
-// training accounts.
+// TierConfig sets the tier thresholds. The zero value gives Tier 1, 2 and
+// 3 to the top 10%, next 20% and next 30% of training scores.
 type TierConfig struct {
 	// Shares are the shares of training accounts in Tier 1, 2 and 3, from
-	// the top score down; the rest are non-fit. Zero means 0.10, 0.20, 0.30.
+	// the top score down; the rest are non-fit. Zero means 0.10, 0.20,
+	// 0.30.
 	Shares [3]float64
+	// Lift, when set, puts the threshold of each tier at a calibrated
+	// score of Lift[k] times the base rate: with {3, 1.5, 0.75} a Tier 1
+	// account is expected to become a positive at three times the base
+	// rate or more. It overrides Shares.
+	Lift [3]float64
+	// Capacity, when positive, sizes Tier 1 to the accounts sales can work
+	// in a quarter: Tier 1 holds Capacity of the accounts closed per
+	// quarter (counted from the close dates), and Tiers 2 and 3 the next
+	// Shares[1] and Shares[2]. It needs a close date column.
+	Capacity int
 }
 
 // Profile is a trained ICP: everything serve needs, saved as the artifact.
@@ -58,7 +70,17 @@ type Profile struct {
 	Label    Label             `json:"label"`
 	Model    Model             `json:"model"`
 	Segments []Segment         `json:"segments"`
-	Tiers    Tiers             `json:"tiers"`
+	// SegmentSearch records how segments were chosen, or why there are
+	// none.
+	SegmentSearch SegmentSearch `json:"segment_search"`
+	// Baseline sums up the outcomes of all closed accounts, what segment
+	// and anti-ICP evidence is compared with.
+	Baseline Evidence `json:"baseline"`
+	// AntiICP holds the rules of accounts not worth pursuing.
+	AntiICP AntiICP `json:"anti_icp"`
+	Tiers   Tiers   `json:"tiers"`
+	// Backtest replays the holdout per tier, segment and anti-ICP.
+	Backtest Backtest `json:"backtest"`
 	// ScoreQuantiles are the 0th to 100th percentiles of the training
 	// accounts' scores, for Score.Percentile.
 	ScoreQuantiles []float64  `json:"score_quantiles"`
@@ -74,10 +96,15 @@ type Profile struct {
 // Tiers are score thresholds: an account is in Tier 1 when its score is at
 // or above Tier1, and so on; below Tier3 it is non-fit.
 type Tiers struct {
-	Tier1  float64    `json:"tier1"`
-	Tier2  float64    `json:"tier2"`
-	Tier3  float64    `json:"tier3"`
+	Tier1 float64 `json:"tier1"`
+	Tier2 float64 `json:"tier2"`
+	Tier3 float64 `json:"tier3"`
+	// Shares are the shares of training accounts in each tier.
 	Shares [3]float64 `json:"shares"`
+	// Method is "shares", "lift" or "capacity" (see TierConfig), and
+	// Target says what the thresholds aim at.
+	Method string `json:"method,omitempty"`
+	Target string `json:"target,omitempty"`
 }
 
 // Tier returns the tier of a score.
@@ -215,7 +242,10 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	for q := range p.ScoreQuantiles {
 		p.ScoreQuantiles[q] = stat.Quantile(float64(q)/100, stat.LinInterp, sorted, nil)
 	}
-	p.Tiers = makeTiers(sorted, cfg.Tiers)
+	baseRate := float64(lab.def.Positives) / float64(lab.def.Positives+lab.def.Negatives)
+	if p.Tiers, err = makeTiers(sorted, cfg.Tiers, baseRate, perQuarter(labeled, closeDays)); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 
 	var holdWinners []float64
 	for j, i := range holdRows {
@@ -225,15 +255,32 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	}
 	p.Drift = p.driftReference(t, scores, lab, holdWinners)
 
+	// Segments and the anti-ICP are learned on the older deals and must
+	// hold up on the newest (the holdout), so that chance patterns of the
+	// training data do not become segments.
 	var positives []int
-	for _, i := range labeled {
+	for _, i := range fitRows {
 		if lab.y[i] == 1 {
 			positives = append(positives, i)
 		}
 	}
-	p.Segments, err = findSegments(t, enc, all, positives, labeled, lab, cfg.Segments, cfg.Seed)
+	od := newOutcomeData(t, s, lab)
+	p.Baseline = od.evidence(labeled)
+	p.Segments, p.SegmentSearch, err = p.findSegments(t, all, positives, fitRows, holdRows, labeled, od, cfg.Segments, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
+	}
+	p.AntiICP, err = p.findAntiICP(t, fitRows, holdRows, labeled, od, segmentColumns(enc, cfg.Segments), p.Baseline, cfg.Anti)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	p.Backtest = p.backtest(t, od, holdRows, holdProbs, closeDays)
+	// Empty lists encode as [], not null, for readers of the artifact.
+	if p.Segments == nil {
+		p.Segments = []Segment{}
+	}
+	if p.AntiICP.Rules == nil {
+		p.AntiICP.Rules = []AntiRule{}
 	}
 
 	p.Version = cfg.Version
@@ -387,19 +434,76 @@ func orderByClose(t *datasets.Table, s *features.Schema, lab *labels) ([]int, []
 	return rows, c.Num
 }
 
-func makeTiers(sorted []float64, cfg TierConfig) Tiers {
+// makeTiers sets the thresholds from the sorted training scores: by
+// shares, by lift over the base rate, or by sales capacity per quarter.
+func makeTiers(sorted []float64, cfg TierConfig, baseRate, perQuarter float64) (Tiers, error) {
 	shares := cfg.Shares
 	if shares == [3]float64{} {
 		shares = [3]float64{0.10, 0.20, 0.30}
 	}
-	t := Tiers{Shares: shares}
+	t := Tiers{Method: "shares"}
+	switch {
+	case cfg.Lift != [3]float64{}:
+		l := cfg.Lift
+		if !(l[0] >= l[1] && l[1] >= l[2] && l[2] > 0) {
+			return t, fmt.Errorf("tiers: lifts %v must be positive and decreasing: %w", l, icp.ErrInvalid)
+		}
+		t.Method = "lift"
+		t.Target = fmt.Sprintf("calibrated score at least %g×, %g× and %g× the base rate of %s", l[0], l[1], l[2], pct(baseRate))
+		t.Tier1, t.Tier2, t.Tier3 = math.Min(1, l[0]*baseRate), math.Min(1, l[1]*baseRate), math.Min(1, l[2]*baseRate)
+		above := func(th float64) float64 {
+			return 1 - float64(sort.SearchFloat64s(sorted, th))/float64(max(1, len(sorted)))
+		}
+		a1, a2, a3 := above(t.Tier1), above(t.Tier2), above(t.Tier3)
+		t.Shares = [3]float64{a1, a2 - a1, a3 - a2}
+		return t, nil
+	case cfg.Capacity > 0:
+		if !(perQuarter > 0) {
+			return t, fmt.Errorf("tiers: a capacity needs close dates to count accounts per quarter: %w", icp.ErrInvalid)
+		}
+		t.Method = "capacity"
+		shares[0] = math.Min(1, float64(cfg.Capacity)/perQuarter)
+		shares[1] = math.Min(shares[1], 1-shares[0])
+		shares[2] = math.Min(shares[2], 1-shares[0]-shares[1])
+		t.Target = fmt.Sprintf("Tier 1 holds %d of the %.0f accounts closed per quarter", cfg.Capacity, perQuarter)
+	default:
+		for _, v := range shares {
+			if v < 0 || math.IsNaN(v) {
+				return t, fmt.Errorf("tiers: shares %v must not be negative: %w", shares, icp.ErrInvalid)
+			}
+		}
+		if shares[0]+shares[1]+shares[2] > 1+1e-9 {
+			return t, fmt.Errorf("tiers: shares %v add up to more than 1: %w", shares, icp.ErrInvalid)
+		}
+		t.Target = fmt.Sprintf("the top %s, next %s and next %s of training scores", pct(shares[0]), pct(shares[1]), pct(shares[2]))
+	}
+	t.Shares = shares
 	cum := 0.0
 	cut := func(share float64) float64 {
 		cum += share
 		return stat.Quantile(math.Max(0, 1-cum), stat.Empirical, sorted, nil)
 	}
 	t.Tier1, t.Tier2, t.Tier3 = cut(shares[0]), cut(shares[1]), cut(shares[2])
-	return t
+	return t, nil
+}
+
+// perQuarter is the number of closed accounts per quarter (91.3 days)
+// over the span of close dates, NaN without dates.
+func perQuarter(rows []int, closeDays []float64) float64 {
+	if closeDays == nil || len(rows) < 2 {
+		return math.NaN()
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, i := range rows {
+		if v := closeDays[i]; !math.IsNaN(v) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	span := hi - lo + 1
+	if !(span > 0) {
+		return math.NaN()
+	}
+	return float64(len(rows)) / math.Max(1, span/91.3125)
 }
 
 // percentile returns the share of training scores at or below s, in

@@ -170,6 +170,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"DriftReport", reflect.TypeFor[DriftReport]()},
 		{"Alert", reflect.TypeFor[icp.Alert]()},
 		{"Alerts", reflect.TypeFor[alertsBody]()},
+		{"AntiICPMatch", reflect.TypeFor[icp.AntiICPMatch]()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.schema, func(t *testing.T) {

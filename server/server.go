@@ -71,6 +71,8 @@ type Config struct {
 	// Metrics receives the request metrics and is exposed at /metrics. Nil
 	// means New makes one on a private registry.
 	Metrics *Metrics
+	// ICP answers GET /v1/icp (icp.go). Nil leaves the route out.
+	ICP ICPSource
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -93,6 +95,7 @@ type Server struct {
 	// callScorer); it is unbuffered, so a call is only ever taken by a
 	// goroutine ready to run it.
 	scoreJobs chan scoreJob
+	icp       ICPSource
 }
 
 // New returns a Server configured by cfg, with its routes and middleware
@@ -126,6 +129,7 @@ func New(cfg Config) (*Server, error) {
 		metrics:   cfg.Metrics,
 		scoreJobs: make(chan scoreJob),
 		ops:       cfg.Ops,
+		icp:       cfg.ICP,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -201,6 +205,7 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 	e.GET("/metrics", s.metricsHandler())
 	e.GET("/openapi.json", s.handle(s.handleOpenAPI))
 	s.registerOps(e)
+	s.registerICP(e)
 	return e, nil
 }
 

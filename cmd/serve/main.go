@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return fmt.Errorf("refusing to start: %w", err)
 	}
 	defer o.Close()
-	cfg := server.Config{Scorer: p, Logger: logger, MaxBodyBytes: *maxBody, Ready: o.ready, Ops: o.cfg}
+	cfg := server.Config{Scorer: p, ICP: p, Logger: logger, MaxBodyBytes: *maxBody, Ready: o.ready, Ops: o.cfg}
 	if err := lim.wire(ctx, &cfg, o.st, logger); err != nil {
 		return err
 	}

@@ -72,6 +72,20 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if s.AccountID != "A-1" || s.Score <= 0 || s.Score >= 1 || s.Tier == "" || len(s.Attributions) == 0 {
 		t.Errorf("score = %+v", s)
 	}
+	resp, err = http.Get("http://" + addr + "/v1/icp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		ModelVersion string            `json:"model_version"`
+		Segments     []json.RawMessage `json:"segments"`
+		Tiers        map[string]any    `json:"tiers"`
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &doc) != nil || doc.ModelVersion != s.ModelVersion || doc.Segments == nil || doc.Tiers == nil {
+		t.Errorf("GET /v1/icp = %d %.200s, want 200 with the ICP of model %s", resp.StatusCode, b, s.ModelVersion)
+	}
 	resp, err = http.Get("http://" + addr + "/readyz")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /readyz = %v, %v; want 200", resp, err)

@@ -4,9 +4,14 @@
 //	train --data accounts.csv --out models/2026q4 [--schema override.json]
 //	      [--label ideal|won] [--ltv-quantile 0.25] [--seed 1] [--version NAME]
 //	      [--outcomes-db path/to/icp.db|postgres://...]
+//	      [--tier-shares 0.1,0.2,0.3 | --tier-lift 3,1.5,0.75 | --tier1-capacity N]
+//	      [--previous models/2026q3/model.json]
 //
-// With --outcomes-db the outcomes recorded by serve are added to the
-// training data (the retraining loop).
+// It writes model.json, report.md and report.html (self-contained, with
+// inline SVG charts) into --out. With --outcomes-db the outcomes recorded
+// by serve are added to the training data (the retraining loop). With
+// --previous the report gains a "what changed since the previous model"
+// section.
 package main
 
 import (
@@ -15,9 +20,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -53,6 +61,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		version = fs.String("version", "", "model version name (default: derived from the artifact's content)")
 		quiet   = fs.Bool("quiet", false, "print only the summary, not the inferred schema")
 		outDB   = fs.String("outcomes-db", "", "store (SQLite path or postgres:// URL) whose recorded outcomes are added to the training data")
+		shares  = fs.String("tier-shares", "", "shares of training accounts in tiers 1, 2 and 3, e.g. 0.1,0.2,0.3 (the default)")
+		lifts   = fs.String("tier-lift", "", "tier thresholds as multiples of the base rate on the calibrated score, e.g. 3,1.5,0.75")
+		capac   = fs.Int("tier1-capacity", 0, "accounts sales can work per quarter: sizes tier 1 from the closed accounts per quarter")
+		prev    = fs.String("previous", "", "previous model.json, to report what changed")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -63,6 +75,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+
+	var tiers profile.TierConfig
+	var err error
+	if tiers.Shares, err = triple("--tier-shares", *shares); err != nil {
+		return err
+	}
+	if tiers.Lift, err = triple("--tier-lift", *lifts); err != nil {
+		return err
+	}
+	tiers.Capacity = *capac
+	if n := btoi(*shares != "") + btoi(*lifts != "") + btoi(*capac > 0); n > 1 {
+		return errors.New("--tier-shares, --tier-lift and --tier1-capacity are exclusive")
+	}
+	if *capac < 0 {
+		return fmt.Errorf("--tier1-capacity %d is negative", *capac)
+	}
+	var previous *profile.Profile
+	if *prev != "" {
+		if previous, err = profile.ReadFile(*prev); err != nil {
+			return fmt.Errorf("--previous: %w", err)
+		}
 	}
 
 	t, err := datasets.ReadFile(*data, nil)
@@ -97,6 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Version:         *version,
 		Label:           profile.LabelConfig{Target: *label, LTVQuantile: *ltvQ},
 		HoldoutFraction: *holdout,
+		Tiers:           tiers,
 	})
 	if err != nil {
 		return err
@@ -105,20 +140,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := p.WriteFile(modelPath); err != nil {
 		return err
 	}
+	var opts profile.ReportOptions
+	if previous != nil {
+		if opts.Changes, err = p.Compare(previous, t); err != nil {
+			return err
+		}
+	}
 	reportPath := filepath.Join(*out, "report.md")
-	f, err := os.Create(reportPath)
+	htmlPath := filepath.Join(*out, "report.html")
+	if err := writeReport(reportPath, func(w io.Writer) error { return p.WriteReportWith(w, opts) }); err != nil {
+		return err
+	}
+	if err := writeReport(htmlPath, func(w io.Writer) error { return p.WriteHTMLReport(w, opts) }); err != nil {
+		return err
+	}
+	p.WriteSummary(stdout)
+	fmt.Fprintf(stdout, "\nwrote %s, %s and %s\n", modelPath, reportPath, htmlPath)
+	return nil
+}
+
+// writeReport writes one report file.
+func writeReport(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if err := p.WriteReport(f); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
-		return fmt.Errorf("write report: %w", err)
+		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	p.WriteSummary(stdout)
-	fmt.Fprintf(stdout, "\nwrote %s and %s\n", modelPath, reportPath)
 	return nil
 }
 
@@ -139,4 +192,31 @@ func appendRecorded(ctx context.Context, t *datasets.Table, s *features.Schema, 
 	}
 	fmt.Fprintf(stdout, "added %d recorded outcomes from the outcomes db\n", len(outs))
 	return t, nil
+}
+
+// triple parses "a,b,c" into three numbers; "" gives zeros.
+func triple(flagName, s string) ([3]float64, error) {
+	var out [3]float64
+	if s == "" {
+		return out, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return out, fmt.Errorf("%s %q: want three comma-separated numbers", flagName, s)
+	}
+	for k, part := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return out, fmt.Errorf("%s %q: %q is not a non-negative number", flagName, s, part)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

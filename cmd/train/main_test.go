@@ -88,3 +88,86 @@ func TestRunBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestRunRealExport trains on the committed CRM export (one row per
+// account, joined by scripts/crm_accounts.py) with no schema override.
+func TestRunRealExport(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"--data", filepath.Join("..", "..", "datasets", "crm_accounts.csv"), "--out", out, "--quiet"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	p, err := profile.ReadFile(filepath.Join(out, "model.json"))
+	if err != nil {
+		t.Fatalf("ReadFile: %v", err)
+	}
+	if p.Data.Rows != 85 || p.Label.WonColumn != "outcome" || p.Schema.Column("sector").Role != "categorical" {
+		t.Errorf("rows %d, won column %q, sector role %q; want 85, outcome, categorical", p.Data.Rows, p.Label.WonColumn, p.Schema.Column("sector").Role)
+	}
+	report, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"No reliable segments", "## Tiers", "## Model card", "`sector`"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
+		t.Errorf("report.html: %v", err)
+	}
+}
+
+// TestRunPreviousAndTiers retrains with lift tiers against a previous
+// model and checks the report's comparison section.
+func TestRunPreviousAndTiers(t *testing.T) {
+	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 4})
+	var csv bytes.Buffer
+	if err := datasets.WriteCSV(&csv, tab); err != nil {
+		t.Fatal(err)
+	}
+	data := writeFile(t, "accounts.csv", csv.String())
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	old := filepath.Join(dir, "q3")
+	if err := run(context.Background(), []string{"--data", data, "--out", old, "--quiet"}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	cur := filepath.Join(dir, "q4")
+	args := []string{"--data", data, "--out", cur, "--quiet", "--tier-lift", "2,1,0.5", "--previous", filepath.Join(old, "model.json")}
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	p, err := profile.ReadFile(filepath.Join(cur, "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Tiers.Method != "lift" {
+		t.Errorf("tier method = %q, want lift", p.Tiers.Method)
+	}
+	report, err := os.ReadFile(filepath.Join(cur, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(report), "## What changed since the previous model") {
+		t.Error("report.md lacks the comparison with the previous model")
+	}
+	tests := []struct {
+		name string
+		give []string
+		want string
+	}{
+		{"two tier methods", []string{"--tier-lift", "2,1,0.5", "--tier1-capacity", "50"}, "exclusive"},
+		{"bad triple", []string{"--tier-shares", "0.1,0.2"}, "three comma-separated numbers"},
+		{"missing previous", []string{"--previous", filepath.Join(dir, "nope.json")}, "--previous"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), append([]string{"--data", data, "--out", t.TempDir(), "--quiet"}, tt.give...), &stdout, &stderr)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run(%v) = %v, want an error containing %q", tt.give, err, tt.want)
+			}
+		})
+	}
+}

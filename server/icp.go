@@ -1,0 +1,36 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/icpengine/icp"
+)
+
+// ICPSource gives the whole Ideal Customer Profile of the loaded model:
+// segments with their rules and evidence, tiers, the anti-ICP and the
+// validation metrics. The value must encode as JSON.
+type ICPSource interface {
+	ICP(ctx context.Context) (any, error)
+}
+
+// registerICP adds GET /v1/icp. Without an ICPSource it answers 503, as
+// the other optional routes do, so that clients see one API everywhere.
+func (s *Server) registerICP(e *gin.Engine) {
+	e.GET("/v1/icp", s.handle(s.handleICP))
+}
+
+// handleICP answers the ICP document of the loaded model.
+func (s *Server) handleICP(c *gin.Context) error {
+	if s.icp == nil {
+		return fmt.Errorf("icp: no profile configured: %w", icp.ErrUnavailable)
+	}
+	doc, err := s.icp.ICP(c.Request.Context())
+	if err != nil {
+		return fmt.Errorf("icp: %w", err)
+	}
+	return s.writeJSON(c, http.StatusOK, doc)
+}
