@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"store":     {"."},
 	"server":    {"."},
 	"profile":   {".", "datasets", "features", "model", "drift"},
-	"watch":     {".", "drift"},
+	"watch":     {".", "drift", "model"},
 	"notebooks": {},
 }
 

@@ -72,6 +72,10 @@ type driftView struct {
 		Won     int      `json:"won"`
 		WinRate float64  `json:"win_rate"`
 	} `json:"tier_kpis"`
+	Performance struct {
+		Status string `json:"status"`
+		Detail string `json:"detail"`
+	} `json:"performance"`
 	Stats struct {
 		Dropped  int64 `json:"dropped"`
 		Sampled  int64 `json:"sampled"`
@@ -271,6 +275,7 @@ button.ack{border-color:#2e6f95;color:#2e6f95}.muted{color:#6b7385}.ev{font-size
 
 <section id="kpis"><h2>Tier KPIs (recorded outcomes, win rate)</h2>
 {{if .Report}}{{tierBars .Report}}
+<p>Performance on recorded outcomes: <span class="status {{.Report.Performance.Status}}">{{.Report.Performance.Status}}</span> {{.Report.Performance.Detail}}</p>
 <p class="muted">{{.Report.Stats.Outcomes}} outcomes observed, {{.Report.Stats.Sampled}} scored accounts sampled, {{.Report.Stats.Dropped}} dropped</p>
 {{else}}<p class="muted">{{.ReportErr}}</p>{{end}}
 </section>

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/drift"
+	"github.com/icpengine/icp/model"
 )
 
 // KindEmergingSegment is the kind of emerging-segment alerts.
@@ -93,7 +95,9 @@ type Report struct {
 	EmergingDetail string     `json:"emerging_detail"`
 	Emerging       []Emerging `json:"emerging"`
 	TierKPIs       []TierKPI  `json:"tier_kpis"`
-	Stats          Stats      `json:"stats"`
+	// Performance measures the model on the recorded outcomes.
+	Performance Performance `json:"performance"`
+	Stats       Stats       `json:"stats"`
 }
 
 // Stats are the watcher's counters since it started.
@@ -171,6 +175,37 @@ type Watcher struct {
 	base     []winner // ring of earlier winners, the baseline
 	baseHead int
 	tierKPIs map[icp.Tier]*TierKPI
+	perf     []scored // ring of the latest recorded outcomes, scored
+	perfHead int
+}
+
+// scored is one recorded outcome as the current model scores its account.
+type scored struct {
+	score float64
+	won   bool
+}
+
+// perfWindow is how many of the latest recorded outcomes Performance is
+// measured on, and minPerfOutcomes the fewest it is measured on.
+const (
+	perfWindow      = 2000
+	minPerfOutcomes = 100
+)
+
+// Performance is how the current model ranks the outcomes recorded since
+// serve started (closed deals only, so every one has matured), next to its
+// holdout figure.
+type Performance struct {
+	Outcomes int `json:"outcomes"`
+	Won      int `json:"won"`
+	// ROCAUC ranks the recorded outcomes' scores; 0 with Status
+	// insufficient_data.
+	ROCAUC float64 `json:"roc_auc"`
+	// TiersFalling is true when the win rate falls from each tier to the
+	// next one that holds outcomes.
+	TiersFalling bool   `json:"tiers_falling"`
+	Status       string `json:"status"`
+	Detail       string `json:"detail"`
 }
 
 type winner struct {
@@ -359,6 +394,12 @@ func (w *Watcher) ObserveOutcomes(ctx context.Context, outs []icp.Outcome) {
 			w.tierKPIs[s.Tier] = k
 		}
 		k.Deals++
+		if len(w.perf) < perfWindow {
+			w.perf = append(w.perf, scored{s.Score, o.Won})
+		} else {
+			w.perf[w.perfHead] = scored{s.Score, o.Won}
+			w.perfHead = (w.perfHead + 1) % perfWindow
+		}
 		if o.Won {
 			k.Won++
 			win := winner{id: o.AccountID, acc: o.Account}
@@ -412,9 +453,11 @@ func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
 		}
 		kpis = append(kpis, k)
 	}
+	perf := append([]scored(nil), w.perf...)
 	w.mu.Unlock()
 
-	rep := Report{Report: w.monitor.Evaluate(now), ModelVersion: w.cfg.Model.Version(), TierKPIs: kpis}
+	rep := Report{Report: w.monitor.Evaluate(now), ModelVersion: w.cfg.Model.Version(), TierKPIs: kpis,
+		Performance: performance(perf, kpis)}
 	alerts := rep.Report.Alerts()
 	var errs []error
 	if len(wins) < w.cfg.MinEmergingWinners {
@@ -519,4 +562,44 @@ type PayloadEvent struct {
 // Payload builds the webhook body of an alert: {"event":"alert","alert":{...}}.
 func Payload(a icp.Alert) (json.RawMessage, error) {
 	return json.Marshal(PayloadEvent{Event: "alert", Alert: a})
+}
+
+// performance measures the scores of recorded outcomes: ROC AUC, and
+// whether the win rate falls from tier to tier (kpis, best tier first).
+// Below minPerfOutcomes outcomes, or with one class only, it reports
+// insufficient data.
+func performance(perf []scored, kpis []TierKPI) Performance {
+	p := Performance{Outcomes: len(perf)}
+	y, s := make([]float64, len(perf)), make([]float64, len(perf))
+	for i, o := range perf {
+		s[i] = o.score
+		if o.won {
+			y[i] = 1
+			p.Won++
+		}
+	}
+	if len(perf) < minPerfOutcomes || p.Won == 0 || p.Won == len(perf) {
+		p.Status = drift.StatusInsufficient
+		p.Detail = fmt.Sprintf("%d recorded outcomes (%d won); need %d of both classes", len(perf), p.Won, minPerfOutcomes)
+		return p
+	}
+	p.ROCAUC = model.ROCAUC(y, s, nil)
+	p.TiersFalling = true
+	last := math.Inf(1)
+	for _, k := range kpis {
+		if k.Deals == 0 {
+			continue
+		}
+		if k.WinRate > last {
+			p.TiersFalling = false
+		}
+		last = k.WinRate
+	}
+	p.Status = drift.StatusStable
+	p.Detail = fmt.Sprintf("ROC AUC %.3f on the last %d recorded outcomes", p.ROCAUC, len(perf))
+	if !p.TiersFalling {
+		p.Status = drift.StatusWatch
+		p.Detail += "; the win rate does not fall from tier to tier"
+	}
+	return p
 }
