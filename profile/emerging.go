@@ -284,7 +284,9 @@ func refShares(r *drift.CategoricalRef) map[string]float64 {
 	return m
 }
 
-// levelTraitVs is categoryTrait against given baseline shares.
+// levelTraitVs lists the levels that, together, hold at least half of the
+// members and are over-represented at least 1.5 times against the baseline
+// shares base.
 func levelTraitVs(col *datasets.Column, members []int, base map[string]float64) []Trait {
 	seg := levelShares(col, members)
 	type lv struct {
@@ -356,6 +358,8 @@ func tagTraitsVs(col *datasets.Column, ce *features.ColumnEncoder, members []int
 	return out
 }
 
+// boolTraitVs describes a boolean column whose rate among the members is
+// at least 0.2 away from the baseline rate b.
 func boolTraitVs(col *datasets.Column, members []int, b float64) []Trait {
 	var sum, n float64
 	for _, i := range members {

@@ -585,43 +585,9 @@ func describe(t *datasets.Table, enc *features.Encoder, members []int) []Trait {
 }
 
 // categoryTrait lists the levels that, together, hold at least half of the
-// members and are over-represented at least 1.5 times.
+// members and are over-represented at least 1.5 times against all rows.
 func categoryTrait(col *datasets.Column, members []int) []Trait {
-	all, seg := levelShares(col, nil), levelShares(col, members)
-	type lv struct {
-		name      string
-		seg, base float64
-	}
-	var picked []lv
-	for name, s := range seg {
-		if s >= 0.1 && s >= 1.5*all[name] {
-			picked = append(picked, lv{name, s, all[name]})
-		}
-	}
-	sort.Slice(picked, func(a, b int) bool {
-		if picked[a].seg != picked[b].seg {
-			return picked[a].seg > picked[b].seg
-		}
-		return picked[a].name < picked[b].name
-	})
-	var names []string
-	var s, b float64
-	for _, p := range picked {
-		if s >= 0.8 || len(names) == 3 {
-			break
-		}
-		names = append(names, p.name)
-		s += p.seg
-		b += p.base
-	}
-	if s < 0.5 || s-b < 0.2 {
-		return nil
-	}
-	text := col.Name + " = " + names[0]
-	if len(names) > 1 {
-		text = col.Name + " in {" + strings.Join(names, ", ") + "}"
-	}
-	return []Trait{{Column: col.Name, Text: text, Short: strings.Join(names, "/"), Measure: "share", Segment: s, Base: b, Effect: s - b}}
+	return levelTraitVs(col, members, levelShares(col, nil))
 }
 
 func levelShares(col *datasets.Column, rows []int) map[string]float64 {
@@ -671,25 +637,17 @@ func tagTraits(col *datasets.Column, sep string, members []int) []Trait {
 	return out
 }
 
+// boolTrait describes a boolean column whose rate among the members is
+// at least 0.2 away from its rate over all rows.
 func boolTrait(col *datasets.Column, members []int) []Trait {
-	rate := func(rows []int) float64 {
-		var s, n float64
-		each(col.Len(), rows, func(i int) {
-			if !math.IsNaN(col.Num[i]) {
-				s += col.Num[i]
-				n++
-			}
-		})
-		return s / math.Max(n, 1)
+	var sum, n float64
+	for _, v := range col.Num {
+		if !math.IsNaN(v) {
+			sum += v
+			n++
+		}
 	}
-	s, b := rate(members), rate(nil)
-	switch {
-	case s >= 0.5 && s-b >= 0.2:
-		return []Trait{{Column: col.Name, Text: col.Name + " is true", Short: col.Name, Measure: "share", Segment: s, Base: b, Effect: s - b}}
-	case s <= 0.5 && b-s >= 0.2:
-		return []Trait{{Column: col.Name, Text: col.Name + " is false", Short: "no " + col.Name, Measure: "share", Segment: 1 - s, Base: 1 - b, Effect: b - s}}
-	}
-	return nil
+	return boolTraitVs(col, members, sum/math.Max(n, 1))
 }
 
 // rangeTrait describes a numeric column whose mean in the segment, on the
