@@ -3,10 +3,16 @@
 // a schedule, persists the reports, raises deduplicated alerts and delivers
 // them to a webhook.
 //
-// It imports only package icp and package drift. What it needs from the
-// store and from the trained model it declares as small interfaces (Store,
-// Model, Outbox), and cmd/serve adapts *store.Store and *profile.Profile to
-// them, so the package can be read and tested without either.
+// The architecture's flow runs outcomes from the store into the drift
+// monitor and on to alerts and webhooks; that loop needs the store, the
+// model and the monitor at once, which neither drift (statistics only) nor
+// server (HTTP only) may import, so it has this package of its own.
+//
+// It imports package icp, package drift and package model (for ROC AUC).
+// What it needs from the store and from the trained model it declares as
+// small interfaces (Store, Model, Outbox), and cmd/serve adapts *store.Store
+// and *profile.Profile to them, so the package can be read and tested
+// without either.
 //
 // # Data flow
 //
