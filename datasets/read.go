@@ -38,7 +38,9 @@ type ReadOptions struct {
 	Comma rune
 	// Decimal is the decimal separator of numbers, '.' or ','. Zero means
 	// '.', except that when the delimiter is not ',' a column whose cells
-	// only parse with a decimal comma ("12,5") is read with ','.
+	// only parse with a decimal comma ("12,5") is read with ','. A column
+	// that parses both ways, such as "1.200" alone, keeps '.'; set Decimal
+	// to ',' for exports that write thousands as "1.200".
 	Decimal rune
 	// MaxRows stops reading after that many data rows. Zero reads all.
 	MaxRows int
@@ -157,6 +159,12 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 			return nil, fmt.Errorf("read %s: %w", source, err)
 		}
 		comma = sniffDelimiter(head, err == nil || errors.Is(err, bufio.ErrBufferFull))
+		if comma == 0 { // a single column
+			comma = ','
+			if o.Decimal == ',' {
+				comma = ';'
+			}
+		}
 	}
 	if o.Decimal == ',' && comma == ',' {
 		return nil, perr(0, 0, "", fmt.Errorf("%w: decimal separator and delimiter are both ','", icp.ErrInvalid))
@@ -411,7 +419,7 @@ func parseBoolNumber(s string) (float64, error) {
 // count outside quotes on the first non-empty line is non-zero and repeats
 // on the most following lines (at least one when there are any); ties go to
 // the larger count, then to the order above. truncated says head may end inside a line, which is then ignored.
-// It returns ',' when no candidate appears on the first line.
+// It returns 0 when no candidate qualifies (a single-column input).
 func sniffDelimiter(head []byte, truncated bool) rune {
 	const maxLines = 50
 	cands := [4]byte{',', ';', '\t', '|'}
@@ -450,7 +458,7 @@ func sniffDelimiter(head []byte, truncated bool) rune {
 		counts = append(counts, cur)
 	}
 	if len(counts) == 0 {
-		return ','
+		return 0
 	}
 	best, bestCons, bestCount := -1, -1, 0
 	for k := range cands {
@@ -472,7 +480,7 @@ func sniffDelimiter(head []byte, truncated bool) rune {
 		}
 	}
 	if best < 0 {
-		return ','
+		return 0
 	}
 	return rune(cands[best])
 }
