@@ -123,8 +123,9 @@ func ReadFile(path string, opts *ReadOptions) (*Table, error) {
 // ones (see IsMissing, with "NA" missing for the first three tests): Number
 // when every cell parses with ParseNumber, else Date when every cell parses
 // with ParseDate, else Bool when every cell is a ParseBool word, else
-// String, in which "NA" is a value. A column with no value at all is a
-// Number column of NaN.
+// String, in which "NA" is a value. Missing values are NaN in Column.Num
+// and "" in Column.Str. A column with no value at all is a Number column of
+// NaN.
 //
 // Errors are *ParseError values naming the source, line and column, except
 // for I/O errors of r, which are wrapped as they are.
@@ -278,8 +279,9 @@ func cleanCell(s string) string {
 	return s
 }
 
-// decodeWindows1252 decodes s byte by byte as Windows-1252, falling back to
-// Latin-1 for the five bytes Windows-1252 leaves undefined.
+// decodeWindows1252 keeps the valid UTF-8 sequences of s and decodes every
+// other byte as Windows-1252, falling back to Latin-1 for the five bytes
+// Windows-1252 leaves undefined.
 func decodeWindows1252(s string) string {
 	// The code points of bytes 0x80 to 0x9F; the others equal their byte.
 	high := [32]rune{
@@ -288,16 +290,20 @@ func decodeWindows1252(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/2)
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r != utf8.RuneError || size != 1 {
+			b.WriteString(s[i : i+size])
+			i += size
+			continue
+		}
 		c := s[i]
-		switch {
-		case c < 0x80:
-			b.WriteByte(c)
-		case c < 0xA0:
+		if c >= 0x80 && c < 0xA0 {
 			b.WriteRune(high[c-0x80])
-		default:
+		} else {
 			b.WriteRune(rune(c))
 		}
+		i++
 	}
 	return b.String()
 }

@@ -172,6 +172,11 @@ func TestRead(t *testing.T) {
 			want: []col{{"name", String, []any{"José", "Zoë"}}, {"city", String, []any{"München", "“Café”"}}},
 		},
 		{
+			name: "utf-8 and latin-1 mixed in one cell",
+			give: "name\nS\xc3\xa3o Jos\xe9\n",
+			want: []col{{"name", String, []any{"São José"}}},
+		},
+		{
 			name: "whitespace-only numeric cell",
 			give: "customerID,TotalCharges\na, 29.85 \nb, \n",
 			want: []col{{"customerID", String, []any{"a", "b"}}, {"TotalCharges", Number, []any{29.85, nil}}},
