@@ -3,6 +3,7 @@ package datasets
 import (
 	"errors"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -235,4 +236,30 @@ func TestDayTimeRoundTrip(t *testing.T) {
 			t.Errorf("daysSinceEpoch(dayTime(%v)) = %v, want %v", give, back, give)
 		}
 	}
+}
+
+func FuzzParseNumber(f *testing.F) {
+	for _, s := range []string{"1200", "$1,200,000", "1 200", "(1,234)", "12.5%", "€3.4", "1e400", "NaN", "-", "1,2345"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, dec := range []byte{'.', ','} {
+			v, err := parseNumber(s, dec)
+			if err != nil {
+				continue
+			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("parseNumber(%q, %q) = %v", s, dec, v)
+			}
+			back, err := ParseNumber(strconv.FormatFloat(v, 'g', -1, 64))
+			if err != nil || back != v {
+				t.Fatalf("ParseNumber(FormatFloat(%v)) = %v, %v", v, back, err)
+			}
+		}
+		if v, err := ParseDate(s); err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
+			t.Fatalf("ParseDate(%q) = %v", s, v)
+		}
+		_, _ = ParseBool(s)
+		_ = IsMissing(s, true)
+	})
 }

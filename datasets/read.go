@@ -38,7 +38,9 @@ type ReadOptions struct {
 	Comma rune
 	// Decimal is the decimal separator of numbers, '.' or ','. Zero means
 	// '.', except that when the delimiter is not ',' a column whose cells
-	// only parse with a decimal comma ("12,5") is read with ','.
+	// only parse with a decimal comma ("12,5") is read with ','. A column
+	// that parses both ways, such as "1.200" alone, keeps '.'; set Decimal
+	// to ',' for exports that write thousands as "1.200".
 	Decimal rune
 	// MaxRows stops reading after that many data rows. Zero reads all.
 	MaxRows int
@@ -121,8 +123,9 @@ func ReadFile(path string, opts *ReadOptions) (*Table, error) {
 // ones (see IsMissing, with "NA" missing for the first three tests): Number
 // when every cell parses with ParseNumber, else Date when every cell parses
 // with ParseDate, else Bool when every cell is a ParseBool word, else
-// String, in which "NA" is a value. A column with no value at all is a
-// Number column of NaN.
+// String, in which "NA" is a value. Missing values are NaN in Column.Num
+// and "" in Column.Str. A column with no value at all is a Number column of
+// NaN.
 //
 // Errors are *ParseError values naming the source, line and column, except
 // for I/O errors of r, which are wrapped as they are.
@@ -157,6 +160,12 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 			return nil, fmt.Errorf("read %s: %w", source, err)
 		}
 		comma = sniffDelimiter(head, err == nil || errors.Is(err, bufio.ErrBufferFull))
+		if comma == 0 { // a single column
+			comma = ','
+			if o.Decimal == ',' {
+				comma = ';'
+			}
+		}
 	}
 	if o.Decimal == ',' && comma == ',' {
 		return nil, perr(0, 0, "", fmt.Errorf("%w: decimal separator and delimiter are both ','", icp.ErrInvalid))
@@ -270,8 +279,9 @@ func cleanCell(s string) string {
 	return s
 }
 
-// decodeWindows1252 decodes s byte by byte as Windows-1252, falling back to
-// Latin-1 for the five bytes Windows-1252 leaves undefined.
+// decodeWindows1252 keeps the valid UTF-8 sequences of s and decodes every
+// other byte as Windows-1252, falling back to Latin-1 for the five bytes
+// Windows-1252 leaves undefined.
 func decodeWindows1252(s string) string {
 	// The code points of bytes 0x80 to 0x9F; the others equal their byte.
 	high := [32]rune{
@@ -280,16 +290,20 @@ func decodeWindows1252(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/2)
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r != utf8.RuneError || size != 1 {
+			b.WriteString(s[i : i+size])
+			i += size
+			continue
+		}
 		c := s[i]
-		switch {
-		case c < 0x80:
-			b.WriteByte(c)
-		case c < 0xA0:
+		if c >= 0x80 && c < 0xA0 {
 			b.WriteRune(high[c-0x80])
-		default:
+		} else {
 			b.WriteRune(rune(c))
 		}
+		i++
 	}
 	return b.String()
 }
@@ -411,7 +425,7 @@ func parseBoolNumber(s string) (float64, error) {
 // count outside quotes on the first non-empty line is non-zero and repeats
 // on the most following lines (at least one when there are any); ties go to
 // the larger count, then to the order above. truncated says head may end inside a line, which is then ignored.
-// It returns ',' when no candidate appears on the first line.
+// It returns 0 when no candidate qualifies (a single-column input).
 func sniffDelimiter(head []byte, truncated bool) rune {
 	const maxLines = 50
 	cands := [4]byte{',', ';', '\t', '|'}
@@ -450,7 +464,7 @@ func sniffDelimiter(head []byte, truncated bool) rune {
 		counts = append(counts, cur)
 	}
 	if len(counts) == 0 {
-		return ','
+		return 0
 	}
 	best, bestCons, bestCount := -1, -1, 0
 	for k := range cands {
@@ -472,7 +486,7 @@ func sniffDelimiter(head []byte, truncated bool) rune {
 		}
 	}
 	if best < 0 {
-		return ','
+		return 0
 	}
 	return rune(cands[best])
 }

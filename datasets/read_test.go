@@ -172,6 +172,11 @@ func TestRead(t *testing.T) {
 			want: []col{{"name", String, []any{"José", "Zoë"}}, {"city", String, []any{"München", "“Café”"}}},
 		},
 		{
+			name: "utf-8 and latin-1 mixed in one cell",
+			give: "name\nS\xc3\xa3o Jos\xe9\n",
+			want: []col{{"name", String, []any{"São José"}}},
+		},
+		{
 			name: "whitespace-only numeric cell",
 			give: "customerID,TotalCharges\na, 29.85 \nb, \n",
 			want: []col{{"customerID", String, []any{"a", "b"}}, {"TotalCharges", Number, []any{29.85, nil}}},
@@ -213,6 +218,12 @@ func TestRead(t *testing.T) {
 			give: "a;b,c\n1;2,5\n",
 			opts: &ReadOptions{Comma: ';'},
 			want: []col{{"a", Number, []any{1.0}}, {"b,c", Number, []any{2.5}}},
+		},
+		{
+			name: "single column with decimal comma",
+			give: "price\n1,5\n2\n",
+			opts: &ReadOptions{Decimal: ','},
+			want: []col{{"price", Number, []any{1.5, 2.0}}},
 		},
 		{
 			name: "explicit decimal comma",
@@ -307,7 +318,8 @@ func TestReadErrors(t *testing.T) {
 		},
 		{name: "bad delimiter option", give: "a\n1\n", opts: &ReadOptions{Comma: '"'}},
 		{name: "bad decimal option", give: "a\n1\n", opts: &ReadOptions{Decimal: 'x'}},
-		{name: "decimal equals delimiter", give: "a\n1\n", opts: &ReadOptions{Decimal: ','}},
+		{name: "decimal equals delimiter", give: "a,b\n1,2\n", opts: &ReadOptions{Decimal: ','}},
+		{name: "decimal equals explicit delimiter", give: "a\n1\n", opts: &ReadOptions{Comma: ',', Decimal: ','}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,10 +425,10 @@ func TestSniffDelimiter(t *testing.T) {
 		{name: "pipe", give: "a|b|c\n1|2|3\n", want: '|'},
 		{name: "quoted commas ignored", give: "a;b\n\"x,y,z\";1\n\"p,q\";2\n", want: ';'},
 		{name: "semicolons in a comma file", give: "id,tech\n1,a;b;c\n2,d;e\n", want: ','},
-		{name: "single column", give: "name\nx\n", want: ','},
-		{name: "empty", give: "", want: ','},
+		{name: "single column", give: "name\nx\n", want: 0},
+		{name: "empty", give: "", want: 0},
 		{name: "leading blank lines", give: "\n\na;b\n1;2\n", want: ';'},
-		{name: "in the header only", give: "a;b\nx\ny\n", want: ','},
+		{name: "in the header only", give: "a;b\nx\ny\n", want: 0},
 		{name: "truncated last line ignored", give: "a;b\n1;2\n3,4,5,6,7", truncated: true, want: ';'},
 	}
 	for _, tt := range tests {
