@@ -80,7 +80,7 @@ func TestTrainGenerated(t *testing.T) {
 		t.Errorf("found %d segments, want at least 2", len(p.Segments))
 	}
 	for _, s := range p.Segments {
-		if s.Name == "" || len(s.Traits) == 0 || s.Radius <= 0 {
+		if s.Name == "" || len(s.Traits) == 0 || s.RuleText == "" || len(s.Centroid) != p.Encoder.Width {
 			t.Errorf("segment %s is not described: %+v", s.ID, s)
 		}
 	}

@@ -27,9 +27,6 @@ type SegmentConfig struct {
 	// MinShare drops clusters holding less than this share of the positive
 	// accounts; zero means 0.03.
 	MinShare float64
-	// RadiusQuantile sets a segment's radius as this quantile of its
-	// members' distances to the centre. Zero means 0.9.
-	RadiusQuantile float64
 	// Columns are the columns clustered on. Nil means every feature column
 	// except behaviour counts (names such as web_visits_30d, trial_users,
 	// support_tickets_90d, logins, sessions, usage): who a customer is
@@ -79,9 +76,6 @@ func (cfg *SegmentConfig) defaults() {
 	if cfg.MinShare == 0 {
 		cfg.MinShare = 0.03
 	}
-	if cfg.RadiusQuantile == 0 {
-		cfg.RadiusQuantile = 0.9
-	}
 	if cfg.Resamples == 0 {
 		cfg.Resamples = 4
 	}
@@ -115,10 +109,9 @@ type Segment struct {
 	// their share of all positives.
 	Size  int     `json:"size"`
 	Share float64 `json:"share"`
-	// Centroid is the mean encoded row of the cluster's members, and
-	// Radius the RadiusQuantile of their distances to it.
+	// Centroid is the mean encoded row of the cluster's members; a score
+	// reports the account's distance to it.
 	Centroid []float64 `json:"centroid"`
-	Radius   float64   `json:"radius"`
 	Traits   []Trait   `json:"traits"`
 	// Rule describes the segment on raw column values; it decides
 	// membership when scoring. RuleText is its readable form.
@@ -299,13 +292,16 @@ func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, fitRo
 	case SpaceFeatures:
 		xp = clusterMatrix(x, enc, cols, positives, true)
 	case SpaceAttributions:
-		xa := mat.NewDense(t.Rows(), enc.Width, nil)
+		// One row of attributions per positive account, not per table row.
+		xa := mat.NewDense(len(positives), enc.Width, nil)
 		row := make([]float64, enc.Width)
-		for _, i := range positives {
+		rows := make([]int, len(positives))
+		for j, i := range positives {
 			copy(row, x.RawRowView(i))
-			p.Model.explain(enc, row, xa.RawRowView(i))
+			p.Model.explain(enc, row, xa.RawRowView(j))
+			rows[j] = j
 		}
-		xp = groupedMatrix(xa, enc, cols, positives)
+		xp = groupedMatrix(xa, enc, cols, rows)
 	default:
 		return nil, search, fmt.Errorf("find segments: unknown space %q (want %q or %q): %w", cfg.Space, SpaceAttributions, SpaceFeatures, icp.ErrInvalid)
 	}
@@ -486,12 +482,6 @@ func (p *Profile) describeClusters(t *datasets.Table, x *mat.Dense, km *model.KM
 		for j := range sg.Centroid {
 			sg.Centroid[j] /= float64(len(members))
 		}
-		d := make([]float64, len(members))
-		for k, i := range members {
-			d[k] = distance(x.RawRowView(i), sg.Centroid)
-		}
-		sort.Float64s(d)
-		sg.Radius = stat.Quantile(cfg.RadiusQuantile, stat.Empirical, d, nil)
 		segs = append(segs, sg)
 	}
 	// Largest first, so ids are stable for a given clustering.
@@ -533,19 +523,6 @@ func segmentOf(segs []Segment, t *datasets.Table, i int) int {
 		}
 	}
 	return -1
-}
-
-// nearestSegment returns the index of the nearest segment whose radius
-// holds x, or -1.
-func nearestSegment(segs []Segment, x []float64) int {
-	best, bestD := -1, math.Inf(1)
-	for k := range segs {
-		d := distance(x, segs[k].Centroid)
-		if d <= segs[k].Radius && d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
 }
 
 func distance(a, b []float64) float64 {
@@ -688,20 +665,6 @@ func rangeTrait(col *datasets.Column, ce *features.ColumnEncoder, members []int)
 	r := format(lo) + "–" + format(hi)
 	return []Trait{{Column: col.Name, Text: col.Name + " " + r, Short: r + " " + col.Name,
 		Measure: "median", Segment: stat.Quantile(0.5, stat.Empirical, vals, nil), Base: ce.Median, Effect: math.Abs(smd) / 2}}
-}
-
-func segmentName(traits []Trait, k int) string {
-	var parts []string
-	for _, t := range traits {
-		if len(parts) == 3 {
-			break
-		}
-		parts = append(parts, t.Short)
-	}
-	if len(parts) == 0 {
-		return fmt.Sprintf("Segment %d", k)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // each calls f for each of rows, or for 0..n-1 when rows is nil.

@@ -88,7 +88,7 @@ func TestValidNumber(t *testing.T) {
 // strings, numbers and values.
 func FuzzAppendScore(f *testing.F) {
 	f.Add("acme", "SaaS", "12", 0.5, 1e-7, 3e21, true)
-	f.Add("", "\u2028<\xff", "1e400", math.Inf(1), -0.0, 5e-324, false)
+	f.Add("", "\u2028<\xff", "1e400", math.Inf(1), math.Copysign(0, -1), 5e-324, false)
 	f.Fuzz(func(t *testing.T, id, str, num string, a, b, c float64, seg bool) {
 		sc := icp.Score{
 			AccountID: id, ModelVersion: str, Score: a, Percentile: b, Tier: icp.Tier(str), Margin: c, BaseValue: a * b,

@@ -140,11 +140,10 @@ func icpSummary(p *profile.Profile) *server.ICPSummary {
 		{Tier: icp.NonFit, MinScore: 0},
 	}}
 	for _, seg := range p.Segments {
-		ss := server.SegmentSummary{ID: seg.ID, Name: seg.Name, Share: seg.Share, Lift: seg.Lift}
-		for _, t := range seg.Traits {
-			ss.Traits = append(ss.Traits, t.Text)
-		}
-		s.Segments = append(s.Segments, ss)
+		// The rule is what decides membership when scoring, so it is what
+		// the dashboard shows.
+		s.Segments = append(s.Segments, server.SegmentSummary{ID: seg.ID, Name: seg.Name, Share: seg.Share, Lift: seg.Lift,
+			Traits: []string{seg.RuleText}})
 	}
 	return s
 }
