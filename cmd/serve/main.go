@@ -120,7 +120,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	logger.Info("serving", "addr", ln.Addr().String(), "model_version", p.Version, "model", *modelPath)
+	sum, err := p.Checksum()
+	if err != nil {
+		return err
+	}
+	// The checksum is the artifact's identity: operators match it with the
+	// file they meant to deploy.
+	logger.Info("serving", "addr", ln.Addr().String(), "model_version", p.Version, "model", *modelPath, "checksum", sum)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

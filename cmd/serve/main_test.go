@@ -100,6 +100,19 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	case <-time.After(25 * time.Second):
 		t.Fatal("server did not shut down")
 	}
+	raw, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		Checksum string `json:"checksum"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil || env.Checksum == "" {
+		t.Fatalf("artifact checksum: %v", err)
+	}
+	if !strings.Contains(logs.String(), `"checksum":"`+env.Checksum+`"`) {
+		t.Errorf("start log lacks the artifact's checksum %s:\n%s", env.Checksum, logs.String())
+	}
 	if !strings.Contains(logs.String(), `"route":"/v1/score"`) || !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Errorf("logs lack the access line or the stop line:\n%s", logs.String())
 	}
