@@ -227,6 +227,86 @@ func migrations() []migration {
 				)`,
 			},
 		},
+		{
+			version: 7,
+			name:    "model registry",
+			// Versions are immutable and the history is append-only; the
+			// triggers make the database refuse anything else, whoever
+			// writes to it. The artifact is stored whole so that replicas
+			// sharing a PostgreSQL need no shared file system.
+			sqlite: []string{
+				`CREATE TABLE model_versions (
+					checksum TEXT PRIMARY KEY,
+					version TEXT NOT NULL,
+					artifact BLOB NOT NULL,
+					size INTEGER NOT NULL,
+					summary TEXT NOT NULL,
+					registered_at TEXT NOT NULL,
+					registered_by TEXT NOT NULL
+				)`,
+				`CREATE TABLE model_aliases (
+					alias TEXT PRIMARY KEY,
+					checksum TEXT NOT NULL REFERENCES model_versions (checksum),
+					updated_at TEXT NOT NULL,
+					updated_by TEXT NOT NULL
+				)`,
+				`CREATE TABLE model_events (
+					id INTEGER PRIMARY KEY AUTOINCREMENT,
+					at TEXT NOT NULL,
+					actor TEXT NOT NULL,
+					action TEXT NOT NULL,
+					alias TEXT NOT NULL,
+					checksum TEXT NOT NULL,
+					previous TEXT NOT NULL,
+					result TEXT NOT NULL,
+					detail TEXT NOT NULL
+				)`,
+				`CREATE INDEX model_events_alias ON model_events (alias, action, id)`,
+				`CREATE TRIGGER model_versions_immutable BEFORE UPDATE ON model_versions
+				BEGIN SELECT RAISE(ABORT, 'model versions are immutable'); END`,
+				`CREATE TRIGGER model_versions_kept BEFORE DELETE ON model_versions
+				BEGIN SELECT RAISE(ABORT, 'model versions are immutable'); END`,
+				`CREATE TRIGGER model_events_no_update BEFORE UPDATE ON model_events
+				BEGIN SELECT RAISE(ABORT, 'the model history is append-only'); END`,
+				`CREATE TRIGGER model_events_no_delete BEFORE DELETE ON model_events
+				BEGIN SELECT RAISE(ABORT, 'the model history is append-only'); END`,
+			},
+			postgres: []string{
+				`CREATE TABLE model_versions (
+					checksum TEXT PRIMARY KEY,
+					version TEXT NOT NULL,
+					artifact BYTEA NOT NULL,
+					size BIGINT NOT NULL,
+					summary TEXT NOT NULL,
+					registered_at TIMESTAMPTZ NOT NULL,
+					registered_by TEXT NOT NULL
+				)`,
+				`CREATE TABLE model_aliases (
+					alias TEXT PRIMARY KEY,
+					checksum TEXT NOT NULL REFERENCES model_versions (checksum),
+					updated_at TIMESTAMPTZ NOT NULL,
+					updated_by TEXT NOT NULL
+				)`,
+				`CREATE TABLE model_events (
+					id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+					at TIMESTAMPTZ NOT NULL,
+					actor TEXT NOT NULL,
+					action TEXT NOT NULL,
+					alias TEXT NOT NULL,
+					checksum TEXT NOT NULL,
+					previous TEXT NOT NULL,
+					result TEXT NOT NULL,
+					detail TEXT NOT NULL
+				)`,
+				`CREATE INDEX model_events_alias ON model_events (alias, action, id)`,
+				`CREATE OR REPLACE FUNCTION model_registry_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$`,
+				`CREATE TRIGGER model_versions_immutable BEFORE UPDATE OR DELETE ON model_versions
+				FOR EACH ROW EXECUTE FUNCTION model_registry_refuse()`,
+				`CREATE TRIGGER model_events_append_only BEFORE UPDATE OR DELETE ON model_events
+				FOR EACH ROW EXECUTE FUNCTION model_registry_refuse()`,
+			},
+		},
 	}
 }
 

@@ -172,6 +172,10 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"APIKeys", testAPIKeys},
 		{"APIKeyValidation", testAPIKeyValidation},
+		{"ModelRegistry", testModelRegistry},
+		{"ModelRegistryValidation", testModelRegistryValidation},
+		{"ModelRegistryAppendOnly", testModelRegistryAppendOnly},
+		{"ModelConcurrentPromote", testModelConcurrentPromote},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
