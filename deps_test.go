@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"server":    {"."},
 	"profile":   {".", "datasets", "features", "model", "drift"},
 	"watch":     {".", "drift", "model"},
+	"registry":  {".", "profile"},
 	"notebooks": {},
 }
 

@@ -1,0 +1,64 @@
+package profile
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/icpengine/icp/model"
+)
+
+// copyProfile returns a deep copy of p through its artifact.
+func copyProfile(t *testing.T, p *Profile) *Profile {
+	t.Helper()
+	var b bytes.Buffer
+	if err := p.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Decode(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func TestWarmUp(t *testing.T) {
+	p, _ := train(t, 2000, 42, TargetWon)
+	if err := p.WarmUp(t.Context(), 8); err != nil {
+		t.Fatalf("WarmUp(trained) = %v, want nil", err)
+	}
+	// The warm-up accounts differ: the medians with each level in turn.
+	if a, b := p.warmUpAccount(1), p.warmUpAccount(2); a["industry"] == b["industry"] {
+		t.Fatalf("warm-up accounts 1 and 2 share industry %v, want the levels in turn", a["industry"])
+	}
+
+	tests := []struct {
+		name  string
+		spoil func(p *Profile)
+		want  string
+	}{
+		{"calibration gives NaN", func(p *Profile) {
+			p.Model.Calibration = Calibration{Method: CalibrationPlatt, Platt: &model.Platt{A: math.NaN()}}
+		}, "warm up: account 0"},
+		{"calibration missing", func(p *Profile) {
+			p.Model.Calibration = Calibration{Method: CalibrationPlatt}
+		}, "scoring panicked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := copyProfile(t, p)
+			tt.spoil(q)
+			err := q.WarmUp(t.Context(), 4)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("WarmUp(broken) = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := p.WarmUp(ctx, 2); err == nil {
+		t.Fatal("WarmUp(cancelled context) = nil, want the context's error")
+	}
+}
