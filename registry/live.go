@@ -23,6 +23,10 @@ type LiveConfig struct {
 	// OnShadow receives each shadow comparison (to log and count it). Nil
 	// discards them. It runs on the shadow goroutine, never on a request's.
 	OnShadow func(ShadowResult)
+	// OnShadowDrop is called, on the request's goroutine, for each account
+	// dropped because the shadow's queue was full; it must be quick (a
+	// counter). Nil counts only in ShadowDropped.
+	OnShadowDrop func()
 	// ShadowQueue bounds the accounts waiting for the shadow; more are
 	// dropped, so that a slow challenger never slows serving. Zero means
 	// 1024.
@@ -38,6 +42,7 @@ type Live struct {
 	shadow   atomic.Pointer[Model]
 	queue    chan shadowJob
 	onShadow func(ShadowResult)
+	onDrop   func()
 	dropped  atomic.Int64
 }
 
@@ -55,7 +60,7 @@ func NewLive(m *Model, cfg LiveConfig) *Live {
 	if cfg.ShadowQueue <= 0 {
 		cfg.ShadowQueue = 1024
 	}
-	l := &Live{queue: make(chan shadowJob, cfg.ShadowQueue), onShadow: cfg.OnShadow}
+	l := &Live{queue: make(chan shadowJob, cfg.ShadowQueue), onShadow: cfg.OnShadow, onDrop: cfg.OnShadowDrop}
 	l.cur.Store(m)
 	return l
 }
@@ -91,6 +96,9 @@ func (l *Live) Score(ctx context.Context, acc icp.Account) (icp.Score, error) {
 		case l.queue <- shadowJob{acc: acc, champion: s}:
 		default:
 			l.dropped.Add(1)
+			if l.onDrop != nil {
+				l.onDrop()
+			}
 		}
 	}
 	return s, err

@@ -115,7 +115,10 @@ type dashboardData struct {
 // loaded from elsewhere, which the Content-Security-Policy enforces.
 func (s *Server) handleDashboard(c *gin.Context) error {
 	ctx := c.Request.Context()
-	d := dashboardData{Now: s.now().UTC(), ICP: s.ops.ICP}
+	d := dashboardData{Now: s.now().UTC()}
+	if s.ops.ICP != nil {
+		d.ICP = s.ops.ICP()
+	}
 	if s.ops.Drift == nil {
 		d.ReportErr = "no store configured"
 	} else if r, err := s.ops.Drift.LatestDriftReport(ctx); err == nil {

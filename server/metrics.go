@@ -37,6 +37,11 @@ type Registry interface {
 //	icp_drift_value{feature}                                   gauge: the drift statistic
 //	icp_drift_status{feature}                                  gauge: 0 none, 1 info,
 //	                                                           2 warning, 3 critical
+//	icp_model_serving{alias,checksum,model_version}            gauge: 1 for the versions
+//	                                                           this replica serves
+//	icp_shadow_scores_total{result}                            counter: agree, disagree
+//	                                                           (tiers), error, dropped
+//	icp_shadow_score_difference                                histogram: |shadow - champion|
 //
 // route is the matched gin pattern ("unmatched" for unknown paths), so ids
 // in paths do not multiply series; model_version is the version that
@@ -50,6 +55,9 @@ type Metrics struct {
 	reloads     *prometheus.CounterVec
 	driftValue  *prometheus.GaugeVec
 	driftStatus *prometheus.GaugeVec
+	serving     *prometheus.GaugeVec
+	shadow      *prometheus.CounterVec
+	shadowDiff  prometheus.Histogram
 }
 
 // NewMetrics makes the collectors and registers them on reg. It fails when
@@ -86,8 +94,22 @@ func NewMetrics(reg Registry) (*Metrics, error) {
 			Name: "icp_drift_status",
 			Help: "Latest drift status of each feature: 0 none, 1 info, 2 warning, 3 critical.",
 		}, []string{"feature"}),
+		serving: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "icp_model_serving",
+			Help: "1 for each model version this replica serves, by alias (champion, shadow), checksum and version.",
+		}, []string{"alias", "checksum", "model_version"}),
+		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "icp_shadow_scores_total",
+			Help: "Accounts scored by the shadow model, by result: agree or disagree with the champion's tier, error, or dropped (queue full).",
+		}, []string{"result"}),
+		shadowDiff: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "icp_shadow_score_difference",
+			Help:    "Absolute difference between the shadow's and the champion's score of an account.",
+			Buckets: []float64{0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1},
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.rejections, m.reloads, m.driftValue, m.driftStatus} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.inFlight, m.rejections, m.reloads, m.driftValue, m.driftStatus,
+		m.serving, m.shadow, m.shadowDiff} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}
@@ -100,7 +122,37 @@ func NewMetrics(reg Registry) (*Metrics, error) {
 	for _, r := range []string{ReloadSuccess, ReloadFailure} {
 		m.reloads.WithLabelValues(r)
 	}
+	for _, r := range []string{ShadowAgree, ShadowDisagree, ShadowError, ShadowDropped} {
+		m.shadow.WithLabelValues(r)
+	}
 	return m, nil
+}
+
+// The results of ShadowScored.
+const (
+	ShadowAgree    = "agree"
+	ShadowDisagree = "disagree"
+	ShadowError    = "error"
+	ShadowDropped  = "dropped"
+)
+
+// ShadowScored counts n accounts scored by the shadow model with a result,
+// and records the absolute score difference of each compared one (diff is
+// ignored for ShadowError and ShadowDropped).
+func (m *Metrics) ShadowScored(result string, n int, diff float64) {
+	m.shadow.WithLabelValues(result).Add(float64(n))
+	if result == ShadowAgree || result == ShadowDisagree {
+		m.shadowDiff.Observe(diff)
+	}
+}
+
+// SetServing records the version an alias serves on this replica; an
+// empty checksum records none.
+func (m *Metrics) SetServing(alias, checksum, version string) {
+	m.serving.DeletePartialMatch(prometheus.Labels{"alias": alias})
+	if checksum != "" {
+		m.serving.WithLabelValues(alias, checksum, version).Set(1)
+	}
 }
 
 // The results of ModelReloaded.

@@ -131,12 +131,13 @@ func (s *Server) accessLog(c *gin.Context) {
 // larger is refused at once; one that turns out larger fails the read with
 // *http.MaxBytesError, which writeError answers with a 413.
 func (s *Server) limitBody(c *gin.Context) {
-	if c.Request.ContentLength > s.maxBody {
-		s.writeError(c, &http.MaxBytesError{Limit: s.maxBody})
+	limit := s.bodyLimit(c.Request.Method, c.FullPath())
+	if c.Request.ContentLength > limit {
+		s.writeError(c, &http.MaxBytesError{Limit: limit})
 		return
 	}
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
 	c.Next()
 }

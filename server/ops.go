@@ -92,8 +92,9 @@ type OpsConfig struct {
 	Scores ScoreObserver
 	Drift  DriftSource
 	Alerts AlertService
-	// ICP summarizes the served model for the dashboard; nil shows none.
-	ICP *ICPSummary
+	// ICP summarizes the served model for the dashboard, asked on every
+	// page so that a swapped model shows at once; nil shows none.
+	ICP func() *ICPSummary
 	// MaxBatch caps the outcomes of one POST /v1/outcomes. Zero means 1000.
 	MaxBatch int
 }

@@ -73,6 +73,15 @@ type Config struct {
 	Metrics *Metrics
 	// ICP answers GET /v1/icp (icp.go). Nil leaves the route out.
 	ICP ICPSource
+	// Models answers the model registry routes under /v1/admin/models
+	// (models.go). Nil answers them 503 "no store configured".
+	Models ModelAdmin
+	// Serving says what this replica serves, for GET /v1/admin/models.
+	// Nil leaves it out.
+	Serving func() ServedModels
+	// MaxArtifactBytes caps the body of POST /v1/admin/models (a model
+	// artifact). Zero means 256 MiB.
+	MaxArtifactBytes int64
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -96,6 +105,10 @@ type Server struct {
 	// goroutine ready to run it.
 	scoreJobs chan scoreJob
 	icp       ICPSource
+
+	models      ModelAdmin
+	serving     func() ServedModels
+	maxArtifact int64
 }
 
 // New returns a Server configured by cfg, with its routes and middleware
@@ -106,8 +119,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Scorer == nil {
 		return nil, errors.New("new server: nil Scorer")
 	}
-	if cfg.MaxBodyBytes < 0 {
-		return nil, fmt.Errorf("new server: negative MaxBodyBytes %d", cfg.MaxBodyBytes)
+	if cfg.MaxBodyBytes < 0 || cfg.MaxArtifactBytes < 0 {
+		return nil, fmt.Errorf("new server: negative MaxBodyBytes %d or MaxArtifactBytes %d", cfg.MaxBodyBytes, cfg.MaxArtifactBytes)
 	}
 	if cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) {
 		return nil, fmt.Errorf("new server: RateLimit %v, want zero (no limit) or positive", cfg.RateLimit)
@@ -130,12 +143,19 @@ func New(cfg Config) (*Server, error) {
 		scoreJobs: make(chan scoreJob),
 		ops:       cfg.Ops,
 		icp:       cfg.ICP,
+
+		models:      cfg.Models,
+		serving:     cfg.Serving,
+		maxArtifact: cfg.MaxArtifactBytes,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.maxBody == 0 {
 		s.maxBody = defaultMaxBodyBytes
+	}
+	if s.maxArtifact == 0 {
+		s.maxArtifact = defaultMaxArtifactBytes
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -206,6 +226,7 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 	e.GET("/openapi.json", s.handle(s.handleOpenAPI))
 	s.registerOps(e)
 	s.registerICP(e)
+	s.registerModels(e)
 	return e, nil
 }
 

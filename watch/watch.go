@@ -149,6 +149,9 @@ type Config struct {
 	// MinBaselineWinners is the fewest earlier winners the test needs;
 	// with fewer, groups are listed but not alerted on. Zero means 100.
 	MinBaselineWinners int
+	// OnReport is given each report Evaluate makes (to set gauges); it
+	// must return quickly. Nil gives it to no one.
+	OnReport func(Report)
 	// Seed seeds the sampling.
 	Seed uint64
 	// Now is the clock. Nil means time.Now.
@@ -161,7 +164,8 @@ type Watcher struct {
 	cfg     Config
 	log     *slog.Logger
 	now     func() time.Time
-	monitor *drift.Monitor
+	// monitor is replaced when the model changes (see ModelChanged).
+	monitor atomic.Pointer[drift.Monitor]
 	queue   chan icp.ScoredAccount
 
 	queued, dropped, sampled, logged, outcomes, winners atomic.Int64
@@ -255,11 +259,11 @@ func New(cfg Config) (*Watcher, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		now:      cfg.Now,
-		monitor:  drift.NewMonitor(cfg.Model.Reference(), cfg.Monitor),
 		queue:    make(chan icp.ScoredAccount, cfg.QueueSize),
 		rng:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		tierKPIs: make(map[icp.Tier]*TierKPI),
 	}
+	w.monitor.Store(drift.NewMonitor(cfg.Model.Reference(), cfg.Monitor))
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
@@ -267,6 +271,19 @@ func New(cfg Config) (*Watcher, error) {
 		w.now = time.Now
 	}
 	return w, nil
+}
+
+// ModelChanged starts the model's windows afresh after the served model
+// was swapped: drift is measured against the new model's reference, and
+// the tier counts and performance against its scores, which the old
+// model's are not comparable with. The winners kept for the emerging-
+// segment search are accounts, not scores, and stay.
+func (w *Watcher) ModelChanged() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.monitor.Store(drift.NewMonitor(w.cfg.Model.Reference(), w.cfg.Monitor))
+	w.tierKPIs = make(map[icp.Tier]*TierKPI)
+	w.perf, w.perfHead = nil, 0
 }
 
 // ObserveScore offers one scored account to the watcher without blocking:
@@ -353,7 +370,7 @@ func (w *Watcher) take(sa icp.ScoredAccount) {
 	if err != nil {
 		return // an account the model could not read was not scored either
 	}
-	w.monitor.Observe(row)
+	w.monitor.Load().Observe(row)
 }
 
 // Flush takes what is queued and writes the pending samples to the log.
@@ -420,7 +437,7 @@ func (w *Watcher) ObserveOutcomes(ctx context.Context, outs []icp.Outcome) {
 		w.mu.Unlock()
 		if o.Won {
 			w.winners.Add(1)
-			w.monitor.ObserveWinner(s.Score, s.Tier)
+			w.monitor.Load().ObserveWinner(s.Score, s.Tier)
 		}
 	}
 }
@@ -456,7 +473,7 @@ func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
 	perf := append([]scored(nil), w.perf...)
 	w.mu.Unlock()
 
-	rep := Report{Report: w.monitor.Evaluate(now), ModelVersion: w.cfg.Model.Version(), TierKPIs: kpis,
+	rep := Report{Report: w.monitor.Load().Evaluate(now), ModelVersion: w.cfg.Model.Version(), TierKPIs: kpis,
 		Performance: performance(perf, kpis)}
 	alerts := rep.Report.Alerts()
 	var errs []error
@@ -507,6 +524,9 @@ func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
 		}
 	}
 	rep.Stats = w.Stats()
+	if w.cfg.OnReport != nil {
+		w.cfg.OnReport(rep)
+	}
 
 	body, err := json.Marshal(rep)
 	if err != nil {

@@ -41,7 +41,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/server"
 )
 
@@ -65,20 +66,20 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		modelPath = fs.String("model", "", "model artifact written by train (required)")
 		addr      = fs.String("addr", "127.0.0.1:8080", "listen address")
 		logFormat = fs.String("log-format", "text", "log format: text or json")
 		maxBody   = fs.Int64("max-body-bytes", 1<<20, "largest accepted request body")
 		grace     = fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown")
+		models    = modelFlags(fs)
 		opsOpts   = opsFlags(fs)
 		lim       = limitFlags(fs)
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *modelPath == "" {
+	if models.path == "" && *opsOpts.db == "" {
 		fs.Usage()
-		return errors.New("--model is required")
+		return errors.New("--model is required without --db")
 	}
 	var logger *slog.Logger
 	switch *logFormat {
@@ -90,24 +91,53 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return fmt.Errorf("--log-format %q: want text or json", *logFormat)
 	}
 
-	p, err := profile.ReadFile(*modelPath)
+	st, err := opsOpts.openStore(ctx, logger)
 	if err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
-	o, err := startOps(ctx, opsOpts, p, logger)
+	if st != nil {
+		defer st.Close()
+	}
+	replica := models.replicaName()
+	var reg *registry.Registry
+	if st != nil {
+		if reg, err = registry.New(registry.Config{Store: st, WarmUp: models.warmUp}); err != nil {
+			return err
+		}
+	}
+	first, err := models.initialModel(ctx, st, reg, replica, logger)
+	if err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	cfg := server.Config{Logger: logger, MaxBodyBytes: *maxBody, MaxArtifactBytes: models.maxArtifact}
+	if reg != nil {
+		cfg.Models = reg
+	}
+	if err := lim.wire(ctx, &cfg, st, logger); err != nil {
+		return err
+	}
+	cfg.Metrics.ModelReloaded(server.ReloadSuccess)
+	cfg.Metrics.SetServing(icp.AliasChampion, first.Checksum, first.Profile.Version)
+	live := registry.NewLive(first, registry.LiveConfig{
+		OnShadow:     shadowReporter(cfg.Metrics, logger),
+		OnShadowDrop: func() { cfg.Metrics.ShadowScored(server.ShadowDropped, 1, 0) },
+	})
+	cfg.Scorer, cfg.ICP, cfg.Serving = live, live, served(live)
+	o, err := startOps(ctx, opsOpts, st, live, cfg.Metrics, logger)
 	if err != nil {
 		return fmt.Errorf("refusing to start: %w", err)
 	}
 	defer o.Close()
-	cfg := server.Config{Scorer: p, ICP: p, Logger: logger, MaxBodyBytes: *maxBody, Ready: o.ready, Ops: o.cfg}
-	if err := lim.wire(ctx, &cfg, o.st, logger); err != nil {
-		return err
+	cfg.Ops, cfg.Ready = o.cfg, o.ready
+	if st != nil {
+		if err := o.follow(st, live, replica, models, cfg.Metrics, logger); err != nil {
+			return err
+		}
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
-	cfg.Metrics.ModelReloaded(server.ReloadSuccess)
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: lim.readHeaderTimeout,
@@ -120,13 +150,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	sum, err := p.Checksum()
-	if err != nil {
-		return err
-	}
 	// The checksum is the artifact's identity: operators match it with the
 	// file they meant to deploy.
-	logger.Info("serving", "addr", ln.Addr().String(), "model_version", p.Version, "model", *modelPath, "checksum", sum)
+	logger.Info("serving", "addr", ln.Addr().String(), "model_version", first.Profile.Version, "checksum", first.Checksum, "replica", replica)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -11,7 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/server"
 	"github.com/icpengine/icp/store"
 	"github.com/icpengine/icp/watch"
@@ -38,88 +39,123 @@ func opsFlags(fs *flag.FlagSet) opsOptions {
 	}
 }
 
-// ops is the running outcome, drift and alert machinery.
+// ops is the running outcome, drift, alert and model-following machinery.
 type ops struct {
 	cfg   server.OpsConfig
-	st    *store.Store
+	w     *watch.Watcher // nil without a store
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
+	wctx  context.Context
 	ready func(ctx context.Context) error
 }
 
-// startOps opens the store and starts the drift watcher and the webhook
-// deliverer. Without --db it returns an empty configuration: the routes
-// then answer 503 "no store configured".
-func startOps(ctx context.Context, o opsOptions, p *profile.Profile, logger *slog.Logger) (*ops, error) {
-	r := &ops{cfg: server.OpsConfig{ICP: icpSummary(p), MaxBatch: *o.maxBatch}, stop: func() {}}
+// openStore opens the store named by --db, or returns nil without one.
+func (o opsOptions) openStore(ctx context.Context, logger *slog.Logger) (*store.Store, error) {
 	if *o.db == "" {
+		return nil, nil
+	}
+	return store.Open(ctx, *o.db, store.Config{Logger: logger})
+}
+
+// startOps starts the drift watcher, the webhook deliverer and the shadow
+// scorer. Without a store (st nil) it returns an empty configuration: the
+// routes then answer 503 "no store configured".
+func startOps(ctx context.Context, o opsOptions, st *store.Store, live *registry.Live, m *server.Metrics, logger *slog.Logger) (*ops, error) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r := &ops{cfg: server.OpsConfig{ICP: func() *server.ICPSummary { return icpSummary(live.Current().Profile) }, MaxBatch: *o.maxBatch},
+		stop: cancel, wctx: wctx}
+	r.wg.Go(func() { _ = live.RunShadow(wctx) })
+	if st == nil {
 		if *o.webhookURL != "" {
+			r.Close()
 			return nil, errors.New("--webhook-url needs --db")
 		}
 		return r, nil
 	}
+	if err := r.startWatch(o, st, live, m, logger); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// startWatch starts the drift watcher and the webhook deliverer.
+func (r *ops) startWatch(o opsOptions, st *store.Store, live *registry.Live, m *server.Metrics, logger *slog.Logger) error {
 	if *o.sampleRate <= 0 || *o.sampleRate > 1 {
-		return nil, fmt.Errorf("--sample-rate %v: want a share in (0, 1]", *o.sampleRate)
+		return fmt.Errorf("--sample-rate %v: want a share in (0, 1]", *o.sampleRate)
 	}
 	if *o.driftInterval <= 0 {
-		return nil, fmt.Errorf("--drift-interval %v: want a positive duration", *o.driftInterval)
+		return fmt.Errorf("--drift-interval %v: want a positive duration", *o.driftInterval)
 	}
 	var secret []byte
 	if *o.webhookSecret != "" {
 		b, err := os.ReadFile(*o.webhookSecret)
 		if err != nil {
-			return nil, fmt.Errorf("read webhook secret: %w", err)
+			return fmt.Errorf("read webhook secret: %w", err)
 		}
 		secret = []byte(strings.TrimSpace(string(b)))
 		if len(secret) == 0 {
-			return nil, fmt.Errorf("webhook secret file %s is empty", *o.webhookSecret)
+			return fmt.Errorf("webhook secret file %s is empty", *o.webhookSecret)
 		}
 	}
-	st, err := store.Open(ctx, *o.db, store.Config{Logger: logger})
-	if err != nil {
-		return nil, err
-	}
+	seed := live.Current().Profile.Seed
 	sa := storeAdapter{st: st, notify: *o.webhookURL != ""}
 	w, err := watch.New(watch.Config{
-		Store: sa, Model: modelAdapter{p: p, cfg: profile.EmergingConfig{Seed: p.Seed}},
-		Logger: logger, Interval: *o.driftInterval, SampleRate: *o.sampleRate, Seed: p.Seed,
+		Store: sa, Model: modelAdapter{live: live}, OnReport: driftGauges(m),
+		Logger: logger, Interval: *o.driftInterval, SampleRate: *o.sampleRate, Seed: seed,
 	})
 	if err != nil {
-		st.Close()
-		return nil, err
+		return err
 	}
-	if err := replayOutcomes(ctx, st, w); err != nil {
-		st.Close()
-		return nil, err
+	if err := replayOutcomes(r.wctx, st, w); err != nil {
+		return err
 	}
-	r.st = st
+	r.w = w
 	r.cfg.Outcomes, r.cfg.Observer, r.cfg.Scores = sa, w, w
 	r.cfg.Drift, r.cfg.Alerts = sa, sa
 	r.ready = st.Ping
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r.stop = cancel
-	r.wg.Go(func() { _ = w.Run(wctx) })
+	r.wg.Go(func() { _ = w.Run(r.wctx) })
 	if *o.webhookURL != "" {
-		d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: sa, URL: *o.webhookURL, Secret: secret, Seed: p.Seed, Logger: logger})
+		d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: sa, URL: *o.webhookURL, Secret: secret, Seed: seed, Logger: logger})
 		if err != nil {
-			cancel()
-			r.wg.Wait()
-			st.Close()
-			return nil, err
+			return err
 		}
-		r.wg.Go(func() { _ = d.Run(wctx) })
+		r.wg.Go(func() { _ = d.Run(r.wctx) })
 	}
 	logger.Info("store open", "backend", st.Backend(), "drift_interval", o.driftInterval.String(), "webhook", *o.webhookURL != "")
-	return r, nil
+	return nil
 }
 
-// Close stops the watcher and the deliverer and closes the store.
+// follow starts the follower that keeps live on the store's champion and
+// shadow. A swapped champion restarts the watcher's model windows.
+func (r *ops) follow(st *store.Store, live *registry.Live, replica string, mo *modelOptions, m *server.Metrics, logger *slog.Logger) error {
+	f, err := registry.NewFollower(registry.FollowerConfig{
+		Store: st, Live: live, Replica: replica, Interval: mo.poll, WarmUp: mo.warmUp, Logger: logger,
+		OnLoad: func(alias string, lm *registry.Model, err error) {
+			if err != nil {
+				m.ModelReloaded(server.ReloadFailure)
+				return
+			}
+			m.ModelReloaded(server.ReloadSuccess)
+			m.SetServing(alias, lm.Checksum, lm.Profile.Version)
+			if alias == icp.AliasChampion && r.w != nil {
+				m.ResetDrift()
+				r.w.ModelChanged()
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	r.wg.Go(func() { _ = f.Run(r.wctx) })
+	return nil
+}
+
+// Close stops the watcher, the deliverer, the shadow scorer and the
+// follower.
 func (r *ops) Close() error {
 	r.stop()
 	r.wg.Wait()
-	if r.st != nil {
-		return r.st.Close()
-	}
 	return nil
 }
 

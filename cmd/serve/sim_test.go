@@ -17,6 +17,7 @@ import (
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/store"
 	"github.com/icpengine/icp/watch"
 )
@@ -110,7 +111,7 @@ func TestSustainedDriftOneAlertPerGroup(t *testing.T) {
 	// A repeat interval longer than the simulation: every alert is
 	// notified exactly once.
 	sa := storeAdapter{st: st, notify: true, policy: store.AlertPolicy{RepeatInterval: 72 * time.Hour}}
-	w, err := watch.New(watch.Config{Store: sa, Model: modelAdapter{p: p}, Now: clk.Now,
+	w, err := watch.New(watch.Config{Store: sa, Model: modelAdapter{live: liveOf(t, p)}, Now: clk.Now,
 		Interval: 15 * time.Minute, QueueSize: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +218,16 @@ func contains(list []string, s string) bool {
 }
 
 // trainProfile trains on a generated table.
+// liveOf serves p, as serve does.
+func liveOf(t *testing.T, p *profile.Profile) *registry.Live {
+	t.Helper()
+	sum, err := p.Checksum()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return registry.NewLive(&registry.Model{Profile: p, Checksum: sum, LoadedAt: time.Now()}, registry.LiveConfig{})
+}
+
 func trainProfile(t *testing.T, rows int, seed uint64) *profile.Profile {
 	t.Helper()
 	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: rows, Seed: seed})
@@ -273,7 +284,7 @@ func TestEmergingSegmentAlert(t *testing.T) {
 			}
 			defer st.Close()
 			sa := storeAdapter{st: st}
-			w, err := watch.New(watch.Config{Store: sa, Model: modelAdapter{p: p, cfg: profile.EmergingConfig{Seed: 1}}, Now: clk.Now})
+			w, err := watch.New(watch.Config{Store: sa, Model: modelAdapter{live: liveOf(t, p)}, Now: clk.Now})
 			if err != nil {
 				t.Fatal(err)
 			}

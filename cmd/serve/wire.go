@@ -8,6 +8,7 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/drift"
 	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/server"
 	"github.com/icpengine/icp/store"
 	"github.com/icpengine/icp/watch"
@@ -77,41 +78,44 @@ func (a storeAdapter) SetAlertStatus(ctx context.Context, id string, status icp.
 	return a.st.SetAlertStatus(ctx, id, status, by)
 }
 
-// modelAdapter adapts *profile.Profile to watch.Model.
+// modelAdapter adapts the served model to watch.Model: each call goes to
+// the champion of the moment.
 type modelAdapter struct {
-	p   *profile.Profile
-	cfg profile.EmergingConfig
+	live *registry.Live
 }
 
-func (m modelAdapter) Version() string { return m.p.Version }
+func (m modelAdapter) p() *profile.Profile { return m.live.Current().Profile }
+
+func (m modelAdapter) Version() string { return m.p().Version }
 
 func (m modelAdapter) Score(ctx context.Context, acc icp.Account) (icp.Score, error) {
-	return m.p.Score(ctx, acc)
+	return m.p().Score(ctx, acc)
 }
 
 func (m modelAdapter) DriftRow(acc icp.Account, s icp.Score) (drift.Row, error) {
-	return m.p.DriftRow(acc, s)
+	return m.p().DriftRow(acc, s)
 }
 
-func (m modelAdapter) Reference() *drift.Reference { return m.p.Drift }
+func (m modelAdapter) Reference() *drift.Reference { return m.p().Drift }
 
 func (m modelAdapter) EmergingSegments(winners, earlier []icp.Account) ([]watch.Emerging, error) {
+	p := m.p()
 	// Winners whose fields no longer fit the schema are left out.
 	keep := make([]icp.Account, 0, len(winners))
 	index := make([]int, 0, len(winners))
 	for i, acc := range winners {
-		if _, err := m.p.Schema.Table([]icp.Account{acc}); err == nil {
+		if _, err := p.Schema.Table([]icp.Account{acc}); err == nil {
 			keep = append(keep, acc)
 			index = append(index, i)
 		}
 	}
 	base := make([]icp.Account, 0, len(earlier))
 	for _, acc := range earlier {
-		if _, err := m.p.Schema.Table([]icp.Account{acc}); err == nil {
+		if _, err := p.Schema.Table([]icp.Account{acc}); err == nil {
 			base = append(base, acc)
 		}
 	}
-	segs, err := m.p.EmergingSegments(keep, base, m.cfg)
+	segs, err := p.EmergingSegments(keep, base, profile.EmergingConfig{Seed: p.Seed})
 	if err != nil {
 		return nil, err
 	}
