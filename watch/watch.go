@@ -161,9 +161,9 @@ type Config struct {
 // Watcher feeds the drift monitor and raises alerts. Its methods are safe
 // for concurrent use.
 type Watcher struct {
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
+	cfg Config
+	log *slog.Logger
+	now func() time.Time
 	// monitor is replaced when the model changes (see ModelChanged).
 	monitor atomic.Pointer[drift.Monitor]
 	queue   chan icp.ScoredAccount

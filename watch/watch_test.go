@@ -3,6 +3,7 @@ package watch_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -195,5 +196,44 @@ func TestRunStopsOnCancel(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("Run did not stop after cancel")
 		}
+	}
+}
+
+// TestModelChangedRestartsWindows records outcomes, swaps the model, and
+// checks that the performance window starts afresh while OnReport sees
+// every report.
+func TestModelChangedRestartsWindows(t *testing.T) {
+	var reports atomic.Int64
+	w, _, _ := newWatcher(t, watch.Config{OnReport: func(watch.Report) { reports.Add(1) }})
+	ctx := context.Background()
+	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 120, Seed: 9})
+	outs := make([]icp.Outcome, 0, tab.Rows())
+	for i := range tab.Rows() {
+		outs = append(outs, icp.Outcome{AccountID: fmt.Sprint("A-", i), Account: tab.Account(i), Won: i%3 == 0,
+			CloseDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	}
+	w.ObserveOutcomes(ctx, outs)
+	before, err := w.Evaluate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Performance.Outcomes != len(outs) {
+		t.Fatalf("Performance.Outcomes = %d, want %d", before.Performance.Outcomes, len(outs))
+	}
+	w.ModelChanged()
+	after, err := w.Evaluate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Performance.Outcomes != 0 {
+		t.Errorf("Performance.Outcomes after ModelChanged = %d, want 0", after.Performance.Outcomes)
+	}
+	for _, k := range after.TierKPIs {
+		if k.Deals != 0 {
+			t.Errorf("tier %s has %d deals after ModelChanged, want 0", k.Tier, k.Deals)
+		}
+	}
+	if got := reports.Load(); got != 2 {
+		t.Errorf("OnReport called %d times, want 2", got)
 	}
 }
