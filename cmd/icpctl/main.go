@@ -1,19 +1,33 @@
-// Command icpctl administers an ICP engine's store. Its one command group
-// manages API keys:
+// Command icpctl administers an ICP engine's store: API keys and model
+// versions.
 //
 //	icpctl keys create --db icp.db --name crm-sync --scopes score,outcomes
 //	icpctl keys list   --db icp.db [--json]
 //	icpctl keys revoke --db icp.db ID
 //
-// create prints the new key once, on standard output, and never again: the
-// store keeps only its visible prefix and SHA-256. Scopes are score,
-// outcomes, read and admin (see package server for what each allows).
+// keys create prints the new key once, on standard output, and never
+// again: the store keeps only its visible prefix and SHA-256. Scopes are
+// score, outcomes, read and admin (see package server for what each
+// allows).
+//
+//	icpctl models register --db icp.db --file model.json [--promote] [--reason TEXT]
+//	icpctl models list     --db icp.db [--json]
+//	icpctl models promote  --db icp.db [--reason TEXT] REF
+//	icpctl models rollback --db icp.db [--reason TEXT]
+//	icpctl models shadow   --db icp.db [--reason TEXT] REF
+//	icpctl models unshadow --db icp.db [--reason TEXT]
+//	icpctl models history  --db icp.db [--limit N] [--json]
+//
+// REF is a checksum, 8 or more of its hex digits, or a model version
+// (m-...). Every model is validated (decoded, checksum verified, warmed up)
+// before it is registered, promoted or shadowed; every change is recorded
+// in the store's history under --actor (default: the user and host). serve
+// replicas sharing the store pick up a promotion within their --model-poll.
 // --db is a SQLite file or a postgres:// URL, as for serve.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,14 +59,24 @@ func main() {
 const usage = `usage:
   icpctl keys create --db DB --name NAME --scopes score,outcomes,read,admin
   icpctl keys list   --db DB [--json]
-  icpctl keys revoke --db DB ID`
+  icpctl keys revoke --db DB ID
+  icpctl models register --db DB --file FILE [--promote] [--reason TEXT]
+  icpctl models list     --db DB [--json]
+  icpctl models promote  --db DB [--reason TEXT] REF
+  icpctl models rollback --db DB [--reason TEXT]
+  icpctl models shadow   --db DB [--reason TEXT] REF
+  icpctl models unshadow --db DB [--reason TEXT]
+  icpctl models history  --db DB [--limit N] [--json]`
 
 // run executes one command, writing results to stdout and diagnostics to
 // stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) < 2 || args[0] != "keys" {
+	if len(args) < 2 || args[0] != "keys" && args[0] != "models" {
 		fmt.Fprintln(stderr, usage)
-		return errors.New("want a command: keys create, keys list or keys revoke")
+		return errors.New("want a command: keys create|list|revoke or models register|list|promote|rollback|shadow|unshadow|history")
+	}
+	if args[0] == "models" {
+		return runModels(ctx, args[1], args[2:], stdout, stderr)
 	}
 	cmd, rest := args[1], args[2:]
 	fs := flag.NewFlagSet("icpctl keys "+cmd, flag.ContinueOnError)
@@ -151,9 +175,7 @@ func list(ctx context.Context, st *store.Store, asJSON bool, stdout io.Writer) e
 		if keys == nil {
 			keys = []icp.APIKey{}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(keys)
+		return writeJSON(stdout, keys)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tSCOPES\tCREATED\tLAST USED\tSTATUS")
