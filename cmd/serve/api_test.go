@@ -30,7 +30,7 @@ func liveServe(t *testing.T, model string, extra ...string) string {
 	done := make(chan error, 1)
 	var logs safeBuffer
 	go func() {
-		done <- run(ctx, append([]string{"--model", model, "--addr", "127.0.0.1:0", "--allow-unauthenticated"}, extra...), &logs, ready)
+		done <- run(ctx, append([]string{"--model", model, "--addr", "127.0.0.1:0", "--drain-delay", "0", "--allow-unauthenticated"}, extra...), &logs, ready)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -1,28 +1,44 @@
-// Command serve loads a trained ICP model and answers scoring requests.
+// Command serve answers scoring requests with a trained ICP model.
 //
-//	serve --model models/2026q4/model.json --db icp.db|postgres://... [--addr 127.0.0.1:8080]
+//	serve --db icp.db|postgres://... [--model models/2026q4/model.json] [--addr 127.0.0.1:8080]
 //	      [--log-format text|json] [--webhook-url URL --webhook-secret-file FILE]
-//	      [--drift-interval 1m] [--sample-rate 1]
+//	      [--drift-interval 1m] [--sample-rate 1] [--model-poll 2s] [--replica NAME]
 //	serve --model models/2026q4/model.json --allow-unauthenticated   (local demo, no store)
 //
-// The store (--db) holds the API keys, and the outcomes (POST /v1/outcomes),
-// drift reports and alerts (GET /v1/drift, GET /v1/alerts, the /dashboard);
-// with --webhook-url alerts are delivered signed with the secret read from
-// --webhook-secret-file.
+// The store (--db) holds the API keys, the model registry, and the
+// outcomes (POST /v1/outcomes), drift reports and alerts (GET /v1/drift,
+// GET /v1/alerts, the /dashboard); with --webhook-url alerts are delivered
+// signed with the secret read from --webhook-secret-file.
 //
-// It refuses to start when the artifact is missing, corrupted or tampered
+// With a store, serve scores with the registry's champion and follows it:
+// every --model-poll it checks the champion and shadow aliases, and loads,
+// validates and warms up a new version before swapping it in atomically; a
+// version that fails to load leaves the old one serving, and the failure is
+// logged, counted in /metrics and recorded in the registry's history under
+// --replica. --model is then only a bootstrap: registered and promoted when
+// the store has no champion yet, ignored (with a warning) otherwise, so a
+// replica started with an old file never turns the fleet back. Operators
+// promote and roll back with icpctl models or POST /v1/admin/models/...
+// Without a store, --model is served as is.
+//
+// It refuses to start when the model is missing, corrupted or tampered
 // with, and says why. It also refuses to start without authentication:
 // either --db names a store holding at least one active API key (made with
 // icpctl keys create), or --allow-unauthenticated turns authentication off,
 // which it logs as a warning.
 //
-// Limits, all flags: --max-body-bytes (413), --request-timeout (a request
-// not answered in time gets a 503), --max-in-flight (503 with Retry-After
-// beyond it), --rate-limit and --rate-burst per API key (429 with
-// Retry-After), and the HTTP server's --read-header-timeout,
-// --read-timeout, --write-timeout and --idle-timeout. Prometheus metrics
-// are served at /metrics from a registry made here. On SIGTERM or SIGINT it turns /readyz to 503, stops
-// accepting connections and finishes the requests in flight.
+// Limits, all flags: --max-body-bytes (413), --max-artifact-bytes (the
+// model upload), --request-timeout (a request not answered in time gets a
+// 503), --max-in-flight (503 with Retry-After beyond it), --rate-limit and
+// --rate-burst per API key (429 with Retry-After), and the HTTP server's
+// --read-header-timeout, --read-timeout, --write-timeout and
+// --idle-timeout. Prometheus metrics are served at /metrics from a registry
+// made here.
+//
+// On SIGTERM or SIGINT it turns /readyz to 503 at once and stops keeping
+// connections alive, keeps serving for --drain-delay so that load balancers
+// move away, then closes the listener and lets the requests in flight
+// finish within --shutdown-grace.
 package main
 
 import (
@@ -70,6 +86,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		logFormat = fs.String("log-format", "text", "log format: text or json")
 		maxBody   = fs.Int64("max-body-bytes", 1<<20, "largest accepted request body")
 		grace     = fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown")
+		drainFor  = fs.Duration("drain-delay", 2*time.Second, "time between SIGTERM and closing the listener, while /readyz answers 503 so that load balancers stop routing here")
 		models    = modelFlags(fs)
 		opsOpts   = opsFlags(fs)
 		lim       = limitFlags(fs)
@@ -163,8 +180,19 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "grace", grace.String())
+	// Not ready at once, but still serving for the drain delay: a load
+	// balancer polling /readyz moves traffic away before the listener
+	// closes, and connections are not kept alive, so clients reconnect
+	// elsewhere.
+	logger.Info("draining", "drain_delay", drainFor.String(), "grace", grace.String())
 	srv.Drain()
+	hs.SetKeepAlivesEnabled(false)
+	select {
+	case <-time.After(*drainFor):
+	case err := <-errc:
+		return err
+	}
+	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {

@@ -48,7 +48,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	var logs bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--model", model, "--addr", "127.0.0.1:0", "--log-format", "json", "--allow-unauthenticated"}, &logs, ready)
+		done <- run(ctx, []string{"--model", model, "--addr", "127.0.0.1:0", "--log-format", "json", "--drain-delay", "0", "--allow-unauthenticated"}, &logs, ready)
 	}()
 	var addr string
 	select {
