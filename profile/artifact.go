@@ -72,42 +72,49 @@ func (p *Profile) Checksum() (string, error) {
 // format version, one whose checksum does not match (corrupted or edited),
 // and one whose parts do not fit together.
 func Decode(r io.Reader) (*Profile, error) {
+	p, _, err := DecodeChecksum(r)
+	return p, err
+}
+
+// DecodeChecksum is Decode that also returns the checksum it verified,
+// which equals the decoded profile's Checksum without encoding it again.
+func DecodeChecksum(r io.Reader) (*Profile, string, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxArtifactBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("decode artifact: %w", err)
+		return nil, "", fmt.Errorf("decode artifact: %w", err)
 	}
 	if len(b) > maxArtifactBytes {
-		return nil, invalid("larger than %d MiB", maxArtifactBytes>>20)
+		return nil, "", invalid("larger than %d MiB", maxArtifactBytes>>20)
 	}
 	var env envelope
 	if err := json.Unmarshal(b, &env); err != nil {
-		return nil, invalid("not JSON: %v", err)
+		return nil, "", invalid("not JSON: %v", err)
 	}
 	switch {
 	case env.Format != formatName:
-		return nil, invalid("not an ICP model artifact (format %q, want %q)", env.Format, formatName)
+		return nil, "", invalid("not an ICP model artifact (format %q, want %q)", env.Format, formatName)
 	case env.FormatVersion > FormatVersion:
-		return nil, invalid("format version %d is newer than this program reads (%d): upgrade the program", env.FormatVersion, FormatVersion)
+		return nil, "", invalid("format version %d is newer than this program reads (%d): upgrade the program", env.FormatVersion, FormatVersion)
 	case env.FormatVersion != FormatVersion:
-		return nil, invalid("format version %d is not supported (this program reads %d): retrain the model", env.FormatVersion, FormatVersion)
+		return nil, "", invalid("format version %d is not supported (this program reads %d): retrain the model", env.FormatVersion, FormatVersion)
 	}
 	got, err := profileSum(env.Profile)
 	if err != nil {
-		return nil, invalid("profile: %v", err)
+		return nil, "", invalid("profile: %v", err)
 	}
 	if got != env.Checksum {
-		return nil, invalid("checksum mismatch: the file was modified or corrupted (recorded %s, computed %s)", env.Checksum, got)
+		return nil, "", invalid("checksum mismatch: the file was modified or corrupted (recorded %s, computed %s)", env.Checksum, got)
 	}
 	dec := json.NewDecoder(bytes.NewReader(env.Profile))
 	dec.DisallowUnknownFields()
 	var p Profile
 	if err := dec.Decode(&p); err != nil {
-		return nil, invalid("profile: %v", err)
+		return nil, "", invalid("profile: %v", err)
 	}
 	if err := p.check(); err != nil {
-		return nil, invalid("profile: %v", err)
+		return nil, "", invalid("profile: %v", err)
 	}
-	return &p, nil
+	return &p, got, nil
 }
 
 // profileSum is the checksum of a profile: "sha256:" and the hex SHA-256 of

@@ -62,3 +62,19 @@ func TestWarmUp(t *testing.T) {
 		t.Fatal("WarmUp(cancelled context) = nil, want the context's error")
 	}
 }
+
+func TestDecodeChecksumIsTheProfileChecksum(t *testing.T) {
+	p, _ := train(t, 2000, 42, TargetWon)
+	var b bytes.Buffer
+	if err := p.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	q, sum, err := DecodeChecksum(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := q.Checksum()
+	if err != nil || sum != want {
+		t.Fatalf("DecodeChecksum() checksum = %s, Checksum() = %s, %v; want equal", sum, want, err)
+	}
+}

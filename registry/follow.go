@@ -40,6 +40,10 @@ type Follower struct {
 	// so that it is not fetched again on every poll; a new promotion (or
 	// a restart) tries again.
 	failed map[string]string
+	// previous is the champion last replaced, kept in memory so that a
+	// rollback to it swaps at once: versions are immutable, so it needs
+	// no second validation.
+	previous *Model
 }
 
 // NewFollower returns a Follower. It fails when a required field is
@@ -88,8 +92,13 @@ func (f *Follower) Sync(ctx context.Context) error {
 	}
 	live := f.cfg.Live
 	if sum := aliases[icp.AliasChampion]; sum != "" && sum != live.Current().Checksum {
-		if m := f.load(ctx, icp.AliasChampion, sum); m != nil {
+		m := f.previous
+		if m == nil || m.Checksum != sum {
+			m = f.load(ctx, icp.AliasChampion, sum)
+		}
+		if m != nil {
 			old := live.Swap(m)
+			f.previous = old
 			f.log.Info("registry: champion swapped", "checksum", m.Checksum, "model_version", m.Profile.Version,
 				"replaced", old.Checksum)
 			f.loaded(ctx, icp.AliasChampion, m, old.Checksum)
@@ -124,7 +133,10 @@ func (f *Follower) load(ctx context.Context, alias, sum string) *Model {
 	b, err := f.cfg.Store.ModelArtifact(ctx, sum)
 	if err == nil {
 		var m *Model
-		if m, err = Load(ctx, b, f.cfg.WarmUp); err == nil {
+		if m, err = Load(ctx, b, f.cfg.WarmUp); err == nil && m.Checksum != sum {
+			err = fmt.Errorf("stored under %s but its checksum is %s: %w", sum, m.Checksum, icp.ErrInvalid)
+		}
+		if err == nil {
 			delete(f.failed, alias)
 			return m
 		}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/icpengine/icp"
@@ -41,13 +43,9 @@ type Model struct {
 // it up with warmUp scores (DefaultWarmUp when warmUp <= 0), each checked
 // (see profile.Profile.WarmUp). Every failure matches icp.ErrInvalid.
 func Load(ctx context.Context, artifact []byte, warmUp int) (*Model, error) {
-	p, err := profile.Decode(bytes.NewReader(artifact))
+	p, sum, err := profile.DecodeChecksum(bytes.NewReader(artifact))
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
-	}
-	sum, err := p.Checksum()
-	if err != nil {
-		return nil, fmt.Errorf("load model: %w: %w", icp.ErrInvalid, err)
 	}
 	if warmUp <= 0 {
 		warmUp = DefaultWarmUp
@@ -81,6 +79,36 @@ type Config struct {
 type Registry struct {
 	st     Store
 	warmUp int
+
+	// validated remembers the last checksums that passed validation: a
+	// version is immutable and the checks are deterministic, so promoting
+	// it again (a rollback by promotion, a ping-pong) need not decode it
+	// again.
+	mu        sync.Mutex
+	validated []string
+}
+
+// rememberValidated is how many validated checksums a Registry keeps.
+const rememberValidated = 16
+
+// isValidated reports whether sum passed validation recently.
+func (r *Registry) isValidated(sum string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.validated, sum)
+}
+
+// markValidated records that sum passed validation.
+func (r *Registry) markValidated(sum string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.validated, sum) {
+		return
+	}
+	if len(r.validated) == rememberValidated {
+		r.validated = r.validated[1:]
+	}
+	r.validated = append(r.validated, sum)
 }
 
 // New returns a Registry. It fails when cfg.Store is nil.
@@ -100,6 +128,7 @@ func (r *Registry) Register(ctx context.Context, artifact []byte, actor string) 
 	if err != nil {
 		return icp.ModelRecord{}, false, fmt.Errorf("register: %w", err)
 	}
+	r.markValidated(m.Checksum)
 	rec := icp.ModelRecord{Checksum: m.Checksum, Version: m.Profile.Version, Summary: Summary(m.Profile), RegisteredBy: actor}
 	return r.st.RegisterModel(ctx, rec, artifact)
 }
@@ -134,14 +163,25 @@ func (r *Registry) point(ctx context.Context, alias string, action icp.ModelActi
 	return r.st.SetModelAlias(ctx, alias, sum, action, actor, reason)
 }
 
-// validate loads a stored version as a replica will.
+// validate loads a stored version as a replica will, unless it passed
+// recently.
 func (r *Registry) validate(ctx context.Context, sum string) error {
+	if r.isValidated(sum) {
+		return nil
+	}
 	b, err := r.st.ModelArtifact(ctx, sum)
 	if err != nil {
 		return err
 	}
-	_, err = Load(ctx, b, r.warmUp)
-	return err
+	m, err := Load(ctx, b, r.warmUp)
+	if err != nil {
+		return err
+	}
+	if m.Checksum != sum {
+		return fmt.Errorf("stored under %s but its checksum is %s: %w", sum, m.Checksum, icp.ErrInvalid)
+	}
+	r.markValidated(sum)
+	return nil
 }
 
 // Rollback points the champion back at the version it named before the

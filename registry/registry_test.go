@@ -332,3 +332,61 @@ func TestLiveSwapUnderLoad(t *testing.T) {
 		t.Fatalf("%d calls scored during the swaps, want at least 100", calls.Load())
 	}
 }
+
+// BenchmarkLoad measures what a replica does before a swap: decode, verify
+// and warm up an artifact.
+func BenchmarkLoad(b *testing.B) {
+	arts, err := artifacts()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(arts[0])))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := registry.Load(context.Background(), arts[0], registry.DefaultWarmUp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestValidatedAndPreviousAreNotLoadedAgain checks the two memories that
+// make a rollback quick: the registry does not validate a version it
+// validated before, and the follower swaps back to the champion it just
+// replaced without fetching it.
+func TestValidatedAndPreviousAreNotLoadedAgain(t *testing.T) {
+	ctx := t.Context()
+	a, b := twoArtifacts(t)
+	st := openStore(t)
+	r, _ := registry.New(registry.Config{Store: st, WarmUp: 1})
+	recA, _, _ := r.Register(ctx, a, "ops")
+	recB, _, _ := r.Register(ctx, b, "ops")
+	for _, sum := range []string{recA.Checksum, recB.Checksum, recA.Checksum} {
+		if _, err := r.Promote(ctx, sum, "ops", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := st.fetches.Load(); n != 0 {
+		t.Fatalf("promotions of registered versions fetched %d artifacts, want 0 (validated at registration)", n)
+	}
+	first, _ := registry.Load(ctx, a, 1)
+	live := registry.NewLive(first, registry.LiveConfig{})
+	f, _ := registry.NewFollower(registry.FollowerConfig{Store: st, Live: live, Replica: "r", WarmUp: 1})
+	if _, err := r.Promote(ctx, recB.Checksum, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(ctx); err != nil || live.Current().Checksum != recB.Checksum {
+		t.Fatalf("Sync() = %v, serving %s, want b", err, live.Current().Checksum)
+	}
+	if n := st.fetches.Load(); n != 1 {
+		t.Fatalf("swap to b fetched %d artifacts, want 1", n)
+	}
+	if _, err := r.Rollback(ctx, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(ctx); err != nil || live.Current() != first {
+		t.Fatalf("Sync() after rollback = %v, serving %s, want the model replaced before", err, live.Current().Checksum)
+	}
+	if n := st.fetches.Load(); n != 1 {
+		t.Fatalf("rollback fetched %d more artifacts, want none", n-1)
+	}
+}

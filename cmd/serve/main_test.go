@@ -21,6 +21,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(loadgenEnv) != "" {
+		os.Exit(loadgenMain())
+	}
 	// As main does: gin's process-wide mode, without its debug route dump.
 	gin.SetMode(gin.ReleaseMode)
 	os.Exit(m.Run())
