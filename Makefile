@@ -3,7 +3,7 @@
 GO ?= go
 ADDR ?= 127.0.0.1:8080
 
-.PHONY: demo test build bench sample bench-compare fuzz load-bench
+.PHONY: demo test reliability build bench sample bench-compare fuzz load-bench
 
 demo:
 	ADDR=$(ADDR) scripts/demo.sh
@@ -12,7 +12,17 @@ test:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags reliability ./cmd/serve
 	$(GO) test -race ./...
+	$(MAKE) reliability
+
+# reliability runs serve as a process under load, without the race
+# detector (latency figures under it mean nothing): 100 hot swaps from a
+# separate load process, and SIGTERM with 1,000 requests in flight.
+# RELIABILITY_STEADY is the steady-load window the swaps are compared with.
+RELIABILITY_STEADY ?= 3s
+reliability:
+	ICP_RELIABILITY_STEADY=$(RELIABILITY_STEADY) $(GO) test -tags reliability -run 'TestHotSwapUnderLoad|TestSIGTERMWithRequestsInFlight' -count 1 -v ./cmd/serve
 
 build:
 	$(GO) build -o bin/ ./cmd/...
