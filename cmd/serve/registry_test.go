@@ -169,6 +169,18 @@ func reloads(t *testing.T, addr, result string) int {
 	return n
 }
 
+// shadowCompared sums icp_shadow_scores_total over agree and disagree.
+func shadowCompared(t *testing.T, addr string) int {
+	t.Helper()
+	_, b := do(t, http.MethodGet, "http://"+addr+"/metrics", "", "")
+	n := 0
+	for _, m := range regexp.MustCompile(`icp_shadow_scores_total\{result="(?:agree|disagree)"\} (\d+)`).FindAllSubmatch(b, -1) {
+		v, _ := strconv.Atoi(string(m[1]))
+		n += v
+	}
+	return n
+}
+
 // TestReplicasFollowPromotions runs two serve processes on one store:
 // an artifact registered and promoted through one replica's admin API
 // reaches both within seconds; a version that cannot load leaves both on
@@ -278,6 +290,22 @@ func TestReplicasFollowPromotions(t *testing.T) {
 			}
 			if !bytes.Contains(b, []byte(`"aliases":["champion"]`)) {
 				t.Fatalf("GET /v1/admin/models = %s, want the champion alias listed", b)
+			}
+
+			// A shadow is scored off the request path and counted, never
+			// returned.
+			if code, b := do(t, http.MethodPost, "http://"+addr1+"/v1/admin/models/shadow", admin, `{"model":"`+reg.Model.Version+`"}`); code != http.StatusOK {
+				t.Fatalf("shadow = %d %s", code, b)
+			}
+			deadline = time.Now().Add(5 * time.Second)
+			for shadowCompared(t, addr1) == 0 {
+				if v := servedVersion(t, addr1, scorer); v != versionA {
+					t.Fatalf("with a shadow set, the answer names %s, want the champion %s", v, versionA)
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("no shadow comparison counted in /metrics")
+				}
+				time.Sleep(20 * time.Millisecond)
 			}
 		})
 	}
