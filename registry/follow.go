@@ -130,19 +130,18 @@ func (f *Follower) load(ctx context.Context, alias, sum string) *Model {
 	if f.failed[alias] == sum {
 		return nil
 	}
-	b, err := f.cfg.Store.ModelArtifact(ctx, sum)
+	m, err := loadStored(ctx, f.cfg.Store, sum, f.cfg.WarmUp)
 	if err == nil {
-		var m *Model
-		if m, err = Load(ctx, b, f.cfg.WarmUp); err == nil && m.Checksum != sum {
-			err = fmt.Errorf("stored under %s but its checksum is %s: %w", sum, m.Checksum, icp.ErrInvalid)
-		}
-		if err == nil {
-			delete(f.failed, alias)
-			return m
-		}
+		delete(f.failed, alias)
+		return m
 	}
 	if ctx.Err() != nil {
 		return nil // shutting down: not the model's fault
+	}
+	if errors.Is(err, icp.ErrUnavailable) {
+		// The store, not the model: try again at the next poll.
+		f.log.Warn("registry: fetch the model, will retry", "alias", alias, "checksum", sum, "err", err)
+		return nil
 	}
 	f.failed[alias] = sum
 	f.log.Error("registry: load failed, the model in service stays", "alias", alias, "checksum", sum, "err", err)

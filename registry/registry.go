@@ -169,19 +169,28 @@ func (r *Registry) validate(ctx context.Context, sum string) error {
 	if r.isValidated(sum) {
 		return nil
 	}
-	b, err := r.st.ModelArtifact(ctx, sum)
-	if err != nil {
+	if _, err := loadStored(ctx, r.st, sum, r.warmUp); err != nil {
 		return err
-	}
-	m, err := Load(ctx, b, r.warmUp)
-	if err != nil {
-		return err
-	}
-	if m.Checksum != sum {
-		return fmt.Errorf("stored under %s but its checksum is %s: %w", sum, m.Checksum, icp.ErrInvalid)
 	}
 	r.markValidated(sum)
 	return nil
+}
+
+// loadStored fetches the version sum from st and loads it (see Load),
+// refusing an artifact stored under another checksum than its own.
+func loadStored(ctx context.Context, st Store, sum string, warmUp int) (*Model, error) {
+	b, err := st.ModelArtifact(ctx, sum)
+	if err != nil {
+		return nil, err
+	}
+	m, err := Load(ctx, b, warmUp)
+	if err != nil {
+		return nil, err
+	}
+	if m.Checksum != sum {
+		return nil, fmt.Errorf("stored under %s but its checksum is %s: %w", sum, m.Checksum, icp.ErrInvalid)
+	}
+	return m, nil
 }
 
 // Rollback points the champion back at the version it named before the
