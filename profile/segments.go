@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,6 +25,15 @@ type SegmentConfig struct {
 	// MinPositives is the fewest positive accounts worth clustering; zero
 	// means 30.
 	MinPositives int
+	// MaxPositives is the most positive accounts clustered: beyond it, a
+	// seeded sample of this size is clustered and its rules are learned,
+	// while every check of a rule (coverage, lift on the holdout, the
+	// information it carries) still runs on all accounts. Segments of a
+	// few percent of winners hold hundreds of the sample, plenty for
+	// k-means and a depth-4 tree; the attributions, clusterings and
+	// bootstrap refits of 240,000 winners (a 1M-row export) are not worth
+	// minutes of a retrain. Zero means 20,000.
+	MaxPositives int
 	// MinShare drops clusters holding less than this share of the positive
 	// accounts; zero means 0.03.
 	MinShare float64
@@ -72,6 +82,9 @@ func (cfg *SegmentConfig) defaults() {
 	}
 	if cfg.MinPositives == 0 {
 		cfg.MinPositives = 30
+	}
+	if cfg.MaxPositives == 0 {
+		cfg.MaxPositives = 20000
 	}
 	if cfg.MinShare == 0 {
 		cfg.MinShare = 0.03
@@ -165,8 +178,11 @@ type SegmentSearch struct {
 	Columns []string `json:"columns"`
 	// Space is where they were clustered (SegmentConfig.Space).
 	Space string `json:"space"`
-	// Positives is the number of positive accounts clustered.
+	// Positives is the number of positive accounts, and Clustered the
+	// size of the seeded sample of them clustered when there were more
+	// than SegmentConfig.MaxPositives (zero when all were).
 	Positives int `json:"positives"`
+	Clustered int `json:"clustered,omitempty"`
 	// Ks scores every number of clusters tried.
 	Ks []KScore `json:"ks,omitempty"`
 	// K is the number chosen, 0 when none was trusted.
@@ -287,16 +303,22 @@ func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, fitRo
 		search.Reason = fmt.Sprintf("too few %d positive accounts to cluster (at least %d needed)", len(positives), max(cfg.MinPositives, 4*cfg.KMax))
 		return nil, search, nil
 	}
+	// clustered are the positives clustered: all of them, or a sample.
+	clustered := positives
+	if len(positives) > cfg.MaxPositives {
+		clustered = sampleRows(positives, cfg.MaxPositives, seed)
+		search.Clustered = len(clustered)
+	}
 	var xp *mat.Dense
 	switch cfg.Space {
 	case SpaceFeatures:
-		xp = clusterMatrix(x, enc, cols, positives, true)
+		xp = clusterMatrix(x, enc, cols, clustered, true)
 	case SpaceAttributions:
 		// One row of attributions per positive account, not per table row.
-		xa := mat.NewDense(len(positives), enc.Width, nil)
+		xa := mat.NewDense(len(clustered), enc.Width, nil)
 		row := make([]float64, enc.Width)
-		rows := make([]int, len(positives))
-		for j, i := range positives {
+		rows := make([]int, len(clustered))
+		for j, i := range clustered {
 			copy(row, x.RawRowView(i))
 			p.Model.explain(enc, row, xa.RawRowView(j))
 			rows[j] = j
@@ -321,7 +343,7 @@ func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, fitRo
 		}
 		ks := KScore{K: k, Silhouette: model.Silhouette(xp, labels, 1000, seed), Stability: stability(xp, labels, k, cfg.Resamples, seed)}
 		if ks.Stability >= cfg.MinStability {
-			segs, dropped, err := p.describeClusters(t, x, km, labels, positives, holdRows, labeled, od, base, cols, cfg)
+			segs, dropped, err := p.describeClusters(t, x, km, labels, clustered, holdRows, labeled, od, base, cols, cfg)
 			if err != nil {
 				return nil, search, err
 			}
@@ -487,6 +509,19 @@ func (p *Profile) describeClusters(t *datasets.Table, x *mat.Dense, km *model.KM
 	// Largest first, so ids are stable for a given clustering.
 	sort.SliceStable(segs, func(a, b int) bool { return segs[a].Size > segs[b].Size })
 	return segs, dropped, nil
+}
+
+// sampleRows returns n of rows drawn without replacement with a seeded
+// generator, in their original order.
+func sampleRows(rows []int, n int, seed uint64) []int {
+	rng := rand.New(rand.NewPCG(seed, 0x5a3d1e))
+	pick := rng.Perm(len(rows))[:n]
+	slices.Sort(pick)
+	out := make([]int, n)
+	for j, i := range pick {
+		out[j] = rows[i]
+	}
+	return out
 }
 
 // stability refits k-means with k clusters on bootstrap resamples of the

@@ -199,3 +199,29 @@ func TestReportGoldenSegments(t *testing.T) {
 		t.Errorf("report differs from %s; run go test ./profile -update and review the diff", golden)
 	}
 }
+
+// TestSegmentsOnASample clusters a seeded sample of the winners: segments
+// are still found and checked on all accounts, and the same seed gives the
+// same segments.
+func TestSegmentsOnASample(t *testing.T) {
+	tab := generated(t, 6000, 42)
+	cfg := Config{Seed: 1, Segments: SegmentConfig{MaxPositives: 500}}
+	var rules [2][]string
+	for i := range rules {
+		p, err := Train(tab, features.Infer(tab, features.InferConfig{}), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss := p.SegmentSearch
+		if ss.Clustered != 500 || ss.Positives <= 500 || !ss.Reliable || len(p.Segments) == 0 {
+			t.Fatalf("SegmentSearch = clustered %d of %d positives, reliable %v, %d segments; want 500 clustered and segments found",
+				ss.Clustered, ss.Positives, ss.Reliable, len(p.Segments))
+		}
+		for _, s := range p.Segments {
+			rules[i] = append(rules[i], s.RuleText)
+		}
+	}
+	if strings.Join(rules[0], "|") != strings.Join(rules[1], "|") {
+		t.Fatalf("rules differ between two runs with the same seed:\n%v\n%v", rules[0], rules[1])
+	}
+}
