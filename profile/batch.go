@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/features"
 )
 
 // ModelVersion returns the version of the profile, the one its scores
@@ -70,10 +71,6 @@ func (p *Profile) ScoreBatch(ctx context.Context, accs []icp.Account, attributio
 		}
 		return idx[k]
 	}
-	x, err := p.Encoder.Transform(t, nil)
-	if err != nil {
-		return fmt.Errorf("score batch: %w", err)
-	}
 	var ids []string
 	if p.Schema.ID != "" {
 		if c := t.Column(p.Schema.ID); c != nil {
@@ -82,6 +79,10 @@ func (p *Profile) ScoreBatch(ctx context.Context, accs []icp.Account, attributio
 	}
 	n := len(good)
 	if attributions {
+		x, err := p.Encoder.Transform(t, nil)
+		if err != nil {
+			return fmt.Errorf("score batch: %w", err)
+		}
 		contrib := make([]float64, p.Encoder.Width)
 		for k := range n {
 			if k%256 == 255 {
@@ -100,17 +101,26 @@ func (p *Profile) ScoreBatch(ctx context.Context, accs []icp.Account, attributio
 		return nil
 	}
 
-	// Without attributions: segments and distances first, on the encoded
-	// rows as they are, then the margins of the whole matrix at once. The
-	// segment and anti-ICP answers of a batch share one backing array each.
+	// Without attributions each row is encoded into one reused buffer and
+	// scored by the model's plain margin, as Score does less the
+	// explanation. The segment and anti-ICP answers of a batch share one
+	// backing array each.
+	x := make([]float64, p.Encoder.Width)
 	segs := make([]icp.SegmentRef, 0, n)
 	var antis []icp.AntiICPMatch
+	base := p.baseValue()
 	for k := range n {
-		i := at(k)
+		if k%1024 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		p.Encoder.EncodeRow(t, k, x)
 		var seg *icp.SegmentRef
+		// Distances are taken before the model may mark missing values.
 		if s := segmentOf(p.Segments, t, k); s >= 0 {
 			sg := &p.Segments[s]
-			segs = append(segs, icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: distance(x.RawRowView(k), sg.Centroid)})
+			segs = append(segs, icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: distance(x, sg.Centroid)})
 			seg = &segs[len(segs)-1]
 		}
 		var anti *icp.AntiICPMatch
@@ -121,25 +131,36 @@ func (p *Profile) ScoreBatch(ctx context.Context, accs []icp.Account, attributio
 			antis = append(antis, *m)
 			anti = &antis[len(antis)-1]
 		}
-		dst[i] = icp.Score{ModelVersion: p.Version, Segment: seg, AntiICP: anti, AttributionScale: AttributionScale}
-		if ids != nil {
-			dst[i].AccountID = ids[k]
+		margin := p.Model.margin(p.Encoder, x)
+		score := p.Model.Calibration.Prob(margin)
+		sc := icp.Score{
+			ModelVersion:     p.Version,
+			Score:            score,
+			Percentile:       p.percentile(score),
+			Tier:             p.Tiers.Tier(score),
+			Segment:          seg,
+			AntiICP:          anti,
+			Margin:           margin,
+			BaseValue:        base,
+			AttributionScale: AttributionScale,
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	margins := p.Model.margins(p.Encoder, x)
-	base := p.baseValue()
-	for k := range n {
-		sc := &dst[at(k)]
-		sc.Margin = margins[k]
-		sc.BaseValue = base
-		sc.Score = p.Model.Calibration.Prob(margins[k])
-		sc.Percentile = p.percentile(sc.Score)
-		sc.Tier = p.Tiers.Tier(sc.Score)
+		if ids != nil {
+			sc.AccountID = ids[k]
+		}
+		dst[at(k)] = sc
 	}
 	return nil
+}
+
+// margin returns the model's margin for one encoded row x, as explain
+// does without the attributions. x is changed (missing values marked) for
+// boosted trees.
+func (m *Model) margin(enc *features.Encoder, x []float64) float64 {
+	if m.Kind == KindGBM {
+		enc.MarkMissing(x)
+		return m.GBM.Margin(x)
+	}
+	return m.Logistic.Margin(x)
 }
 
 // baseValue returns the base value of the model's attributions, which does

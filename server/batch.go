@@ -247,6 +247,8 @@ type batchItem struct {
 	// pos is the item's place in the request: the array index, or the
 	// line (NDJSON) or row (CSV) number.
 	pos int
+	// off is the byte offset of raw in a JSON array body.
+	off int
 	// err is the item's problem, when it has one: a *bodyError,
 	// an *icp.ValidationError, or another error (internal).
 	err error
@@ -482,7 +484,9 @@ func (s *Server) scoreArray(c *gin.Context, attributions bool) error {
 				verr.Add(name, f.Message)
 			}
 		case errors.As(it.err, &malformed):
-			verr.Add(prefix, malformed.Error())
+			// A body that is not JSON is answered as such, at the first
+			// malformed account.
+			return &bodyError{Offset: int64(it.off) + malformed.Offset, Msg: "account " + prefix + ": " + malformed.Msg}
 		case errors.Is(it.err, icp.ErrInvalid):
 			verr.Add(prefix, it.err.Error())
 		default:
@@ -501,73 +505,153 @@ func (s *Server) scoreArray(c *gin.Context, attributions bool) error {
 	head = append(head, `,"count":`...)
 	head = strconv.AppendInt(head, int64(len(items)), 10)
 	head = append(head, `,"scores":[`...)
-	size := len(head) + 2
+	// The parts are written as they are, with commas between them, rather
+	// than copied into one buffer.
+	size, nonEmpty := len(head)+2, 0
 	for _, p := range parts {
-		size += len(p) + 1
+		if len(p) > 0 {
+			size += len(p)
+			nonEmpty++
+		}
 	}
-	buf := make([]byte, 0, size)
-	buf = append(buf, head...)
+	size += max(nonEmpty-1, 0)
+	c.Header("Content-Type", jsonContentType)
+	c.Header("Content-Length", strconv.Itoa(size))
+	c.Status(http.StatusOK)
+	w := c.Writer
+	if _, err := w.Write(head); err != nil {
+		return nil // the client is gone
+	}
+	first := true
 	for _, p := range parts {
 		if len(p) == 0 {
 			continue
 		}
-		if len(buf) > len(head) {
-			buf = append(buf, ',')
+		if !first {
+			if _, err := w.Write([]byte{','}); err != nil {
+				return nil
+			}
 		}
-		buf = append(buf, p...)
+		first = false
+		if _, err := w.Write(p); err != nil {
+			return nil
+		}
 	}
-	buf = append(buf, "]}"...)
-	c.Data(http.StatusOK, jsonContentType, buf)
+	_, _ = w.Write([]byte("]}"))
 	return nil
 }
 
 // splitArray checks that body is one JSON array and returns its elements
-// as items holding their raw text. Elements that are not objects are items
-// with a field error already set. More than limit elements give a
-// *tooManyError.
+// as items holding their raw text, for decodeAccount to check each in a
+// worker: the elements are found by their brackets and strings alone,
+// without a validating pass over the whole body. Elements that are not
+// objects are items with a field error already set. More than limit
+// elements give a *tooManyError.
 func splitArray(body []byte, limit int) ([]batchItem, error) {
 	if !utf8.Valid(body) {
 		return nil, &bodyError{Offset: invalidUTF8Offset(body), Msg: "request body is not valid UTF-8"}
 	}
-	if skipSpace(body, 0) == len(body) {
+	i := skipSpace(body, 0)
+	switch {
+	case i == len(body):
 		return nil, &bodyError{Offset: int64(len(body)), Msg: "empty body, want a JSON array of accounts"}
+	case body[i] != '[':
+		if body[i] == '{' {
+			return nil, &bodyError{Offset: int64(i), Msg: "want a JSON array of accounts, got an object (POST /v1/score takes one account)"}
+		}
+		if !json.Valid(body) {
+			return nil, diagnose(body)
+		}
+		return nil, &bodyError{Offset: int64(i), Msg: "want a JSON array of accounts, got " + kindOf(body[i])}
 	}
-	if !json.Valid(body) {
-		return nil, diagnose(body)
-	}
-	sc := scanner{data: body, i: skipSpace(body, 0)}
-	if body[sc.i] != '[' {
-		return nil, &bodyError{Offset: int64(sc.i), Msg: "want a JSON array of accounts, got " + kindOf(body[sc.i]) +
-			" (POST /v1/score takes one account)"}
-	}
-	sc.i++
 	items := make([]batchItem, 0, min(limit, 1024))
-	for n := 0; sc.skipSpace() != ']'; n++ {
+	i = skipSpace(body, i+1)
+	if i < len(body) && body[i] == ']' {
+		return items, trailing(body, i+1)
+	}
+	for n := 0; ; n++ {
 		if n == limit {
 			return nil, &tooManyError{limit: limit}
 		}
-		start := sc.i
-		switch body[sc.i] {
-		case '{', '[':
-			sc.skipComposite()
-		case '"':
-			if _, err := sc.str(); err != nil {
-				return nil, fmt.Errorf("split batch: %w", err)
-			}
-		default:
-			sc.skipScalar()
+		end, ok := skipElement(body, i)
+		switch {
+		case !ok:
+			return nil, &bodyError{Offset: int64(len(body)), Msg: "unexpected end of JSON input"}
+		case end == i:
+			return nil, &bodyError{Offset: int64(i), Msg: "malformed JSON: want a value, got " + strconv.QuoteRune(rune(body[i]))}
 		}
-		it := batchItem{raw: body[start:sc.i], pos: n}
-		if body[start] != '{' {
+		it := batchItem{raw: body[i:end], pos: n, off: i}
+		if body[i] != '{' {
+			if !json.Valid(it.raw) {
+				return nil, &bodyError{Offset: int64(i), Msg: "malformed JSON: account [" + strconv.Itoa(n) + "] is not a JSON value"}
+			}
 			it.raw = nil
-			it.err = &icp.ValidationError{Fields: []icp.FieldError{{Field: "", Message: "must be a JSON object (an account), got " + kindOf(body[start])}}}
+			it.err = &icp.ValidationError{Fields: []icp.FieldError{{Field: "", Message: "must be a JSON object (an account), got " + kindOf(body[i])}}}
 		}
 		items = append(items, it)
-		if sc.skipSpace() == ',' {
-			sc.i++
+		i = skipSpace(body, end)
+		switch {
+		case i == len(body):
+			return nil, &bodyError{Offset: int64(i), Msg: "unexpected end of JSON input"}
+		case body[i] == ']':
+			return items, trailing(body, i+1)
+		case body[i] != ',':
+			return nil, &bodyError{Offset: int64(i), Msg: "malformed JSON: want a comma or ] after account [" + strconv.Itoa(n) + "]"}
+		}
+		i = skipSpace(body, i+1)
+		if i < len(body) && body[i] == ']' {
+			return nil, &bodyError{Offset: int64(i), Msg: "malformed JSON: a comma before ]"}
 		}
 	}
-	return items, nil
+}
+
+// trailing returns a *bodyError when body holds more than whitespace from
+// i on.
+func trailing(body []byte, i int) error {
+	if j := skipSpace(body, i); j < len(body) {
+		return &bodyError{Offset: int64(j), Msg: "unexpected data after the JSON array"}
+	}
+	return nil
+}
+
+// skipElement returns the end of the JSON value starting at data[i], found
+// by its brackets and strings alone: a string ends at its closing quote,
+// an object or array where its brackets balance, anything else at the next
+// comma, bracket or whitespace. ok is false when data ends first. It does
+// not check the value, which decodeAccount does.
+func skipElement(data []byte, i int) (end int, ok bool) {
+	depth := 0
+	for i < len(data) {
+		switch data[i] {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(data) {
+				return i, false
+			}
+			if depth == 0 {
+				return i + 1, true
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i, true
+			}
+			if depth--; depth == 0 {
+				return i + 1, true
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i, true
+			}
+		}
+		i++
+	}
+	return i, depth == 0
 }
 
 // streamWriter writes the answer of a stream: the status and headers with
