@@ -20,7 +20,9 @@
 // not answered in time gets a 503), --max-in-flight (503 with Retry-After
 // beyond it), --rate-limit and --rate-burst per API key (429 with
 // Retry-After), and the HTTP server's --read-header-timeout,
-// --read-timeout, --write-timeout and --idle-timeout. Prometheus metrics
+// --read-timeout, --write-timeout and --idle-timeout. POST /v1/score/batch
+// has its own: --max-score-batch accounts and --max-batch-bytes for a JSON array,
+// --max-stream-bytes and --stream-timeout for NDJSON and CSV streams. Prometheus metrics
 // are served at /metrics from a registry made here. On SIGTERM or SIGINT it turns /readyz to 503, stops
 // accepting connections and finishes the requests in flight.
 package main
