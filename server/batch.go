@@ -575,7 +575,7 @@ func splitArray(body []byte, limit int) ([]batchItem, error) {
 		}
 		end, ok := skipElement(body, i)
 		switch {
-		case !ok:
+		case !ok || i == len(body):
 			return nil, &bodyError{Offset: int64(len(body)), Msg: "unexpected end of JSON input"}
 		case end == i:
 			return nil, &bodyError{Offset: int64(i), Msg: "malformed JSON: want a value, got " + strconv.QuoteRune(rune(body[i]))}

@@ -761,3 +761,60 @@ func BenchmarkScoreBatch1000(b *testing.B) {
 		})
 	}
 }
+
+// TestScoreBatchStreamOverHTTP streams NDJSON through a real HTTP server:
+// the first score arrives while the body is still being sent (full
+// duplex), and the stream outlives RequestTimeout.
+func TestScoreBatchStreamOverHTTP(t *testing.T) {
+	p := trainProfile(t)
+	h := newBatchServer(t, server.Config{Scorer: p, RequestTimeout: 50 * time.Millisecond})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	pr, pw := io.Pipe()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/v1/score/batch?attributions=false", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	written := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(pw, account("A-0")+"\n")
+		written <- err
+	}()
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d, want 200", resp.StatusCode)
+	}
+	answers := bufio.NewScanner(resp.Body)
+	readScore := func(id string) {
+		t.Helper()
+		if !answers.Scan() {
+			t.Fatalf("no answer line for %s: %v", id, answers.Err())
+		}
+		var sc icp.Score
+		if err := json.Unmarshal(answers.Bytes(), &sc); err != nil || sc.AccountID != id || sc.ModelVersion != p.Version {
+			t.Fatalf("answer %q, %v; want the score of %s", answers.Text(), err, id)
+		}
+	}
+	readScore("A-0") // the body is still open
+	for i := 1; i <= 3; i++ {
+		time.Sleep(30 * time.Millisecond) // past RequestTimeout in all
+		if _, err := io.WriteString(pw, account("A-"+strconv.Itoa(i))+"\n"); err != nil {
+			t.Fatal(err)
+		}
+		readScore("A-" + strconv.Itoa(i))
+	}
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if answers.Scan() {
+		t.Errorf("extra answer line %q", answers.Text())
+	}
+}
