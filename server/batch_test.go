@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,11 +33,18 @@ var (
 	_ server.ModelVersioner = (*profile.Profile)(nil)
 )
 
-// trainProfile trains a small real profile on generated data.
+// batchProfile is a small real profile trained on generated data, once
+// for the tests of this file: training is their slow part, and scoring
+// does not change a profile.
+var batchProfile = sync.OnceValues(func() (*profile.Profile, error) {
+	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 2})
+	return profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+})
+
+// trainProfile returns batchProfile.
 func trainProfile(t testing.TB) *profile.Profile {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 2})
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	p, err := batchProfile()
 	if err != nil {
 		t.Fatalf("train: %v", err)
 	}
