@@ -141,6 +141,12 @@ pids+=($!)
 "$tmp/bin/serve" --model "$tmp/model/model.json" --addr "127.0.0.1:$serve_port" --db "$tmp/icp.db" \
 	--log-format json --max-in-flight 1024 2>"$tmp/serve.log" &
 pids+=($!)
+# A port taken by another process would send the requests elsewhere.
+for i in $(seq 1 100); do
+	grep -q '"msg":"serving"' "$tmp/serve.log" && break
+	kill -0 "${pids[-1]}" 2>/dev/null || { cat "$tmp/serve.log" >&2; die "serve exited (is port $serve_port taken? set BASE_PORT)"; }
+	sleep 0.1
+done
 for round in $(seq 1 "$ROUNDS"); do
 	log "round $round of $ROUNDS"
 	bench ceiling "http://127.0.0.1:$ceiling_port/v1/score"
