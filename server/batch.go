@@ -273,11 +273,9 @@ func (s *Server) scoreItems(ctx context.Context, items []batchItem, attributions
 	parts := max(1, min(runtime.GOMAXPROCS(0), len(items)/minPart))
 	part := func(k int) []batchItem { return items[k*len(items)/parts : (k+1)*len(items)/parts] }
 	errs := make([]error, parts)
-	if err := inParallel(parts, func(k int) {
+	inParallel(parts, func(k int) {
 		errs[k] = s.scorePart(ctx, part(k), attributions)
-	}); err != nil {
-		return nil, err
-	}
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -287,8 +285,11 @@ func (s *Server) scoreItems(ctx context.Context, items []batchItem, attributions
 		prepare(items)
 	}
 	out := make([][]byte, parts)
-	perItem := 320 + boolInt(attributions)*1200
-	err := inParallel(parts, func(k int) {
+	perItem := 512 // a score without attributions, about
+	if attributions {
+		perItem += 1536
+	}
+	inParallel(parts, func(k int) {
 		p := part(k)
 		buf := make([]byte, 0, len(p)*perItem)
 		for i := range p {
@@ -296,14 +297,14 @@ func (s *Server) scoreItems(ctx context.Context, items []batchItem, attributions
 		}
 		out[k] = buf
 	})
-	return out, err
+	return out, nil
 }
 
 // inParallel runs f(0), ..., f(n-1) on n goroutines, the first on the
 // caller's, and waits for them. A panic in one is raised again in the
 // caller's goroutine once all are done, with the panicking goroutine's
 // stack, so that recovery answers it as any other.
-func inParallel(n int, f func(k int)) error {
+func inParallel(n int, f func(k int)) {
 	panics := make([]*workerPanic, n)
 	run := func(k int) {
 		defer func() {
@@ -328,14 +329,6 @@ func inParallel(n int, f func(k int)) error {
 		}
 		panic(&panicError{value: p.value, stack: p.stack})
 	}
-	return nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // scorePart decodes the raw items of part and scores them, leaving each
@@ -796,7 +789,7 @@ func (s *Server) scoreNDJSON(c *gin.Context, mediaType string, attributions bool
 				break
 			}
 			lines = rd.line
-			if isBlank(rec.data) {
+			if !rec.tooLong && isBlank(rec.data) {
 				continue
 			}
 			it := batchItem{pos: rd.line}

@@ -826,3 +826,24 @@ func TestScoreBatchStreamOverHTTP(t *testing.T) {
 		t.Errorf("extra answer line %q", answers.Text())
 	}
 }
+
+// TestScoreBatchNDJSONLongLine sends a line over MaxBodyBytes in the middle
+// of a stream: it is answered with an error line and skipped, and the
+// stream goes on.
+func TestScoreBatchNDJSONLongLine(t *testing.T) {
+	p := trainProfile(t)
+	h := newBatchServer(t, server.Config{Scorer: p, MaxBodyBytes: 1 << 20})
+	long := with("industry", `"`+strings.Repeat("x", 2<<20)+`"`)
+	body := account("A-1") + "\n" + long + "\n" + account("A-3") + "\n"
+	rec := postBatch(h, "application/x-ndjson", "", chunked{strings.NewReader(body)})
+	got := readNDJSON(t, rec.Body.Bytes())
+	if rec.Code != http.StatusOK || len(got) != 3 {
+		t.Fatalf("status = %d, %d lines, want 200 and 3 lines; body %.300s", rec.Code, len(got), rec.Body)
+	}
+	if got[0].AccountID != "A-1" || got[2].AccountID != "A-3" {
+		t.Errorf("lines 1 and 3 = %+v, %+v, want the scores of A-1 and A-3", got[0], got[2])
+	}
+	if got[1].Line != 2 || got[1].Error != "malformed line" || got[1].ModelVersion != p.Version {
+		t.Errorf("line 2 = %+v, want an error line for input line 2", got[1])
+	}
+}
