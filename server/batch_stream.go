@@ -121,7 +121,7 @@ func (r *recordReader) next() (record, error) {
 	}
 }
 
-// csvHeader lists the columns of a CSV answer:
+// csvHeader returns the columns of a CSV answer:
 //
 //	line              the first line of the input record (the header is line 1)
 //	account_id        the account's id, when the schema has one
@@ -131,8 +131,10 @@ func (r *recordReader) next() (record, error) {
 //	                  (empty with attributions=false)
 //	error             empty for a score; else what is wrong, field by field
 //	                  ("employees: must be a number; industry: ...")
-var csvHeader = []string{"line", "account_id", "model_version", "score", "percentile", "tier",
-	"segment", "anti_icp", "margin", "top_attributions", "error"}
+func csvHeader() []string {
+	return []string{"line", "account_id", "model_version", "score", "percentile", "tier",
+		"segment", "anti_icp", "margin", "top_attributions", "error"}
+}
 
 // topAttributions is how many attributions the CSV answer lists.
 const topAttributions = 3
@@ -151,7 +153,7 @@ func (s *Server) scoreCSV(c *gin.Context, attributions bool) error {
 	if v, ok := s.scorer.(ModelVersioner); ok {
 		version = v.ModelVersion()
 	}
-	if err := w.write(appendCSVRow(nil, csvHeader...)); err != nil {
+	if err := w.write(appendCSVRow(nil, csvHeader()...)); err != nil {
 		return nil // the client is gone
 	}
 	setVersion := func(items []batchItem) {
