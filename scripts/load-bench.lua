@@ -2,6 +2,10 @@
 -- taken from datasets/sample_accounts.csv, in turn, and the API key of the
 -- ICP_KEY environment variable when it is set. Servers without
 -- authentication ignore the header.
+--
+-- With BATCH=N in the environment every request is instead one JSON array
+-- of N accounts for POST /v1/score/batch: the eight accounts repeated, each
+-- copy with its own account_id.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local key = os.getenv("ICP_KEY")
@@ -18,6 +22,15 @@ local bodies = {
   [[{"account_id":"ACC-0001301","industry":"SaaS","employees":null,"annual_revenue_usd":14057000.0,"country":"FR","region":"EMEA","founded_year":2013,"funding_stage":"Series A","business_model":"B2B SaaS","tech_stack":"hubspot;azure;snowflake;stripe;slack","web_visits_30d":38,"trial_users":5,"support_tickets_90d":1}]],
   [[{"account_id":"ACC-0001501","industry":"Consulting","employees":21,"annual_revenue_usd":null,"country":"US","region":"NA","founded_year":2018,"funding_stage":"Bootstrapped","business_model":"Services","tech_stack":"hubspot;aws;azure","web_visits_30d":16,"trial_users":0,"support_tickets_90d":1}]],
 }
+local batch = tonumber(os.getenv("BATCH") or "")
+if batch and batch > 0 then
+  local accounts = {}
+  for k = 1, batch do
+    local b = bodies[(k - 1) % #bodies + 1]
+    accounts[k] = (b:gsub('"account_id":"[^"]*"', '"account_id":"B-' .. k .. '"', 1))
+  end
+  bodies = { "[" .. table.concat(accounts, ",") .. "]" }
+end
 local i = 0
 request = function()
   i = i % #bodies + 1

@@ -24,6 +24,12 @@
 # times, so that a change in the machine's load affects both alike; the
 # figures printed are the medians over the rounds.
 #
+# Each round also measures POST /v1/score/batch with JSON arrays of BATCH
+# accounts (default 1000) over BATCH_CONNS connections, with attributions
+# and with ?attributions=false, and reports accounts per second (requests
+# per second times BATCH); the target is at least 200,000 accounts/s
+# without attributions.
+#
 # Everything listens on 127.0.0.1 only and every wrk run is bounded in time.
 #
 # Usage:   scripts/load-bench.sh
@@ -33,6 +39,8 @@
 #   THREADS    wrk threads (default 2)
 #   CONNS      wrk connections (default 32)
 #   BASE_PORT  first of the three loopback ports used (default 18480)
+#   BATCH      accounts per batch request (default 1000; 0 skips the batch runs)
+#   BATCH_CONNS  wrk connections of the batch runs (default 8)
 #   FASTAPI_WORKERS  uvicorn workers (default 2)
 #   SHARED_BENCH, PY  see above (PY default /usr/bin/python3)
 # Needs: go, wrk (apt-get install -y wrk), curl.
@@ -45,6 +53,8 @@ ROUNDS="${ROUNDS:-3}"
 THREADS="${THREADS:-2}"
 CONNS="${CONNS:-32}"
 BASE_PORT="${BASE_PORT:-18480}"
+BATCH="${BATCH:-1000}"
+BATCH_CONNS="${BATCH_CONNS:-8}"
 FASTAPI_WORKERS="${FASTAPI_WORKERS:-2}"
 SHARED_BENCH="${SHARED_BENCH:-$repo/../shared/bench}"
 PY="${PY:-/usr/bin/python3}"
@@ -73,26 +83,29 @@ sample_body=$(sed -n 's/^  \[\[\(.*\)\]\],$/\1/p' "$LUA" | head -1)
 
 # wait_up URL [KEY]: waits until URL answers a scoring request with 200.
 wait_up() {
-	local url=$1 key=${2:-} i code
+	local url=$1 key=${2:-} i code body=$sample_body
+	case $url in */batch*) body="[$sample_body]" ;; esac
 	for i in $(seq 1 150); do
 		code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-			${key:+-H "Authorization: Bearer $key"} -d "$sample_body" "$url" || true)
+			${key:+-H "Authorization: Bearer $key"} -d "$body" "$url" || true)
 		[ "$code" = 200 ] && return 0
 		sleep 0.2
 	done
 	return 1
 }
 
-# bench NAME URL [KEY]: runs wrk and appends "name rps p50_us p99_us non2xx"
-# to $tmp/results.
+# bench NAME URL [KEY [BATCH]]: runs wrk and appends "name rps p50_us p99_us
+# non2xx" to $tmp/results; with BATCH > 0 each request is a JSON array of
+# BATCH accounts, sent over BATCH_CONNS connections.
 bench() {
-	local name=$1 url=$2 key=${3:-}
+	local name=$1 url=$2 key=${3:-} batch=${4:-0} conns=$CONNS
+	[ "$batch" -gt 0 ] && conns=$BATCH_CONNS
 	if ! wait_up "$url" "$key"; then
 		log "$name did not answer 200 at $url; skipped"
 		return
 	fi
-	log "$name: wrk -t$THREADS -c$CONNS -d$DURATION $url"
-	ICP_KEY="$key" timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$LUA" "$url" >"$tmp/wrk-$name.txt" 2>&1 ||
+	log "$name: wrk -t$THREADS -c$conns -d$DURATION $url"
+	BATCH="$batch" ICP_KEY="$key" timeout 120 wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency -s "$LUA" "$url" >"$tmp/wrk-$name.txt" 2>&1 ||
 		{ log "wrk failed for $name:"; cat "$tmp/wrk-$name.txt" >&2; return; }
 	awk -v name="$name" '
 		function us(v,   n, u) {
@@ -128,10 +141,20 @@ pids+=($!)
 "$tmp/bin/serve" --model "$tmp/model/model.json" --addr "127.0.0.1:$serve_port" --db "$tmp/icp.db" \
 	--log-format json --max-in-flight 1024 2>"$tmp/serve.log" &
 pids+=($!)
+# A port taken by another process would send the requests elsewhere.
+for i in $(seq 1 100); do
+	grep -q '"msg":"serving"' "$tmp/serve.log" && break
+	kill -0 "${pids[-1]}" 2>/dev/null || { cat "$tmp/serve.log" >&2; die "serve exited (is port $serve_port taken? set BASE_PORT)"; }
+	sleep 0.1
+done
 for round in $(seq 1 "$ROUNDS"); do
 	log "round $round of $ROUNDS"
 	bench ceiling "http://127.0.0.1:$ceiling_port/v1/score"
 	bench serve "http://127.0.0.1:$serve_port/v1/score" "$key"
+	if [ "$BATCH" -gt 0 ]; then
+		bench batch "http://127.0.0.1:$serve_port/v1/score/batch" "$key" "$BATCH"
+		bench batch_noattr "http://127.0.0.1:$serve_port/v1/score/batch?attributions=false" "$key" "$BATCH"
+	fi
 done
 
 # Stop serve and the ceiling before the reference runs.
@@ -168,7 +191,7 @@ echo "POST /v1/score, wrk -t$THREADS -c$CONNS -d$DURATION, loopback, $(nproc) co
 echo "each round, ceiling then serve (req/s):"
 awk '{ runs[$1] = runs[$1] " " $2 } END { for (n in runs) printf "  %-20s%s\n", n, runs[n] }' "$tmp/results" | sort
 # The median of each column per server, over the rounds.
-for name in ceiling serve fastapi_sklearn_lr; do
+for name in ceiling serve fastapi_sklearn_lr batch batch_noattr; do
 	grep "^$name " "$tmp/results" >"$tmp/r" || continue
 	row="$name"
 	for col in 2 3 4; do
@@ -179,6 +202,7 @@ for name in ceiling serve fastapi_sklearn_lr; do
 done >"$tmp/medians"
 awk '
 	BEGIN { printf "%-40s %10s %10s %10s %8s\n", "server (medians)", "req/s", "p50 ms", "p99 ms", "non-2xx" }
+	$1 ~ /^batch/ { batch[$1] = $0; nbatch++; next }
 	{
 		label[$1] = $1
 		if ($1 == "ceiling") label[$1] = "ceiling (gin, decode + constant)"
@@ -194,8 +218,21 @@ awk '
 		}
 		if (rps["fastapi_sklearn_lr"] > 0 && rps["serve"] > 0)
 			printf "serve / FastAPI + scikit-learn: %.1fx\n", rps["serve"] / rps["fastapi_sklearn_lr"]
+		if (nbatch > 0) {
+			printf "\nPOST /v1/score/batch, %d accounts per request, wrk -t%d -c%d (medians)\n", n, threads, conns
+			printf "%-40s %10s %12s %10s %10s %8s\n", "batch", "req/s", "accounts/s", "p50 ms", "p99 ms", "non-2xx"
+		}
+		for (name in batch) {
+			split(batch[name], f, " ")
+			acc[name] = f[2] * n
+			printf "%-40s %10.1f %12.0f %10.2f %10.2f %8d\n", (name == "batch" ? "with attributions" : "attributions=false"),
+				f[2], acc[name], f[3] / 1000, f[4] / 1000, f[5]
+		}
+		if ("batch_noattr" in acc)
+			printf "batch accounts/s without attributions: %.0f (target >= 200000: %s)\n", acc["batch_noattr"],
+				(acc["batch_noattr"] >= 200000 ? "met" : "NOT met")
 	}
-' "$tmp/medians"
+' n="$BATCH" threads="$THREADS" conns="$BATCH_CONNS" "$tmp/medians"
 [ -z "$fastapi_note" ] || echo "$fastapi_note"
 if grep -q '"level":"ERROR"' "$tmp/serve.log" 2>/dev/null; then
 	log "serve logged errors:"

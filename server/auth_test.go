@@ -176,6 +176,9 @@ func routeRequest(method, path, authz string) request {
 	if method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
 		r.ct = "application/json"
 		r.body = strings.NewReader(`{"account_id":"acme","employees":12}`)
+		if r.path == batchPath {
+			r.body = strings.NewReader(`[{"account_id":"acme","employees":12}]`)
+		}
 	}
 	if authz != "" {
 		r.header = map[string]string{"Authorization": authz}
@@ -196,12 +199,13 @@ func TestAuthMatrix(t *testing.T) {
 	// The answer of a handler run with sufficient rights, for the routes
 	// of this package; routes added later must only not be refused.
 	handled := map[string]int{
-		"POST /v1/score":    http.StatusOK,
-		"GET /healthz":      http.StatusOK,
-		"GET /livez":        http.StatusOK,
-		"GET /readyz":       http.StatusOK,
-		"GET /metrics":      http.StatusOK,
-		"GET /openapi.json": http.StatusOK,
+		"POST /v1/score":       http.StatusOK,
+		"POST /v1/score/batch": http.StatusOK,
+		"GET /healthz":         http.StatusOK,
+		"GET /livez":           http.StatusOK,
+		"GET /readyz":          http.StatusOK,
+		"GET /metrics":         http.StatusOK,
+		"GET /openapi.json":    http.StatusOK,
 	}
 	creds := make([]string, 0, len(f.keys))
 	for name := range f.keys {

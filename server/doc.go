@@ -1,8 +1,11 @@
 // Package server is the HTTP API of the ICP discovery engine, built on gin.
 //
-// It serves one scoring endpoint and the probes an orchestrator needs:
+// It serves two scoring endpoints and the probes an orchestrator needs:
 //
 //	POST /v1/score      one account as a JSON object; answers an icp.Score
+//	POST /v1/score/batch  a JSON array of accounts (all or nothing), or an
+//	                    NDJSON or CSV stream answered record by record
+//	                    (batch.go, batch_stream.go)
 //	GET  /healthz       liveness: 200 {"status":"ok"} while the process serves
 //	GET  /livez         alias of /healthz
 //	GET  /readyz        readiness: 200 when Config.Ready passes and the server
@@ -111,7 +114,10 @@
 // random one is made; it is echoed in the response), panic recovery, the
 // access log (one slog Info line per request, which also feeds the request
 // metrics), the deadline, the in-flight bound, authentication, the per-key
-// rate limit, the body size cap and, for POST, the Content-Type check.
+// rate limit, the body size cap and, for POST, the Content-Type check. The
+// batch route's streams get their own deadline (Config.StreamTimeout) and
+// body cap (Config.MaxStreamBytes), its JSON arrays Config.MaxBatchBytes,
+// and it accepts NDJSON and CSV besides JSON.
 //
 // The package never calls gin.SetMode, which is process-global; a binary that
 // wants gin's debug output silenced sets the mode itself.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -82,6 +83,25 @@ type Config struct {
 	// MaxArtifactBytes caps the body of POST /v1/admin/models (a model
 	// artifact). Zero means 256 MiB.
 	MaxArtifactBytes int64
+
+	// The limits of POST /v1/score/batch (batch.go). A JSON array is read
+	// whole and answered all at once under RequestTimeout; NDJSON and CSV
+	// bodies are streams, read and answered record by record, each record
+	// within MaxBodyBytes.
+
+	// MaxBatch caps the accounts of one JSON array; more are answered 413.
+	// Zero means 1000.
+	MaxBatch int
+	// MaxBatchBytes caps the size of a JSON array body. Zero means 16 MiB.
+	MaxBatchBytes int64
+	// MaxStreamBytes caps the size of an NDJSON or CSV body; a stream that
+	// grows beyond it ends with an error line. Zero means 256 MiB.
+	MaxStreamBytes int64
+	// StreamTimeout bounds the handling of one NDJSON or CSV stream in
+	// place of RequestTimeout, and replaces the HTTP server's read and
+	// write deadlines for it once the request is authenticated. Zero means
+	// 10 minutes; negative means no deadline.
+	StreamTimeout time.Duration
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -106,9 +126,13 @@ type Server struct {
 	scoreJobs chan scoreJob
 	icp       ICPSource
 
-	models      ModelAdmin
-	serving     func() ServedModels
-	maxArtifact int64
+	models         ModelAdmin
+	serving        func() ServedModels
+	maxArtifact    int64
+	maxBatch       int
+	maxBatchBytes  int64
+	maxStreamBytes int64
+	streamTimeout  time.Duration
 }
 
 // New returns a Server configured by cfg, with its routes and middleware
@@ -121,6 +145,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxBodyBytes < 0 || cfg.MaxArtifactBytes < 0 {
 		return nil, fmt.Errorf("new server: negative MaxBodyBytes %d or MaxArtifactBytes %d", cfg.MaxBodyBytes, cfg.MaxArtifactBytes)
+	}
+	if cfg.MaxBatch < 0 || cfg.MaxBatchBytes < 0 || cfg.MaxStreamBytes < 0 {
+		return nil, fmt.Errorf("new server: negative MaxBatch %d, MaxBatchBytes %d or MaxStreamBytes %d",
+			cfg.MaxBatch, cfg.MaxBatchBytes, cfg.MaxStreamBytes)
 	}
 	if cfg.RateLimit < 0 || math.IsNaN(cfg.RateLimit) {
 		return nil, fmt.Errorf("new server: RateLimit %v, want zero (no limit) or positive", cfg.RateLimit)
@@ -144,9 +172,13 @@ func New(cfg Config) (*Server, error) {
 		ops:       cfg.Ops,
 		icp:       cfg.ICP,
 
-		models:      cfg.Models,
-		serving:     cfg.Serving,
-		maxArtifact: cfg.MaxArtifactBytes,
+		models:         cfg.Models,
+		serving:        cfg.Serving,
+		maxArtifact:    cfg.MaxArtifactBytes,
+		maxBatch:       cmp.Or(cfg.MaxBatch, defaultMaxScoreBatch),
+		maxBatchBytes:  cmp.Or(cfg.MaxBatchBytes, defaultMaxBatchBytes),
+		maxStreamBytes: cmp.Or(cfg.MaxStreamBytes, defaultMaxStreamBytes),
+		streamTimeout:  cmp.Or(cfg.StreamTimeout, defaultStreamTimeout),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -208,17 +240,21 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 		s.requestID,
 		s.recovery,
 		s.accessLog,
-		s.deadline,
+		// The batch route's streams have their own deadline, body cap and
+		// media types; these three fall back to deadline, limitBody and
+		// requireJSON for every other request (batch.go).
+		s.batchDeadline,
 		s.shed,
 		s.authenticate,
 		s.rateLimit,
-		s.limitBody,
-		s.requireJSON,
+		s.batchLimitBody,
+		s.batchRequireType,
 	)
 	e.NoRoute(s.handle(func(*gin.Context) error { return errNoRoute }))
 	e.NoMethod(s.handle(func(*gin.Context) error { return errMethodNotAllowed }))
 
 	e.POST("/v1/score", s.handle(s.handleScore))
+	e.POST(batchPath, s.handle(s.handleScoreBatch))
 	e.GET("/healthz", s.handle(s.handleHealth))
 	e.GET("/livez", s.handle(s.handleHealth))
 	e.GET("/readyz", s.handle(s.handleReady))

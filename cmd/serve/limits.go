@@ -28,6 +28,10 @@ type limitOptions struct {
 	readTimeout       time.Duration
 	writeTimeout      time.Duration
 	idleTimeout       time.Duration
+	maxBatch          int
+	maxBatchBytes     int64
+	maxStreamBytes    int64
+	streamTimeout     time.Duration
 }
 
 // limitFlags defines the flags of limitOptions on fs.
@@ -43,6 +47,10 @@ func limitFlags(fs *flag.FlagSet) *limitOptions {
 	fs.DurationVar(&o.readTimeout, "read-timeout", 15*time.Second, "time allowed to read a whole request")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", 30*time.Second, "time allowed from the end of the headers to the end of the answer")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 120*time.Second, "time a keep-alive connection may stay idle")
+	fs.IntVar(&o.maxBatch, "max-score-batch", 1000, "accounts in one JSON array of POST /v1/score/batch (more: 413; send NDJSON or CSV)")
+	fs.Int64Var(&o.maxBatchBytes, "max-batch-bytes", 16<<20, "largest JSON array body of POST /v1/score/batch")
+	fs.Int64Var(&o.maxStreamBytes, "max-stream-bytes", 256<<20, "largest NDJSON or CSV body of POST /v1/score/batch")
+	fs.DurationVar(&o.streamTimeout, "stream-timeout", 10*time.Minute, "deadline of one NDJSON or CSV stream, in place of --request-timeout, --read-timeout and --write-timeout (0: none)")
 	return o
 }
 
@@ -63,6 +71,15 @@ func (o *limitOptions) wire(ctx context.Context, cfg *server.Config, st *store.S
 		cfg.MaxInFlight = -1
 	}
 	cfg.RateLimit, cfg.RateBurst = o.rateLimit, o.rateBurst
+	if o.maxBatch <= 0 || o.maxBatchBytes <= 0 || o.maxStreamBytes <= 0 {
+		return fmt.Errorf("--max-score-batch %d, --max-batch-bytes %d, --max-stream-bytes %d: want positive limits",
+			o.maxBatch, o.maxBatchBytes, o.maxStreamBytes)
+	}
+	cfg.MaxBatch, cfg.MaxBatchBytes, cfg.MaxStreamBytes = o.maxBatch, o.maxBatchBytes, o.maxStreamBytes
+	cfg.StreamTimeout = o.streamTimeout
+	if o.streamTimeout <= 0 {
+		cfg.StreamTimeout = -1 // the flag's 0 means none
+	}
 
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {

@@ -1,0 +1,843 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/icpengine/icp"
+)
+
+// POST /v1/score/batch scores many accounts in one request. The body's
+// Content-Type chooses the form:
+//
+//   - application/json: a JSON array of at most Config.MaxBatch account
+//     objects, within Config.MaxBatchBytes. Validation is all or nothing:
+//     one bad account makes the answer a 400 whose field errors carry the
+//     index, as in "[3].employees". Otherwise the answer is
+//     {"model_version", "count", "scores"}, the scores in request order and
+//     each the object POST /v1/score answers. The request deadline is
+//     Config.RequestTimeout, as for one account.
+//   - application/x-ndjson (or application/jsonl): one account object per
+//     line, within Config.MaxStreamBytes. The answer streams one line per
+//     input line, in order: the score object, or an error line
+//     {"line", "model_version", "error", "detail"/"offset"/"fields"}. A bad
+//     line does not stop the stream; blank lines are skipped and answered
+//     by nothing.
+//   - text/csv: a header row of account field names, then one account per
+//     row; the answer is a CSV stream with the columns of csvHeader.
+//
+// The streams run under Config.StreamTimeout instead of RequestTimeout,
+// and stretch the HTTP server's read and write deadlines to it once the
+// request is authenticated. They read the body while they write the
+// answer (full duplex): a client must read the answer as it sends, as curl
+// does, or keep a stream within what the connection buffers.
+//
+// The query parameter attributions=false leaves the attributions out
+// (they are null): with boosted trees explaining an account costs far more
+// than scoring it, so large batches that need only the scores and tiers
+// should ask for that. The default, true, answers the same objects as
+// POST /v1/score.
+//
+// The accounts of a request are scored by up to GOMAXPROCS goroutines, each
+// over a contiguous part; with a BatchScorer each part is one call.
+
+// batchPath is the pattern of the batch route.
+const batchPath = "/v1/score/batch"
+
+// Defaults of the batch settings of Config.
+const (
+	defaultMaxScoreBatch  = 1000
+	defaultMaxBatchBytes  = 16 << 20
+	defaultMaxStreamBytes = 256 << 20
+	defaultStreamTimeout  = 10 * time.Minute
+)
+
+// Batch sizes: a request is split among workers only when each gets at
+// least minPart accounts, and a stream is scored streamChunk records at a
+// time (fewer when the client has sent no more yet).
+const (
+	minPart     = 32
+	streamChunk = 1024
+)
+
+// BatchScorer is an optional extension of Scorer, type-asserted by the
+// batch route: a scorer that can score many accounts faster at once than
+// one by one. ScoreBatch scores accs[i] into dst[i] or sets errs[i] to the
+// account's error (an *icp.ValidationError for bad fields, names without an
+// index); with attributions false the scores may leave Attributions nil.
+// It returns a non-nil error only when the whole call failed, such as when
+// ctx is done.
+type BatchScorer interface {
+	ScoreBatch(ctx context.Context, accs []icp.Account, attributions bool, dst []icp.Score, errs []error) error
+}
+
+// ModelVersioner is an optional extension of Scorer: it names the model
+// that answers, so that batch answers holding no score (an empty array,
+// a stream of bad lines) still name it.
+type ModelVersioner interface {
+	ModelVersion() string
+}
+
+// batchFormat is the form of a batch body.
+type batchFormat int
+
+const (
+	formatJSON batchFormat = iota
+	formatNDJSON
+	formatCSV
+)
+
+// batchFormatOf returns the form the Content-Type ct names, and false for
+// an unsupported one. The only parameter allowed is charset=utf-8; for CSV
+// the header parameter (RFC 4180) is allowed too.
+func batchFormatOf(ct string) (batchFormat, string, bool) {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return 0, "", false
+	}
+	var f batchFormat
+	switch mt {
+	case "application/json":
+		f = formatJSON
+	case "application/x-ndjson", "application/jsonl":
+		f = formatNDJSON
+	case "text/csv":
+		f = formatCSV
+	default:
+		return 0, "", false
+	}
+	for k, v := range params {
+		switch {
+		case k == "charset" && strings.EqualFold(v, "utf-8"):
+		case k == "header" && f == formatCSV && strings.EqualFold(v, "present"):
+		default:
+			return 0, "", false
+		}
+	}
+	return f, mt, true
+}
+
+// isStream reports whether c is a request to the batch route with a
+// stream body (NDJSON or CSV).
+func isStream(c *gin.Context) bool {
+	if c.FullPath() != batchPath || c.Request.Method != http.MethodPost {
+		return false
+	}
+	f, _, ok := batchFormatOf(c.GetHeader("Content-Type"))
+	return ok && f != formatJSON
+}
+
+// batchDeadline is the deadline middleware: streams to the batch route
+// get StreamTimeout, every other request RequestTimeout (see deadline).
+func (s *Server) batchDeadline(c *gin.Context) {
+	if !isStream(c) {
+		s.deadline(c)
+		return
+	}
+	if s.streamTimeout <= 0 {
+		c.Next()
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.streamTimeout)
+	defer cancel()
+	c.Request = c.Request.WithContext(ctx)
+	c.Next()
+}
+
+// batchLimitBody is the body cap middleware: the batch route caps a JSON
+// array at MaxBatchBytes and a stream at MaxStreamBytes, every other route
+// its body at MaxBodyBytes (see limitBody).
+func (s *Server) batchLimitBody(c *gin.Context) {
+	if c.FullPath() != batchPath || c.Request.Method != http.MethodPost {
+		s.limitBody(c)
+		return
+	}
+	limit := s.maxBatchBytes
+	if isStream(c) {
+		limit = s.maxStreamBytes
+	}
+	if c.Request.ContentLength > limit {
+		s.writeError(c, &http.MaxBytesError{Limit: limit})
+		return
+	}
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	}
+	c.Next()
+}
+
+// batchRequireType is the Content-Type middleware: the batch route accepts
+// JSON, NDJSON and CSV (see batchFormatOf), every other route JSON only
+// (see requireJSON).
+func (s *Server) batchRequireType(c *gin.Context) {
+	if c.FullPath() != batchPath || c.Request.Method != http.MethodPost {
+		s.requireJSON(c)
+		return
+	}
+	ct := c.GetHeader("Content-Type")
+	if _, _, ok := batchFormatOf(ct); !ok {
+		detail := "unsupported Content-Type, want application/json, application/x-ndjson or text/csv"
+		if ct == "" {
+			detail = "missing Content-Type, want application/json, application/x-ndjson or text/csv"
+		}
+		s.writeStatus(c, http.StatusUnsupportedMediaType, errorBody{Error: "unsupported media type", Detail: detail})
+		return
+	}
+	c.Next()
+}
+
+// writeStatus answers body with status, for the batch answers writeError
+// has no error type for, and aborts the rest of the chain.
+func (s *Server) writeStatus(c *gin.Context, status int, body errorBody) {
+	c.Abort()
+	if c.Writer.Written() {
+		return
+	}
+	body.RequestID = requestIDFrom(c.Request.Context())
+	buf, err := json.Marshal(body)
+	if err != nil {
+		// errorBody holds only strings, integers and field errors.
+		buf, status = []byte(`{"error":"internal error"}`), http.StatusInternalServerError
+	}
+	c.Data(status, jsonContentType, buf)
+}
+
+// handleScoreBatch scores the accounts of the request body; see the
+// comment at the top of this file.
+func (s *Server) handleScoreBatch(c *gin.Context) error {
+	attributions := true
+	if v, ok := c.GetQuery("attributions"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return &icp.ValidationError{Fields: []icp.FieldError{{Field: "attributions", Message: "query parameter must be true or false"}}}
+		}
+		attributions = b
+	}
+	f, mt, _ := batchFormatOf(c.GetHeader("Content-Type")) // checked by batchRequireType
+	switch f {
+	case formatNDJSON:
+		return s.scoreNDJSON(c, mt, attributions)
+	case formatCSV:
+		return s.scoreCSV(c, attributions)
+	default:
+		return s.scoreArray(c, attributions)
+	}
+}
+
+// batchItem is one account of a batch on its way through decoding,
+// scoring and encoding.
+type batchItem struct {
+	// raw is the account's JSON text; nil when acc was built directly (CSV).
+	raw []byte
+	acc icp.Account
+	// pos is the item's place in the request: the array index, or the
+	// line (NDJSON) or row (CSV) number.
+	pos int
+	// off is the byte offset of raw in a JSON array body.
+	off int
+	// err is the item's problem, when it has one: a *bodyError,
+	// an *icp.ValidationError, or another error (internal).
+	err error
+	sc  icp.Score
+}
+
+// workerPanic carries a panic of a batch worker to the handler's
+// goroutine.
+type workerPanic struct {
+	value any
+	stack []byte
+}
+
+// scoreItems decodes, scores and encodes items on up to GOMAXPROCS
+// goroutines, each over a contiguous part, and returns the encoded parts in
+// order. Between scoring and encoding it calls prepare, when not nil, with
+// every item scored (the encoders may depend on what it sets, such as the
+// model version). encode appends one item (good or bad) to a part's
+// buffer. It returns an error only when ctx is done or the scorer failed as
+// a whole; a panic in a worker is raised again in the caller's goroutine.
+func (s *Server) scoreItems(ctx context.Context, items []batchItem, attributions bool, prepare func([]batchItem), encode func(dst []byte, it *batchItem) []byte) ([][]byte, error) {
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(items)/minPart))
+	part := func(k int) []batchItem { return items[k*len(items)/parts : (k+1)*len(items)/parts] }
+	errs := make([]error, parts)
+	inParallel(parts, func(k int) {
+		errs[k] = s.scorePart(ctx, part(k), attributions)
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if prepare != nil {
+		prepare(items)
+	}
+	out := make([][]byte, parts)
+	perItem := 512 // a score without attributions, about
+	if attributions {
+		perItem += 1536
+	}
+	inParallel(parts, func(k int) {
+		p := part(k)
+		buf := make([]byte, 0, len(p)*perItem)
+		for i := range p {
+			buf = encode(buf, &p[i])
+		}
+		out[k] = buf
+	})
+	return out, nil
+}
+
+// inParallel runs f(0), ..., f(n-1) on n goroutines, the first on the
+// caller's, and waits for them. A panic in one is raised again in the
+// caller's goroutine once all are done, with the panicking goroutine's
+// stack, so that recovery answers it as any other.
+func inParallel(n int, f func(k int)) {
+	panics := make([]*workerPanic, n)
+	run := func(k int) {
+		defer func() {
+			if p := recover(); p != nil {
+				panics[k] = &workerPanic{value: p, stack: debug.Stack()}
+			}
+		}()
+		f(k)
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < n; k++ {
+		wg.Go(func() { run(k) })
+	}
+	run(0)
+	wg.Wait()
+	for _, p := range panics {
+		if p == nil {
+			continue
+		}
+		if err, ok := p.value.(error); ok && err == http.ErrAbortHandler {
+			panic(p.value)
+		}
+		panic(&panicError{value: p.value, stack: p.stack})
+	}
+}
+
+// scorePart decodes the raw items of part and scores them, leaving each
+// item's score or error in it. Decoder and scorer field errors of one item
+// are merged, as POST /v1/score does.
+func (s *Server) scorePart(ctx context.Context, part []batchItem, attributions bool) error {
+	accs := make([]icp.Account, 0, len(part))
+	idx := make([]int, 0, len(part))
+	for i := range part {
+		it := &part[i]
+		if it.raw != nil {
+			acc, err := decodeAccount(it.raw)
+			it.acc, it.err = acc, err
+			it.raw = nil
+		}
+		if it.acc != nil {
+			accs = append(accs, it.acc)
+			idx = append(idx, i)
+		}
+	}
+	scores := make([]icp.Score, len(accs))
+	errs := make([]error, len(accs))
+	if bs, ok := s.scorer.(BatchScorer); ok {
+		if err := bs.ScoreBatch(ctx, accs, attributions, scores, errs); err != nil {
+			return fmt.Errorf("score batch: %w", err)
+		}
+	} else {
+		for j, acc := range accs {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("score batch: %w", err)
+			}
+			scores[j], errs[j] = s.scorer.Score(ctx, acc)
+			if !attributions {
+				scores[j].Attributions = nil
+			}
+		}
+	}
+	for j, i := range idx {
+		it := &part[i]
+		serr := errs[j]
+		if errors.Is(serr, context.DeadlineExceeded) || errors.Is(serr, context.Canceled) {
+			return fmt.Errorf("score batch: %w", serr)
+		}
+		var shape *icp.ValidationError
+		if it.err != nil && errors.As(it.err, &shape) {
+			var more *icp.ValidationError
+			switch {
+			case serr == nil:
+			case errors.As(serr, &more):
+				shape.Fields = append(shape.Fields, more.Fields...)
+			default:
+				it.err = fmt.Errorf("score: %w", serr)
+			}
+			continue
+		}
+		if serr != nil {
+			it.err = serr
+			continue
+		}
+		it.sc = scores[j]
+		if err := checkFinite(&it.sc); err != nil {
+			it.err = fmt.Errorf("score: %w", err)
+		}
+	}
+	return nil
+}
+
+// modelVersion returns the version of the scorer's model when it names
+// it, else the version of the first scored item, else "".
+func (s *Server) modelVersion(items []batchItem) string {
+	if v, ok := s.scorer.(ModelVersioner); ok {
+		return v.ModelVersion()
+	}
+	for i := range items {
+		if items[i].err == nil && items[i].acc != nil {
+			return items[i].sc.ModelVersion
+		}
+	}
+	return ""
+}
+
+// tooManyError marks a JSON array longer than MaxBatch.
+type tooManyError struct{ limit int }
+
+func (e *tooManyError) Error() string {
+	return fmt.Sprintf("batch holds more than %d accounts", e.limit)
+}
+
+// scoreArray answers a JSON array of accounts, all or nothing.
+func (s *Server) scoreArray(c *gin.Context, attributions bool) error {
+	body, err := readBody(c.Request, s.maxBatchBytes)
+	if err != nil {
+		return err
+	}
+	items, err := splitArray(body, s.maxBatch)
+	if tm, ok := errors.AsType[*tooManyError](err); ok {
+		s.writeStatus(c, http.StatusRequestEntityTooLarge, errorBody{
+			Error:  "too many accounts",
+			Detail: tm.Error() + "; send larger batches as NDJSON or CSV, or split them",
+			Limit:  int64(tm.limit),
+		})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	parts, err := s.scoreItems(ctx, items, attributions, nil, func(dst []byte, it *batchItem) []byte {
+		if it.err != nil {
+			return dst
+		}
+		if len(dst) > 0 {
+			dst = append(dst, ',')
+		}
+		buf, err := appendScore(dst, &it.sc)
+		if err != nil {
+			// checkFinite let every number through, so only an
+			// attribution value of an unknown type can fail.
+			it.err = fmt.Errorf("encode score: %w", err)
+			return dst
+		}
+		return buf
+	})
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return &timeoutError{op: "score batch", limit: s.timeout}
+		}
+		return err
+	}
+	var verr icp.ValidationError
+	for i := range items {
+		it := &items[i]
+		if it.err == nil {
+			continue
+		}
+		prefix := "[" + strconv.Itoa(it.pos) + "]"
+		var fields *icp.ValidationError
+		var malformed *bodyError
+		switch {
+		case errors.As(it.err, &fields):
+			for _, f := range fields.Fields {
+				name := prefix
+				if f.Field != "" {
+					name += "." + f.Field
+				}
+				verr.Add(name, f.Message)
+			}
+		case errors.As(it.err, &malformed):
+			// A body that is not JSON is answered as such, at the first
+			// malformed account.
+			return &bodyError{Offset: int64(it.off) + malformed.Offset, Msg: "account " + prefix + ": " + malformed.Msg}
+		case errors.Is(it.err, icp.ErrInvalid):
+			verr.Add(prefix, it.err.Error())
+		default:
+			return fmt.Errorf("account %s: %w", prefix, it.err)
+		}
+	}
+	if err := verr.Err(); err != nil {
+		return err
+	}
+	version := s.modelVersion(items)
+	c.Set(modelVersionKey, version)
+	for i := range items {
+		s.observeScore(items[i].acc, &items[i].sc)
+	}
+	head := append([]byte(`{"model_version":`), appendString(nil, version)...)
+	head = append(head, `,"count":`...)
+	head = strconv.AppendInt(head, int64(len(items)), 10)
+	head = append(head, `,"scores":[`...)
+	// The parts are written as they are, with commas between them, rather
+	// than copied into one buffer.
+	size, nonEmpty := len(head)+2, 0
+	for _, p := range parts {
+		if len(p) > 0 {
+			size += len(p)
+			nonEmpty++
+		}
+	}
+	size += max(nonEmpty-1, 0)
+	c.Header("Content-Type", jsonContentType)
+	c.Header("Content-Length", strconv.Itoa(size))
+	c.Status(http.StatusOK)
+	w := c.Writer
+	if _, err := w.Write(head); err != nil {
+		return nil // the client is gone
+	}
+	first := true
+	for _, p := range parts {
+		if len(p) == 0 {
+			continue
+		}
+		if !first {
+			if _, err := w.Write([]byte{','}); err != nil {
+				return nil
+			}
+		}
+		first = false
+		if _, err := w.Write(p); err != nil {
+			return nil
+		}
+	}
+	_, _ = w.Write([]byte("]}"))
+	return nil
+}
+
+// splitArray checks that body is one JSON array and returns its elements
+// as items holding their raw text, for decodeAccount to check each in a
+// worker: the elements are found by their brackets and strings alone,
+// without a validating pass over the whole body. Elements that are not
+// objects are items with a field error already set. More than limit
+// elements give a *tooManyError.
+func splitArray(body []byte, limit int) ([]batchItem, error) {
+	if !utf8.Valid(body) {
+		return nil, &bodyError{Offset: invalidUTF8Offset(body), Msg: "request body is not valid UTF-8"}
+	}
+	i := skipSpace(body, 0)
+	switch {
+	case i == len(body):
+		return nil, &bodyError{Offset: int64(len(body)), Msg: "empty body, want a JSON array of accounts"}
+	case body[i] != '[':
+		if body[i] == '{' {
+			return nil, &bodyError{Offset: int64(i), Msg: "want a JSON array of accounts, got an object (POST /v1/score takes one account)"}
+		}
+		if !json.Valid(body) {
+			return nil, diagnose(body)
+		}
+		return nil, &bodyError{Offset: int64(i), Msg: "want a JSON array of accounts, got " + kindOf(body[i])}
+	}
+	items := make([]batchItem, 0, min(limit, 1024))
+	i = skipSpace(body, i+1)
+	if i < len(body) && body[i] == ']' {
+		return items, trailing(body, i+1)
+	}
+	for n := 0; ; n++ {
+		if n == limit {
+			return nil, &tooManyError{limit: limit}
+		}
+		end, ok := skipElement(body, i)
+		switch {
+		case !ok || i == len(body):
+			return nil, &bodyError{Offset: int64(len(body)), Msg: "unexpected end of JSON input"}
+		case end == i:
+			return nil, &bodyError{Offset: int64(i), Msg: "malformed JSON: want a value, got " + strconv.QuoteRune(rune(body[i]))}
+		}
+		it := batchItem{raw: body[i:end], pos: n, off: i}
+		if body[i] != '{' {
+			if !json.Valid(it.raw) {
+				return nil, &bodyError{Offset: int64(i), Msg: "malformed JSON: account [" + strconv.Itoa(n) + "] is not a JSON value"}
+			}
+			it.raw = nil
+			it.err = &icp.ValidationError{Fields: []icp.FieldError{{Field: "", Message: "must be a JSON object (an account), got " + kindOf(body[i])}}}
+		}
+		items = append(items, it)
+		i = skipSpace(body, end)
+		switch {
+		case i == len(body):
+			return nil, &bodyError{Offset: int64(i), Msg: "unexpected end of JSON input"}
+		case body[i] == ']':
+			return items, trailing(body, i+1)
+		case body[i] != ',':
+			return nil, &bodyError{Offset: int64(i), Msg: "malformed JSON: want a comma or ] after account [" + strconv.Itoa(n) + "]"}
+		}
+		i = skipSpace(body, i+1)
+		if i < len(body) && body[i] == ']' {
+			return nil, &bodyError{Offset: int64(i), Msg: "malformed JSON: a comma before ]"}
+		}
+	}
+}
+
+// trailing returns a *bodyError when body holds more than whitespace from
+// i on.
+func trailing(body []byte, i int) error {
+	if j := skipSpace(body, i); j < len(body) {
+		return &bodyError{Offset: int64(j), Msg: "unexpected data after the JSON array"}
+	}
+	return nil
+}
+
+// skipElement returns the end of the JSON value starting at data[i], found
+// by its brackets and strings alone: a string ends at its closing quote,
+// an object or array where its brackets balance, anything else at the next
+// comma, bracket or whitespace. ok is false when data ends first. It does
+// not check the value, which decodeAccount does.
+func skipElement(data []byte, i int) (end int, ok bool) {
+	depth := 0
+	for i < len(data) {
+		switch data[i] {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(data) {
+				return i, false
+			}
+			if depth == 0 {
+				return i + 1, true
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i, true
+			}
+			if depth--; depth == 0 {
+				return i + 1, true
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i, true
+			}
+		}
+		i++
+	}
+	return i, depth == 0
+}
+
+// streamWriter writes the answer of a stream: the status and headers with
+// the first bytes, then each chunk flushed as it is scored.
+type streamWriter struct {
+	c           *gin.Context
+	contentType string
+	started     bool
+}
+
+func (w *streamWriter) write(parts ...[]byte) error {
+	if !w.started {
+		w.started = true
+		w.c.Header("Content-Type", w.contentType)
+		w.c.Status(http.StatusOK)
+	}
+	for _, p := range parts {
+		if len(p) == 0 {
+			continue
+		}
+		if _, err := w.c.Writer.Write(p); err != nil {
+			return fmt.Errorf("write answer: %w", err)
+		}
+	}
+	w.c.Writer.Flush()
+	return nil
+}
+
+// startStream stretches the connection's deadlines to the stream's and
+// turns on full duplex, so that the body can be read while the answer is
+// written. Writers that support neither (tests' recorders) are fine: the
+// answer is then only read after the body.
+func (s *Server) startStream(c *gin.Context) {
+	rc := http.NewResponseController(c.Writer)
+	var until time.Time // the zero time: no deadline
+	if d, ok := c.Request.Context().Deadline(); ok {
+		until = d
+	}
+	_ = rc.SetReadDeadline(until)
+	_ = rc.SetWriteDeadline(until)
+	_ = rc.EnableFullDuplex()
+}
+
+// streamLine is an error line of an NDJSON answer, or an error row of a
+// CSV answer before it is written as CSV.
+type streamLine struct {
+	Line         int              `json:"line"`
+	ModelVersion string           `json:"model_version"`
+	Error        string           `json:"error"`
+	Detail       string           `json:"detail,omitempty"`
+	Offset       *int64           `json:"offset,omitempty"`
+	Fields       []icp.FieldError `json:"fields,omitempty"`
+	Limit        int64            `json:"limit,omitempty"`
+}
+
+// describeItemError turns an item's error into an error line. Internal
+// errors are logged and described generically.
+func (s *Server) describeItemError(ctx context.Context, pos int, version string, err error) streamLine {
+	l := streamLine{Line: pos, ModelVersion: version}
+	var (
+		fields    *icp.ValidationError
+		malformed *bodyError
+	)
+	switch {
+	case errors.As(err, &fields):
+		l.Error, l.Fields = "invalid input", fields.Fields
+	case errors.As(err, &malformed):
+		off := malformed.Offset
+		l.Error, l.Detail, l.Offset = "malformed line", malformed.Msg, &off
+	case errors.Is(err, icp.ErrInvalid):
+		l.Error, l.Detail = "invalid input", err.Error()
+	default:
+		s.log.ErrorContext(ctx, "internal error", slog.String("request_id", requestIDFrom(ctx)),
+			slog.String("route", batchPath), slog.Int("line", pos), slog.Any("err", err))
+		l.Error = "internal error"
+	}
+	return l
+}
+
+// streamEndLine describes why a stream stopped early: the body was too
+// large, unreadable, or the deadline passed.
+func (s *Server) streamEndLine(ctx context.Context, pos int, version string, err error) streamLine {
+	l := streamLine{Line: pos, ModelVersion: version}
+	var (
+		tooLarge  *http.MaxBytesError
+		malformed *bodyError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		l.Error, l.Detail, l.Limit = "request body too large", "the stream stopped here", tooLarge.Limit
+	case errors.Is(err, context.DeadlineExceeded):
+		l.Error, l.Detail = "timeout", fmt.Sprintf("the stream stopped here: no end within the stream deadline of %v", s.streamTimeout)
+	case errors.Is(err, context.Canceled):
+		l.Error = "canceled"
+	case errors.As(err, &malformed):
+		l.Error, l.Detail = "malformed request body", malformed.Error()
+	default:
+		s.log.ErrorContext(ctx, "internal error", slog.String("request_id", requestIDFrom(ctx)),
+			slog.String("route", batchPath), slog.Any("err", err))
+		l.Error = "internal error"
+	}
+	return l
+}
+
+// scoreNDJSON answers a stream of NDJSON accounts with a stream of NDJSON
+// scores and error lines.
+func (s *Server) scoreNDJSON(c *gin.Context, mediaType string, attributions bool) error {
+	ctx := c.Request.Context()
+	s.startStream(c)
+	rd := newRecordReader(c.Request.Body, int(s.maxBody), false)
+	w := &streamWriter{c: c, contentType: mediaType + "; charset=utf-8"}
+	version := ""
+	if v, ok := s.scorer.(ModelVersioner); ok {
+		version = v.ModelVersion()
+	}
+	setVersion := func(items []batchItem) {
+		if version == "" {
+			version = s.modelVersion(items)
+		}
+	}
+	encode := func(dst []byte, it *batchItem) []byte {
+		if it.err == nil {
+			if buf, err := appendScore(dst, &it.sc); err == nil {
+				return append(buf, '\n')
+			} else {
+				it.err = fmt.Errorf("encode score: %w", err)
+			}
+		}
+		line, _ := json.Marshal(s.describeItemError(ctx, it.pos, version, it.err))
+		return append(append(dst, line...), '\n')
+	}
+	items := make([]batchItem, 0, streamChunk)
+	lines := 0
+	for {
+		items = items[:0]
+		rd.reset()
+		var rerr error
+		for len(items) < streamChunk {
+			rec, err := rd.next()
+			if err != nil {
+				rerr = err
+				break
+			}
+			lines = rd.line
+			if !rec.tooLong && isBlank(rec.data) {
+				continue
+			}
+			it := batchItem{pos: rd.line}
+			if rec.tooLong {
+				it.err = &bodyError{Offset: int64(s.maxBody), Msg: fmt.Sprintf("line longer than %d bytes", s.maxBody)}
+			} else {
+				it.raw = rec.data
+			}
+			items = append(items, it)
+			if !rd.buffered() {
+				break // score what the client has sent so far
+			}
+		}
+		if len(items) > 0 {
+			parts, err := s.scoreItems(ctx, items, attributions, setVersion, encode)
+			if err != nil {
+				rerr = err
+			} else {
+				c.Set(modelVersionKey, version)
+				for i := range items {
+					if items[i].err == nil {
+						s.observeScore(items[i].acc, &items[i].sc)
+					}
+				}
+				if err := w.write(parts...); err != nil {
+					return nil // the client is gone; nobody reads an answer
+				}
+			}
+		}
+		switch {
+		case rerr == nil:
+			continue
+		case errors.Is(rerr, errEndOfBody):
+			if !w.started {
+				if lines == 0 {
+					return &bodyError{Offset: 0, Msg: "empty body, want one JSON account per line"}
+				}
+				return w.write() // only blank lines
+			}
+			return nil
+		case !w.started:
+			return rerr
+		}
+		end, _ := json.Marshal(s.streamEndLine(ctx, lines+1, version, rerr))
+		_ = w.write(end, []byte{'\n'})
+		return nil
+	}
+}
+
+// isBlank reports whether b holds only JSON whitespace.
+func isBlank(b []byte) bool { return skipSpace(b, 0) == len(b) }
