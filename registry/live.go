@@ -92,16 +92,41 @@ func (l *Live) ShadowDropped() int64 { return l.dropped.Load() }
 func (l *Live) Score(ctx context.Context, acc icp.Account) (icp.Score, error) {
 	s, err := l.cur.Load().Profile.Score(ctx, acc)
 	if err == nil && l.shadow.Load() != nil {
-		select {
-		case l.queue <- shadowJob{acc: acc, champion: s}:
-		default:
-			l.dropped.Add(1)
-			if l.onDrop != nil {
-				l.onDrop()
+		l.offer(acc, s)
+	}
+	return s, err
+}
+
+// ScoreBatch scores accs with the champion of the moment (see
+// profile.Profile.ScoreBatch) and queues each scored account for the
+// shadow, when one is set. Every score names its model: a batch scored in
+// parts while a swap lands may hold both versions.
+func (l *Live) ScoreBatch(ctx context.Context, accs []icp.Account, attributions bool, dst []icp.Score, errs []error) error {
+	err := l.cur.Load().Profile.ScoreBatch(ctx, accs, attributions, dst, errs)
+	if err == nil && l.shadow.Load() != nil {
+		for i, acc := range accs {
+			if errs[i] == nil {
+				l.offer(acc, dst[i])
 			}
 		}
 	}
-	return s, err
+	return err
+}
+
+// ModelVersion names the champion's version.
+func (l *Live) ModelVersion() string { return l.cur.Load().Profile.Version }
+
+// offer queues acc, scored s by the champion, for the shadow, or drops it
+// when the queue is full.
+func (l *Live) offer(acc icp.Account, s icp.Score) {
+	select {
+	case l.queue <- shadowJob{acc: acc, champion: s}:
+	default:
+		l.dropped.Add(1)
+		if l.onDrop != nil {
+			l.onDrop()
+		}
+	}
 }
 
 // ICP returns the ICP document of the champion.

@@ -390,3 +390,37 @@ func TestValidatedAndPreviousAreNotLoadedAgain(t *testing.T) {
 		t.Fatalf("rollback fetched %d more artifacts, want none", n-1)
 	}
 }
+
+// TestLiveScoreBatch checks that a Live is a batch scorer giving what the
+// champion alone gives, and offers every scored account to a shadow.
+func TestLiveScoreBatch(t *testing.T) {
+	ctx := t.Context()
+	a, b := twoArtifacts(t)
+	ma, _ := registry.Load(ctx, a, 1)
+	mb, _ := registry.Load(ctx, b, 1)
+	live := registry.NewLive(ma, registry.LiveConfig{ShadowQueue: 8})
+	live.SetShadow(mb)
+	accs := []icp.Account{{"industry": "SaaS"}, {"employees": -5.0}, {"industry": "Retail", "employees": 40.0}}
+	got := make([]icp.Score, len(accs))
+	errs := make([]error, len(accs))
+	if err := live.ScoreBatch(ctx, accs, true, got, errs); err != nil {
+		t.Fatal(err)
+	}
+	for i, acc := range accs {
+		want, werr := ma.Profile.Score(ctx, acc)
+		if (werr == nil) != (errs[i] == nil) || werr == nil && (got[i].Score != want.Score || got[i].ModelVersion != live.ModelVersion()) {
+			t.Errorf("ScoreBatch()[%d] = %v, %v; Score() = %v, %v", i, got[i].Score, errs[i], want.Score, werr)
+		}
+	}
+	// Two accounts scored, two offered to the shadow's queue (nothing
+	// drains it here, and it holds 8).
+	if live.ShadowDropped() != 0 {
+		t.Fatalf("ShadowDropped() = %d, want 0", live.ShadowDropped())
+	}
+	for range 4 {
+		live.ScoreBatch(ctx, accs, false, got, errs)
+	}
+	if n := live.ShadowDropped(); n != 2 {
+		t.Fatalf("ShadowDropped() = %d after 10 offers to a queue of 8, want 2", n)
+	}
+}

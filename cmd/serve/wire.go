@@ -151,3 +151,9 @@ func icpSummary(p *profile.Profile) *server.ICPSummary {
 	}
 	return s
 }
+
+// The served model scores batches in one call and names its version.
+var (
+	_ server.BatchScorer    = (*registry.Live)(nil)
+	_ server.ModelVersioner = (*registry.Live)(nil)
+)
