@@ -724,6 +724,24 @@ func (s *Server) describeItemError(ctx context.Context, pos int, version string,
 	return l
 }
 
+// answerChunk scores one chunk of a stream, offers its scores to the
+// observer and writes its answer lines. gone reports a client that went
+// away; err is a scoring error (a deadline, a cancellation).
+func (s *Server) answerChunk(ctx context.Context, c *gin.Context, w *streamWriter, items []batchItem, attributions bool,
+	setVersion func([]batchItem), encode func(dst []byte, it *batchItem) []byte, version *string) (gone bool, err error) {
+	parts, err := s.scoreItems(ctx, items, attributions, setVersion, encode)
+	if err != nil {
+		return false, err
+	}
+	c.Set(modelVersionKey, *version) // setVersion has named it by now
+	for i := range items {
+		if items[i].err == nil {
+			s.observeScore(items[i].acc, &items[i].sc)
+		}
+	}
+	return w.write(parts...) != nil, nil
+}
+
 // streamEndLine describes why a stream stopped early: the body was too
 // large, unreadable, or the deadline passed.
 func (s *Server) streamEndLine(ctx context.Context, pos int, version string, err error) streamLine {
@@ -804,19 +822,12 @@ func (s *Server) scoreNDJSON(c *gin.Context, mediaType string, attributions bool
 			}
 		}
 		if len(items) > 0 {
-			parts, err := s.scoreItems(ctx, items, attributions, setVersion, encode)
+			gone, err := s.answerChunk(ctx, c, w, items, attributions, setVersion, encode, &version)
+			if gone {
+				return nil // the client is gone; nobody reads an answer
+			}
 			if err != nil {
 				rerr = err
-			} else {
-				c.Set(modelVersionKey, version)
-				for i := range items {
-					if items[i].err == nil {
-						s.observeScore(items[i].acc, &items[i].sc)
-					}
-				}
-				if err := w.write(parts...); err != nil {
-					return nil // the client is gone; nobody reads an answer
-				}
 			}
 		}
 		switch {

@@ -183,19 +183,12 @@ func (s *Server) scoreCSV(c *gin.Context, attributions bool) error {
 			}
 		}
 		if len(items) > 0 {
-			parts, err := s.scoreItems(ctx, items, attributions, setVersion, encode)
+			gone, err := s.answerChunk(ctx, c, w, items, attributions, setVersion, encode, &version)
+			if gone {
+				return nil // the client is gone; nobody reads an answer
+			}
 			if err != nil {
 				rerr = err
-			} else {
-				c.Set(modelVersionKey, version)
-				for i := range items {
-					if items[i].err == nil {
-						s.observeScore(items[i].acc, &items[i].sc)
-					}
-				}
-				if err := w.write(parts...); err != nil {
-					return nil
-				}
 			}
 		}
 		switch {

@@ -15,9 +15,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/icpengine/icp"
-	"github.com/icpengine/icp/datasets"
-	"github.com/icpengine/icp/features"
-	"github.com/icpengine/icp/profile"
 )
 
 func TestMain(m *testing.M) {
@@ -29,18 +26,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// trainModel writes the artifact of a model trained on generated data.
 func trainModel(t *testing.T) string {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 2})
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "model.json")
-	if err := p.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeModel(t, 1)
 }
 
 func TestRunServesAndShutsDown(t *testing.T) {
