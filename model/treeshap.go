@@ -16,39 +16,79 @@ import "math"
 //	a_j(t) = q_j (1-t) + r_j t,
 //
 // a polynomial of degree d-1 integrated exactly by Gauss-Legendre
-// quadrature with ceil(D/2) points for trees of depth D. This is the idea of
-// Linear TreeSHAP (Yu et al., 2022) with quadrature in place of their
-// polynomial basis: one depth-first walk carries prod_j a_j(t_m) down the
-// path, sums value_v * prod a_j(t_m) up over the leaves below each node, and
-// credits each edge with (r - q) * sum_m w_m S(t_m) / a(t_m). When a feature
-// repeats on a path, its factor is replaced by the combined one and the
-// amount the earlier edge will credit for the leaves below is subtracted
-// there. The cost is O(N * D/2) per tree for N nodes (against O(L * D^2) for
-// Algorithm 2 of Lundberg et al., 2018), with no allocation: the scratch
-// buffers come from a pool. Expectations use node covers (training sample
-// weight, the row count without weights) for the share of data sent to each
-// child.
+// quadrature with ceil(d/2) points, where d is bounded per tree by the most
+// distinct features on one root-to-leaf path (often well below the depth,
+// since leaf-wise trees split on the same feature again and again). This is
+// the idea of Linear TreeSHAP (Yu et al., 2022) with quadrature in place of
+// their polynomial basis: one depth-first walk carries prod_j a_j(t_m) down
+// the path, sums value_v * prod a_j(t_m) up over the leaves below each node,
+// and credits each edge with (r - q) * sum_m w_m S(t_m) / a(t_m). When a
+// feature repeats on a path, its factor is replaced by the combined one and
+// the amount the earlier edge will credit for the leaves below is
+// subtracted there. The cost is O(N * d/2) per tree for N nodes (against
+// O(L * D^2) for Algorithm 2 of Lundberg et al., 2018).
+//
+// The q of every edge depends on the tree alone, and r is 0 or 1, so each
+// a_j(t_m) takes one of two values known when the model is packed:
+// prepareSHAP stores their reciprocals, times the quadrature weights, and
+// the walk itself multiplies and adds but never divides. A leaf child is
+// credited without a call: its summary is value * prod, whose factor of the
+// edge cancels in S / a. The walk allocates nothing: the scratch buffers
+// come from a pool. Expectations use node covers (training sample weight,
+// the row count without weights) for the share of data sent to each child.
+
+// shapNode is the TreeSHAP data of one packed node that depends on the tree
+// alone. The offsets point into gbmPacked.shapTab at two blocks of m
+// values, the first for r = 0 and the second for r = 1, so that the walk
+// picks one by arithmetic rather than by a branch on x.
+type shapNode struct {
+	// q is the combined share of the parent's split feature on the path
+	// down to this node (1 at a root).
+	q float64
+	// q0 is the combined share of the node's own split feature on the path
+	// above it (1 when no ancestor splits on it).
+	q0 float64
+	// up holds the up weights of the edge into this internal node:
+	// w_k / (q (1-t_k)) and w_k / (q (1-t_k) + t_k) (zeros where the
+	// denominator is zero; such an edge is skipped).
+	up int32
+	// a0 holds 1 / a0(t_k) for the node's own feature with r0 = 0 and
+	// r0 = 1, a0(t) = q0 (1-t) + r0 t; wa0 holds w_k / a0(t_k). Without an
+	// ancestor on the same feature, a0 = 1 and both point at the rule's
+	// blocks of ones and of weights.
+	a0, wa0 int32
+	// rep is true when an ancestor splits on the node's feature.
+	rep bool
+}
+
+// shapRule is a Gauss-Legendre rule on [0, 1] with the derived arrays the
+// walk uses.
+type shapRule struct {
+	t   []float64 // points
+	omt []float64 // 1 - t
+	w   []float64 // weights
+	// ones and ws are the offsets in gbmPacked.shapTab of two blocks of
+	// ones and two blocks of w, for nodes without a repeated feature.
+	ones, ws int32
+}
 
 // shapScratch holds the buffers of one SHAP call.
 type shapScratch struct {
 	prod []float64 // (depth+2) x M: prod_j a_j(t_m) at each depth
 	sum  []float64 // (depth+2) x M: summaries at each depth
-	q, r []float64 // per feature: the combined shares on the current path
-	tq   []float64 // quadrature points and weights of the current tree
-	wq   []float64
+	r    []float64 // per feature: r on the current path, 0 or 1
 }
 
-// newShapScratch allocates scratch for trees of the given depth, m
-// quadrature points and nf features.
-func newShapScratch(depth, m, nf int) *shapScratch {
+// newShapScratch allocates scratch for the packed trees p with nf features.
+func newShapScratch(p *gbmPacked, nf int) *shapScratch {
+	m := len(p.shapRules) - 1
 	sc := &shapScratch{
-		prod: make([]float64, (depth+2)*m),
-		sum:  make([]float64, (depth+2)*m),
-		q:    make([]float64, nf),
+		prod: make([]float64, (p.maxDepth+2)*m),
+		sum:  make([]float64, (p.maxDepth+2)*m),
 		r:    make([]float64, nf),
 	}
-	for i := range sc.q {
-		sc.q[i], sc.r[i] = 1, 1
+	for i := range sc.r {
+		sc.r[i] = 1
 	}
 	return sc
 }
@@ -154,99 +194,238 @@ func (p *gbmPacked) expectation(n int32) float64 {
 }
 
 // shapPoints is the number of Gauss-Legendre points that integrate the
-// polynomials of a tree of the given depth exactly (degree < depth).
-func shapPoints(depth int) int { return max(1, (depth+1)/2) }
+// polynomials of a tree exactly when at most d distinct features split one
+// of its paths (degree < d).
+func shapPoints(d int) int { return max(1, (d+1)/2) }
 
-// prepareQuadrature computes the rules for every tree depth up to maxDepth.
-func (p *gbmPacked) prepareQuadrature() {
-	mm := shapPoints(p.maxDepth)
-	p.quadT = make([][]float64, mm+1)
-	p.quadW = make([][]float64, mm+1)
-	for m := 1; m <= mm; m++ {
-		p.quadT[m], p.quadW[m] = shapQuadrature(m)
+// div returns a/b, or 0 when b is 0.
+func div(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// prepareSHAP fills the TreeSHAP tables of the packed trees, whose roots
+// are p.roots, for rows of nf features: the rule of each tree, and the
+// combined shares and precomputed weights of every node.
+func (p *gbmPacked) prepareSHAP(nf int) {
+	p.shap = make([]shapNode, len(p.nodes))
+	p.shapM = make([]int, len(p.roots))
+	p.shapTab = p.shapTab[:0]
+	count := make([]int32, nf) // splits on each feature on the current path
+	q := make([]float64, nf)   // combined shares on the current path
+	for i := range q {
+		q[i] = 1
+	}
+	// distinct returns the most distinct features on a path below n, given
+	// those above it.
+	var distinct func(n int32, above int) int
+	distinct = func(n int32, above int) int {
+		nd := &p.nodes[n]
+		if nd.feat < 0 {
+			return above
+		}
+		f := nd.feat
+		if count[f] == 0 {
+			above++
+		}
+		count[f]++
+		d := max(distinct(nd.left, above), distinct(nd.left+1, above))
+		count[f]--
+		return d
+	}
+	var rule shapRule
+	var fill func(n int32)
+	fill = func(n int32) {
+		nd := &p.nodes[n]
+		if nd.feat < 0 {
+			return
+		}
+		f := nd.feat
+		sn := &p.shap[n]
+		sn.q0, sn.rep = q[f], count[f] > 0
+		sn.a0, sn.wa0 = rule.ones, rule.ws
+		if sn.rep {
+			sn.a0 = int32(len(p.shapTab))
+			for r := range 2 {
+				for k := range rule.t {
+					p.shapTab = append(p.shapTab, div(1, sn.q0*rule.omt[k]+float64(r)*rule.t[k]))
+				}
+			}
+			sn.wa0 = int32(len(p.shapTab))
+			for r := range 2 {
+				for k := range rule.t {
+					p.shapTab = append(p.shapTab, div(rule.w[k], sn.q0*rule.omt[k]+float64(r)*rule.t[k]))
+				}
+			}
+		}
+		fl, fr := p.shapFractions(n)
+		count[f]++
+		for side, share := range [2]float64{fl, fr} {
+			c := nd.left + int32(side)
+			cn := &p.shap[c]
+			cn.q = sn.q0 * share
+			if p.nodes[c].feat >= 0 {
+				cn.up = int32(len(p.shapTab))
+				for r := range 2 {
+					for k := range rule.t {
+						p.shapTab = append(p.shapTab, div(rule.w[k], cn.q*rule.omt[k]+float64(r)*rule.t[k]))
+					}
+				}
+			}
+			q[f] = cn.q
+			fill(c)
+		}
+		q[f] = sn.q0
+		count[f]--
+	}
+	p.shapRules = []shapRule{{}}
+	for ti, root := range p.roots {
+		m := shapPoints(distinct(root, 0))
+		p.shapM[ti] = m
+		for len(p.shapRules) <= m {
+			t, w := shapQuadrature(len(p.shapRules))
+			r := shapRule{t: t, w: w, omt: make([]float64, len(t))}
+			for k := range t {
+				r.omt[k] = 1 - t[k]
+			}
+			r.ones = int32(len(p.shapTab))
+			for range 2 * len(t) {
+				p.shapTab = append(p.shapTab, 1)
+			}
+			r.ws = int32(len(p.shapTab))
+			p.shapTab = append(p.shapTab, w...)
+			p.shapTab = append(p.shapTab, w...)
+			p.shapRules = append(p.shapRules, r)
+		}
+		rule = p.shapRules[m]
+		p.shap[root] = shapNode{q: 1}
+		fill(root)
 	}
 }
 
-// shapTree adds the SHAP values of the tree rooted at root, of the given
-// depth, to phi.
-func (p *gbmPacked) shapTree(root int32, depth int, x, phi []float64, sc *shapScratch) {
-	m := shapPoints(depth)
-	sc.tq, sc.wq = p.quadT[m], p.quadW[m]
-	prod := sc.prod[:m]
+// shapWalk is the state of one tree's TreeSHAP walk.
+type shapWalk struct {
+	nodes     []gbmPNode
+	sn        []shapNode
+	tab       []float64
+	x, phi    []float64
+	r         []float64
+	prod, sum []float64
+	rule      shapRule
+	m         int
+}
+
+// shapTree adds the SHAP values of tree ti to phi.
+func (p *gbmPacked) shapTree(ti int, x, phi []float64, sc *shapScratch) {
+	root := p.roots[ti]
+	if p.nodes[root].feat < 0 {
+		return // a single leaf credits no feature
+	}
+	m := p.shapM[ti]
+	w := shapWalk{
+		nodes: p.nodes, sn: p.shap, tab: p.shapTab, x: x, phi: phi, r: sc.r,
+		prod: sc.prod, sum: sc.sum, rule: p.shapRules[m], m: m,
+	}
+	prod := w.prod[:m]
 	for k := range prod {
 		prod[k] = 1
 	}
-	p.shapRecurse(root, 0, x, phi, sc)
+	w.visit(root, 0)
 }
 
-// shapRecurse visits node n at the given depth, whose path product is in
-// sc.prod at that depth, and leaves the summary of the leaves below it in
-// sc.sum at that depth.
-func (p *gbmPacked) shapRecurse(n int32, depth int, x, phi []float64, sc *shapScratch) {
-	tq, wq := sc.tq, sc.wq
-	m := len(tq)
-	prod := sc.prod[depth*m : (depth+1)*m]
-	sum := sc.sum[depth*m : (depth+1)*m]
-	nd := &p.nodes[n]
-	if nd.feat < 0 {
-		for k := range sum {
-			sum[k] = nd.thr * prod[k]
-		}
-		return
-	}
+// visit walks the internal node n at the given depth, whose path product
+// is in w.prod at that depth, and leaves the summary of the leaves below it
+// in w.sum at that depth.
+//
+// Which child x follows, and so r, is data the branch predictor cannot
+// learn; the walk turns it into arithmetic (offsets and factors of 0 or 1)
+// and branches only on the shape of the tree, which repeats call after
+// call.
+func (w *shapWalk) visit(n int32, depth int) {
+	m := w.m
+	m32 := int32(m)
+	prod := w.prod[depth*m : depth*m+m]
+	sum := w.sum[depth*m : depth*m+m]
+	cprod := w.prod[(depth+1)*m : (depth+2)*m]
+	csum := w.sum[(depth+1)*m : (depth+2)*m]
 	clear(sum)
+	nd := &w.nodes[n]
+	sn := &w.sn[n]
 	f := nd.feat
-	q0, r0 := sc.q[f], sc.r[f]
+	q0, r0 := sn.q0, w.r[f]
 	if q0 == 0 && r0 == 0 {
 		// No data and not x reach this node: nothing below counts.
 		return
 	}
-	v := x[f]
+	r0i := int32(r0)
+	t, omt := w.rule.t[:m], w.rule.omt[:m]
+	prod, sum, cprod, csum = prod[:m], sum[:m], cprod[:m], csum[:m]
+	// 1/a0(t_k) and w_k/a0(t_k) for this r0.
+	a0inv := w.tab[sn.a0+r0i*m32 : sn.a0+r0i*m32+m32]
+	wa0 := w.tab[sn.wa0+r0i*m32 : sn.wa0+r0i*m32+m32]
+	a0inv, wa0 = a0inv[:m], wa0[:m]
+	v := w.x[f]
 	// Same routing as gbmPacked.leaf: NaN follows the default direction.
-	hotRight := v > nd.thr || (v != v && !nd.missLeft)
-	fl, fr := p.shapFractions(n)
-	cprod := sc.prod[(depth+1)*m : (depth+2)*m]
-	csum := sc.sum[(depth+1)*m : (depth+2)*m]
+	right := v > nd.thr
+	if v != v {
+		right = !nd.missLeft
+	}
+	hot := [2]float64{r0, 0} // r of the left and right child
+	if right {
+		hot = [2]float64{0, r0}
+	}
+	// leafUp is sum_k w_k prod_k / a0(t_k): the up integral of a leaf
+	// child, divided by its value (computed on first use).
+	leafUp, haveLeafUp := 0.0, false
 	for side := range 2 {
-		child, share, hot := nd.left, fl, !hotRight
-		if side == 1 {
-			child, share, hot = nd.left+1, fr, hotRight
-		}
-		qn, rn := q0*share, 0.0
-		if hot {
-			rn = r0
-		}
+		c := nd.left + int32(side)
+		cn := &w.sn[c]
+		qn, rn := cn.q, hot[side]
 		if qn == 0 && rn == 0 {
 			continue
 		}
-		if q0 == 1 && r0 == 1 {
-			// First split on f along this path.
-			for k, t := range tq {
-				cprod[k] = prod[k] * (qn*(1-t) + rn*t)
+		// cprod = prod * a_n / a0.
+		for k := range cprod {
+			cprod[k] = prod[k] * (qn*omt[k] + rn*t[k]) * a0inv[k]
+		}
+		child := &w.nodes[c]
+		var up float64
+		if child.feat < 0 {
+			val := child.thr
+			for k := range sum {
+				sum[k] += val * cprod[k]
 			}
+			if !haveLeafUp {
+				for k, p := range prod {
+					leafUp += wa0[k] * p
+				}
+				haveLeafUp = true
+			}
+			up = val * leafUp
 		} else {
-			for k, t := range tq {
-				cprod[k] = prod[k] / (q0*(1-t) + r0*t) * (qn*(1-t) + rn*t)
+			w.r[f] = rn
+			w.visit(c, depth+1)
+			off := cn.up + int32(rn)*m32
+			wu := w.tab[off : off+m32]
+			wu = wu[:len(csum)]
+			for k, s := range csum {
+				up += wu[k] * s
+				sum[k] += s
 			}
 		}
-		sc.q[f], sc.r[f] = qn, rn
-		p.shapRecurse(child, depth+1, x, phi, sc)
-		var c float64
-		for k, t := range tq {
-			c += wq[k] * csum[k] / (qn*(1-t) + rn*t)
-			sum[k] += csum[k]
-		}
-		phi[f] += (rn - qn) * c
+		w.phi[f] += (rn - qn) * up
 	}
-	sc.q[f], sc.r[f] = q0, r0
-	if q0 != r0 {
+	w.r[f] = r0
+	if sn.rep {
 		// f splits an ancestor too: take back what that edge will credit
 		// for the leaves below here, which this node has credited with
-		// the combined shares.
+		// the combined shares (nothing when q0 = r0).
 		var c float64
-		for k, t := range tq {
-			c += wq[k] * sum[k] / (q0*(1-t) + r0*t)
+		for k, s := range sum {
+			c += wa0[k] * s
 		}
-		phi[f] -= (r0 - q0) * c
+		w.phi[f] -= (r0 - q0) * c
 	}
 }

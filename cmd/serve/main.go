@@ -2,7 +2,7 @@
 //
 //	serve --model models/2026q4/model.json --db icp.db|postgres://... [--addr 127.0.0.1:8080]
 //	      [--log-format text|json] [--webhook-url URL --webhook-secret-file FILE]
-//	      [--drift-interval 1m] [--sample-rate 1]
+//	      [--drift-interval 1m] [--sample-rate 1] [--debug-addr 127.0.0.1:6060]
 //	serve --model models/2026q4/model.json --allow-unauthenticated   (local demo, no store)
 //
 // The store (--db) holds the API keys, and the outcomes (POST /v1/outcomes),
@@ -21,7 +21,10 @@
 // beyond it), --rate-limit and --rate-burst per API key (429 with
 // Retry-After), and the HTTP server's --read-header-timeout,
 // --read-timeout, --write-timeout and --idle-timeout. Prometheus metrics
-// are served at /metrics from a registry made here. On SIGTERM or SIGINT it turns /readyz to 503, stops
+// are served at /metrics from a registry made here. --debug-addr, off by
+// default, serves the Go runtime profiles (net/http/pprof, under
+// /debug/pprof/) on a listener of its own, which must be a loopback address
+// since profiles reveal the process's internals. On SIGTERM or SIGINT it turns /readyz to 503, stops
 // accepting connections and finishes the requests in flight.
 package main
 
@@ -34,6 +37,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -70,6 +74,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		logFormat = fs.String("log-format", "text", "log format: text or json")
 		maxBody   = fs.Int64("max-body-bytes", 1<<20, "largest accepted request body")
 		grace     = fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown")
+		debugAddr = fs.String("debug-addr", "", "loopback address serving Go runtime profiles at /debug/pprof/ (empty: off)")
 		opsOpts   = opsFlags(fs)
 		lim       = limitFlags(fs)
 	)
@@ -88,6 +93,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
 	default:
 		return fmt.Errorf("--log-format %q: want text or json", *logFormat)
+	}
+
+	if *debugAddr != "" {
+		stopDebug, err := serveDebug(*debugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
 	}
 
 	p, err := profile.ReadFile(*modelPath)
@@ -149,4 +162,36 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// serveDebug serves net/http/pprof's handlers at addr, which must resolve to
+// a loopback address, and returns the function that closes the listener.
+// The handlers are registered on a mux of their own, never on
+// http.DefaultServeMux, and are not reachable through the API's listener.
+func serveDebug(addr string, logger *slog.Logger) (func(), error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--debug-addr %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("--debug-addr %q: want a loopback address such as 127.0.0.1:6060", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--debug-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Warn("debug listener stopped", slog.Any("err", err))
+		}
+	}()
+	logger.Info("serving profiles", "addr", ln.Addr().String())
+	return func() { _ = hs.Close() }, nil
 }
