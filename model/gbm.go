@@ -133,11 +133,17 @@ type gbmPacked struct {
 	maxDepth int
 	// TreeSHAP tables (treeshap.go): the data of each node, the flat table
 	// of precomputed weights it points into, the number of quadrature
-	// points of each tree and the rules by number of points.
-	shap      []shapNode
-	shapTab   []float64
-	shapM     []int
-	shapRules []shapRule
+	// points of each tree and the rules by number of points, the internal
+	// nodes of each tree (relative to its root; those of tree i are
+	// shapInner[shapInnerAt[i]:shapInnerAt[i+1]]) and the most nodes of
+	// one tree.
+	shap         []shapNode
+	shapTab      []float64
+	shapM        []int
+	shapRules    []shapRule
+	shapInner    []int32
+	shapInnerAt  []int32
+	shapMaxNodes int
 }
 
 // gbmPNode is one packed node. At a leaf feat is -1 and thr holds the
@@ -1283,7 +1289,7 @@ func (g *GBM) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
 	p := g.prepared()
 	sc, _ := g.scratch.Get().(*shapScratch)
 	if sc == nil {
-		sc = newShapScratch(p, g.NumFeatures)
+		sc = newShapScratch(p)
 	}
 	base = g.Base
 	for i := range p.roots {

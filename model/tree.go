@@ -437,6 +437,6 @@ func (t *Tree) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
 	p.maxDepth = depth
 	p.roots = []int32{0}
 	p.prepareSHAP(len(dst))
-	p.shapTree(0, x, dst, newShapScratch(p, len(dst)))
+	p.shapTree(0, x, dst, newShapScratch(p))
 	return p.expectation(0), dst
 }

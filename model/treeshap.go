@@ -31,11 +31,16 @@ import "math"
 // The q of every edge depends on the tree alone, and r is 0 or 1, so each
 // a_j(t_m) takes one of two values known when the model is packed:
 // prepareSHAP stores their reciprocals, times the quadrature weights, and
-// the walk itself multiplies and adds but never divides. A leaf child is
-// credited without a call: its summary is value * prod, whose factor of the
-// edge cancels in S / a. The walk allocates nothing: the scratch buffers
-// come from a pool. Expectations use node covers (training sample weight,
-// the row count without weights) for the share of data sent to each child.
+// the walk multiplies and adds but never divides. The walk is not a
+// recursion either: the packed order puts parents before children, so one
+// pass forward over a tree's internal nodes carries the products down
+// (every node's a_j(t_m) product and, at the leaves, value * product), and
+// one pass backward sums them up and credits the edges. Which child x
+// follows only changes factors of 0 and 1 and table offsets, never a
+// branch, so the branch predictor sees the same shape call after call. The
+// walk allocates nothing: the scratch buffers come from a pool.
+// Expectations use node covers (training sample weight, the row count
+// without weights) for the share of data sent to each child.
 
 // shapNode is the TreeSHAP data of one packed node that depends on the tree
 // alone. The offsets point into gbmPacked.shapTab at two blocks of m
@@ -48,15 +53,21 @@ type shapNode struct {
 	// q0 is the combined share of the node's own split feature on the path
 	// above it (1 when no ancestor splits on it).
 	q0 float64
-	// up holds the up weights of the edge into this internal node:
+	// val is the leaf value, 0 at internal nodes.
+	val float64
+	// up holds the up weights of the edge into this node:
 	// w_k / (q (1-t_k)) and w_k / (q (1-t_k) + t_k) (zeros where the
-	// denominator is zero; such an edge is skipped).
+	// denominator is zero, where the edge's summary is zero too).
 	up int32
 	// a0 holds 1 / a0(t_k) for the node's own feature with r0 = 0 and
 	// r0 = 1, a0(t) = q0 (1-t) + r0 t; wa0 holds w_k / a0(t_k). Without an
 	// ancestor on the same feature, a0 = 1 and both point at the rule's
 	// blocks of ones and of weights.
 	a0, wa0 int32
+	// prev is the index, relative to the tree's root, of the node whose
+	// incoming edge is the nearest ancestor edge on the node's feature; 0
+	// (the root, whose r is 1) when there is none.
+	prev int32
 	// rep is true when an ancestor splits on the node's feature.
 	rep bool
 }
@@ -74,23 +85,19 @@ type shapRule struct {
 
 // shapScratch holds the buffers of one SHAP call.
 type shapScratch struct {
-	prod []float64 // (depth+2) x M: prod_j a_j(t_m) at each depth
-	sum  []float64 // (depth+2) x M: summaries at each depth
-	r    []float64 // per feature: r on the current path, 0 or 1
+	prod []float64 // nodes x M: prod_j a_j(t_m) at each node of a tree
+	sum  []float64 // nodes x M: summaries of the leaves below each node
+	r    []float64 // per node: r of the edge into it, 0 or 1
 }
 
-// newShapScratch allocates scratch for the packed trees p with nf features.
-func newShapScratch(p *gbmPacked, nf int) *shapScratch {
+// newShapScratch allocates scratch for the packed trees p.
+func newShapScratch(p *gbmPacked) *shapScratch {
 	m := len(p.shapRules) - 1
-	sc := &shapScratch{
-		prod: make([]float64, (p.maxDepth+2)*m),
-		sum:  make([]float64, (p.maxDepth+2)*m),
-		r:    make([]float64, nf),
+	return &shapScratch{
+		prod: make([]float64, p.shapMaxNodes*m),
+		sum:  make([]float64, p.shapMaxNodes*m),
+		r:    make([]float64, p.shapMaxNodes),
 	}
-	for i := range sc.r {
-		sc.r[i] = 1
-	}
-	return sc
 }
 
 // shapQuadrature returns the m Gauss-Legendre points and weights on [0, 1].
@@ -207,14 +214,19 @@ func div(a, b float64) float64 {
 }
 
 // prepareSHAP fills the TreeSHAP tables of the packed trees, whose roots
-// are p.roots, for rows of nf features: the rule of each tree, and the
-// combined shares and precomputed weights of every node.
+// are p.roots, for rows of nf features: the rule of each tree, the internal
+// nodes in order, and the combined shares and precomputed weights of every
+// node.
 func (p *gbmPacked) prepareSHAP(nf int) {
 	p.shap = make([]shapNode, len(p.nodes))
 	p.shapM = make([]int, len(p.roots))
+	p.shapInner = p.shapInner[:0]
+	p.shapInnerAt = make([]int32, len(p.roots)+1)
 	p.shapTab = p.shapTab[:0]
+	p.shapMaxNodes = 0
 	count := make([]int32, nf) // splits on each feature on the current path
 	q := make([]float64, nf)   // combined shares on the current path
+	last := make([]int32, nf)  // node entered by the nearest edge on each feature
 	for i := range q {
 		q[i] = 1
 	}
@@ -235,30 +247,37 @@ func (p *gbmPacked) prepareSHAP(nf int) {
 		count[f]--
 		return d
 	}
-	var rule shapRule
+	var (
+		rule shapRule
+		root int32
+	)
+	// weights appends w_k / (q (1-t_k) + r t_k) for r = 0 and 1 (with scale
+	// 1 for w, 1/a) and returns their offset.
+	weights := func(q float64, w []float64) int32 {
+		off := int32(len(p.shapTab))
+		for r := range 2 {
+			for k := range rule.t {
+				p.shapTab = append(p.shapTab, div(w[k], q*rule.omt[k]+float64(r)*rule.t[k]))
+			}
+		}
+		return off
+	}
+	var ones []float64 // m ones, for the reciprocals themselves
 	var fill func(n int32)
 	fill = func(n int32) {
 		nd := &p.nodes[n]
+		sn := &p.shap[n]
 		if nd.feat < 0 {
+			sn.val = nd.thr
 			return
 		}
 		f := nd.feat
-		sn := &p.shap[n]
 		sn.q0, sn.rep = q[f], count[f] > 0
 		sn.a0, sn.wa0 = rule.ones, rule.ws
+		sn.prev = last[f]
 		if sn.rep {
-			sn.a0 = int32(len(p.shapTab))
-			for r := range 2 {
-				for k := range rule.t {
-					p.shapTab = append(p.shapTab, div(1, sn.q0*rule.omt[k]+float64(r)*rule.t[k]))
-				}
-			}
-			sn.wa0 = int32(len(p.shapTab))
-			for r := range 2 {
-				for k := range rule.t {
-					p.shapTab = append(p.shapTab, div(rule.w[k], sn.q0*rule.omt[k]+float64(r)*rule.t[k]))
-				}
-			}
+			sn.a0 = weights(sn.q0, ones)
+			sn.wa0 = weights(sn.q0, rule.w)
 		}
 		fl, fr := p.shapFractions(n)
 		count[f]++
@@ -266,22 +285,21 @@ func (p *gbmPacked) prepareSHAP(nf int) {
 			c := nd.left + int32(side)
 			cn := &p.shap[c]
 			cn.q = sn.q0 * share
-			if p.nodes[c].feat >= 0 {
-				cn.up = int32(len(p.shapTab))
-				for r := range 2 {
-					for k := range rule.t {
-						p.shapTab = append(p.shapTab, div(rule.w[k], cn.q*rule.omt[k]+float64(r)*rule.t[k]))
-					}
-				}
-			}
-			q[f] = cn.q
+			cn.up = weights(cn.q, rule.w)
+			q[f], last[f] = cn.q, c-root
 			fill(c)
 		}
-		q[f] = sn.q0
+		q[f], last[f] = sn.q0, sn.prev
 		count[f]--
 	}
 	p.shapRules = []shapRule{{}}
-	for ti, root := range p.roots {
+	for ti, r := range p.roots {
+		root = r
+		end := int32(len(p.nodes))
+		if ti+1 < len(p.roots) {
+			end = p.roots[ti+1]
+		}
+		p.shapMaxNodes = max(p.shapMaxNodes, int(end-root))
 		m := shapPoints(distinct(root, 0))
 		p.shapM[ti] = m
 		for len(p.shapRules) <= m {
@@ -300,132 +318,122 @@ func (p *gbmPacked) prepareSHAP(nf int) {
 			p.shapRules = append(p.shapRules, r)
 		}
 		rule = p.shapRules[m]
+		ones = ones[:0]
+		for range m {
+			ones = append(ones, 1)
+		}
+		clear(last)
 		p.shap[root] = shapNode{q: 1}
 		fill(root)
+		p.shap[root].up = weights(1, rule.w) // unused: the root has no edge
+		for n := root; n < end; n++ {
+			if p.nodes[n].feat >= 0 {
+				p.shapInner = append(p.shapInner, n-root)
+			}
+		}
+		p.shapInnerAt[ti+1] = int32(len(p.shapInner))
 	}
-}
-
-// shapWalk is the state of one tree's TreeSHAP walk.
-type shapWalk struct {
-	nodes     []gbmPNode
-	sn        []shapNode
-	tab       []float64
-	x, phi    []float64
-	r         []float64
-	prod, sum []float64
-	rule      shapRule
-	m         int
 }
 
 // shapTree adds the SHAP values of tree ti to phi.
 func (p *gbmPacked) shapTree(ti int, x, phi []float64, sc *shapScratch) {
 	root := p.roots[ti]
-	if p.nodes[root].feat < 0 {
+	inner := p.shapInner[p.shapInnerAt[ti]:p.shapInnerAt[ti+1]]
+	if len(inner) == 0 {
 		return // a single leaf credits no feature
 	}
+	end := len(p.nodes)
+	if ti+1 < len(p.roots) {
+		end = int(p.roots[ti+1])
+	}
+	nodes, sn := p.nodes[root:end], p.shap[root:end]
+	n := len(nodes)
 	m := p.shapM[ti]
-	w := shapWalk{
-		nodes: p.nodes, sn: p.shap, tab: p.shapTab, x: x, phi: phi, r: sc.r,
-		prod: sc.prod, sum: sc.sum, rule: p.shapRules[m], m: m,
-	}
-	prod := w.prod[:m]
-	for k := range prod {
-		prod[k] = 1
-	}
-	w.visit(root, 0)
-}
-
-// visit walks the internal node n at the given depth, whose path product
-// is in w.prod at that depth, and leaves the summary of the leaves below it
-// in w.sum at that depth.
-//
-// Which child x follows, and so r, is data the branch predictor cannot
-// learn; the walk turns it into arithmetic (offsets and factors of 0 or 1)
-// and branches only on the shape of the tree, which repeats call after
-// call.
-func (w *shapWalk) visit(n int32, depth int) {
-	m := w.m
 	m32 := int32(m)
-	prod := w.prod[depth*m : depth*m+m]
-	sum := w.sum[depth*m : depth*m+m]
-	cprod := w.prod[(depth+1)*m : (depth+2)*m]
-	csum := w.sum[(depth+1)*m : (depth+2)*m]
-	clear(sum)
-	nd := &w.nodes[n]
-	sn := &w.sn[n]
-	f := nd.feat
-	q0, r0 := sn.q0, w.r[f]
-	if q0 == 0 && r0 == 0 {
-		// No data and not x reach this node: nothing below counts.
-		return
+	rule := p.shapRules[m]
+	t, omt := rule.t[:m], rule.omt[:m]
+	tab := p.shapTab
+	prod, sum, rs := sc.prod[:n*m], sc.sum[:n*m], sc.r[:n]
+	for k := range m {
+		prod[k], sum[k] = 1, 0
 	}
-	r0i := int32(r0)
-	t, omt := w.rule.t[:m], w.rule.omt[:m]
-	prod, sum, cprod, csum = prod[:m], sum[:m], cprod[:m], csum[:m]
-	// 1/a0(t_k) and w_k/a0(t_k) for this r0.
-	a0inv := w.tab[sn.a0+r0i*m32 : sn.a0+r0i*m32+m32]
-	wa0 := w.tab[sn.wa0+r0i*m32 : sn.wa0+r0i*m32+m32]
-	a0inv, wa0 = a0inv[:m], wa0[:m]
-	v := w.x[f]
-	// Same routing as gbmPacked.leaf: NaN follows the default direction.
-	right := v > nd.thr
-	if v != v {
-		right = !nd.missLeft
-	}
-	hot := [2]float64{r0, 0} // r of the left and right child
-	if right {
-		hot = [2]float64{0, r0}
-	}
-	// leafUp is sum_k w_k prod_k / a0(t_k): the up integral of a leaf
-	// child, divided by its value (computed on first use).
-	leafUp, haveLeafUp := 0.0, false
-	for side := range 2 {
-		c := nd.left + int32(side)
-		cn := &w.sn[c]
-		qn, rn := cn.q, hot[side]
-		if qn == 0 && rn == 0 {
-			continue
+	rs[0] = 1
+
+	// Down: the products of every child, and the summaries of leaves.
+	for _, i := range inner {
+		nd := &nodes[i]
+		s := &sn[i]
+		r0 := rs[s.prev]
+		v := x[nd.feat]
+		// Same routing as gbmPacked.leaf: NaN follows the default
+		// direction.
+		right := v > nd.thr
+		if v != v {
+			right = !nd.missLeft
 		}
-		// cprod = prod * a_n / a0.
-		for k := range cprod {
-			cprod[k] = prod[k] * (qn*omt[k] + rn*t[k]) * a0inv[k]
+		var ri int32
+		if right {
+			ri = 1
 		}
-		child := &w.nodes[c]
-		var up float64
-		if child.feat < 0 {
-			val := child.thr
-			for k := range sum {
-				sum[k] += val * cprod[k]
-			}
-			if !haveLeafUp {
-				for k, p := range prod {
-					leafUp += wa0[k] * p
-				}
-				haveLeafUp = true
-			}
-			up = val * leafUp
-		} else {
-			w.r[f] = rn
-			w.visit(c, depth+1)
-			off := cn.up + int32(rn)*m32
-			wu := w.tab[off : off+m32]
-			wu = wu[:len(csum)]
-			for k, s := range csum {
-				up += wu[k] * s
-				sum[k] += s
+		rr := r0 * float64(ri)
+		l := nd.left - root
+		rs[l], rs[l+1] = r0-rr, rr
+		off := s.a0 + int32(r0)*m32
+		a0inv := tab[off : off+m32]
+		pn := prod[int(i)*m : int(i)*m+m]
+		a0inv = a0inv[:len(pn)]
+		for side := range int32(2) {
+			c := l + side
+			qc, rc, vc := sn[c].q, rs[c], sn[c].val
+			pc := prod[int(c)*m : int(c)*m+m]
+			scc := sum[int(c)*m : int(c)*m+m]
+			pc, scc = pc[:len(pn)], scc[:len(pn)]
+			for k, pk := range pn {
+				a := pk * (qc*omt[k] + rc*t[k]) * a0inv[k]
+				pc[k] = a
+				scc[k] = vc * a
 			}
 		}
-		w.phi[f] += (rn - qn) * up
 	}
-	w.r[f] = r0
-	if sn.rep {
-		// f splits an ancestor too: take back what that edge will credit
-		// for the leaves below here, which this node has credited with
-		// the combined shares (nothing when q0 = r0).
-		var c float64
-		for k, s := range sum {
-			c += wa0[k] * s
+
+	// Up: sum the summaries and credit each edge with (r - q) times the
+	// integral of its summary over a(t).
+	for j := len(inner) - 1; j >= 0; j-- {
+		i := inner[j]
+		nd := &nodes[i]
+		s := &sn[i]
+		f := nd.feat
+		r0 := rs[s.prev]
+		sn0 := sum[int(i)*m : int(i)*m+m]
+		l := nd.left - root
+		var credit float64
+		for side := range int32(2) {
+			c := l + side
+			rc := rs[c]
+			off := sn[c].up + int32(rc)*m32
+			wu := tab[off : off+m32]
+			scc := sum[int(c)*m : int(c)*m+m]
+			wu, scc = wu[:len(sn0)], scc[:len(sn0)]
+			var up float64
+			for k, v := range scc {
+				up += wu[k] * v
+				sn0[k] += v
+			}
+			credit += (rc - sn[c].q) * up
 		}
-		w.phi[f] -= (r0 - q0) * c
+		if s.rep {
+			// f splits an ancestor too: take back what that edge will
+			// credit for the leaves below here, which this node has
+			// credited with the combined shares (nothing when q0 = r0).
+			off := s.wa0 + int32(r0)*m32
+			wa0 := tab[off : off+m32]
+			wa0 = wa0[:len(sn0)]
+			var c float64
+			for k, v := range sn0 {
+				c += wa0[k] * v
+			}
+			credit -= (r0 - s.q0) * c
+		}
+		phi[f] += credit
 	}
 }
