@@ -377,22 +377,23 @@ func (p *gbmPacked) shapTree(ti int, x, phi []float64, sc *shapScratch) {
 		}
 		rr := r0 * float64(ri)
 		l := nd.left - root
-		rs[l], rs[l+1] = r0-rr, rr
+		rl := r0 - rr
+		rs[l], rs[l+1] = rl, rr
 		off := s.a0 + int32(r0)*m32
 		a0inv := tab[off : off+m32]
 		pn := prod[int(i)*m : int(i)*m+m]
 		a0inv = a0inv[:len(pn)]
-		for side := range int32(2) {
-			c := l + side
-			qc, rc, vc := sn[c].q, rs[c], sn[c].val
-			pc := prod[int(c)*m : int(c)*m+m]
-			scc := sum[int(c)*m : int(c)*m+m]
-			pc, scc = pc[:len(pn)], scc[:len(pn)]
-			for k, pk := range pn {
-				a := pk * (qc*omt[k] + rc*t[k]) * a0inv[k]
-				pc[k] = a
-				scc[k] = vc * a
-			}
+		// Both children at once: their rows are adjacent.
+		ql, qr, vl, vr := sn[l].q, sn[l+1].q, sn[l].val, sn[l+1].val
+		pc := prod[int(l)*m : int(l)*m+2*m]
+		scc := sum[int(l)*m : int(l)*m+2*m]
+		pl, pr := pc[:len(pn)], pc[m:][:len(pn)]
+		sl, sr := scc[:len(pn)], scc[m:][:len(pn)]
+		for k, pk := range pn {
+			b, o, tk := pk*a0inv[k], omt[k], t[k]
+			al, ar := b*(ql*o+rl*tk), b*(qr*o+rr*tk)
+			pl[k], pr[k] = al, ar
+			sl[k], sr[k] = vl*al, vr*ar
 		}
 	}
 
@@ -406,21 +407,21 @@ func (p *gbmPacked) shapTree(ti int, x, phi []float64, sc *shapScratch) {
 		r0 := rs[s.prev]
 		sn0 := sum[int(i)*m : int(i)*m+m]
 		l := nd.left - root
-		var credit float64
-		for side := range int32(2) {
-			c := l + side
-			rc := rs[c]
-			off := sn[c].up + int32(rc)*m32
-			wu := tab[off : off+m32]
-			scc := sum[int(c)*m : int(c)*m+m]
-			wu, scc = wu[:len(sn0)], scc[:len(sn0)]
-			var up float64
-			for k, v := range scc {
-				up += wu[k] * v
-				sn0[k] += v
-			}
-			credit += (rc - sn[c].q) * up
+		rl, rr := rs[l], rs[l+1]
+		offl := sn[l].up + int32(rl)*m32
+		offr := sn[l+1].up + int32(rr)*m32
+		wl, wr := tab[offl:offl+m32], tab[offr:offr+m32]
+		scc := sum[int(l)*m : int(l)*m+2*m]
+		sl, sr := scc[:len(sn0)], scc[m:][:len(sn0)]
+		wl, wr = wl[:len(sn0)], wr[:len(sn0)]
+		var upl, upr float64
+		for k := range sn0 {
+			a, b := sl[k], sr[k]
+			upl += wl[k] * a
+			upr += wr[k] * b
+			sn0[k] += a + b
 		}
+		credit := (rl-sn[l].q)*upl + (rr-sn[l+1].q)*upr
 		if s.rep {
 			// f splits an ancestor too: take back what that edge will
 			// credit for the leaves below here, which this node has
@@ -437,3 +438,4 @@ func (p *gbmPacked) shapTree(ti int, x, phi []float64, sc *shapScratch) {
 		phi[f] += credit
 	}
 }
+
