@@ -438,4 +438,3 @@ func (p *gbmPacked) shapTree(ti int, x, phi []float64, sc *shapScratch) {
 		phi[f] += credit
 	}
 }
-
