@@ -2,8 +2,14 @@ package server
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/icpengine/icp"
 )
@@ -82,5 +88,22 @@ func BenchmarkDecodeAccount(b *testing.B) {
 		if _, err := decodeAccount(data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkMetricsObserve counts and times one answered score request.
+func BenchmarkMetricsObserve(b *testing.B) {
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := gin.New()
+	var c *gin.Context
+	e.POST("/v1/score", func(gc *gin.Context) { c = gc.Copy() })
+	e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v1/score", nil))
+	c.Set(modelVersionKey, "m-1")
+	b.ReportAllocs()
+	for b.Loop() {
+		m.observe(c, http.StatusOK, time.Millisecond)
 	}
 }
