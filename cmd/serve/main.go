@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 
 	if *debugAddr != "" {
-		stopDebug, err := serveDebug(*debugAddr, logger)
+		_, stopDebug, err := serveDebug(*debugAddr, logger)
 		if err != nil {
 			return err
 		}
@@ -164,21 +164,22 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	return nil
 }
 
-// serveDebug serves net/http/pprof's handlers at addr, which must resolve to
-// a loopback address, and returns the function that closes the listener.
+// serveDebug serves net/http/pprof's handlers at addr, which must be a
+// loopback address, and returns the address it listens on and the function
+// that closes the listener.
 // The handlers are registered on a mux of their own, never on
 // http.DefaultServeMux, and are not reachable through the API's listener.
-func serveDebug(addr string, logger *slog.Logger) (func(), error) {
+func serveDebug(addr string, logger *slog.Logger) (string, func(), error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("--debug-addr %q: %w", addr, err)
+		return "", nil, fmt.Errorf("--debug-addr %q: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("--debug-addr %q: want a loopback address such as 127.0.0.1:6060", addr)
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return "", nil, fmt.Errorf("--debug-addr %q: want a loopback address such as 127.0.0.1:6060", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--debug-addr: %w", err)
+		return "", nil, fmt.Errorf("--debug-addr: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -193,5 +194,5 @@ func serveDebug(addr string, logger *slog.Logger) (func(), error) {
 		}
 	}()
 	logger.Info("serving profiles", "addr", ln.Addr().String())
-	return func() { _ = hs.Close() }, nil
+	return ln.Addr().String(), func() { _ = hs.Close() }, nil
 }
