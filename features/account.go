@@ -20,9 +20,32 @@ import (
 // "[3].employees". Outcome, excluded and leakage columns are accepted and
 // ignored; fields the schema does not know are errors.
 func (s *Schema) Table(accs []icp.Account) (*datasets.Table, error) {
-	t := &datasets.Table{Source: "request"}
-	var verr icp.ValidationError
-	cols := make(map[string]*datasets.Column)
+	// The columns, their values and the index from schema column to table
+	// column are carved out of a few slabs: one account (a scoring request)
+	// costs a handful of allocations, not two per column.
+	var atBuf [64]int
+	at := atBuf[:0] // schema column index -> table column index, or -1
+	nstr, nnum := 0, 0
+	for _, c := range s.Columns {
+		if !c.Role.IsFeature() && c.Name != s.ID {
+			at = append(at, -1)
+			continue
+		}
+		at = append(at, nstr+nnum)
+		if c.Name == s.ID || kindOf(c.Kind) == datasets.String {
+			nstr++
+		} else {
+			nnum++
+		}
+	}
+	n := len(accs)
+	slab := make([]datasets.Column, nstr+nnum)
+	strs := make([]string, nstr*n)
+	nums := make([]float64, nnum*n)
+	for i := range nums {
+		nums[i] = math.NaN()
+	}
+	t := &datasets.Table{Source: "request", Columns: make([]*datasets.Column, 0, len(slab))}
 	for _, c := range s.Columns {
 		if !c.Role.IsFeature() && c.Name != s.ID {
 			continue
@@ -31,34 +54,31 @@ func (s *Schema) Table(accs []icp.Account) (*datasets.Table, error) {
 		if c.Name == s.ID {
 			kind = datasets.String
 		}
-		col := &datasets.Column{Name: c.Name, Kind: kind}
+		col := &slab[len(t.Columns)]
+		col.Name, col.Kind = c.Name, kind
 		if kind == datasets.String {
-			col.Str = make([]string, len(accs))
+			col.Str, strs = strs[:n:n], strs[n:]
 		} else {
-			col.Num = make([]float64, len(accs))
-			for i := range col.Num {
-				col.Num[i] = math.NaN()
-			}
+			col.Num, nums = nums[:n:n], nums[n:]
 		}
-		cols[c.Name] = col
 		t.Columns = append(t.Columns, col)
 	}
+	var verr icp.ValidationError
 	for i, acc := range accs {
 		prefix := ""
 		if len(accs) > 1 {
 			prefix = "[" + strconv.Itoa(i) + "]."
 		}
 		for name, v := range acc {
-			sc := s.Column(name)
-			if sc == nil {
+			k := s.columnIndex(name)
+			if k < 0 {
 				verr.Add(prefix+name, "unknown field")
 				continue
 			}
-			col := cols[name]
-			if col == nil || v == nil {
+			if at[k] < 0 || v == nil {
 				continue // an ignored column, or a missing value
 			}
-			if msg := setCell(col, sc, i, v, name == s.ID); msg != "" {
+			if msg := setCell(t.Columns[at[k]], &s.Columns[k], i, v, name == s.ID); msg != "" {
 				verr.Add(prefix+name, msg)
 			}
 		}
@@ -68,6 +88,16 @@ func (s *Schema) Table(accs []icp.Account) (*datasets.Table, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// columnIndex returns the index of the named column in s.Columns, or -1.
+func (s *Schema) columnIndex(name string) int {
+	for i := range s.Columns {
+		if s.Columns[i].Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // setCell parses v into row i of col and returns a message for a bad value.

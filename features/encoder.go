@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
@@ -348,7 +349,13 @@ func (c *ColumnEncoder) encode(col *datasets.Column, i int, out []float64) {
 		}
 	case RoleTags:
 		if !missing {
-			for _, tag := range splitTags(col.Str[i], c.Separator) {
+			// The tags as splitTags gives them, without its slice.
+			for rest, more := col.Str[i], true; more; {
+				var tag string
+				tag, rest, more = strings.Cut(rest, c.Separator)
+				if tag = strings.TrimSpace(tag); tag == "" {
+					continue
+				}
 				if j, ok := c.index[tag]; ok {
 					out[j] = 1
 				}

@@ -131,9 +131,19 @@ type gbmPacked struct {
 	roots    []int32
 	expected []float64 // cover-weighted mean leaf value per tree
 	maxDepth int
-	depths   []int       // depth of each tree
-	quadT    [][]float64 // quadT[m]: m Gauss-Legendre points on [0, 1] for TreeSHAP
-	quadW    [][]float64 // quadW[m]: their weights
+	// TreeSHAP tables (treeshap.go): the data of each node, the flat table
+	// of precomputed weights it points into, the number of quadrature
+	// points of each tree and the rules by number of points, the internal
+	// nodes of each tree (relative to its root; those of tree i are
+	// shapInner[shapInnerAt[i]:shapInnerAt[i+1]]) and the most nodes of
+	// one tree.
+	shap         []shapNode
+	shapTab      []float64
+	shapM        []int
+	shapRules    []shapRule
+	shapInner    []int32
+	shapInnerAt  []int32
+	shapMaxNodes int
 }
 
 // gbmPNode is one packed node. At a leaf feat is -1 and thr holds the
@@ -1143,9 +1153,8 @@ func (g *GBM) prepared() *gbmPacked {
 				}
 			})
 			p.maxDepth = max(p.maxDepth, d)
-			p.depths = append(p.depths, d)
 		}
-		p.prepareQuadrature()
+		p.prepareSHAP(g.NumFeatures)
 		p.expected = make([]float64, len(p.roots))
 		for i, r := range p.roots {
 			p.expected[i] = p.expectation(r)
@@ -1280,12 +1289,12 @@ func (g *GBM) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
 	p := g.prepared()
 	sc, _ := g.scratch.Get().(*shapScratch)
 	if sc == nil {
-		sc = newShapScratch(p.maxDepth, shapPoints(p.maxDepth), g.NumFeatures)
+		sc = newShapScratch(p)
 	}
 	base = g.Base
-	for i, r := range p.roots {
+	for i := range p.roots {
 		base += p.expected[i]
-		p.shapTree(r, p.depths[i], x, dst, sc)
+		p.shapTree(i, x, dst, sc)
 	}
 	g.scratch.Put(sc)
 	return base, dst

@@ -435,8 +435,8 @@ func (t *Tree) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
 		return s
 	})
 	p.maxDepth = depth
-	p.prepareQuadrature()
-	sc := newShapScratch(depth, shapPoints(depth), len(dst))
-	p.shapTree(0, depth, x, dst, sc)
+	p.roots = []int32{0}
+	p.prepareSHAP(len(dst))
+	p.shapTree(0, x, dst, newShapScratch(p))
 	return p.expectation(0), dst
 }

@@ -16,41 +16,88 @@ import "math"
 //	a_j(t) = q_j (1-t) + r_j t,
 //
 // a polynomial of degree d-1 integrated exactly by Gauss-Legendre
-// quadrature with ceil(D/2) points for trees of depth D. This is the idea of
-// Linear TreeSHAP (Yu et al., 2022) with quadrature in place of their
-// polynomial basis: one depth-first walk carries prod_j a_j(t_m) down the
-// path, sums value_v * prod a_j(t_m) up over the leaves below each node, and
-// credits each edge with (r - q) * sum_m w_m S(t_m) / a(t_m). When a feature
-// repeats on a path, its factor is replaced by the combined one and the
-// amount the earlier edge will credit for the leaves below is subtracted
-// there. The cost is O(N * D/2) per tree for N nodes (against O(L * D^2) for
-// Algorithm 2 of Lundberg et al., 2018), with no allocation: the scratch
-// buffers come from a pool. Expectations use node covers (training sample
-// weight, the row count without weights) for the share of data sent to each
-// child.
+// quadrature with ceil(d/2) points, where d is bounded per tree by the most
+// distinct features on one root-to-leaf path (often well below the depth,
+// since leaf-wise trees split on the same feature again and again). This is
+// the idea of Linear TreeSHAP (Yu et al., 2022) with quadrature in place of
+// their polynomial basis: one depth-first walk carries prod_j a_j(t_m) down
+// the path, sums value_v * prod a_j(t_m) up over the leaves below each node,
+// and credits each edge with (r - q) * sum_m w_m S(t_m) / a(t_m). When a
+// feature repeats on a path, its factor is replaced by the combined one and
+// the amount the earlier edge will credit for the leaves below is
+// subtracted there. The cost is O(N * d/2) per tree for N nodes (against
+// O(L * D^2) for Algorithm 2 of Lundberg et al., 2018).
+//
+// The q of every edge depends on the tree alone, and r is 0 or 1, so each
+// a_j(t_m) takes one of two values known when the model is packed:
+// prepareSHAP stores their reciprocals, times the quadrature weights, and
+// the walk multiplies and adds but never divides. The walk is not a
+// recursion either: the packed order puts parents before children, so one
+// pass forward over a tree's internal nodes carries the products down
+// (every node's a_j(t_m) product and, at the leaves, value * product), and
+// one pass backward sums them up and credits the edges. Which child x
+// follows only changes factors of 0 and 1 and table offsets, never a
+// branch, so the branch predictor sees the same shape call after call. The
+// walk allocates nothing: the scratch buffers come from a pool.
+// Expectations use node covers (training sample weight, the row count
+// without weights) for the share of data sent to each child.
+
+// shapNode is the TreeSHAP data of one packed node that depends on the tree
+// alone. The offsets point into gbmPacked.shapTab at two blocks of m
+// values, the first for r = 0 and the second for r = 1, so that the walk
+// picks one by arithmetic rather than by a branch on x.
+type shapNode struct {
+	// q is the combined share of the parent's split feature on the path
+	// down to this node (1 at a root).
+	q float64
+	// q0 is the combined share of the node's own split feature on the path
+	// above it (1 when no ancestor splits on it).
+	q0 float64
+	// val is the leaf value, 0 at internal nodes.
+	val float64
+	// up holds the up weights of the edge into this node:
+	// w_k / (q (1-t_k)) and w_k / (q (1-t_k) + t_k) (zeros where the
+	// denominator is zero, where the edge's summary is zero too).
+	up int32
+	// a0 holds 1 / a0(t_k) for the node's own feature with r0 = 0 and
+	// r0 = 1, a0(t) = q0 (1-t) + r0 t; wa0 holds w_k / a0(t_k). Without an
+	// ancestor on the same feature, a0 = 1 and both point at the rule's
+	// blocks of ones and of weights.
+	a0, wa0 int32
+	// prev is the index, relative to the tree's root, of the node whose
+	// incoming edge is the nearest ancestor edge on the node's feature; 0
+	// (the root, whose r is 1) when there is none.
+	prev int32
+	// rep is true when an ancestor splits on the node's feature.
+	rep bool
+}
+
+// shapRule is a Gauss-Legendre rule on [0, 1] with the derived arrays the
+// walk uses.
+type shapRule struct {
+	t   []float64 // points
+	omt []float64 // 1 - t
+	w   []float64 // weights
+	// ones and ws are the offsets in gbmPacked.shapTab of two blocks of
+	// ones and two blocks of w, for nodes without a repeated feature.
+	ones, ws int32
+}
 
 // shapScratch holds the buffers of one SHAP call.
 type shapScratch struct {
-	prod []float64 // (depth+2) x M: prod_j a_j(t_m) at each depth
-	sum  []float64 // (depth+2) x M: summaries at each depth
-	q, r []float64 // per feature: the combined shares on the current path
-	tq   []float64 // quadrature points and weights of the current tree
-	wq   []float64
+	prod []float64 // nodes x M: prod_j a_j(t_m) at each node of a tree
+	sum  []float64 // nodes x M: summaries of the leaves below each node
+	r    []float64 // per node: r of the edge into it, 0 or 1
 }
 
-// newShapScratch allocates scratch for trees of the given depth, m
-// quadrature points and nf features.
-func newShapScratch(depth, m, nf int) *shapScratch {
-	sc := &shapScratch{
-		prod: make([]float64, (depth+2)*m),
-		sum:  make([]float64, (depth+2)*m),
-		q:    make([]float64, nf),
-		r:    make([]float64, nf),
+// newShapScratch allocates scratch for the packed trees p.
+func newShapScratch(p *gbmPacked) *shapScratch {
+	m := len(p.shapRules) - 1
+	return &shapScratch{
+		prod: make([]float64, p.shapMaxNodes*m),
+		sum:  make([]float64, p.shapMaxNodes*m),
+		r:    make([]float64, p.shapMaxNodes),
 	}
-	for i := range sc.q {
-		sc.q[i], sc.r[i] = 1, 1
-	}
-	return sc
 }
 
 // shapQuadrature returns the m Gauss-Legendre points and weights on [0, 1].
@@ -154,99 +201,240 @@ func (p *gbmPacked) expectation(n int32) float64 {
 }
 
 // shapPoints is the number of Gauss-Legendre points that integrate the
-// polynomials of a tree of the given depth exactly (degree < depth).
-func shapPoints(depth int) int { return max(1, (depth+1)/2) }
+// polynomials of a tree exactly when at most d distinct features split one
+// of its paths (degree < d).
+func shapPoints(d int) int { return max(1, (d+1)/2) }
 
-// prepareQuadrature computes the rules for every tree depth up to maxDepth.
-func (p *gbmPacked) prepareQuadrature() {
-	mm := shapPoints(p.maxDepth)
-	p.quadT = make([][]float64, mm+1)
-	p.quadW = make([][]float64, mm+1)
-	for m := 1; m <= mm; m++ {
-		p.quadT[m], p.quadW[m] = shapQuadrature(m)
+// div returns a/b, or 0 when b is 0.
+func div(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// prepareSHAP fills the TreeSHAP tables of the packed trees, whose roots
+// are p.roots, for rows of nf features: the rule of each tree, the internal
+// nodes in order, and the combined shares and precomputed weights of every
+// node.
+func (p *gbmPacked) prepareSHAP(nf int) {
+	p.shap = make([]shapNode, len(p.nodes))
+	p.shapM = make([]int, len(p.roots))
+	p.shapInner = p.shapInner[:0]
+	p.shapInnerAt = make([]int32, len(p.roots)+1)
+	p.shapTab = p.shapTab[:0]
+	p.shapMaxNodes = 0
+	count := make([]int32, nf) // splits on each feature on the current path
+	q := make([]float64, nf)   // combined shares on the current path
+	last := make([]int32, nf)  // node entered by the nearest edge on each feature
+	for i := range q {
+		q[i] = 1
+	}
+	// distinct returns the most distinct features on a path below n, given
+	// those above it.
+	var distinct func(n int32, above int) int
+	distinct = func(n int32, above int) int {
+		nd := &p.nodes[n]
+		if nd.feat < 0 {
+			return above
+		}
+		f := nd.feat
+		if count[f] == 0 {
+			above++
+		}
+		count[f]++
+		d := max(distinct(nd.left, above), distinct(nd.left+1, above))
+		count[f]--
+		return d
+	}
+	var (
+		rule shapRule
+		root int32
+	)
+	// weights appends w_k / (q (1-t_k) + r t_k) for r = 0 and 1 (with scale
+	// 1 for w, 1/a) and returns their offset.
+	weights := func(q float64, w []float64) int32 {
+		off := int32(len(p.shapTab))
+		for r := range 2 {
+			for k := range rule.t {
+				p.shapTab = append(p.shapTab, div(w[k], q*rule.omt[k]+float64(r)*rule.t[k]))
+			}
+		}
+		return off
+	}
+	var ones []float64 // m ones, for the reciprocals themselves
+	var fill func(n int32)
+	fill = func(n int32) {
+		nd := &p.nodes[n]
+		sn := &p.shap[n]
+		if nd.feat < 0 {
+			sn.val = nd.thr
+			return
+		}
+		f := nd.feat
+		sn.q0, sn.rep = q[f], count[f] > 0
+		sn.a0, sn.wa0 = rule.ones, rule.ws
+		sn.prev = last[f]
+		if sn.rep {
+			sn.a0 = weights(sn.q0, ones)
+			sn.wa0 = weights(sn.q0, rule.w)
+		}
+		fl, fr := p.shapFractions(n)
+		count[f]++
+		for side, share := range [2]float64{fl, fr} {
+			c := nd.left + int32(side)
+			cn := &p.shap[c]
+			cn.q = sn.q0 * share
+			cn.up = weights(cn.q, rule.w)
+			q[f], last[f] = cn.q, c-root
+			fill(c)
+		}
+		q[f], last[f] = sn.q0, sn.prev
+		count[f]--
+	}
+	p.shapRules = []shapRule{{}}
+	for ti, r := range p.roots {
+		root = r
+		end := int32(len(p.nodes))
+		if ti+1 < len(p.roots) {
+			end = p.roots[ti+1]
+		}
+		p.shapMaxNodes = max(p.shapMaxNodes, int(end-root))
+		m := shapPoints(distinct(root, 0))
+		p.shapM[ti] = m
+		for len(p.shapRules) <= m {
+			t, w := shapQuadrature(len(p.shapRules))
+			r := shapRule{t: t, w: w, omt: make([]float64, len(t))}
+			for k := range t {
+				r.omt[k] = 1 - t[k]
+			}
+			r.ones = int32(len(p.shapTab))
+			for range 2 * len(t) {
+				p.shapTab = append(p.shapTab, 1)
+			}
+			r.ws = int32(len(p.shapTab))
+			p.shapTab = append(p.shapTab, w...)
+			p.shapTab = append(p.shapTab, w...)
+			p.shapRules = append(p.shapRules, r)
+		}
+		rule = p.shapRules[m]
+		ones = ones[:0]
+		for range m {
+			ones = append(ones, 1)
+		}
+		clear(last)
+		p.shap[root] = shapNode{q: 1}
+		fill(root)
+		p.shap[root].up = weights(1, rule.w) // unused: the root has no edge
+		for n := root; n < end; n++ {
+			if p.nodes[n].feat >= 0 {
+				p.shapInner = append(p.shapInner, n-root)
+			}
+		}
+		p.shapInnerAt[ti+1] = int32(len(p.shapInner))
 	}
 }
 
-// shapTree adds the SHAP values of the tree rooted at root, of the given
-// depth, to phi.
-func (p *gbmPacked) shapTree(root int32, depth int, x, phi []float64, sc *shapScratch) {
-	m := shapPoints(depth)
-	sc.tq, sc.wq = p.quadT[m], p.quadW[m]
-	prod := sc.prod[:m]
-	for k := range prod {
-		prod[k] = 1
+// shapTree adds the SHAP values of tree ti to phi.
+func (p *gbmPacked) shapTree(ti int, x, phi []float64, sc *shapScratch) {
+	root := p.roots[ti]
+	inner := p.shapInner[p.shapInnerAt[ti]:p.shapInnerAt[ti+1]]
+	if len(inner) == 0 {
+		return // a single leaf credits no feature
 	}
-	p.shapRecurse(root, 0, x, phi, sc)
-}
+	end := len(p.nodes)
+	if ti+1 < len(p.roots) {
+		end = int(p.roots[ti+1])
+	}
+	nodes, sn := p.nodes[root:end], p.shap[root:end]
+	n := len(nodes)
+	m := p.shapM[ti]
+	m32 := int32(m)
+	rule := p.shapRules[m]
+	t, omt := rule.t[:m], rule.omt[:m]
+	tab := p.shapTab
+	prod, sum, rs := sc.prod[:n*m], sc.sum[:n*m], sc.r[:n]
+	for k := range m {
+		prod[k], sum[k] = 1, 0
+	}
+	rs[0] = 1
 
-// shapRecurse visits node n at the given depth, whose path product is in
-// sc.prod at that depth, and leaves the summary of the leaves below it in
-// sc.sum at that depth.
-func (p *gbmPacked) shapRecurse(n int32, depth int, x, phi []float64, sc *shapScratch) {
-	tq, wq := sc.tq, sc.wq
-	m := len(tq)
-	prod := sc.prod[depth*m : (depth+1)*m]
-	sum := sc.sum[depth*m : (depth+1)*m]
-	nd := &p.nodes[n]
-	if nd.feat < 0 {
-		for k := range sum {
-			sum[k] = nd.thr * prod[k]
+	// Down: the products of every child, and the summaries of leaves.
+	for _, i := range inner {
+		nd := &nodes[i]
+		s := &sn[i]
+		r0 := rs[s.prev]
+		v := x[nd.feat]
+		// Same routing as gbmPacked.leaf: NaN follows the default
+		// direction.
+		right := v > nd.thr
+		if v != v {
+			right = !nd.missLeft
 		}
-		return
+		var ri int32
+		if right {
+			ri = 1
+		}
+		rr := r0 * float64(ri)
+		l := nd.left - root
+		rl := r0 - rr
+		rs[l], rs[l+1] = rl, rr
+		off := s.a0 + int32(r0)*m32
+		a0inv := tab[off : off+m32]
+		pn := prod[int(i)*m : int(i)*m+m]
+		a0inv = a0inv[:len(pn)]
+		// Both children at once: their rows are adjacent.
+		ql, qr, vl, vr := sn[l].q, sn[l+1].q, sn[l].val, sn[l+1].val
+		pc := prod[int(l)*m : int(l)*m+2*m]
+		scc := sum[int(l)*m : int(l)*m+2*m]
+		pl, pr := pc[:len(pn)], pc[m:][:len(pn)]
+		sl, sr := scc[:len(pn)], scc[m:][:len(pn)]
+		for k, pk := range pn {
+			b, o, tk := pk*a0inv[k], omt[k], t[k]
+			al, ar := b*(ql*o+rl*tk), b*(qr*o+rr*tk)
+			pl[k], pr[k] = al, ar
+			sl[k], sr[k] = vl*al, vr*ar
+		}
 	}
-	clear(sum)
-	f := nd.feat
-	q0, r0 := sc.q[f], sc.r[f]
-	if q0 == 0 && r0 == 0 {
-		// No data and not x reach this node: nothing below counts.
-		return
-	}
-	v := x[f]
-	// Same routing as gbmPacked.leaf: NaN follows the default direction.
-	hotRight := v > nd.thr || (v != v && !nd.missLeft)
-	fl, fr := p.shapFractions(n)
-	cprod := sc.prod[(depth+1)*m : (depth+2)*m]
-	csum := sc.sum[(depth+1)*m : (depth+2)*m]
-	for side := range 2 {
-		child, share, hot := nd.left, fl, !hotRight
-		if side == 1 {
-			child, share, hot = nd.left+1, fr, hotRight
+
+	// Up: sum the summaries and credit each edge with (r - q) times the
+	// integral of its summary over a(t).
+	for j := len(inner) - 1; j >= 0; j-- {
+		i := inner[j]
+		nd := &nodes[i]
+		s := &sn[i]
+		f := nd.feat
+		r0 := rs[s.prev]
+		sn0 := sum[int(i)*m : int(i)*m+m]
+		l := nd.left - root
+		rl, rr := rs[l], rs[l+1]
+		offl := sn[l].up + int32(rl)*m32
+		offr := sn[l+1].up + int32(rr)*m32
+		wl, wr := tab[offl:offl+m32], tab[offr:offr+m32]
+		scc := sum[int(l)*m : int(l)*m+2*m]
+		sl, sr := scc[:len(sn0)], scc[m:][:len(sn0)]
+		wl, wr = wl[:len(sn0)], wr[:len(sn0)]
+		var upl, upr float64
+		for k := range sn0 {
+			a, b := sl[k], sr[k]
+			upl += wl[k] * a
+			upr += wr[k] * b
+			sn0[k] += a + b
 		}
-		qn, rn := q0*share, 0.0
-		if hot {
-			rn = r0
-		}
-		if qn == 0 && rn == 0 {
-			continue
-		}
-		if q0 == 1 && r0 == 1 {
-			// First split on f along this path.
-			for k, t := range tq {
-				cprod[k] = prod[k] * (qn*(1-t) + rn*t)
+		credit := (rl-sn[l].q)*upl + (rr-sn[l+1].q)*upr
+		if s.rep {
+			// f splits an ancestor too: take back what that edge will
+			// credit for the leaves below here, which this node has
+			// credited with the combined shares (nothing when q0 = r0).
+			off := s.wa0 + int32(r0)*m32
+			wa0 := tab[off : off+m32]
+			wa0 = wa0[:len(sn0)]
+			var c float64
+			for k, v := range sn0 {
+				c += wa0[k] * v
 			}
-		} else {
-			for k, t := range tq {
-				cprod[k] = prod[k] / (q0*(1-t) + r0*t) * (qn*(1-t) + rn*t)
-			}
+			credit -= (r0 - s.q0) * c
 		}
-		sc.q[f], sc.r[f] = qn, rn
-		p.shapRecurse(child, depth+1, x, phi, sc)
-		var c float64
-		for k, t := range tq {
-			c += wq[k] * csum[k] / (qn*(1-t) + rn*t)
-			sum[k] += csum[k]
-		}
-		phi[f] += (rn - qn) * c
-	}
-	sc.q[f], sc.r[f] = q0, r0
-	if q0 != r0 {
-		// f splits an ancestor too: take back what that edge will credit
-		// for the leaves below here, which this node has credited with
-		// the combined shares.
-		var c float64
-		for k, t := range tq {
-			c += wq[k] * sum[k] / (q0*(1-t) + r0*t)
-		}
-		phi[f] -= (r0 - q0) * c
+		phi[f] += credit
 	}
 }

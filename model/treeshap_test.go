@@ -116,6 +116,11 @@ func TestGBMSHAPMatchesBruteForce(t *testing.T) {
 		{"depth5-8features", 8, 5, 3, 4},
 		{"depth5-2features", 2, 5, 2, 5},
 		{"depth6-6features", 6, 6, 2, 6},
+		// Deep trees over few features: fewer quadrature points than
+		// the depth asks for, and many repeats along the paths.
+		{"depth9-5features", 5, 9, 3, 7},
+		{"depth12-4features", 4, 12, 2, 8},
+		{"depth8-10features", 10, 8, 2, 9},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -102,12 +103,15 @@ func (p *Profile) group(contrib []float64, value func(col string) any) []icp.Att
 		}
 		out = append(out, icp.Attribution{Feature: ce.Name, Value: value(ce.Name), Contribution: sum})
 	}
-	sort.SliceStable(out, func(a, b int) bool {
-		da, db := math.Abs(out[a].Contribution), math.Abs(out[b].Contribution)
+	slices.SortStableFunc(out, func(a, b icp.Attribution) int {
+		da, db := math.Abs(a.Contribution), math.Abs(b.Contribution)
 		if da != db {
-			return da > db
+			if da > db {
+				return -1
+			}
+			return 1
 		}
-		return out[a].Feature < out[b].Feature
+		return strings.Compare(a.Feature, b.Feature)
 	})
 	return out
 }

@@ -76,8 +76,14 @@ func decodeAccount(data []byte) (icp.Account, error) {
 	// the members of the object once, without the per-token cost of
 	// json.Decoder.Token.
 	sc := scanner{data: data, i: start + 1}
-	acc := make(icp.Account)
-	seen := make(map[string]bool)
+	if len(data) <= maxSharedBody {
+		sc.text = string(data)
+	}
+	// A key is a duplicate when the account holds it already, or when it
+	// was seen and left out (a bad key or value); the second set is made
+	// only when something is left out.
+	acc := make(icp.Account, memberHint(data[start:]))
+	var left map[string]bool
 	var verr icp.ValidationError
 	for sc.skipSpace() != '}' {
 		key, err := sc.str()
@@ -95,11 +101,15 @@ func decodeAccount(data []byte) (icp.Account, error) {
 		case len(key) > maxKeyBytes:
 			verr.Add(truncateKey(key), msgLongKey)
 			keep = false
-		case seen[key]:
+		case left[key]:
 			verr.Add(key, msgDuplicate)
 			keep = false
+		default:
+			if _, dup := acc[key]; dup {
+				verr.Add(key, msgDuplicate)
+				keep = false
+			}
 		}
-		seen[key] = true
 
 		before := len(verr.Fields)
 		v, err := sc.value(key, &verr)
@@ -108,6 +118,11 @@ func decodeAccount(data []byte) (icp.Account, error) {
 		}
 		if keep && len(verr.Fields) == before { // a bad value is left out too
 			acc[key] = v
+		} else if _, kept := acc[key]; !kept {
+			if left == nil {
+				left = make(map[string]bool)
+			}
+			left[key] = true
 		}
 		if sc.skipSpace() == ',' {
 			sc.i++
@@ -119,11 +134,34 @@ func decodeAccount(data []byte) (icp.Account, error) {
 	return acc, verr.Err()
 }
 
+// memberHint guesses the number of members of the JSON object obj, to size
+// the account's map: the colons, capped so that a body full of colons in
+// strings cannot ask for a large map.
+func memberHint(obj []byte) int {
+	return min(bytes.Count(obj, []byte{':'}), 64)
+}
+
+// maxSharedBody is the largest body whose keys and values are cut out of
+// one copy of it rather than copied one by one. Above it, a small value
+// kept by the account would hold the whole body in memory.
+const maxSharedBody = 4 << 10
+
 // scanner walks a byte slice known to be valid JSON. Its methods assume that
 // validity and do not check syntax.
 type scanner struct {
 	data []byte
+	// text is data as a string for bodies up to maxSharedBody, "" above:
+	// strings without escapes and numbers are substrings of it.
+	text string
 	i    int
+}
+
+// slice returns data[i:j] as a string, shared with text when there is one.
+func (sc *scanner) slice(i, j int) string {
+	if sc.text != "" {
+		return sc.text[i:j]
+	}
+	return string(sc.data[i:j])
 }
 
 // skipSpace moves past JSON whitespace and returns the next byte, or 0 at
@@ -150,7 +188,7 @@ func (sc *scanner) str() (string, error) {
 	}
 	sc.i = j + 1
 	if !escaped {
-		return string(sc.data[start+1 : j]), nil
+		return sc.slice(start+1, j), nil
 	}
 	var out string
 	if err := json.Unmarshal(sc.data[start:sc.i], &out); err != nil {
@@ -170,7 +208,7 @@ func (sc *scanner) number() json.Number {
 		}
 		break
 	}
-	return json.Number(sc.data[start:sc.i])
+	return json.Number(sc.slice(start, sc.i))
 }
 
 // skipComposite moves past the object or array starting at the current

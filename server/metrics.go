@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -58,6 +59,24 @@ type Metrics struct {
 	serving     *prometheus.GaugeVec
 	shadow      *prometheus.CounterVec
 	shadowDiff  prometheus.Histogram
+	// series caches the request counter and duration histogram of each
+	// seriesKey seen, so that a request costs one map read rather than
+	// hashing its label values into the vectors twice. The keys are
+	// bounded as the series are: routes are patterns, codes and model
+	// versions few.
+	series sync.Map // seriesKey -> *requestSeries
+}
+
+// seriesKey is the labels of one request series.
+type seriesKey struct {
+	route, method, version string
+	code                   int
+}
+
+// requestSeries is the collectors a request of one seriesKey updates.
+type requestSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 // NewMetrics makes the collectors and registers them on reg. It fails when
@@ -203,8 +222,17 @@ func (m *Metrics) observe(c *gin.Context, status int, elapsed time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status), c.GetString(modelVersionKey)).Inc()
-	m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+	k := seriesKey{route: route, method: c.Request.Method, version: c.GetString(modelVersionKey), code: status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, &requestSeries{
+			count:    m.requests.WithLabelValues(k.route, k.method, strconv.Itoa(k.code), k.version),
+			duration: m.duration.WithLabelValues(k.route),
+		})
+	}
+	rs := v.(*requestSeries)
+	rs.count.Inc()
+	rs.duration.Observe(elapsed.Seconds())
 }
 
 // countRejection counts a request refused for the reason err gives, if it

@@ -165,6 +165,11 @@ func (s *Server) requireJSON(c *gin.Context) {
 // isJSONMediaType reports whether the Content-Type value ct is
 // application/json with at most a utf-8 charset parameter.
 func isJSONMediaType(ct string) bool {
+	// The usual values, without the parser's map.
+	switch ct {
+	case "application/json", "application/json; charset=utf-8", "application/json; charset=UTF-8":
+		return true
+	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return false

@@ -3,6 +3,7 @@
 //	serve --db icp.db|postgres://... [--model models/2026q4/model.json] [--addr 127.0.0.1:8080]
 //	      [--log-format text|json] [--webhook-url URL --webhook-secret-file FILE]
 //	      [--drift-interval 1m] [--sample-rate 1] [--model-poll 2s] [--replica NAME]
+//	      [--debug-addr 127.0.0.1:6060]
 //	serve --model models/2026q4/model.json --allow-unauthenticated   (local demo, no store)
 //
 // The store (--db) holds the API keys, the model registry, and the
@@ -35,7 +36,10 @@
 // --idle-timeout. POST /v1/score/batch has its own: --max-score-batch
 // accounts and --max-batch-bytes for a JSON array, --max-stream-bytes and
 // --stream-timeout for NDJSON and CSV streams. Prometheus metrics are
-// served at /metrics from a registry made here.
+// served at /metrics from a registry made here. --debug-addr, off by
+// default, serves the Go runtime profiles (net/http/pprof, under
+// /debug/pprof/) on a listener of its own, which must be a loopback address
+// since profiles reveal the process's internals.
 //
 // On SIGTERM or SIGINT it turns /readyz to 503 at once and stops keeping
 // connections alive, keeps serving for --drain-delay so that load balancers
@@ -52,6 +56,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -91,6 +96,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		grace     = fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown")
 		drainFor  = fs.Duration("drain-delay", 2*time.Second, "time between SIGTERM and closing the listener, while /readyz answers 503 so that load balancers stop routing here")
 		gcPercent = fs.Int("gc-percent", 400, "garbage collector target (runtime/debug.SetGCPercent), unless the GOGC environment variable is set; 0 keeps Go's default of 100")
+		debugAddr = fs.String("debug-addr", "", "loopback address serving Go runtime profiles at /debug/pprof/ (empty: off)")
 		models    = modelFlags(fs)
 		opsOpts   = opsFlags(fs)
 		lim       = limitFlags(fs)
@@ -117,6 +123,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
 	default:
 		return fmt.Errorf("--log-format %q: want text or json", *logFormat)
+	}
+
+	if *debugAddr != "" {
+		_, stopDebug, err := serveDebug(*debugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
 	}
 
 	st, err := opsOpts.openStore(ctx, logger)
@@ -214,4 +228,37 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// serveDebug serves net/http/pprof's handlers at addr, which must be a
+// loopback address, and returns the address it listens on and the function
+// that closes the listener.
+// The handlers are registered on a mux of their own, never on
+// http.DefaultServeMux, and are not reachable through the API's listener.
+func serveDebug(addr string, logger *slog.Logger) (string, func(), error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("--debug-addr %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return "", nil, fmt.Errorf("--debug-addr %q: want a loopback address such as 127.0.0.1:6060", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("--debug-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Warn("debug listener stopped", slog.Any("err", err))
+		}
+	}()
+	logger.Info("serving profiles", "addr", ln.Addr().String())
+	return ln.Addr().String(), func() { _ = hs.Close() }, nil
 }
