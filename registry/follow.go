@@ -92,8 +92,15 @@ func (f *Follower) Sync(ctx context.Context) error {
 	}
 	live := f.cfg.Live
 	if sum := aliases[icp.AliasChampion]; sum != "" && sum != live.Current().Checksum {
-		m := f.previous
-		if m == nil || m.Checksum != sum {
+		// The champion just replaced (a rollback) or the shadow (a
+		// challenger promoted) is in memory already.
+		var m *Model
+		for _, c := range []*Model{f.previous, live.Shadow()} {
+			if c != nil && c.Checksum == sum {
+				m = c
+			}
+		}
+		if m == nil {
 			m = f.load(ctx, icp.AliasChampion, sum)
 		}
 		if m != nil {

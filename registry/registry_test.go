@@ -424,3 +424,36 @@ func TestLiveScoreBatch(t *testing.T) {
 		t.Fatalf("ShadowDropped() = %d after 10 offers to a queue of 8, want 2", n)
 	}
 }
+
+// TestPromotedShadowIsNotLoadedAgain shadows a challenger, then promotes
+// it: the follower swaps in the model it already scores the shadow with.
+func TestPromotedShadowIsNotLoadedAgain(t *testing.T) {
+	ctx := t.Context()
+	a, b := twoArtifacts(t)
+	st := openStore(t)
+	r, _ := registry.New(registry.Config{Store: st, WarmUp: 1})
+	recA, _, _ := r.Register(ctx, a, "ops")
+	recB, _, _ := r.Register(ctx, b, "ops")
+	if _, err := r.Promote(ctx, recA.Checksum, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := registry.Load(ctx, a, 1)
+	live := registry.NewLive(first, registry.LiveConfig{})
+	f, _ := registry.NewFollower(registry.FollowerConfig{Store: st, Live: live, Replica: "r", WarmUp: 1})
+	if _, err := r.Shadow(ctx, recB.Checksum, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(ctx); err != nil || live.Shadow() == nil {
+		t.Fatalf("Sync() = %v, shadow %v, want b", err, live.Shadow())
+	}
+	shadow := live.Shadow()
+	if _, err := r.Promote(ctx, recB.Checksum, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(ctx); err != nil || live.Current() != shadow {
+		t.Fatalf("Sync() = %v, serving %s, want the shadow's model itself", err, live.Current().Checksum)
+	}
+	if n := st.fetches.Load(); n != 1 {
+		t.Fatalf("%d artifacts fetched, want 1 (the shadow's)", n)
+	}
+}
