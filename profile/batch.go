@@ -131,19 +131,7 @@ func (p *Profile) ScoreBatch(ctx context.Context, accs []icp.Account, attributio
 			antis = append(antis, *m)
 			anti = &antis[len(antis)-1]
 		}
-		margin := p.Model.margin(p.Encoder, x)
-		score := p.Model.Calibration.Prob(margin)
-		sc := icp.Score{
-			ModelVersion:     p.Version,
-			Score:            score,
-			Percentile:       p.percentile(score),
-			Tier:             p.Tiers.Tier(score),
-			Segment:          seg,
-			AntiICP:          anti,
-			Margin:           margin,
-			BaseValue:        base,
-			AttributionScale: AttributionScale,
-		}
+		sc := p.scoreOf(p.Model.margin(p.Encoder, x), base, seg, anti)
 		if ids != nil {
 			sc.AccountID = ids[k]
 		}

@@ -59,6 +59,12 @@ func (p *Profile) scoreRow(t *datasets.Table, i int, x, contrib []float64) icp.S
 	}
 	anti := p.antiMatch(t, i)
 	margin, base := p.Model.explain(p.Encoder, x, contrib)
+	return p.scoreOf(margin, base, seg, anti)
+}
+
+// scoreOf is the answer, without attributions, for a row of the given
+// margin and base value that falls in seg and matches anti (either nil).
+func (p *Profile) scoreOf(margin, base float64, seg *icp.SegmentRef, anti *icp.AntiICPMatch) icp.Score {
 	score := p.Model.Calibration.Prob(margin)
 	return icp.Score{
 		ModelVersion:     p.Version,
