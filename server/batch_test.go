@@ -736,20 +736,7 @@ func (twoKeys) TouchAPIKey(context.Context, string, time.Time) error { return ni
 // model, with and without attributions.
 func BenchmarkScoreBatch1000(b *testing.B) {
 	p := trainProfile(b)
-	key, rec, err := auth.Generate("bench", []icp.Scope{icp.ScopeScore})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rec.ID = "key_bench"
-	s, err := server.New(server.Config{
-		Scorer: p,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Keys:   auth.NewVerifier(oneKey{rec}, auth.VerifierConfig{CacheTTL: time.Hour}),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := s.Handler()
+	h, key := benchHandler(b, p)
 	body := []byte(array(distinctAccounts(b, 1000)...))
 	b.Logf("model kind %s, body %d bytes", p.Model.Kind, len(body))
 	for _, query := range []string{"", "?attributions=false"} {

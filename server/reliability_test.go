@@ -205,20 +205,7 @@ func BenchmarkScoreReal(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	key, rec, err := auth.Generate("bench", []icp.Scope{icp.ScopeScore})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rec.ID = "key_bench"
-	s, err := server.New(server.Config{
-		Scorer: p,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Keys:   auth.NewVerifier(oneKey{rec}, auth.VerifierConfig{CacheTTL: time.Hour}),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h := s.Handler()
+	h, key := benchHandler(b, p)
 	body := []byte(with("account_id", `"A-1"`))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -231,6 +218,26 @@ func BenchmarkScoreReal(b *testing.B) {
 			b.Fatalf("status = %d: %s", w.Code, w.Body)
 		}
 	}
+}
+
+// benchHandler is a server scoring with sc as in production: JSON access
+// logs (discarded), metrics, limits, and an API key with the score scope,
+// checked through a warm cache. It returns the handler and the key.
+func benchHandler(b *testing.B, sc server.Scorer) (http.Handler, string) {
+	key, rec, err := auth.Generate("bench", []icp.Scope{icp.ScopeScore})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec.ID = "key_bench"
+	s, err := server.New(server.Config{
+		Scorer: sc,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Keys:   auth.NewVerifier(oneKey{rec}, auth.VerifierConfig{CacheTTL: time.Hour}),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s.Handler(), key
 }
 
 // oneKey is a KeyStore holding one record.
