@@ -26,6 +26,17 @@
 //	POST /v1/alerts/{id}/resolve      optional body {"by": "name"}
 //	GET  /dashboard                   server-rendered HTML for leadership
 //
+// and, through Config.Models (models.go), the model registry's admin routes:
+//
+//	GET    /v1/admin/models           the versions with their aliases, and what
+//	                                  this replica serves
+//	POST   /v1/admin/models           register an artifact (201, or 200 when known)
+//	GET    /v1/admin/models/history   the append-only history, newest first
+//	POST   /v1/admin/models/promote   {"model": ref, "reason": ...}
+//	POST   /v1/admin/models/rollback  {"reason": ...}, optional
+//	POST   /v1/admin/models/shadow    {"model": ref, "reason": ...}
+//	DELETE /v1/admin/models/shadow    remove the challenger
+//
 // Each of these depends on an optional interface ([OutcomeRecorder],
 // [DriftSource], [AlertService]); a server started without one answers its
 // routes 503 "unavailable" (icp.ErrUnavailable, "no store configured" in the

@@ -1,6 +1,7 @@
 // Package store persists what the ICP engine learns and raises: recorded deal
 // outcomes (with idempotent batch writes), a sampled log of scored accounts,
-// drift reports, deduplicated drift alerts, a webhook outbox and API keys.
+// drift reports, deduplicated drift alerts, a webhook outbox, API keys and
+// the model registry.
 //
 // Two backends share one implementation over database/sql:
 //
@@ -25,6 +26,13 @@
 // RaiseAlertWithDelivery, and a sender drains the outbox with DueDeliveries,
 // MarkDelivered and MarkFailed (at-least-once; receivers deduplicate by alert
 // id).
+//
+// The model registry (models.go) keeps every model version as its whole
+// artifact under its checksum, the aliases that name the champion and the
+// shadow, and an append-only history of changes and loads; triggers make
+// the database refuse to update or delete a version or a history entry.
+// SetModelAlias and RollbackModelAlias move an alias and record the move in
+// one transaction. Validating an artifact is package registry's job.
 //
 // API keys (CreateAPIKey, ListAPIKeys, LookupAPIKey, RevokeAPIKey,
 // TouchAPIKey) are stored as their visible prefix and the SHA-256 of the
