@@ -141,65 +141,6 @@ func isStream(c *gin.Context) bool {
 	return ok && f != formatJSON
 }
 
-// batchDeadline is the deadline middleware: streams to the batch route
-// get StreamTimeout, every other request RequestTimeout (see deadline).
-func (s *Server) batchDeadline(c *gin.Context) {
-	if !isStream(c) {
-		s.deadline(c)
-		return
-	}
-	if s.streamTimeout <= 0 {
-		c.Next()
-		return
-	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.streamTimeout)
-	defer cancel()
-	c.Request = c.Request.WithContext(ctx)
-	c.Next()
-}
-
-// batchLimitBody is the body cap middleware: the batch route caps a JSON
-// array at MaxBatchBytes and a stream at MaxStreamBytes, every other route
-// its body at MaxBodyBytes (see limitBody).
-func (s *Server) batchLimitBody(c *gin.Context) {
-	if c.FullPath() != batchPath || c.Request.Method != http.MethodPost {
-		s.limitBody(c)
-		return
-	}
-	limit := s.maxBatchBytes
-	if isStream(c) {
-		limit = s.maxStreamBytes
-	}
-	if c.Request.ContentLength > limit {
-		s.writeError(c, &http.MaxBytesError{Limit: limit})
-		return
-	}
-	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	}
-	c.Next()
-}
-
-// batchRequireType is the Content-Type middleware: the batch route accepts
-// JSON, NDJSON and CSV (see batchFormatOf), every other route JSON only
-// (see requireJSON).
-func (s *Server) batchRequireType(c *gin.Context) {
-	if c.FullPath() != batchPath || c.Request.Method != http.MethodPost {
-		s.requireJSON(c)
-		return
-	}
-	ct := c.GetHeader("Content-Type")
-	if _, _, ok := batchFormatOf(ct); !ok {
-		detail := "unsupported Content-Type, want application/json, application/x-ndjson or text/csv"
-		if ct == "" {
-			detail = "missing Content-Type, want application/json, application/x-ndjson or text/csv"
-		}
-		s.writeStatus(c, http.StatusUnsupportedMediaType, errorBody{Error: "unsupported media type", Detail: detail})
-		return
-	}
-	c.Next()
-}
-
 // writeStatus answers body with status, for the batch answers writeError
 // has no error type for, and aborts the rest of the chain.
 func (s *Server) writeStatus(c *gin.Context, status int, body errorBody) {

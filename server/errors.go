@@ -29,16 +29,22 @@ func (e *notReadyError) Error() string { return "not ready: " + e.reason }
 // Is reports whether target is icp.ErrUnavailable.
 func (e *notReadyError) Is(target error) bool { return target == icp.ErrUnavailable }
 
-// mediaTypeError is a POST whose Content-Type is not JSON.
+// mediaTypeError is a POST whose Content-Type the route does not take.
 type mediaTypeError struct {
 	missing bool
+	// want lists the media types the route takes; empty means JSON.
+	want string
 }
 
 func (e *mediaTypeError) Error() string {
-	if e.missing {
-		return "missing Content-Type, want application/json"
+	want := e.want
+	if want == "" {
+		want = "application/json"
 	}
-	return "unsupported Content-Type, want application/json"
+	if e.missing {
+		return "missing Content-Type, want " + want
+	}
+	return "unsupported Content-Type, want " + want
 }
 
 // panicError is a panic recovered while serving a request. It logs as a

@@ -60,13 +60,18 @@ func retryAfterSeconds(d time.Duration) string {
 
 // deadline bounds the handling of each request with RequestTimeout through
 // its context: the scorer and the store see the deadline, and a scorer that
-// overruns it is answered 503 (see callScorer).
+// overruns it is answered 503 (see callScorer). A stream to the batch route
+// gets StreamTimeout instead.
 func (s *Server) deadline(c *gin.Context) {
-	if s.timeout <= 0 {
+	timeout := s.timeout
+	if isStream(c) {
+		timeout = s.streamTimeout
+	}
+	if timeout <= 0 {
 		c.Next()
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.timeout)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
 	defer cancel()
 	c.Request = c.Request.WithContext(ctx)
 	c.Next()

@@ -127,11 +127,12 @@ func (s *Server) accessLog(c *gin.Context) {
 	completed = true
 }
 
-// limitBody caps the request body at MaxBodyBytes. A body announced as
-// larger is refused at once; one that turns out larger fails the read with
-// *http.MaxBytesError, which writeError answers with a 413.
+// limitBody caps the request body at the route's limit (bodyLimit). A
+// body announced as larger is refused at once; one that turns out larger
+// fails the read with *http.MaxBytesError, which writeError answers with a
+// 413.
 func (s *Server) limitBody(c *gin.Context) {
-	limit := s.bodyLimit(c.Request.Method, c.FullPath())
+	limit := s.bodyLimit(c)
 	if c.Request.ContentLength > limit {
 		s.writeError(c, &http.MaxBytesError{Limit: limit})
 		return
@@ -142,21 +143,41 @@ func (s *Server) limitBody(c *gin.Context) {
 	c.Next()
 }
 
+// bodyLimit is the body cap of a request: MaxBodyBytes, except for a model
+// artifact (MaxArtifactBytes) and a batch (MaxBatchBytes for a JSON array,
+// MaxStreamBytes for a stream).
+func (s *Server) bodyLimit(c *gin.Context) int64 {
+	if c.Request.Method == http.MethodPost {
+		switch c.FullPath() {
+		case modelsPath:
+			return s.maxArtifact
+		case batchPath:
+			if isStream(c) {
+				return s.maxStreamBytes
+			}
+			return s.maxBatchBytes
+		}
+	}
+	return s.maxBody
+}
+
 // requireJSON refuses a POST to a known route unless its Content-Type is
 // application/json. The only parameter allowed is charset, and only as
-// utf-8, the one encoding the decoder accepts.
+// utf-8, the one encoding the decoder accepts. The batch route also takes
+// NDJSON and CSV (see batchFormatOf).
 func (s *Server) requireJSON(c *gin.Context) {
 	if c.Request.Method != http.MethodPost || c.FullPath() == "" {
 		c.Next()
 		return
 	}
 	ct := c.GetHeader("Content-Type")
-	if ct == "" {
-		s.writeError(c, &mediaTypeError{missing: true})
-		return
+	ok, want := isJSONMediaType(ct), ""
+	if c.FullPath() == batchPath {
+		_, _, ok = batchFormatOf(ct)
+		want = "application/json, application/x-ndjson or text/csv"
 	}
-	if !isJSONMediaType(ct) {
-		s.writeError(c, &mediaTypeError{})
+	if !ok {
+		s.writeError(c, &mediaTypeError{missing: ct == "", want: want})
 		return
 	}
 	c.Next()

@@ -73,15 +73,6 @@ func (s *Server) registerModels(e *gin.Engine) {
 	})))
 }
 
-// bodyLimit is the body cap of a route: artifacts are larger than
-// requests to score.
-func (s *Server) bodyLimit(method, route string) int64 {
-	if method == http.MethodPost && route == modelsPath {
-		return s.maxArtifact
-	}
-	return s.maxBody
-}
-
 // actor names who asks for a registry change: the API key's name and id,
 // as the access log has it.
 func actor(c *gin.Context) string {

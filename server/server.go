@@ -240,15 +240,12 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 		s.requestID,
 		s.recovery,
 		s.accessLog,
-		// The batch route's streams have their own deadline, body cap and
-		// media types; these three fall back to deadline, limitBody and
-		// requireJSON for every other request (batch.go).
-		s.batchDeadline,
+		s.deadline,
 		s.shed,
 		s.authenticate,
 		s.rateLimit,
-		s.batchLimitBody,
-		s.batchRequireType,
+		s.limitBody,
+		s.requireJSON,
 	)
 	e.NoRoute(s.handle(func(*gin.Context) error { return errNoRoute }))
 	e.NoMethod(s.handle(func(*gin.Context) error { return errMethodNotAllowed }))
