@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/drift"
+	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/server"
 	"github.com/icpengine/icp/store"
@@ -103,9 +105,10 @@ func (o *modelOptions) initialModel(ctx context.Context, st *store.Store, reg *r
 		return nil, fmt.Errorf("champion %s: %w", champ, err)
 	}
 	if file != nil {
-		if fm, err := registry.Load(ctx, file, 1); err == nil && fm.Checksum != m.Checksum {
+		// Only the identity matters here: the file is not served.
+		if _, sum, err := profile.DecodeChecksum(bytes.NewReader(file)); err == nil && sum != m.Checksum {
 			logger.Warn("--model is not the store's champion and is not served; promote it with icpctl models promote or POST /v1/admin/models/promote",
-				"model", o.path, "file_checksum", fm.Checksum, "champion", m.Checksum)
+				"model", o.path, "file_checksum", sum, "champion", m.Checksum)
 		}
 	}
 	return m, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -309,4 +310,46 @@ func TestReplicasFollowPromotions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestModelFlagIgnoredOnceAChampionExists starts serve with --model on a
+// store whose champion is another version: the champion is served and the
+// file is named in a warning.
+func TestModelFlagIgnoredOnceAChampionExists(t *testing.T) {
+	modelA, modelB := writeModel(t, 1), writeModel(t, 2)
+	db := filepath.Join(t.TempDir(), "icp.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs safeBuffer
+	start := func(model string) (string, chan error) {
+		ready, done := make(chan string, 1), make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"--db", db, "--model", model, "--addr", "127.0.0.1:0", "--drain-delay", "0",
+				"--allow-unauthenticated", "--log-format", "json"}, &logs, ready)
+		}()
+		select {
+		case addr := <-ready:
+			return addr, done
+		case err := <-done:
+			t.Fatalf("run ended early: %v\n%s", err, logs.String())
+		}
+		return "", nil
+	}
+	addr, done := start(modelA)
+	versionA := servedVersion(t, addr, "")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	addr, done = start(modelB)
+	if v := servedVersion(t, addr, ""); v != versionA {
+		t.Fatalf("serve --model B on a store whose champion is A serves %s, want %s", v, versionA)
+	}
+	if !strings.Contains(logs.String(), "--model is not the store's champion") {
+		t.Fatalf("no warning about the ignored --model in the logs:\n%s", logs.String())
+	}
+	cancel()
+	<-done
 }
