@@ -141,39 +141,69 @@ func TestRegistryLifecycle(t *testing.T) {
 	}
 }
 
-func TestFollowerSwapsAndKeepsOldOnFailure(t *testing.T) {
+// replica is a registry holding versions a and b, a promoted, and a
+// replica serving a with its follower, as serve wires them.
+type replica struct {
+	st   *countingStore
+	reg  *registry.Registry
+	a, b icp.ModelRecord
+	live *registry.Live
+	f    *registry.Follower
+}
+
+// newReplica builds a replica; lc and fc configure its Live and Follower
+// (their Store, Live and WarmUp are set here, Replica defaults to
+// replica-1).
+func newReplica(t *testing.T, lc registry.LiveConfig, fc registry.FollowerConfig) *replica {
+	t.Helper()
 	ctx := t.Context()
-	a, b := twoArtifacts(t)
-	st := openStore(t)
-	r, _ := registry.New(registry.Config{Store: st, WarmUp: 2})
-	recA, _, _ := r.Register(ctx, a, "ops")
-	recB, _, _ := r.Register(ctx, b, "ops")
-	if _, err := r.Promote(ctx, recA.Checksum, "ops", ""); err != nil {
+	artA, artB := twoArtifacts(t)
+	rp := &replica{st: openStore(t)}
+	var err error
+	if rp.reg, err = registry.New(registry.Config{Store: rp.st, WarmUp: 2}); err != nil {
 		t.Fatal(err)
 	}
-	first, err := registry.Load(ctx, a, 2)
+	if rp.a, _, err = rp.reg.Register(ctx, artA, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	if rp.b, _, err = rp.reg.Register(ctx, artB, "ops"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rp.reg.Promote(ctx, rp.a.Checksum, "ops", ""); err != nil {
+		t.Fatal(err)
+	}
+	first, err := registry.Load(ctx, artA, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rp.live = registry.NewLive(first, lc)
+	fc.Store, fc.Live, fc.WarmUp = rp.st, rp.live, 2
+	if fc.Replica == "" {
+		fc.Replica = "replica-1"
+	}
+	if rp.f, err = registry.NewFollower(fc); err != nil {
+		t.Fatal(err)
+	}
+	return rp
+}
+
+func TestFollowerSwapsAndKeepsOldOnFailure(t *testing.T) {
+	ctx := t.Context()
 	var shadows []registry.ShadowResult
 	var mu sync.Mutex
-	live := registry.NewLive(first, registry.LiveConfig{OnShadow: func(r registry.ShadowResult) {
+	var loads []string
+	rp := newReplica(t, registry.LiveConfig{OnShadow: func(r registry.ShadowResult) {
 		mu.Lock()
 		shadows = append(shadows, r)
 		mu.Unlock()
+	}}, registry.FollowerConfig{OnLoad: func(alias string, m *registry.Model, err error) {
+		if err != nil {
+			loads = append(loads, alias+" failed")
+			return
+		}
+		loads = append(loads, alias+" "+m.Checksum)
 	}})
-	var loads []string
-	f, err := registry.NewFollower(registry.FollowerConfig{Store: st, Live: live, Replica: "replica-1", WarmUp: 2,
-		OnLoad: func(alias string, m *registry.Model, err error) {
-			if err != nil {
-				loads = append(loads, alias+" failed")
-				return
-			}
-			loads = append(loads, alias+" "+m.Checksum)
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, r, recA, recB, live, f := rp.st, rp.reg, rp.a, rp.b, rp.live, rp.f
 	if err := f.Sync(ctx); err != nil || len(loads) != 0 {
 		t.Fatalf("Sync() on the served champion = %v, loads %v, want nothing to do", err, loads)
 	}
@@ -355,12 +385,10 @@ func BenchmarkLoad(b *testing.B) {
 // replaced without fetching it.
 func TestValidatedAndPreviousAreNotLoadedAgain(t *testing.T) {
 	ctx := t.Context()
-	a, b := twoArtifacts(t)
-	st := openStore(t)
-	r, _ := registry.New(registry.Config{Store: st, WarmUp: 1})
-	recA, _, _ := r.Register(ctx, a, "ops")
-	recB, _, _ := r.Register(ctx, b, "ops")
-	for _, sum := range []string{recA.Checksum, recB.Checksum, recA.Checksum} {
+	rp := newReplica(t, registry.LiveConfig{}, registry.FollowerConfig{})
+	st, r, recA, recB, live, f := rp.st, rp.reg, rp.a, rp.b, rp.live, rp.f
+	first := live.Current()
+	for _, sum := range []string{recB.Checksum, recA.Checksum} {
 		if _, err := r.Promote(ctx, sum, "ops", ""); err != nil {
 			t.Fatal(err)
 		}
@@ -368,9 +396,6 @@ func TestValidatedAndPreviousAreNotLoadedAgain(t *testing.T) {
 	if n := st.fetches.Load(); n != 0 {
 		t.Fatalf("promotions of registered versions fetched %d artifacts, want 0 (validated at registration)", n)
 	}
-	first, _ := registry.Load(ctx, a, 1)
-	live := registry.NewLive(first, registry.LiveConfig{})
-	f, _ := registry.NewFollower(registry.FollowerConfig{Store: st, Live: live, Replica: "r", WarmUp: 1})
 	if _, err := r.Promote(ctx, recB.Checksum, "ops", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -429,17 +454,8 @@ func TestLiveScoreBatch(t *testing.T) {
 // it: the follower swaps in the model it already scores the shadow with.
 func TestPromotedShadowIsNotLoadedAgain(t *testing.T) {
 	ctx := t.Context()
-	a, b := twoArtifacts(t)
-	st := openStore(t)
-	r, _ := registry.New(registry.Config{Store: st, WarmUp: 1})
-	recA, _, _ := r.Register(ctx, a, "ops")
-	recB, _, _ := r.Register(ctx, b, "ops")
-	if _, err := r.Promote(ctx, recA.Checksum, "ops", ""); err != nil {
-		t.Fatal(err)
-	}
-	first, _ := registry.Load(ctx, a, 1)
-	live := registry.NewLive(first, registry.LiveConfig{})
-	f, _ := registry.NewFollower(registry.FollowerConfig{Store: st, Live: live, Replica: "r", WarmUp: 1})
+	rp := newReplica(t, registry.LiveConfig{}, registry.FollowerConfig{})
+	st, r, recB, live, f := rp.st, rp.reg, rp.b, rp.live, rp.f
 	if _, err := r.Shadow(ctx, recB.Checksum, "ops", ""); err != nil {
 		t.Fatal(err)
 	}
