@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/icpengine/icp"
 )
 
 // Errors returned by the cell parsers. They are wrapped with the offending
@@ -14,8 +16,9 @@ import (
 var (
 	// ErrNotNumber marks a cell that is not a number.
 	ErrNotNumber = errors.New("not a number")
-	// ErrNotDate marks a cell that is not a date in a supported layout.
-	ErrNotDate = errors.New("not a date")
+	// ErrNotDate marks a cell that is not a date in a supported layout. It
+	// is icp.ErrNotDate.
+	ErrNotDate = icp.ErrNotDate
 	// ErrNotBool marks a cell that is not a boolean word.
 	ErrNotBool = errors.New("not a boolean")
 )
@@ -243,44 +246,19 @@ func trimCurrency(s string) string {
 	return s
 }
 
-// dateLayouts returns the layouts ParseDate accepts, most common first.
-// Slash dates are month first (US order).
-func dateLayouts() [13]string {
-	return [...]string{
-		"2006-01-02",
-		time.RFC3339Nano,
-		"2006-01-02T15:04:05",
-		"2006-01-02 15:04:05",
-		"2006-01-02 15:04",
-		"2006-01-02T15:04",
-		"2006-01-02 15:04:05Z07:00",
-		"2006/01/02",
-		"01/02/2006",
-		"1/2/2006",
-		"01/02/2006 15:04:05",
-		"1/2/2006 15:04:05",
-		"1/2/2006 15:04",
-	}
-}
-
-// ParseDate parses a date or a timestamp and returns days since 1970-01-01
-// UTC, fractional for times of day. The layouts are 2006-01-02, 2006/01/02,
-// RFC 3339 (with or without fractional seconds), "2006-01-02 15:04:05",
-// "2006-01-02 15:04", "2006-01-02T15:04:05" and month-first slash dates
-// 01/02/2006 and 1/2/2006, optionally followed by a time. Day-first slash
-// dates such as 31/01/2024 are rejected, never reinterpreted. A timestamp
-// without a zone is UTC.
+// ParseDate parses a date or a timestamp with icp.ParseDate, the module's
+// one date parser, and returns days since 1970-01-01 UTC, fractional for
+// times of day. See icp.ParseDate for the layouts: ISO dates, RFC 3339,
+// "2006-01-02 15:04:05" and month-first slash dates such as 03/01/2024 and
+// 3/1/2024, optionally with a time. Day-first slash dates such as
+// 31/01/2024 are rejected, never reinterpreted. A timestamp without a zone
+// is UTC. Errors wrap ErrNotDate.
 func ParseDate(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	if len(s) < 8 || s[0] < '0' || s[0] > '9' {
-		return 0, fmt.Errorf("%w: %q", ErrNotDate, s)
+	t, err := icp.ParseDate(s)
+	if err != nil {
+		return 0, err
 	}
-	for _, layout := range dateLayouts() {
-		if t, err := time.Parse(layout, s); err == nil {
-			return daysSinceEpoch(t), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: %q", ErrNotDate, s)
+	return daysSinceEpoch(t), nil
 }
 
 // daysSinceEpoch converts t to days since 1970-01-01 UTC.
