@@ -1,5 +1,5 @@
 // Package datasets reads CRM exports into typed, column-oriented tables and
-// generates seeded synthetic account tables with a known ground-truth ICP.
+// writes them back as CSV.
 //
 // # Reading
 //
@@ -22,12 +22,6 @@
 //
 // # Generating
 //
-// Generate draws a synthetic table of B2B accounts (firmographics, tech
-// stack, behaviour, outcome, close date, LTV and churn) from a mixture of
-// ICP segments, following the Python reference generator gen_accounts.py,
-// and returns the hidden ground truth of every account: its segment and its
-// true win probability. The same GenerateConfig always yields the same
-// table, and shorter tables are prefixes of longer ones. With Emerging set,
-// a new winning segment appears in the last part of the window, for drift
-// tests.
+// The seeded generator and its ground truth live in datasets/synth, which
+// builds Table values and writes them with WriteCSV.
 package datasets

@@ -462,27 +462,10 @@ func TestWriteCSV(t *testing.T) {
 	}
 }
 
-// TestWriteReadRoundTrip checks that a generated table survives WriteCSV
-// then Read with equal names, kinds and values.
+// TestWriteReadRoundTrip checks that a table survives WriteCSV then Read
+// with equal names, kinds and values (generated tables are checked in
+// datasets/synth).
 func TestWriteReadRoundTrip(t *testing.T) {
-	for _, cfg := range []GenerateConfig{
-		{Rows: 3000, Seed: 1},
-		{Rows: 2500, Seed: 2, Emerging: true},
-		{Rows: 500, Seed: 3, Start: time.Date(2019, 6, 15, 0, 0, 0, 0, time.UTC), Days: 90},
-	} {
-		t.Run(fmt.Sprintf("seed%d", cfg.Seed), func(t *testing.T) {
-			want, _ := Generate(cfg)
-			var buf bytes.Buffer
-			if err := WriteCSV(&buf, want); err != nil {
-				t.Fatalf("WriteCSV error %v", err)
-			}
-			got, err := Read(&buf, "gen.csv", nil)
-			if err != nil {
-				t.Fatalf("Read error %v", err)
-			}
-			assertTablesEqual(t, got, want)
-		})
-	}
 	t.Run("fractional dates", func(t *testing.T) {
 		want := &Table{Columns: []*Column{
 			{Name: "id", Kind: String, Str: []string{"a", "b", "c"}},
@@ -602,35 +585,4 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("Read(WriteCSV(t)) error %v", err)
 		}
 	})
-}
-
-func BenchmarkRead(b *testing.B) {
-	for _, rows := range []int{10_000, 100_000} {
-		tab, _ := Generate(GenerateConfig{Rows: rows, Seed: 1})
-		var buf bytes.Buffer
-		if err := WriteCSV(&buf, tab); err != nil {
-			b.Fatal(err)
-		}
-		data := buf.Bytes()
-		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(data)))
-			for b.Loop() {
-				if _, err := Read(bytes.NewReader(data), "bench.csv", nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-func BenchmarkGenerate(b *testing.B) {
-	for _, rows := range []int{10_000, 100_000} {
-		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				Generate(GenerateConfig{Rows: rows, Seed: 1})
-			}
-		})
-	}
 }

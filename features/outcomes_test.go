@@ -8,6 +8,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 )
 
 // rowAccount returns row i of t as the raw fields a client would send for
@@ -40,7 +41,7 @@ func rowAccount(s *Schema, t *datasets.Table, i int) icp.Account {
 func ptr[T any](v T) *T { return &v }
 
 func TestAppendOutcomes(t *testing.T) {
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 300, Seed: 3})
+	tab, _ := synth.Generate(synth.Config{Rows: 300, Seed: 3})
 	s := Infer(tab, InferConfig{})
 	if s.Outcomes.Won == "" || s.Outcomes.CloseDate == "" || s.Outcomes.LTV == "" || s.Outcomes.CycleDays == "" || s.Outcomes.Churned == "" {
 		t.Fatalf("Infer outcomes = %+v, want all five outcome columns", s.Outcomes)
@@ -118,7 +119,7 @@ func TestAppendOutcomesNumericWon(t *testing.T) {
 }
 
 func TestAppendOutcomesErrors(t *testing.T) {
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 50, Seed: 3})
+	tab, _ := synth.Generate(synth.Config{Rows: 50, Seed: 3})
 	s := Infer(tab, InferConfig{})
 	outs := []icp.Outcome{
 		{AccountID: "a", Account: icp.Account{"employees": 10.0}, CloseDate: time.Now()},
@@ -139,7 +140,7 @@ func TestAppendOutcomesErrors(t *testing.T) {
 }
 
 func TestTableOutcomesRoundTrip(t *testing.T) {
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 200, Seed: 5})
+	tab, _ := synth.Generate(synth.Config{Rows: 200, Seed: 5})
 	s := Infer(tab, InferConfig{})
 	outs, err := s.TableOutcomes(tab)
 	if err != nil {

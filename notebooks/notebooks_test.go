@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 )
@@ -21,7 +21,7 @@ func TestNotebooks(t *testing.T) {
 	if err != nil {
 		t.Fatal("python3 is needed to run the notebooks")
 	}
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 8})
+	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 8})
 	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 )
 
@@ -16,10 +17,10 @@ import (
 func emergingFixture(t *testing.T) (p *Profile, emerging, control, earlier []icp.Outcome) {
 	t.Helper()
 	from := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
-	cfg := datasets.GenerateConfig{Rows: 6000, Seed: 21, Emerging: true, EmergingFrom: from}
-	em, _ := datasets.Generate(cfg)
+	cfg := synth.Config{Rows: 6000, Seed: 21, Emerging: true, EmergingFrom: from}
+	em, _ := synth.Generate(cfg)
 	cfg.Emerging = false
-	ctl, _ := datasets.Generate(cfg)
+	ctl, _ := synth.Generate(cfg)
 	s := features.Infer(em, features.InferConfig{})
 	before := func(tab *datasets.Table) (train []int) {
 		c := tab.Column("close_date")

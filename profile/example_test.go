@@ -8,12 +8,13 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 )
 
 func ExampleTrain() {
-	accounts, _ := datasets.Generate(datasets.GenerateConfig{Rows: 2000, Seed: 1})
+	accounts, _ := synth.Generate(synth.Config{Rows: 2000, Seed: 1})
 	schema := features.Infer(accounts, features.InferConfig{})
 	p, err := profile.Train(accounts, schema, profile.Config{Seed: 1, Label: profile.LabelConfig{Target: profile.TargetWon}})
 	if err != nil {
@@ -30,7 +31,7 @@ func ExampleTrain() {
 }
 
 func ExampleProfile_Score() {
-	accounts, _ := datasets.Generate(datasets.GenerateConfig{Rows: 2000, Seed: 1})
+	accounts, _ := synth.Generate(synth.Config{Rows: 2000, Seed: 1})
 	p, err := profile.Train(accounts, features.Infer(accounts, features.InferConfig{}), profile.Config{Seed: 1})
 	if err != nil {
 		fmt.Println(err)

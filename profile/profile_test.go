@@ -16,6 +16,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 )
 
@@ -33,7 +34,7 @@ type trainKey struct {
 
 func generated(t testing.TB, rows int, seed uint64) *datasets.Table {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: rows, Seed: seed})
+	tab, _ := synth.Generate(synth.Config{Rows: rows, Seed: seed})
 	tab.Source = "generated.csv"
 	return tab
 }

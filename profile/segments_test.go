@@ -11,6 +11,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/model"
 )
@@ -27,7 +28,7 @@ func TestSegmentRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains on 20,000 rows")
 	}
-	tab, truth := datasets.Generate(datasets.GenerateConfig{Rows: rows, Seed: 42})
+	tab, truth := synth.Generate(synth.Config{Rows: rows, Seed: 42})
 	tab.Source = "generated.csv"
 	// Logistic regression only keeps the test fast under -race; segments
 	// are found in the same way on boosted trees' attributions.
@@ -39,7 +40,7 @@ func TestSegmentRecovery(t *testing.T) {
 	for _, s := range p.Segments {
 		t.Logf("%s %s: %s (lift %.2f)", s.ID, s.Name, s.RuleText, s.Lift)
 	}
-	icpSegs := []string{datasets.SegmentSaaSMidmarket, datasets.SegmentEcomScale, datasets.SegmentHealthEnterprise}
+	icpSegs := []string{synth.SegmentSaaSMidmarket, synth.SegmentEcomScale, synth.SegmentHealthEnterprise}
 	index := map[string]int{}
 	for k, s := range icpSegs {
 		index[s] = k
@@ -91,7 +92,7 @@ func TestSegmentRecovery(t *testing.T) {
 
 	var hit, tp, anti int
 	for i := range truth {
-		in, m := truth[i].Segment == datasets.SegmentAntiICP, p.antiMatch(tab, i) != nil
+		in, m := truth[i].Segment == synth.SegmentAntiICP, p.antiMatch(tab, i) != nil
 		if in {
 			anti++
 		}
@@ -133,7 +134,7 @@ func TestSegmentRecovery(t *testing.T) {
 // table, which leaves no link between who an account is and how it did:
 // training must find no reliable segment and the report must say so.
 func TestNoSegmentsOnShuffledOutcomes(t *testing.T) {
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 4000, Seed: 3})
+	tab, _ := synth.Generate(synth.Config{Rows: 4000, Seed: 3})
 	tab.Source = "shuffled.csv"
 	rng := rand.New(rand.NewPCG(9, 9))
 	perm := rng.Perm(tab.Rows())

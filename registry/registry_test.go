@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/icpengine/icp"
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
@@ -23,7 +23,7 @@ import (
 // returns their artifacts, trained once per test binary.
 var artifacts = sync.OnceValues(func() ([2][]byte, error) {
 	var out [2][]byte
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 7})
+	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 7})
 	for i := range out {
 		p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: uint64(i + 1)})
 		if err != nil {

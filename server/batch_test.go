@@ -21,7 +21,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/auth"
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/server"
@@ -37,7 +37,7 @@ var (
 // for the tests of this file: training is their slow part, and scoring
 // does not change a profile.
 var batchProfile = sync.OnceValues(func() (*profile.Profile, error) {
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 2})
+	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 2})
 	return profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
 })
 
@@ -118,7 +118,7 @@ func decodeJSON[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
 // feature fields, with ids, ...
 func distinctAccounts(t testing.TB, n int) []string {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: n, Seed: 9})
+	tab, _ := synth.Generate(synth.Config{Rows: n, Seed: 9})
 	keep := []string{"industry", "employees", "annual_revenue_usd", "country", "region", "founded_year",
 		"funding_stage", "business_model", "tech_stack", "web_visits_30d", "trial_users", "support_tickets_90d"}
 	out := make([]string, n)

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/icpengine/icp"
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
@@ -20,7 +20,7 @@ import (
 // SQLite store, with two trained artifacts ready to register.
 func registryServer(t *testing.T, cfg Config) (http.Handler, [2][]byte) {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1000, Seed: 3})
+	tab, _ := synth.Generate(synth.Config{Rows: 1000, Seed: 3})
 	var arts [2][]byte
 	for i := range arts {
 		p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: uint64(i + 1)})

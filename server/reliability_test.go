@@ -16,7 +16,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/auth"
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/server"
@@ -26,7 +26,7 @@ import (
 // it through the real server.
 func newRealServer(t *testing.T) http.Handler {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 2})
+	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 2})
 	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
 	if err != nil {
 		t.Fatalf("train: %v", err)
@@ -200,7 +200,7 @@ func TestScoreConcurrentReal(t *testing.T) {
 // metrics, deadline, in-flight bound, API key check through a warm cache)
 // on a real model.
 func BenchmarkScoreReal(b *testing.B) {
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 2})
+	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 2})
 	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
 	if err != nil {
 		b.Fatal(err)

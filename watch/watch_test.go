@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/icpengine/icp"
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/drift"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
@@ -68,7 +68,7 @@ func (m modelAdapter) EmergingSegments(recent, earlier []icp.Account) ([]watch.E
 
 func newWatcher(t *testing.T, cfg watch.Config) (*watch.Watcher, *store.Store, *profile.Profile) {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 800, Seed: 3})
+	tab, _ := synth.Generate(synth.Config{Rows: 800, Seed: 3})
 	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestModelChangedRestartsWindows(t *testing.T) {
 	var reports atomic.Int64
 	w, _, _ := newWatcher(t, watch.Config{OnReport: func(watch.Report) { reports.Add(1) }})
 	ctx := context.Background()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 120, Seed: 9})
+	tab, _ := synth.Generate(synth.Config{Rows: 120, Seed: 9})
 	outs := make([]icp.Outcome, 0, tab.Rows())
 	for i := range tab.Rows() {
 		outs = append(outs, icp.Outcome{AccountID: fmt.Sprint("A-", i), Account: tab.Account(i), Won: i%3 == 0,

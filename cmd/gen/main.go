@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 )
 
 func main() {
@@ -61,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--truth and --out are the same file %s", *out)
 	}
 
-	cfg := datasets.GenerateConfig{Rows: *rows, Seed: *seed, Emerging: *emerging}
+	cfg := synth.Config{Rows: *rows, Seed: *seed, Emerging: *emerging}
 	if *emergingFrom != "" {
 		from, err := time.Parse(time.DateOnly, *emergingFrom)
 		if err != nil {
@@ -69,11 +70,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.EmergingFrom = from
 	}
-	t, tr := datasets.Generate(cfg)
+	t, tr := synth.Generate(cfg)
 	if err := writeFile(*out, func(w io.Writer) error { return datasets.WriteCSV(w, t) }); err != nil {
 		return err
 	}
-	if err := writeFile(truthPath, func(w io.Writer) error { return datasets.WriteTruthCSV(w, tr) }); err != nil {
+	if err := writeFile(truthPath, func(w io.Writer) error { return synth.WriteTruthCSV(w, tr) }); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(stdout, "wrote %d rows to %s and %s; %s\n", t.Rows(), *out, truthPath, summary(t, tr))
@@ -81,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // summary describes the win rate and the segment shares.
-func summary(t *datasets.Table, tr []datasets.Truth) string {
+func summary(t *datasets.Table, tr []synth.Truth) string {
 	won := 0
 	outcome := t.Column("outcome")
 	for _, o := range outcome.Str {
@@ -95,7 +96,7 @@ func summary(t *datasets.Table, tr []datasets.Truth) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "win rate %.4f; segment share", float64(won)/float64(len(tr)))
-	for _, s := range datasets.Segments() {
+	for _, s := range synth.Segments() {
 		if counts[s] > 0 {
 			fmt.Fprintf(&b, " %s=%.4f", s, float64(counts[s])/float64(len(tr)))
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 )
 
 func TestRun(t *testing.T) {
@@ -21,8 +22,8 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadFile(%s) error %v", out, err)
 	}
-	if tab.Rows() != 300 || len(tab.Columns) != len(datasets.AccountColumns()) {
-		t.Errorf("table is %dx%d, want 300x%d", tab.Rows(), len(tab.Columns), len(datasets.AccountColumns()))
+	if tab.Rows() != 300 || len(tab.Columns) != len(synth.AccountColumns()) {
+		t.Errorf("table is %dx%d, want 300x%d", tab.Rows(), len(tab.Columns), len(synth.AccountColumns()))
 	}
 	truthPath := filepath.Join(dir, "sub", "accounts_truth.csv")
 	truth, err := datasets.ReadFile(truthPath, nil)
@@ -61,7 +62,7 @@ func TestRun(t *testing.T) {
 	if err := run([]string{"--rows", "20000", "--seed", "7", "--emerging", "--out", em}, &stdout, &stderr); err != nil {
 		t.Fatalf("run --emerging error %v", err)
 	}
-	if !strings.Contains(stdout.String(), datasets.SegmentEmerging+"=") {
+	if !strings.Contains(stdout.String(), synth.SegmentEmerging+"=") {
 		t.Errorf("summary %q lacks the emerging segment", stdout.String())
 	}
 }

@@ -9,10 +9,11 @@ import (
 	"testing"
 
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 )
 
 func TestRun(t *testing.T) {
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 2000, Seed: 3})
+	tab, _ := synth.Generate(synth.Config{Rows: 2000, Seed: 3})
 	path := filepath.Join(t.TempDir(), "a.csv")
 	f, err := os.Create(path)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/icpengine/icp"
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 )
@@ -16,7 +16,7 @@ import (
 // writeModels trains two small models and writes their artifacts.
 func writeModels(t *testing.T) (a, b string) {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1200, Seed: 4})
+	tab, _ := synth.Generate(synth.Config{Rows: 1200, Seed: 4})
 	var paths [2]string
 	for i := range paths {
 		p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: uint64(i + 1)})

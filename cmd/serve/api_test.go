@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/icpengine/icp"
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/watch"
 )
@@ -112,7 +112,7 @@ func seedTraffic(t *testing.T, base string, p *profile.Profile) {
 			t.Fatalf("POST /v1/score = %d", code)
 		}
 	}
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 5, Emerging: true,
+	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 5, Emerging: true,
 		EmergingFrom: time.Date(2023, 10, 1, 0, 0, 0, 0, time.UTC)})
 	outs, err := p.Schema.TableOutcomes(tab)
 	if err != nil {

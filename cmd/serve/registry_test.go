@@ -23,7 +23,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/auth"
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/store"
@@ -90,7 +90,7 @@ func addKeys(t *testing.T, dsn string, scopes ...[]icp.Scope) []string {
 // writes its artifact.
 func writeModel(t *testing.T, seed uint64) string {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 2})
+	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 2})
 	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: seed})
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/icpengine/icp"
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
@@ -81,7 +81,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // times larger and twice as old: sustained feature drift.
 func driftedAccounts(t *testing.T, s *features.Schema, rows int) []icp.Account {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: rows, Seed: 99})
+	tab, _ := synth.Generate(synth.Config{Rows: rows, Seed: 99})
 	outs, err := s.TableOutcomes(tab)
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +230,7 @@ func liveOf(t *testing.T, p *profile.Profile) *registry.Live {
 
 func trainProfile(t *testing.T, rows int, seed uint64) *profile.Profile {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: rows, Seed: seed})
+	tab, _ := synth.Generate(synth.Config{Rows: rows, Seed: seed})
 	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -243,8 +243,8 @@ func TestEmergingSegmentAlert(t *testing.T) {
 	from := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
 	// The model learns from the deals closed before the segment appeared,
 	// which are the same with and without it.
-	gen := datasets.GenerateConfig{Rows: 6000, Seed: 21, Emerging: true, EmergingFrom: from}
-	tab, _ := datasets.Generate(gen)
+	gen := synth.Config{Rows: 6000, Seed: 21, Emerging: true, EmergingFrom: from}
+	tab, _ := synth.Generate(gen)
 	s := features.Infer(tab, features.InferConfig{})
 	var train []int
 	for i, d := range tab.Column("close_date").Num {
@@ -261,7 +261,7 @@ func TestEmergingSegmentAlert(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			gen := gen
 			gen.Emerging = emerging
-			stream, truth := datasets.Generate(gen)
+			stream, truth := synth.Generate(gen)
 			outs, err := s.TableOutcomes(stream)
 			if err != nil || len(outs) != len(truth) {
 				t.Fatalf("TableOutcomes = %d outcomes, %v; want %d", len(outs), err, len(truth))
@@ -298,7 +298,7 @@ func TestEmergingSegmentAlert(t *testing.T) {
 				for ; j < len(idx) && outs[idx[j]].CloseDate.Equal(day); j++ {
 					batch = append(batch, outs[idx[j]])
 					if outs[idx[j]].Won {
-						window = append(window, truth[idx[j]].Segment == datasets.SegmentEmerging)
+						window = append(window, truth[idx[j]].Segment == synth.SegmentEmerging)
 						if len(window) > 200 {
 							window = window[1:]
 						}

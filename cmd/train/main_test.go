@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/profile"
 )
 
@@ -22,7 +23,7 @@ func writeFile(t *testing.T, name, body string) string {
 }
 
 func TestRun(t *testing.T) {
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 4})
+	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 4})
 	var csv bytes.Buffer
 	if err := datasets.WriteCSV(&csv, tab); err != nil {
 		t.Fatal(err)
@@ -122,7 +123,7 @@ func TestRunRealExport(t *testing.T) {
 // TestRunPreviousAndTiers retrains with lift tiers against a previous
 // model and checks the report's comparison section.
 func TestRunPreviousAndTiers(t *testing.T) {
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1500, Seed: 4})
+	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 4})
 	var csv bytes.Buffer
 	if err := datasets.WriteCSV(&csv, tab); err != nil {
 		t.Fatal(err)

@@ -10,12 +10,13 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/store"
 )
 
 func TestRunOutcomesDB(t *testing.T) {
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 1200, Seed: 4})
+	tab, _ := synth.Generate(synth.Config{Rows: 1200, Seed: 4})
 	var csv bytes.Buffer
 	if err := datasets.WriteCSV(&csv, tab); err != nil {
 		t.Fatal(err)

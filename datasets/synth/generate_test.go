@@ -1,21 +1,24 @@
-package datasets
+package synth
 
 import (
 	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/icpengine/icp/datasets"
 )
 
-func generateCSV(t *testing.T, cfg GenerateConfig) (table, truth []byte) {
+func generateCSV(t *testing.T, cfg Config) (table, truth []byte) {
 	t.Helper()
 	tab, tr := Generate(cfg)
 	var a, b bytes.Buffer
-	if err := WriteCSV(&a, tab); err != nil {
+	if err := datasets.WriteCSV(&a, tab); err != nil {
 		t.Fatalf("WriteCSV error %v", err)
 	}
 	if err := WriteTruthCSV(&b, tr); err != nil {
@@ -25,21 +28,21 @@ func generateCSV(t *testing.T, cfg GenerateConfig) (table, truth []byte) {
 }
 
 func TestGenerateDeterministic(t *testing.T) {
-	cfg := GenerateConfig{Rows: 12_345, Seed: 99}
+	cfg := Config{Rows: 12_345, Seed: 99}
 	a, at := generateCSV(t, cfg)
 	b, bt := generateCSV(t, cfg)
 	if !bytes.Equal(a, b) || !bytes.Equal(at, bt) {
 		t.Errorf("Generate(%+v) twice gave different bytes", cfg)
 	}
-	c, ct := generateCSV(t, GenerateConfig{Rows: 12_345, Seed: 100})
+	c, ct := generateCSV(t, Config{Rows: 12_345, Seed: 100})
 	if bytes.Equal(a, c) || bytes.Equal(at, ct) {
 		t.Errorf("Generate with seeds 99 and 100 gave the same bytes")
 	}
 }
 
 func TestGeneratePrefixStable(t *testing.T) {
-	short, shortTruth := generateCSV(t, GenerateConfig{Rows: 10_500, Seed: 3})
-	long, longTruth := generateCSV(t, GenerateConfig{Rows: 21_000, Seed: 3})
+	short, shortTruth := generateCSV(t, Config{Rows: 10_500, Seed: 3})
+	long, longTruth := generateCSV(t, Config{Rows: 21_000, Seed: 3})
 	if !bytes.HasPrefix(long, short) {
 		t.Errorf("the 10,500-row table is not a prefix of the 21,000-row table")
 	}
@@ -49,17 +52,17 @@ func TestGeneratePrefixStable(t *testing.T) {
 }
 
 func TestGenerateSchema(t *testing.T) {
-	data, truth := generateCSV(t, GenerateConfig{Rows: 1500, Seed: 5})
-	tab, err := Read(bytes.NewReader(data), "gen.csv", nil)
+	data, truth := generateCSV(t, Config{Rows: 1500, Seed: 5})
+	tab, err := datasets.Read(bytes.NewReader(data), "gen.csv", nil)
 	if err != nil {
 		t.Fatalf("Read error %v", err)
 	}
-	wantKinds := map[string]Kind{
-		"account_id": String, "industry": String, "employees": Number, "annual_revenue_usd": Number,
-		"country": String, "region": String, "founded_year": Number, "funding_stage": String,
-		"business_model": String, "tech_stack": String, "web_visits_30d": Number,
-		"trial_users": Number, "support_tickets_90d": Number, "outcome": String,
-		"close_date": Date, "sales_cycle_days": Number, "ltv_usd": Number, "churned": Bool,
+	wantKinds := map[string]datasets.Kind{
+		"account_id": datasets.String, "industry": datasets.String, "employees": datasets.Number, "annual_revenue_usd": datasets.Number,
+		"country": datasets.String, "region": datasets.String, "founded_year": datasets.Number, "funding_stage": datasets.String,
+		"business_model": datasets.String, "tech_stack": datasets.String, "web_visits_30d": datasets.Number,
+		"trial_users": datasets.Number, "support_tickets_90d": datasets.Number, "outcome": datasets.String,
+		"close_date": datasets.Date, "sales_cycle_days": datasets.Number, "ltv_usd": datasets.Number, "churned": datasets.Bool,
 	}
 	if got, want := columnNames(tab), AccountColumns(); !slices.Equal(got, want) {
 		t.Fatalf("columns = %v, want %v", got, want)
@@ -127,7 +130,7 @@ func ruleSegment(ind string, emp float64, region, stage, bm string, tools map[st
 func TestGenerateTruthMatchesRules(t *testing.T) {
 	for _, emerging := range []bool{false, true} {
 		t.Run(fmt.Sprintf("emerging=%v", emerging), func(t *testing.T) {
-			cfg := GenerateConfig{Rows: 8000, Seed: 11, Emerging: emerging}
+			cfg := Config{Rows: 8000, Seed: 11, Emerging: emerging}
 			tab, truth := Generate(cfg)
 			from := day(2022, 1, 1) + float64(1096-1096/4)
 			ind, emp := tab.Column("industry").Str, tab.Column("employees").Num
@@ -166,7 +169,7 @@ func TestGenerateTruthMatchesRules(t *testing.T) {
 
 func TestGenerateRates(t *testing.T) {
 	const n = 30_000
-	tab, truth := Generate(GenerateConfig{Rows: n, Seed: 2024})
+	tab, truth := Generate(Config{Rows: n, Seed: 2024})
 	outcome := tab.Column("outcome").Str
 	won := 0
 	segN := map[string]int{}
@@ -200,7 +203,7 @@ func TestGenerateRates(t *testing.T) {
 		check("win rate of "+s, float64(segWon[s])/float64(segN[s]), winRates[s][0], winRates[s][1])
 	}
 	if segN[SegmentEmerging] != 0 {
-		t.Errorf("%d emerging accounts without GenerateConfig.Emerging", segN[SegmentEmerging])
+		t.Errorf("%d emerging accounts without Config.Emerging", segN[SegmentEmerging])
 	}
 	missing := map[string][2]float64{
 		"industry": {0.007, 0.013}, "employees": {0.025, 0.035}, "annual_revenue_usd": {0.058, 0.074},
@@ -238,8 +241,8 @@ func TestGenerateRates(t *testing.T) {
 func TestGenerateEmerging(t *testing.T) {
 	const n = 20_000
 	from := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
-	base, baseTruth := Generate(GenerateConfig{Rows: n, Seed: 8})
-	em, emTruth := Generate(GenerateConfig{Rows: n, Seed: 8, Emerging: true, EmergingFrom: from})
+	base, baseTruth := Generate(Config{Rows: n, Seed: 8})
+	em, emTruth := Generate(Config{Rows: n, Seed: 8, Emerging: true, EmergingFrom: from})
 	fromDay := day(2024, 7, 1)
 	closeDate := em.Column("close_date").Num
 	late, emCount, emWon, changed := 0, 0, 0, 0
@@ -260,8 +263,8 @@ func TestGenerateEmerging(t *testing.T) {
 		same := emTruth[i] == baseTruth[i]
 		for j, c := range em.Columns {
 			b := base.Columns[j]
-			if c.Kind == String && c.Str[i] != b.Str[i] ||
-				c.Kind != String && !(c.Num[i] == b.Num[i] || math.IsNaN(c.Num[i]) && math.IsNaN(b.Num[i])) {
+			if c.Kind == datasets.String && c.Str[i] != b.Str[i] ||
+				c.Kind != datasets.String && !(c.Num[i] == b.Num[i] || math.IsNaN(c.Num[i]) && math.IsNaN(b.Num[i])) {
 				same = false
 			}
 		}
@@ -283,8 +286,8 @@ func TestGenerateEmerging(t *testing.T) {
 	}
 
 	// The default start of the emerging segment is the last quarter.
-	_, def := Generate(GenerateConfig{Rows: 5000, Seed: 8, Emerging: true})
-	tab, _ := Generate(GenerateConfig{Rows: 5000, Seed: 8})
+	_, def := Generate(Config{Rows: 5000, Seed: 8, Emerging: true})
+	tab, _ := Generate(Config{Rows: 5000, Seed: 8})
 	start := day(2022, 1, 1) + float64(1096-1096/4)
 	for i, tr := range def {
 		if tr.Segment == SegmentEmerging && tab.Column("close_date").Num[i] < start {
@@ -295,7 +298,7 @@ func TestGenerateEmerging(t *testing.T) {
 
 func TestGenerateWindow(t *testing.T) {
 	start := time.Date(2020, 3, 10, 15, 30, 0, 0, time.UTC)
-	tab, _ := Generate(GenerateConfig{Rows: 2000, Seed: 1, Start: start, Days: 30})
+	tab, _ := Generate(Config{Rows: 2000, Seed: 1, Start: start, Days: 30})
 	first := day(2020, 3, 10)
 	for i, d := range tab.Column("close_date").Num {
 		if d < first || d > first+29 || d != math.Trunc(d) {
@@ -310,7 +313,7 @@ func TestGenerateWindow(t *testing.T) {
 }
 
 func TestGenerateZeroRows(t *testing.T) {
-	tab, truth := Generate(GenerateConfig{})
+	tab, truth := Generate(Config{})
 	if tab.Rows() != 0 || len(truth) != 0 || len(tab.Columns) != len(AccountColumns()) {
 		t.Errorf("Generate(zero) = %d rows, %d truths, %d columns", tab.Rows(), len(truth), len(tab.Columns))
 	}
@@ -334,6 +337,89 @@ func TestPoisson(t *testing.T) {
 		}
 		if math.Abs(variance-lam) > 0.05*lam+0.05 {
 			t.Errorf("poisson(%v) variance = %v, want %v", lam, variance, lam)
+		}
+	}
+}
+
+// columnNames lists the names of t's columns in order.
+func columnNames(t *datasets.Table) []string {
+	out := make([]string, len(t.Columns))
+	for j, c := range t.Columns {
+		out[j] = c.Name
+	}
+	return out
+}
+
+// day returns the days since 1970-01-01 of a UTC date.
+func day(y int, m time.Month, d int) float64 {
+	return float64(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// TestWriteReadRoundTrip checks that a generated table survives
+// datasets.WriteCSV then datasets.Read with equal names, kinds and values.
+func TestWriteReadRoundTrip(t *testing.T) {
+	for _, cfg := range []Config{
+		{Rows: 3000, Seed: 1},
+		{Rows: 2500, Seed: 2, Emerging: true},
+		{Rows: 500, Seed: 3, Start: time.Date(2019, 6, 15, 0, 0, 0, 0, time.UTC), Days: 90},
+	} {
+		t.Run(fmt.Sprintf("seed%d", cfg.Seed), func(t *testing.T) {
+			want, _ := Generate(cfg)
+			var buf bytes.Buffer
+			if err := datasets.WriteCSV(&buf, want); err != nil {
+				t.Fatalf("WriteCSV error %v", err)
+			}
+			got, err := datasets.Read(&buf, "gen.csv", nil)
+			if err != nil {
+				t.Fatalf("Read error %v", err)
+			}
+			if got.Rows() != want.Rows() || len(got.Columns) != len(want.Columns) {
+				t.Fatalf("table is %dx%d, want %dx%d", got.Rows(), len(got.Columns), want.Rows(), len(want.Columns))
+			}
+			for j, w := range want.Columns {
+				g := got.Columns[j]
+				if g.Name != w.Name || g.Kind != w.Kind {
+					t.Fatalf("column %d = %q %v, want %q %v", j, g.Name, g.Kind, w.Name, w.Kind)
+				}
+				for i := range want.Rows() {
+					if gt, wt := g.Text(i), w.Text(i); gt != wt {
+						t.Fatalf("column %q row %d = %q, want %q", w.Name, i, gt, wt)
+					}
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkGenerate(b *testing.B) {
+	for _, rows := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Generate(Config{Rows: rows, Seed: 1})
+			}
+		})
+	}
+}
+
+// TestSampleReproduced checks that the committed sample table and its truth
+// are what Generate writes for 2,000 rows and seed 7 (make sample), so that
+// the goldens built on them stay valid.
+func TestSampleReproduced(t *testing.T) {
+	table, truth := generateCSV(t, Config{Rows: 2000, Seed: 7})
+	for _, f := range []struct {
+		path string
+		want []byte
+	}{
+		{"../sample_accounts.csv", table},
+		{"../sample_accounts_truth.csv", truth},
+	} {
+		got, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, f.want) {
+			t.Errorf("%s differs from Generate(Rows: 2000, Seed: 7); regenerate it with make sample, or fix the generator", f.path)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package datasets
+package synth
 
 import (
 	"encoding/csv"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/icpengine/icp/datasets"
 )
 
 // The ground-truth segments of generated tables.
@@ -21,7 +23,7 @@ const (
 	SegmentAntiICP          = "anti_icp"
 	SegmentOther            = "other"
 	// SegmentEmerging exists only in tables generated with
-	// GenerateConfig.Emerging, and only after GenerateConfig.EmergingFrom.
+	// Config.Emerging, and only after Config.EmergingFrom.
 	SegmentEmerging = "emerging_logistics_enterprise"
 )
 
@@ -41,9 +43,9 @@ func AccountColumns() []string {
 		"sales_cycle_days", "ltv_usd", "churned"}
 }
 
-// GenerateConfig configures Generate. The zero value of every field but
+// Config configures Generate. The zero value of every field but
 // Rows has a documented default.
-type GenerateConfig struct {
+type Config struct {
 	// Rows is the number of accounts.
 	Rows int
 	// Seed seeds the random streams; the same configuration always yields
@@ -276,9 +278,9 @@ type account struct {
 // Emerging on leaves every account it does not concern unchanged. The same
 // configuration always yields the same table. Account ids run ACC-0000001,
 // ACC-0000002, and so on. The table has no Lines.
-func Generate(cfg GenerateConfig) (*Table, []Truth) {
+func Generate(cfg Config) (*datasets.Table, []Truth) {
 	if cfg.Rows < 0 {
-		panic("datasets: negative GenerateConfig.Rows")
+		panic("synth: negative Config.Rows")
 	}
 	if cfg.Start.IsZero() {
 		cfg.Start = time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -689,30 +691,30 @@ func poisson(r *rand.Rand, lam float64) int {
 }
 
 // table applies missingness and builds the typed table.
-func (m *model) table(accts []account, start time.Time) *Table {
+func (m *model) table(accts []account, start time.Time) *datasets.Table {
 	n := len(accts)
 	names := AccountColumns()
-	cols := make([]*Column, len(names))
+	cols := make([]*datasets.Column, len(names))
 	for j, name := range names {
-		c := &Column{Name: name, Kind: Number}
+		c := &datasets.Column{Name: name, Kind: datasets.Number}
 		switch name {
 		case "account_id", "industry", "country", "region", "funding_stage",
 			"business_model", "tech_stack", "outcome":
-			c.Kind = String
+			c.Kind = datasets.String
 		case "close_date":
-			c.Kind = Date
+			c.Kind = datasets.Date
 		case "churned":
-			c.Kind = Bool
+			c.Kind = datasets.Bool
 		}
-		if c.Kind == String {
+		if c.Kind == datasets.String {
 			c.Str = make([]string, n)
 		} else {
 			c.Num = make([]float64, n)
 		}
 		cols[j] = c
 	}
-	col := func(j int) *Column { return cols[j] }
-	startDay := daysSinceEpoch(start)
+	col := func(j int) *datasets.Column { return cols[j] }
+	startDay := float64(start.Unix() / 86400) // start is a UTC midnight
 	// The tech stack strings repeat; build each combination once.
 	stacks := make(map[[numTools]bool]string)
 	nan := math.NaN()
@@ -775,7 +777,7 @@ func (m *model) table(accts []account, start time.Time) *Table {
 		col(15).Num[i] = a.cycle
 		col(16).Num[i] = a.ltv
 	}
-	return &Table{Columns: cols}
+	return &datasets.Table{Columns: cols}
 }
 
 // truth lists the ground truth of accts.
