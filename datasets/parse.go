@@ -21,6 +21,18 @@ var (
 	ErrNotDate = icp.ErrNotDate
 	// ErrNotBool marks a cell that is not a boolean word.
 	ErrNotBool = errors.New("not a boolean")
+	// ErrOutOfRange marks a number beyond the range of float64, such as
+	// 1e400.
+	ErrOutOfRange = errors.New("number out of the float64 range (about ±1.8e308)")
+)
+
+// numResult says how a cell parsed as a number.
+type numResult uint8
+
+const (
+	numOK    numResult = iota
+	numBad             // not a number
+	numRange           // a well-formed number beyond the float64 range
 )
 
 // IsMissing reports whether the cell s (surrounding white space ignored)
@@ -53,8 +65,10 @@ func IsMissing(s string, numeric bool) bool {
 // sign before or after the digits ("$1,200", "€3.4", "3.4 €", "£5", "¥7"),
 // a trailing percent sign, which is dropped ("12.5%" is 12.5, in percentage
 // points, not 0.125), and accounting negatives in parentheses ("(1,234)" is
-// -1234). The decimal separator is '.'. The text "NaN", infinities and
-// values that overflow float64 are rejected.
+// -1234). The decimal separator is '.'. The text "NaN" and infinities are
+// rejected with ErrNotNumber; well-formed values that overflow float64, such
+// as 1e400, are rejected with ErrOutOfRange. Values too small for float64
+// (1e-400) read as zero.
 func ParseNumber(s string) (float64, error) {
 	return parseNumber(s, '.')
 }
@@ -66,9 +80,12 @@ func parseNumber(s string, decimal byte) (float64, error) {
 	if v, ok := parsePlain(s); ok {
 		return v, nil
 	}
-	v, ok := parseDecorated(s, decimal)
-	if !ok {
+	v, res := parseDecorated(s, decimal)
+	switch res {
+	case numBad:
 		return 0, fmt.Errorf("%w: %q", ErrNotNumber, s)
+	case numRange:
+		return 0, fmt.Errorf("%w: %q", ErrOutOfRange, s)
 	}
 	return v, nil
 }
@@ -115,8 +132,9 @@ func parsePlain(s string) (float64, bool) {
 }
 
 // parseDecorated handles signs, currency, percent, parentheses and thousands
-// separators.
-func parseDecorated(s string, decimal byte) (float64, bool) {
+// separators. It reports numRange for a well-formed number that
+// overflows float64.
+func parseDecorated(s string, decimal byte) (float64, numResult) {
 	neg := false
 	if len(s) >= 2 && s[0] == '(' && s[len(s)-1] == ')' {
 		neg = true
@@ -138,7 +156,7 @@ func parseDecorated(s string, decimal byte) (float64, bool) {
 		sign() // "$-12" as well as "-$12"
 	}
 	if s == "" {
-		return 0, false
+		return 0, numBad
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -167,13 +185,13 @@ func parseDecorated(s string, decimal byte) (float64, bool) {
 			break
 		}
 		if group >= 0 && group != 3 || group < 0 && (lead == 0 || lead > 3) {
-			return 0, false
+			return 0, numBad
 		}
 		group = 0
 		i += w
 	}
 	if group >= 0 && group != 3 {
-		return 0, false
+		return 0, numBad
 	}
 	digits := lead + max(group, 0)
 	if i < len(s) && s[i] == decimal {
@@ -186,7 +204,7 @@ func parseDecorated(s string, decimal byte) (float64, bool) {
 		}
 	}
 	if digits == 0 {
-		return 0, false
+		return 0, numBad
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
 		b.WriteByte('e')
@@ -202,20 +220,23 @@ func parseDecorated(s string, decimal byte) (float64, bool) {
 			exp++
 		}
 		if exp == 0 {
-			return 0, false
+			return 0, numBad
 		}
 	}
 	if i != len(s) {
-		return 0, false
+		return 0, numBad
 	}
 	v, err := strconv.ParseFloat(b.String(), 64)
+	if errors.Is(err, strconv.ErrRange) && math.IsInf(v, 0) {
+		return 0, numRange
+	}
 	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, false
+		return 0, numBad
 	}
 	if neg {
 		v = -v
 	}
-	return v, true
+	return v, numOK
 }
 
 // separatorWidth returns the byte width of a thousands separator at the

@@ -13,6 +13,7 @@ func TestParseNumber(t *testing.T) {
 		give    string
 		want    float64
 		wantErr bool
+		wantIs  error // the error to match, ErrNotNumber when nil
 	}{
 		{give: "1200", want: 1200},
 		{give: "-3.5", want: -3.5},
@@ -44,7 +45,9 @@ func TestParseNumber(t *testing.T) {
 		{give: "NaN", wantErr: true},
 		{give: "Inf", wantErr: true},
 		{give: "-Infinity", wantErr: true},
-		{give: "1e400", wantErr: true},
+		{give: "1e400", wantErr: true, wantIs: ErrOutOfRange},
+		{give: "-$1e400", wantErr: true, wantIs: ErrOutOfRange},
+		{give: "1e-400", want: 0},
 		{give: "0x1p3", wantErr: true},
 		{give: "1_000", wantErr: true},
 		{give: "12,5", wantErr: true},
@@ -64,8 +67,12 @@ func TestParseNumber(t *testing.T) {
 				if err == nil {
 					t.Fatalf("ParseNumber(%q) = %v, want an error", tt.give, got)
 				}
-				if !errors.Is(err, ErrNotNumber) {
-					t.Errorf("ParseNumber(%q) error %v does not match ErrNotNumber", tt.give, err)
+				wantIs := tt.wantIs
+				if wantIs == nil {
+					wantIs = ErrNotNumber
+				}
+				if !errors.Is(err, wantIs) {
+					t.Errorf("ParseNumber(%q) error %v does not match %v", tt.give, err, wantIs)
 				}
 				return
 			}

@@ -2,6 +2,8 @@ package datasets
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -46,13 +48,16 @@ type ReadOptions struct {
 	MaxRows int
 }
 
-// ParseError is a problem at a place in a CSV input. It matches
+// ParseError is a problem at a place in an input (CSV or Parquet). It matches
 // icp.ErrInvalid with errors.Is and unwraps to the cause, such as ErrRagged.
 type ParseError struct {
 	// Source names the input, usually its file name.
 	Source string
-	// Line is the 1-based line, 0 when the problem is the whole input.
+	// Line is the 1-based line, 0 when the problem is the whole input or
+	// the input has no lines (Parquet).
 	Line int
+	// Row is the 1-based row of a Parquet input, 0 otherwise.
+	Row int
 	// Column is the 1-based field index, 0 when unknown.
 	Column int
 	// Field is the header name of Column, when known.
@@ -61,7 +66,8 @@ type ParseError struct {
 	Err error
 }
 
-// Error formats the error as `source: line 12, column 3 "employees": cause`.
+// Error formats the error as `source: line 12, column 3 "employees": cause`
+// (`row 12` for a Parquet input).
 func (e *ParseError) Error() string {
 	var b strings.Builder
 	if e.Source != "" {
@@ -69,16 +75,24 @@ func (e *ParseError) Error() string {
 	} else {
 		b.WriteString("input")
 	}
-	if e.Line > 0 {
+	sep := ": "
+	switch {
+	case e.Line > 0:
 		b.WriteString(": line ")
 		b.WriteString(strconv.Itoa(e.Line))
-		if e.Column > 0 {
-			b.WriteString(", column ")
-			b.WriteString(strconv.Itoa(e.Column))
-			if e.Field != "" {
-				b.WriteString(" ")
-				b.WriteString(strconv.Quote(e.Field))
-			}
+		sep = ", "
+	case e.Row > 0:
+		b.WriteString(": row ")
+		b.WriteString(strconv.Itoa(e.Row))
+		sep = ", "
+	}
+	if e.Column > 0 && (e.Line > 0 || e.Row > 0 || e.Field != "") {
+		b.WriteString(sep)
+		b.WriteString("column ")
+		b.WriteString(strconv.Itoa(e.Column))
+		if e.Field != "" {
+			b.WriteString(" ")
+			b.WriteString(strconv.Quote(e.Field))
 		}
 	}
 	b.WriteString(": ")
@@ -92,28 +106,55 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // Is reports whether target is icp.ErrInvalid.
 func (e *ParseError) Is(target error) bool { return target == icp.ErrInvalid }
 
-// ReadFile reads the CSV file at path into a typed table whose Source is
-// path. A nil opts means the defaults. See Read.
+// ReadFile reads the export at path into a typed table whose Source is
+// path: CSV, gzip-compressed CSV or Parquet, told apart by their first
+// bytes, whatever the file's name. A nil opts means the defaults. A
+// Parquet file is read in place (its footer first); see Read.
 func ReadFile(path string, opts *ReadOptions) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read accounts: %w", err)
 	}
 	defer f.Close()
+	var magic [4]byte
+	n, err := io.ReadFull(f, magic[:])
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if isParquet(magic[:n]) {
+		st, err := f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		return readParquet(f, st.Size(), path, opts)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
 	return Read(f, path, opts)
 }
 
-// Read reads a CSV export into a typed, column-oriented table. source names
+// gzipMagic starts every gzip stream (RFC 1952).
+const gzipMagic = "\x1f\x8b"
+
+// Read reads a CRM export into a typed, column-oriented table. source names
 // the input in errors and becomes Table.Source; a nil opts means the
 // defaults.
+//
+// The format is told from the first bytes, never from a file name: a gzip
+// stream (1f 8b) is decompressed and read again by these rules, a Parquet
+// file ("PAR1") is read as described at the end, and anything else is CSV.
+//
+// # CSV
 //
 // The input may start with a UTF-8 byte order mark and may end lines with
 // LF, CRLF or a lone CR. Cells that are not valid UTF-8 are decoded as
 // Windows-1252 (a superset of the printable Latin-1). Fields may be quoted
 // (RFC 4180) and hold delimiters and newlines; bare quotes inside unquoted
-// fields are errors. Cells are trimmed of surrounding white space. Rows whose
-// cells are all empty (a spreadsheet artefact) and lines of only white space
-// are skipped.
+// fields are errors, and a quote that is never closed is reported at the
+// line and column where it opens. Cells are trimmed of surrounding white
+// space. Rows whose cells are all empty (a spreadsheet artefact) and lines
+// of only white space are skipped.
 //
 // The first record is the header. Empty names become "column_N" (N the
 // 1-based position); duplicate names are errors. Every row must have as many
@@ -125,39 +166,121 @@ func ReadFile(path string, opts *ReadOptions) (*Table, error) {
 // with ParseDate, else Bool when every cell is a ParseBool word, else
 // String, in which "NA" is a value. Missing values are NaN in Column.Num
 // and "" in Column.Str. A column with no value at all is a Number column of
-// NaN.
+// NaN. A column of numbers with one beyond the float64 range (1e400) is an
+// error wrapping ErrOutOfRange, never a String column.
 //
-// Errors are *ParseError values naming the source, line and column, except
-// for I/O errors of r, which are wrapped as they are.
+// # Parquet
+//
+// Parquet columns keep their stored types: booleans are Bool; integers,
+// floats and decimals are Number; DATE and TIMESTAMP columns (and legacy
+// INT96 timestamps) are Date; nulls and float NaN are missing. Text
+// columns (and columns of other types, read as text) are typed by the CSV
+// rules above, so "$1,200" or "2024-03-01" stored as text read as they
+// would from CSV. A repeated (list) column of text or numbers becomes one
+// String column with the elements joined by ';', as a tag list; a nested
+// group becomes columns named by their path joined with '.'. Table.Lines
+// holds the 1-based row numbers, and errors name the row. Parquet input
+// is read whole into memory by Read; ReadFile reads a file in place.
+// Encrypted files are refused. Every length the footer declares is checked
+// against the footer's size before it is decoded; the pages are decoded
+// by github.com/parquet-go/parquet-go, which allocates what a page header
+// declares (up to 2 GiB) before checking it, so read Parquet files from
+// untrusted sources with that in mind.
+//
+// Errors are *ParseError values naming the source, line (or row) and
+// column, except for I/O errors of r, which are wrapped as they are.
 func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 	var o ReadOptions
 	if opts != nil {
 		o = *opts
 	}
+	if err := o.check(source); err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(r, 1<<16)
+	magic, err := br.Peek(4)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s: %w", source, err)
+	}
+	switch {
+	case strings.HasPrefix(string(magic), gzipMagic):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, &ParseError{Source: source, Err: fmt.Errorf("gzip: %w", err)}
+		}
+		defer zr.Close()
+		return Read(&gzipErrReader{r: zr, source: source}, source, &o)
+	case isParquet(magic):
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return nil, readErr(source, err)
+		}
+		return readParquet(bytes.NewReader(data), int64(len(data)), source, &o)
+	}
+	return readCSV(br, source, o)
+}
+
+// check validates the options.
+func (o *ReadOptions) check(source string) error {
+	perr := func(err error) error { return &ParseError{Source: source, Err: err} }
+	if o.Comma != 0 && !validDelim(o.Comma) {
+		return perr(fmt.Errorf("%w: delimiter %q", icp.ErrInvalid, o.Comma))
+	}
+	if o.Decimal != 0 && o.Decimal != '.' && o.Decimal != ',' {
+		return perr(fmt.Errorf("%w: decimal separator %q", icp.ErrInvalid, o.Decimal))
+	}
+	if o.Decimal == ',' && o.Comma == ',' {
+		return perr(fmt.Errorf("%w: decimal separator and delimiter are both ','", icp.ErrInvalid))
+	}
+	return nil
+}
+
+// gzipErrReader turns the errors of a gzip stream (a bad checksum, a
+// truncated stream) into *ParseError values: they are errors of the input,
+// not of the machine.
+type gzipErrReader struct {
+	r      io.Reader
+	source string
+}
+
+// Read implements io.Reader.
+func (g *gzipErrReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			err = &ParseError{Source: g.source, Err: fmt.Errorf("gzip: %w", err)}
+		}
+	}
+	return n, err
+}
+
+// readErr wraps an error of the underlying reader, keeping a *ParseError
+// as it is.
+func readErr(source string, err error) error {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return fmt.Errorf("read %s: %w", source, err)
+}
+
+// readCSV reads CSV text after the format was sniffed; see Read.
+func readCSV(r io.Reader, source string, o ReadOptions) (*Table, error) {
 	perr := func(line, col int, field string, err error) error {
 		return &ParseError{Source: source, Line: line, Column: col, Field: field, Err: err}
 	}
-	if o.Comma != 0 && !validDelim(o.Comma) {
-		return nil, perr(0, 0, "", fmt.Errorf("%w: delimiter %q", icp.ErrInvalid, o.Comma))
-	}
-	if o.Decimal != 0 && o.Decimal != '.' && o.Decimal != ',' {
-		return nil, perr(0, 0, "", fmt.Errorf("%w: decimal separator %q", icp.ErrInvalid, o.Decimal))
-	}
-	if o.Decimal == ',' && o.Comma == ',' {
-		return nil, perr(0, 0, "", fmt.Errorf("%w: decimal separator and delimiter are both ','", icp.ErrInvalid))
-	}
-
 	br := bufio.NewReaderSize(&crReader{r: r}, 1<<16)
 	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
 		if _, err := br.Discard(3); err != nil {
-			return nil, fmt.Errorf("read %s: %w", source, err)
+			return nil, readErr(source, err)
 		}
 	}
 	comma := o.Comma
 	if comma == 0 {
 		head, err := br.Peek(1 << 16)
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("read %s: %w", source, err)
+			return nil, readErr(source, err)
 		}
 		comma = sniffDelimiter(head, err == nil || errors.Is(err, bufio.ErrBufferFull))
 		if comma == 0 { // a single column
@@ -171,17 +294,29 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 		return nil, perr(0, 0, "", fmt.Errorf("%w: decimal separator and delimiter are both ','", icp.ErrInvalid))
 	}
 
-	cr := csv.NewReader(br)
+	quotes := &quoteTracker{r: br, comma: comma, line: 1}
+	cr := csv.NewReader(quotes)
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1 // checked below, to name both counts
 	cr.ReuseRecord = true
 
-	readErr := func(err error) error {
+	var names []string
+	csvErr := func(err error) error {
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return perr(pe.Line, 0, "", fmt.Errorf("character %d: %w", pe.Column, pe.Err))
+		if !errors.As(err, &pe) {
+			return readErr(source, err)
 		}
-		return fmt.Errorf("read %s: %w", source, err)
+		if errors.Is(pe.Err, csv.ErrQuote) {
+			if line, field, ok := quotes.unclosed(pe.Line); ok {
+				col, name := field+1, ""
+				if field >= 0 && field < len(names) {
+					name = names[field]
+				}
+				return perr(line, col, name,
+					fmt.Errorf("%w: a quoted field opens here and is never closed (the input ends at line %d)", csv.ErrQuote, pe.Line))
+			}
+		}
+		return perr(pe.Line, 0, "", fmt.Errorf("character %d: %w", pe.Column, pe.Err))
 	}
 
 	rec, err := cr.Read()
@@ -189,10 +324,10 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 		return nil, perr(0, 0, "", ErrEmpty)
 	}
 	if err != nil {
-		return nil, readErr(err)
+		return nil, csvErr(err)
 	}
 	headerLine, _ := cr.FieldPos(0)
-	names := make([]string, len(rec))
+	names = make([]string, len(rec))
 	seen := make(map[string]int, len(rec))
 	for j, f := range rec {
 		name := cleanCell(f)
@@ -216,7 +351,7 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 			break
 		}
 		if err != nil {
-			return nil, readErr(err)
+			return nil, csvErr(err)
 		}
 		line, _ := cr.FieldPos(0)
 		empty := true
@@ -245,9 +380,23 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 	if len(lines) == 0 {
 		return nil, perr(0, 0, "", ErrNoRows)
 	}
-
 	commaDecimal := o.Decimal == ',' || o.Decimal == 0 && comma != ','
-	cols := make([]*Column, n)
+	cols, err := typeColumns(names, raw, o.Decimal == ',', commaDecimal, func(j, row int, err error) error {
+		return perr(lines[row], j+1, names[j], err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Table{Source: source, Columns: cols, Lines: lines}, nil
+}
+
+// typeColumns types every column in parallel (see typeColumn) and frees
+// the raw cells as it goes. The first cell error, in column order, becomes
+// the error that place returns for the column and row.
+func typeColumns(names []string, raw []cells, forceComma, commaDecimal bool,
+	place func(j, row int, err error) error) ([]*Column, error) {
+	cols := make([]*Column, len(names))
+	errs := make([]*cellError, len(names))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for j := range names {
@@ -255,13 +404,117 @@ func Read(r io.Reader, source string, opts *ReadOptions) (*Table, error) {
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			cols[j] = typeColumn(names[j], &raw[j], o.Decimal == ',', commaDecimal)
+			cols[j], errs[j] = typeColumn(names[j], &raw[j], forceComma, commaDecimal)
 			raw[j] = cells{}
 			<-sem
 		}()
 	}
 	wg.Wait()
-	return &Table{Source: source, Columns: cols, Lines: lines}, nil
+	for j, e := range errs {
+		if e != nil {
+			return nil, place(j, e.row, e.err)
+		}
+	}
+	return cols, nil
+}
+
+// quoteTracker passes bytes through to the CSV reader and follows the
+// quoting as encoding/csv does (a quote opens a quoted field only at the
+// start of a field; "" inside it is a quote), so that a quote never closed
+// can be reported where it opens rather than where the input ends. It
+// counts lines by '\n', as encoding/csv does, after crReader.
+type quoteTracker struct {
+	r     io.Reader
+	comma rune
+	eof   bool
+
+	line, field         int  // the current line (1-based) and field (0-based)
+	state               byte // one of the q* states below
+	openLine, openField int  // where the last quoted field opened
+}
+
+// The states of quoteTracker.
+const (
+	qFieldStart byte = iota // at the start of a field
+	qUnquoted               // inside an unquoted field
+	qQuoted                 // inside a quoted field
+	qQuoteSeen              // just after a quote inside a quoted field
+)
+
+// Read implements io.Reader.
+func (q *quoteTracker) Read(p []byte) (int, error) {
+	n, err := q.r.Read(p)
+	if errors.Is(err, io.EOF) {
+		q.eof = true
+	}
+	comma := byte(0xff) // never a whole byte of UTF-8 text
+	if q.comma < utf8.RuneSelf {
+		comma = byte(q.comma)
+	}
+	buf := p[:n]
+	for i := 0; i < len(buf); {
+		switch q.state {
+		case qQuoted: // jump to the next quote, counting lines
+			k := bytes.IndexByte(buf[i:], '"')
+			if k < 0 {
+				q.line += bytes.Count(buf[i:], []byte{'\n'})
+				i = len(buf)
+				continue
+			}
+			q.line += bytes.Count(buf[i:i+k], []byte{'\n'})
+			q.state = qQuoteSeen
+			i += k + 1
+			continue
+		case qQuoteSeen:
+			if buf[i] == '"' { // an escaped quote
+				q.state = qQuoted
+				i++
+				continue
+			}
+			q.state = qUnquoted
+		case qUnquoted: // jump to the end of the field
+			for i < len(buf) && buf[i] != comma && buf[i] != '\n' {
+				i++
+			}
+			if i == len(buf) {
+				continue
+			}
+		}
+		switch c := buf[i]; c {
+		case '\n':
+			q.line++
+			q.field = 0
+			q.state = qFieldStart
+		case comma:
+			q.field++
+			q.state = qFieldStart
+		case '"':
+			if q.state == qFieldStart {
+				q.state = qQuoted
+				q.openLine, q.openField = q.line, q.field
+			} else {
+				q.state = qUnquoted
+			}
+		default:
+			q.state = qUnquoted
+		}
+		i++
+	}
+	return n, err
+}
+
+// unclosed reports where the quoted field that runs to the end of the input
+// opened, given the line of a quote error of encoding/csv: only when the
+// input was read to its end inside a quoted field that opened no later
+// than errLine. field is -1 when unknown (a delimiter beyond ASCII).
+func (q *quoteTracker) unclosed(errLine int) (line, field int, ok bool) {
+	if !q.eof || q.state != qQuoted || q.openLine > errLine {
+		return 0, 0, false
+	}
+	if q.comma >= utf8.RuneSelf {
+		return q.openLine, -1, true // fields were not counted
+	}
+	return q.openLine, q.openField, true
 }
 
 // validDelim reports whether c can delimit fields.
@@ -328,20 +581,44 @@ func (c *cells) add(s string) {
 	c.n++
 }
 
+// cellError is a problem with one cell of a column, found while typing it.
+type cellError struct {
+	row int // 0-based data row
+	err error
+}
+
+// Error returns the cause's text; the place is added by the caller.
+func (e *cellError) Error() string { return e.err.Error() }
+
+// Unwrap returns the cause.
+func (e *cellError) Unwrap() error { return e.err }
+
 // typeColumn infers the kind of one column from its trimmed cells and
 // converts them. forceComma reads numbers with a decimal comma only;
-// commaDecimal allows it as a fallback.
-func typeColumn(name string, raw *cells, forceComma, commaDecimal bool) *Column {
+// commaDecimal allows it as a fallback. A column whose cells are all
+// numbers but one or more beyond the float64 range is an error, not a
+// String column.
+func typeColumn(name string, raw *cells, forceComma, commaDecimal bool) (*Column, *cellError) {
 	num := make([]float64, raw.n)
-	if !forceComma && fillNumbers(num, raw, '.') ||
-		commaDecimal && fillNumbers(num, raw, ',') {
-		return &Column{Name: name, Kind: Number, Num: num}
+	overflow, ok := -1, false
+	if !forceComma {
+		overflow, ok = fillNumbers(num, raw, '.')
+	}
+	if !ok && commaDecimal {
+		overflow, ok = fillNumbers(num, raw, ',')
+	}
+	if ok && overflow >= 0 {
+		cell := raw.blocks[overflow/cellBlock][overflow%cellBlock]
+		return nil, &cellError{row: overflow, err: fmt.Errorf("%w: %q in a column of numbers", ErrOutOfRange, cell)}
+	}
+	if ok {
+		return &Column{Name: name, Kind: Number, Num: num}, nil
 	}
 	if fill(num, raw, ParseDate) {
-		return &Column{Name: name, Kind: Date, Num: num}
+		return &Column{Name: name, Kind: Date, Num: num}, nil
 	}
 	if fill(num, raw, parseBoolNumber) {
-		return &Column{Name: name, Kind: Bool, Num: num}
+		return &Column{Name: name, Kind: Bool, Num: num}, nil
 	}
 	// Copy the values out of the record buffers so that they can be freed;
 	// repeated values (categories) share one copy.
@@ -365,12 +642,15 @@ func typeColumn(name string, raw *cells, forceComma, commaDecimal bool) *Column 
 			str[i] = s
 		}
 	}
-	return &Column{Name: name, Kind: String, Str: str}
+	return &Column{Name: name, Kind: String, Str: str}, nil
 }
 
 // fillNumbers parses every cell as a number into dst, NaN for missing
-// cells, and reports whether all of them parsed.
-func fillNumbers(dst []float64, raw *cells, decimal byte) bool {
+// cells, and reports whether all of them parsed. A well-formed number
+// beyond the float64 range counts as parsed (NaN in dst), and overflow is
+// the index of the first such cell, -1 when there is none.
+func fillNumbers(dst []float64, raw *cells, decimal byte) (overflow int, ok bool) {
+	overflow = -1
 	for b, blk := range raw.blocks {
 		out := dst[b*cellBlock:]
 		for k, c := range blk {
@@ -382,14 +662,20 @@ func fillNumbers(dst []float64, raw *cells, decimal byte) bool {
 				out[k] = math.NaN()
 				continue
 			}
-			v, ok := parseDecorated(c, decimal)
-			if !ok {
-				return false
+			v, res := parseDecorated(c, decimal)
+			switch res {
+			case numBad:
+				return -1, false
+			case numRange:
+				if overflow < 0 {
+					overflow = b*cellBlock + k
+				}
+				v = math.NaN()
 			}
 			out[k] = v
 		}
 	}
-	return true
+	return overflow, true
 }
 
 // fill parses every cell with parse into dst, NaN for missing cells, and

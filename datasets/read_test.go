@@ -314,7 +314,36 @@ func TestReadErrors(t *testing.T) {
 		},
 		{
 			name: "unterminated quote", give: "a,b\n1,\"xy\n",
-			wantLine: 2, wantText: []string{"line 2"},
+			wantLine: 2, wantCol: 2, wantField: "b", wantText: []string{`line 2, column 2 "b"`, "never closed"},
+		},
+		{
+			name: "unterminated quote far from the end", give: "id,note,n\n1,ok,2\n2,\"opens here,3\n3,x,4\n4,y,5\n5,z,6\n",
+			wantLine: 3, wantCol: 2, wantField: "note", wantText: []string{`line 3, column 2 "note"`, "ends at line"},
+		},
+		{
+			name: "unterminated quote after a closed multi-line one", give: "a,b\n\"x\ny\",\"z\n1,2\n",
+			wantLine: 3, wantCol: 2, wantField: "b",
+		},
+		{
+			name: "unterminated quote in the header", give: "a,\"b\n1,2\n",
+			wantLine: 1, wantCol: 2, wantText: []string{"line 1, column 2", "never closed"},
+		},
+		{
+			name: "extraneous quote before an unterminated one", give: "a,b\n1,\"x\"y\n2,3\n3,\"open\n",
+			wantLine: 2, wantText: []string{"line 2", "extraneous"},
+		},
+		{
+			name: "unterminated quote with a tab delimiter", give: "a\tb\tc\n1\t2\t\"3\n",
+			wantLine: 2, wantCol: 3, wantField: "c",
+		},
+		{
+			name: "number out of range", give: "id,revenue\nA,12\nB,1e400\nC,3\n",
+			wantIs: ErrOutOfRange, wantLine: 3, wantCol: 2, wantField: "revenue",
+			wantText: []string{`line 3, column 2 "revenue"`, `"1e400"`},
+		},
+		{
+			name: "negative currency out of range", give: "id;revenue\nA;12,5\nB;-$1e999\n",
+			wantIs: ErrOutOfRange, wantLine: 3, wantCol: 2, wantField: "revenue",
 		},
 		{name: "bad delimiter option", give: "a\n1\n", opts: &ReadOptions{Comma: '"'}},
 		{name: "bad decimal option", give: "a\n1\n", opts: &ReadOptions{Decimal: 'x'}},
