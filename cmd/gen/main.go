@@ -1,11 +1,16 @@
-// Command gen writes a seeded synthetic table of B2B accounts with a known
+// Command gen writes a seeded synthetic CRM export with a known
 // ground-truth ICP, and the ground truth beside it.
 //
 // Usage:
 //
 //	gen --rows 2000 --seed 7 --out datasets/sample_accounts.csv [--truth FILE] [--emerging]
+//	gen --dialect salesforce --rows 5000 --seed 1 --out sf.csv
 //
-// The truth file defaults to the output name with ".csv" replaced by
+// --dialect chooses the export: default (the engine's own table),
+// salesforce, hubspot, leads, subscription or twotable (see package
+// datasets/synth). A dialect with a second file (twotable's opportunities)
+// writes it beside OUT, named OUT with ".csv" replaced by "_NAME.csv". The
+// truth file defaults to the output name with ".csv" replaced by
 // "_truth.csv". A one-line summary (rows, win rate, segment shares) goes to
 // standard output.
 package main
@@ -18,6 +23,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -42,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	truth := fs.String("truth", "", "ground-truth CSV file (default: OUT with .csv replaced by _truth.csv)")
 	emerging := fs.Bool("emerging", false, "add the emerging segment in the last quarter of the window")
 	emergingFrom := fs.String("emerging-from", "", "first close date of the emerging segment, as 2024-01-01 (default: the last quarter)")
+	dialect := fs.String("dialect", synth.DialectDefault, "export dialect: "+strings.Join(synth.Dialects(), ", "))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,6 +69,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--truth and --out are the same file %s", *out)
 	}
 
+	if *dialect != synth.DialectDefault {
+		if *emerging || *emergingFrom != "" {
+			return fmt.Errorf("--emerging applies to the default dialect only, not %s", *dialect)
+		}
+		return writeExport(*dialect, synth.Config{Rows: *rows, Seed: *seed}, *out, truthPath, stdout)
+	}
 	cfg := synth.Config{Rows: *rows, Seed: *seed, Emerging: *emerging}
 	if *emergingFrom != "" {
 		from, err := time.Parse(time.DateOnly, *emergingFrom)
@@ -78,6 +91,54 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	_, err := fmt.Fprintf(stdout, "wrote %d rows to %s and %s; %s\n", t.Rows(), *out, truthPath, summary(t, tr))
+	return err
+}
+
+// writeExport writes the files and the truth of a dialect.
+func writeExport(dialect string, cfg synth.Config, out, truthPath string, stdout io.Writer) error {
+	e, err := synth.GenerateExport(dialect, cfg)
+	if err != nil {
+		return err
+	}
+	paths := []string{out}
+	for _, s := range e.Sheets[1:] {
+		p := strings.TrimSuffix(out, ".csv") + "_" + s.Name + ".csv"
+		if p == truthPath {
+			return fmt.Errorf("--truth and the %s file are the same file %s", s.Name, p)
+		}
+		paths = append(paths, p)
+	}
+	for k, s := range e.Sheets {
+		if err := writeFile(paths[k], s.WriteCSV); err != nil {
+			return err
+		}
+	}
+	if err := writeFile(truthPath, func(w io.Writer) error { return synth.WriteExportTruthCSV(w, e.Truth) }); err != nil {
+		return err
+	}
+	counts := make(map[string]int)
+	anti := 0
+	mean := 0.0
+	for _, t := range e.Truth {
+		counts[t.Segment]++
+		if t.AntiICP {
+			anti++
+		}
+		mean += t.WinProb
+	}
+	n := float64(max(len(e.Truth), 1))
+	segs := make([]string, 0, len(counts))
+	for s := range counts {
+		segs = append(segs, s)
+	}
+	sort.Strings(segs)
+	var b strings.Builder
+	fmt.Fprintf(&b, "wrote %d %s accounts to %s and %s; mean true win probability %.4f; anti-ICP share %.4f; segment share",
+		len(e.Truth), dialect, strings.Join(paths, ", "), truthPath, mean/n, float64(anti)/n)
+	for _, s := range segs {
+		fmt.Fprintf(&b, " %s=%.4f", s, float64(counts[s])/n)
+	}
+	_, err = fmt.Fprintln(stdout, b.String())
 	return err
 }
 

@@ -67,6 +67,67 @@ func TestRun(t *testing.T) {
 	}
 }
 
+func TestRunDialects(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range synth.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			out := filepath.Join(dir, d+".csv")
+			var stdout, stderr bytes.Buffer
+			if err := run([]string{"--dialect", d, "--rows", "400", "--seed", "3", "--out", out}, &stdout, &stderr); err != nil {
+				t.Fatalf("run --dialect %s error %v", d, err)
+			}
+			e, err := synth.GenerateExport(d, synth.Config{Rows: 400, Seed: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, s := range e.Sheets {
+				path := out
+				if k > 0 {
+					path = filepath.Join(dir, d+"_"+s.Name+".csv")
+				}
+				var want bytes.Buffer
+				if err := s.WriteCSV(&want); err != nil {
+					t.Fatal(err)
+				}
+				got, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d != synth.DialectDefault && !bytes.Equal(got, want.Bytes()) {
+					t.Errorf("%s differs from GenerateExport's sheet %s", path, s.Name)
+				}
+				if _, err := datasets.ReadFile(path, nil); err != nil {
+					t.Errorf("ReadFile(%s) error %v", path, err)
+				}
+			}
+			truth, err := datasets.ReadFile(filepath.Join(dir, d+"_truth.csv"), nil)
+			if err != nil || truth.Rows() != 400 {
+				t.Fatalf("truth file: %v", err)
+			}
+			if d != synth.DialectDefault && truth.Column("true_anti_icp") == nil {
+				t.Errorf("truth file of %s lacks true_anti_icp", d)
+			}
+			if !strings.Contains(stdout.String(), "400") {
+				t.Errorf("summary %q does not count the rows", stdout.String())
+			}
+		})
+	}
+	// The default dialect writes what gen without --dialect writes.
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"--rows", "50", "--seed", "9", "--out", a}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if err := run([]string{"--dialect", "default", "--rows", "50", "--seed", "9", "--out", b}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	da, _ := os.ReadFile(a)
+	db, _ := os.ReadFile(b)
+	if !bytes.Equal(da, db) {
+		t.Errorf("--dialect default wrote another table than no --dialect")
+	}
+}
+
 func TestRunErrors(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
@@ -80,6 +141,12 @@ func TestRunErrors(t *testing.T) {
 		{name: "bad seed", give: []string{"--seed", "-1", "--out", "x.csv"}, want: "invalid value"},
 		{name: "extra argument", give: []string{"--out", "x.csv", "extra"}, want: "unexpected arguments"},
 		{name: "same files", give: []string{"--out", "x.csv", "--truth", "x.csv"}, want: "same file"},
+		{name: "unknown dialect", give: []string{"--dialect", "sap", "--out", filepath.Join(dir, "s.csv")}, want: "unknown dialect"},
+		{name: "emerging with a dialect", give: []string{"--dialect", "leads", "--emerging", "--out", "x.csv"}, want: "default dialect only"},
+		{
+			name: "truth on the second file", give: []string{"--dialect", "twotable", "--out", filepath.Join(dir, "t.csv"),
+				"--truth", filepath.Join(dir, "t_opportunities.csv")}, want: "same file",
+		},
 		{
 			name: "unwritable", give: []string{"--rows", "5", "--out", filepath.Join(dir, "file.txt", "a.csv")},
 			want: "write ",

@@ -3,6 +3,7 @@ package synth_test
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/datasets/synth"
@@ -24,4 +25,27 @@ func ExampleGenerate() {
 	// ACC-0000001 anti_icp 0.035
 	// ACC-0000002 other 0.155
 	// ACC-0000003 other 0.059
+}
+
+func ExampleGenerateExport() {
+	e, err := synth.GenerateExport(synth.DialectSalesforce, synth.Config{Rows: 2, Seed: 7})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := e.Sheets[0].Header
+	fmt.Println(strings.Join([]string{h[3], h[6], h[8], h[10], h[17]}, " | "))
+	for _, row := range e.Sheets[0].Rows {
+		fmt.Printf("%s | %s | %q | %q | %q\n", row[3], row[6], row[8], row[10], row[17])
+	}
+	if err := synth.WriteExportTruthCSV(os.Stdout, e.Truth); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// Account ID | Stage | Close Date | Amount | Tech Stack
+	// 001Q00000000001 | Closed Lost | "9/29/2024" | "" | "Azure"
+	// 001Q00000000002 | Needs Analysis | "" | "" | "HubSpot,AWS,Snowflake,Slack"
+	// account_id,true_segment,true_anti_icp,true_win_prob
+	// 001Q00000000001,none,true,0.057264
+	// 001Q00000000002,none,true,0.035189
 }
