@@ -3,7 +3,13 @@
 //
 // # Reading
 //
-// Read and ReadFile accept what spreadsheets and CRMs actually write: a
+// Read and ReadFile take CSV, gzip-compressed CSV and Parquet files, told
+// apart by their first bytes rather than their names. Parquet columns keep
+// their stored types; text columns of any format go through the same
+// inference, so the schema inference downstream sees the same typed
+// columns whatever the format.
+//
+// For CSV, Read and ReadFile accept what spreadsheets and CRMs actually write: a
 // delimiter among ',', ';', tab and '|' (sniffed), a UTF-8 byte order mark,
 // LF, CRLF or lone-CR line endings, Windows-1252 or Latin-1 bytes, quoted
 // fields, currency signs, thousands separators, decimal commas in
@@ -12,8 +18,14 @@
 // Read for the rules. A region "NA" stays North America in a String
 // column, while "NA" in a numeric column is missing.
 //
-// Problems are reported as *ParseError values that name the file, line and
-// column and match icp.ErrInvalid; input never makes the reader panic.
+// Problems are reported as *ParseError values that name the file, line (row
+// for Parquet) and column and match icp.ErrInvalid; input never makes the
+// reader panic. A quote that is never closed is reported where it opens, and
+// a number beyond the float64 range (1e400) in a column of numbers is an
+// error (ErrOutOfRange), never a silent switch of the column to text.
+//
+// Dates are read with icp.ParseDate, the module's one date parser;
+// ParseDate here returns them as days since 1970-01-01.
 //
 // # Writing
 //

@@ -25,8 +25,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
+	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/datasets/synth"
 )
@@ -77,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := synth.Config{Rows: *rows, Seed: *seed, Emerging: *emerging}
 	if *emergingFrom != "" {
-		from, err := time.Parse(time.DateOnly, *emergingFrom)
+		from, err := icp.ParseDate(*emergingFrom)
 		if err != nil {
 			return fmt.Errorf("--emerging-from %q: want a date such as 2024-01-01", *emergingFrom)
 		}
