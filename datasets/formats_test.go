@@ -13,6 +13,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 )
 
 // gzipBytes compresses data in the test.
@@ -321,4 +322,33 @@ func slicesEqual(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+func TestReadParquetLegacyTypes(t *testing.T) {
+	type legacy struct {
+		ID    string           `parquet:"id"`
+		Price [9]byte          `parquet:"price,decimal(3:20)"`
+		Seen  deprecated.Int96 `parquet:"seen"`
+		Small int8             `parquet:"small"`
+	}
+	// 2024-01-02 18:00 UTC as an INT96: nanoseconds of the day, then the
+	// Julian day.
+	nanos := uint64(18 * time.Hour)
+	seen := deprecated.Int96{uint32(nanos), uint32(nanos >> 32), uint32(julianUnixEpoch + 19724)}
+	neg := [9]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0x0c} // -500
+	rows := []legacy{
+		{ID: "a", Price: [9]byte{0, 0, 0, 0, 0, 0, 0, 0x30, 0x39}, Seen: seen, Small: -3}, // 12345
+		{ID: "b", Price: neg, Seen: deprecated.Int96{0, 0, julianUnixEpoch}, Small: 7},
+	}
+	got, err := Read(bytes.NewReader(parquetBytes(t, rows, 10)), "legacy.parquet", nil)
+	if err != nil {
+		t.Fatalf("Read error %v", err)
+	}
+	want := &Table{Columns: []*Column{
+		{Name: "id", Kind: String, Str: []string{"a", "b"}},
+		{Name: "price", Kind: Number, Num: []float64{12.345, -0.5}},
+		{Name: "seen", Kind: Date, Num: []float64{19724.75, 0}},
+		{Name: "small", Kind: Number, Num: []float64{-3, 7}},
+	}}
+	assertTablesEqual(t, got, want)
 }
