@@ -556,9 +556,15 @@ func FuzzRead(f *testing.F) {
 		"",
 		",\n,\n",
 		"x|y\n1|2\n3|4|5\n",
+		"id,n\n1,1e400\n",
+		"a,b\n1,\"open\n2,3\n",
+		"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff",
+		"PAR1\x00PAR1",
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add(gzipBytes(f, []byte("id;x\nA;1,5\n")))
+	f.Add(parquetBytes(f, sampleParquetRows()[:2], 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tab, err := Read(bytes.NewReader(data), "fuzz.csv", nil)
 		if err != nil {
