@@ -274,7 +274,7 @@ func textRole(t *datasets.Table, c *datasets.Column, name string, st textStats, 
 	n := len(st.distinct)
 	note := st.placeholderNote()
 	if tagsName.MatchString(name) {
-		sep, _ := sniffTags(c.Str, ph, true)
+		sep, _ := sniffTags(st.distinct, ph, true)
 		if sep == "" {
 			sep = ";"
 		}
@@ -286,7 +286,7 @@ func textRole(t *datasets.Table, c *datasets.Column, name string, st textStats, 
 	if med := st.medianRunes(); med >= 25 && n*2 >= st.present && st.present > 1 {
 		return RoleExcluded, fmt.Sprintf("free text: long values (median %d characters), %.0f%% of them distinct", med, 100*float64(n)/float64(st.present)), ""
 	}
-	if sep, ts := sniffTags(c.Str, ph, false); sep != "" {
+	if sep, ts := sniffTags(st.distinct, ph, false); sep != "" {
 		return RoleTags, fmt.Sprintf("lists of tags separated by %q in %d of %d cells, %d distinct tags", sep, ts.withSep, ts.present, ts.distinct) + note, sep
 	}
 	if why := mostlyNumbers(t, c, st, ph); why != "" {
@@ -307,10 +307,11 @@ func textRole(t *datasets.Table, c *datasets.Column, name string, st textStats, 
 	return RoleCategorical, fmt.Sprintf("%d distinct values", n) + note, ""
 }
 
-// mostlyNumbers returns a reason when at least four fifths of the present
-// cells of a text column are numbers: the column was read as text because
-// of the others, which it names with their lines (a spreadsheet's "####",
-// a date in a money column, "1e400", which is out of range for a number).
+// mostlyNumbers returns a reason when nearly every present cell of a text
+// column is a number (all but two, or a fifth): the column was read as
+// text because of the others, which it names with their lines (a
+// spreadsheet's "####", a date in a money column, "1e400", which is out
+// of range for a number).
 func mostlyNumbers(t *datasets.Table, c *datasets.Column, st textStats, ph placeholders) string {
 	numeric := 0
 	for v, k := range st.distinct {
@@ -318,7 +319,8 @@ func mostlyNumbers(t *datasets.Table, c *datasets.Column, st textStats, ph place
 			numeric += k
 		}
 	}
-	if numeric == 0 || numeric*5 < st.present*4 || numeric == st.present {
+	other := st.present - numeric
+	if numeric < 2 || other == 0 || other >= numeric || other > max(2, st.present/5) {
 		return ""
 	}
 	var bad []string

@@ -143,10 +143,9 @@ func (s *Schema) OutcomeHint() string {
 
 // InferConfig tunes schema inference. The zero value is ready to use.
 type InferConfig struct {
-	// MaxLevels is the most distinct values a categorical column may have
-	// unless its values repeat (half of the rows on a value seen ten times
-	// or more, so that the encoder keeps them apart); a text column with
-	// more is free text and excluded. Zero means 200.
+	// MaxLevels is the most distinct values a categorical column may have;
+	// a text column with more is free text and excluded, unless it is an
+	// identifier whose values repeat (see Infer). Zero means 200.
 	MaxLevels int
 }
 

@@ -130,13 +130,13 @@ func (t tagSniff) looksLikeTags(byName bool) bool {
 }
 
 // sniffTags measures each separator on the present, non-placeholder cells
-// of v and returns the one that looks most like a tag list ("" when none),
-// with its measures.
-func sniffTags(v []string, ph placeholders, byName bool) (string, tagSniff) {
+// (cells maps each to its count) and returns the one that looks most like
+// a tag list ("" when none), with its measures.
+func sniffTags(cells map[string]int, ph placeholders, byName bool) (string, tagSniff) {
 	var best tagSniff
 	for _, r := range tagSeparators {
 		sep := string(r)
-		t := measureTags(v, sep, ph)
+		t := measureTags(cells, sep, ph)
 		if t.looksLikeTags(byName) && t.withSep > best.withSep {
 			best = t
 		}
@@ -144,26 +144,23 @@ func sniffTags(v []string, ph placeholders, byName bool) (string, tagSniff) {
 	return best.sep, best
 }
 
-func measureTags(v []string, sep string, ph placeholders) tagSniff {
+func measureTags(cells map[string]int, sep string, ph placeholders) tagSniff {
 	t := tagSniff{sep: sep}
 	positions := make(map[string]uint64) // key -> bit set of positions (0..63)
 	counts := make(map[string]int)       // key -> occurrences in multi-tag cells
 	var runes, ntags int
-	for _, cell := range v {
-		if cell == "" || ph.has(cell) {
-			continue
-		}
-		t.present++
+	for cell, n := range cells {
+		t.present += n
 		if !strings.Contains(cell, sep) {
 			k := TagKey(cell)
 			if _, ok := positions[k]; !ok {
 				positions[k] = 0
 			}
-			runes += utf8.RuneCountInString(k)
-			ntags++
+			runes += n * utf8.RuneCountInString(k)
+			ntags += n
 			continue
 		}
-		t.withSep++
+		t.withSep += n
 		pos := 0
 		for _, tag := range SplitTags(cell, sep) {
 			if ph.has(tag) {
@@ -171,9 +168,9 @@ func measureTags(v []string, sep string, ph placeholders) tagSniff {
 			}
 			k := TagKey(tag)
 			positions[k] |= 1 << min(pos, 63)
-			counts[k]++
-			runes += utf8.RuneCountInString(k)
-			ntags++
+			counts[k] += n
+			runes += n * utf8.RuneCountInString(k)
+			ntags += n
 			pos++
 		}
 	}
