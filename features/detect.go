@@ -400,9 +400,15 @@ func (s *Schema) detectChurn(t *datasets.Table) {
 }
 
 // assignNamed fills the close date, cycle and LTV outcomes from columns
-// whose role is outcome by name.
+// whose role is outcome by name, and the account id: the first id column
+// named like one, else the first id column (a row number).
 func (s *Schema) assignNamed() {
 	o := &s.Outcomes
+	for _, c := range s.Columns {
+		if c.Role == RoleID && s.ID == "" && (idName.MatchString(normName(c.Name)) || camelID.MatchString(c.Name)) {
+			s.ID = c.Name
+		}
+	}
 	for _, c := range s.Columns {
 		name := normName(c.Name)
 		switch {

@@ -717,3 +717,41 @@ func TestAppendOutcomesStageAndChurnDate(t *testing.T) {
 		t.Errorf("TableOutcomes = %d outcomes %+v, want 6 closed deals with their churn", len(outs), outs)
 	}
 }
+
+func TestLeakageValuesBothWays(t *testing.T) {
+	// Sales write a tag once a lead is worked: "Closed by rep" goes with
+	// converted leads, "Ringing" with lost ones. Only two leads in five
+	// carry one, so the column alone ranks far below 0.90; its values still
+	// name the outcome both ways. A source that converts one way only
+	// (referrals always do) is an honest field.
+	csv := csvOf("Lead Source,Tags,Converted", 1000, 22, func(i int, r *rand.Rand) string {
+		source := pick(r, "Google", "Direct", "Referral", "Olark")
+		conv := r.IntN(2) == 0
+		if source == "Referral" {
+			conv = true
+		}
+		tag := ""
+		if r.IntN(5) < 2 {
+			tag = "Ringing"
+			if conv {
+				tag = pick(r, "Closed by rep", "Will revert")
+			}
+		}
+		return fmt.Sprintf("%s,%s,%d", source, tag, b2i(conv))
+	})
+	s := Infer(readCSV(t, csv), InferConfig{})
+	c := s.Column("Tags")
+	if c.Role != RoleLeakage || c.Leakage == nil || c.Leakage.AUC >= leakAUC || !strings.Contains(c.Reason, "both ways") {
+		t.Errorf("Tags = %s (%s), evidence %+v, want leakage by values naming the outcome both ways", c.Role, c.Reason, c.Leakage)
+	}
+	if c := s.Column("Lead Source"); c.Role != RoleCategorical {
+		t.Errorf("Lead Source = %s (%s), want categorical", c.Role, c.Reason)
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -35,6 +35,10 @@ import (
 //     a leak.
 //   - a date on or after the close date on most closed rows is recorded
 //     after the outcome.
+//   - the values of a category (or tags) that name the outcome both ways,
+//     some going with one outcome and others with the other at 95% or
+//     more, each side holding a tenth of its outcome's rows, read like a
+//     reason assigned after the fact (see pureBothWays).
 //   - below ten rows of either outcome nothing is measured: one column
 //     separates a handful of rows by chance.
 const (
@@ -208,6 +212,19 @@ func (g *guard) check(c *datasets.Column, sc *Column) (*Leakage, []string) {
 				ev.LevelOutcome = g.posName
 			}
 			why = append(why, fmt.Sprintf("%s goes with %s in %.1f%% of %d %s", name, ev.LevelOutcome, 100*share, n, g.unit))
+		}
+		if c.Kind == datasets.String {
+			if pl, ok := g.pureBothWays(lv); ok {
+				if ev.Level == "" {
+					big := pl[0]
+					if pl[1].rows > big.rows {
+						big = pl[1]
+					}
+					ev.Level, ev.LevelRows, ev.LevelShare, ev.LevelOutcome = strconv.Quote(big.name), big.rows, round4(big.share), big.outcome
+				}
+				why = append(why, fmt.Sprintf("its values name the outcome both ways: %q goes with %s in %.1f%% of %d %s, %q with %s in %.1f%% of %d",
+					pl[0].name, pl[0].outcome, 100*pl[0].share, pl[0].rows, g.unit, pl[1].name, pl[1].outcome, 100*pl[1].share, pl[1].rows))
+			}
 		}
 	}
 	if c.Kind == datasets.Date && g.close != nil && c.Name != g.closeCol {
@@ -470,6 +487,67 @@ func (g *guard) pureFill(c *datasets.Column) (name string, rows int, share float
 	return name, rows, share, positive, ok
 }
 
+// pureLevel is a value that goes almost only with one outcome.
+type pureLevel struct {
+	name    string
+	rows    int
+	share   float64
+	outcome string
+}
+
+// pureBothWays reports whether the values of a category or tag list name
+// the outcome both ways: some values go with the positive outcome and
+// others with the negative one, each at 95% or more (and above 90% at a
+// 95% confidence bound) over 30 rows or more, each side holding a tenth or
+// more of its outcome's rows. A reason assigned after the fact ("closed by
+// rep", "ringing, no answer") reads like that; an honest field that
+// separates one way only (a contract type that never churns, an industry
+// that never buys) does not. It returns the largest value of each side.
+func (g *guard) pureBothWays(lv rowLevels) ([2]pureLevel, bool) {
+	type tally struct{ pos, neg int }
+	t := make([]tally, len(lv.names))
+	for j, ids := range lv.ids {
+		for _, l := range ids {
+			if g.pos[j] {
+				t[l].pos++
+			} else {
+				t[l].neg++
+			}
+		}
+	}
+	var best [2]pureLevel
+	var cover [2]int
+	for l, c := range t {
+		n := c.pos + c.neg
+		if n < leakLevelRows {
+			continue
+		}
+		side, major, outcome := 0, c.pos, g.posName
+		if c.neg > c.pos {
+			side, major, outcome = 1, c.neg, g.negName
+		}
+		p := float64(major) / float64(n)
+		if p < 0.95 || wilsonLower(p, n) < 0.90 {
+			continue
+		}
+		cover[side] += major
+		if n > best[side].rows {
+			best[side] = pureLevel{name: lv.names[l], rows: n, share: p, outcome: outcome}
+		}
+	}
+	ok := best[0].rows > 0 && best[1].rows > 0 &&
+		float64(cover[0]) >= leakLevelCover*float64(g.nPos) && float64(cover[1]) >= leakLevelCover*float64(g.nNeg)
+	return best, ok
+}
+
+// wilsonLower is the lower bound of the Wilson score interval at 95% for a
+// share p observed over n rows.
+func wilsonLower(p float64, n int) float64 {
+	const z = 1.96
+	fn := float64(n)
+	return (p + z*z/(2*fn) - z*math.Sqrt(p*(1-p)/fn+z*z/(4*fn*fn))) / (1 + z*z/fn)
+}
+
 // compactSorted returns the distinct values of a sorted slice.
 func compactSorted(sorted []float64) []float64 {
 	var out []float64
@@ -497,6 +575,11 @@ func (s *Schema) guardColumns(t *datasets.Table, g *guard) {
 		ev, why := g.check(t.Columns[k], sc)
 		if byName {
 			sc.Leakage = ev
+			if len(why) > 0 {
+				sc.Reason += "; the data agree: " + strings.Join(why, "; ")
+			} else {
+				sc.Reason += fmt.Sprintf("; alone it ranks %s against %s %s at ROC AUC %.3f", g.posName, g.negName, g.unit, ev.AUC)
+			}
 			continue
 		}
 		if len(why) == 0 {
