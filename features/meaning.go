@@ -96,11 +96,18 @@ func (o *Outcomes) ValueMeaning(v string) string {
 		return m
 	}
 	if len(o.Values) > 0 {
+		// The first matching key in sorted order, so that a map holding
+		// two spellings of one value reads the same on every run.
 		k := valueKey(v)
-		for raw, m := range o.Values {
+		keys := make([]string, 0, len(o.Values))
+		for raw := range o.Values {
 			if valueKey(raw) == k {
-				return m
+				keys = append(keys, raw)
 			}
+		}
+		if len(keys) > 0 {
+			sort.Strings(keys)
+			return o.Values[keys[0]]
 		}
 	}
 	m, _, _ := wordMeaning(v)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -440,7 +441,8 @@ func (s *Schema) dropStaleOutcomes() {
 
 // WriteTable prints the schema as an aligned table: column, role, kind and
 // the reason for the role. Leakage columns come first, so that nobody
-// misses what was left out and why; the others follow in table order.
+// misses what was left out and why; the others follow in table order. A
+// last line lists the placeholders read as missing.
 func (s *Schema) WriteTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "column\trole\tkind\twhy")
@@ -452,4 +454,11 @@ func (s *Schema) WriteTable(w io.Writer) {
 		}
 	}
 	tw.Flush()
+	if len(s.Placeholders) > 0 {
+		q := make([]string, len(s.Placeholders))
+		for k, p := range s.Placeholders {
+			q[k] = strconv.Quote(p)
+		}
+		fmt.Fprintf(w, "\nread as missing in text columns, in any case: %s (\"placeholders\" in the schema file changes the list)\n", strings.Join(q, ", "))
+	}
 }
