@@ -569,15 +569,16 @@ func (s *Schema) guardColumns(t *datasets.Table, g *guard) {
 			continue
 		}
 		byName := sc.Role == RoleLeakage
-		if !sc.Role.IsFeature() && !byName {
+		if !sc.Role.IsFeature() && !byName || sc.Leakage != nil {
 			continue
 		}
 		ev, why := g.check(t.Columns[k], sc)
 		if byName {
 			sc.Leakage = ev
-			if len(why) > 0 {
+			switch {
+			case len(why) > 0:
 				sc.Reason += "; the data agree: " + strings.Join(why, "; ")
-			} else {
+			case g.enough():
 				sc.Reason += fmt.Sprintf("; alone it ranks %s against %s %s at ROC AUC %.3f", g.posName, g.negName, g.unit, ev.AUC)
 			}
 			continue
