@@ -78,7 +78,7 @@ func (s *Schema) Table(accs []icp.Account) (*datasets.Table, error) {
 			if at[k] < 0 || v == nil {
 				continue // an ignored column, or a missing value
 			}
-			if msg := setCell(t.Columns[at[k]], &s.Columns[k], i, v, name == s.ID); msg != "" {
+			if msg := setCell(t.Columns[at[k]], &s.Columns[k], i, v, name == s.ID, s.Placeholders); msg != "" {
 				verr.Add(prefix+name, msg)
 			}
 		}
@@ -101,13 +101,14 @@ func (s *Schema) columnIndex(name string) int {
 }
 
 // setCell parses v into row i of col and returns a message for a bad value.
-func setCell(col *datasets.Column, sc *Column, i int, v any, isID bool) string {
+// A placeholder of ph in a categorical column is missing, as in training.
+func setCell(col *datasets.Column, sc *Column, i int, v any, isID bool, ph placeholders) string {
 	text, isText := v.(string)
 	switch col.Kind {
 	case datasets.String:
 		switch x := v.(type) {
 		case string:
-			if sc.Role == RoleTags || isID || !datasets.IsMissing(x, false) {
+			if sc.Role == RoleTags || isID || !datasets.IsMissing(x, false) && !(sc.Role == RoleCategorical && ph.has(x)) {
 				col.Str[i] = strings.TrimSpace(x)
 			}
 		case json.Number:

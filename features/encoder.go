@@ -67,7 +67,9 @@ type ColumnEncoder struct {
 	Levels    []string `json:"levels,omitempty"`
 	Separator string   `json:"separator,omitempty"`
 
+	// index maps a level (a tag's TagKey) to its position in Levels.
 	index map[string]int
+	ph    placeholders
 }
 
 // Width returns how many encoded columns c produces.
@@ -92,6 +94,10 @@ func (c *ColumnEncoder) Width() int {
 type Encoder struct {
 	Columns []ColumnEncoder `json:"columns"`
 	Width   int             `json:"width"`
+	// Placeholders are the schema's text values read as missing in
+	// categorical and tag columns, compared without case and surrounding
+	// space.
+	Placeholders []string `json:"placeholders,omitempty"`
 }
 
 // Fit fits an encoder for the feature columns of s on the given rows of t
@@ -115,7 +121,8 @@ func Fit(t *datasets.Table, s *Schema, rows []int, cfg EncoderConfig) (*Encoder,
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("fit encoder: no rows: %w", icp.ErrInvalid)
 	}
-	e := &Encoder{}
+	e := &Encoder{Placeholders: append([]string(nil), s.Placeholders...)}
+	ph := placeholders(e.Placeholders)
 	for _, sc := range s.Features() {
 		col := t.Column(sc.Name)
 		if col == nil {
@@ -127,18 +134,17 @@ func Fit(t *datasets.Table, s *Schema, rows []int, cfg EncoderConfig) (*Encoder,
 			fitNumeric(&ce, col, rows, cfg)
 		case RoleCategorical:
 			fitLevels(&ce, rows, cfg, func(i int, emit func(string)) {
-				if v := col.Text(i); v != "" {
+				if v := col.Text(i); v != "" && (col.Kind != datasets.String || !ph.has(v)) {
 					emit(v)
 				}
 			})
 			ce.Levels = topLevels(ce.Levels, cfg.MaxLevels)
 		case RoleTags:
 			ce.Separator = sc.Separator
-			fitLevels(&ce, rows, cfg, func(i int, emit func(string)) {
-				for _, tag := range splitTags(col.Str[i], ce.Separator) {
-					emit(tag)
-				}
-			})
+			if ce.Separator == "" {
+				ce.Separator = ";"
+			}
+			fitTags(&ce, col, rows, cfg, ph)
 		}
 		ce.Offset = e.Width
 		e.Width += ce.Width()
@@ -220,6 +226,26 @@ func fitLevels(ce *ColumnEncoder, rows []int, cfg EncoderConfig, each func(i int
 	})
 }
 
+// fitTags keeps the tags seen on at least MinLevelCount training rows,
+// compared by TagKey and shown with their most common spelling, most
+// frequent first (ties by spelling).
+func fitTags(ce *ColumnEncoder, col *datasets.Column, rows []int, cfg EncoderConfig, ph placeholders) {
+	_, ce.Levels, _ = tagLevels(func(emit func(string)) {
+		for _, i := range rows {
+			n := 0
+			for _, tag := range SplitTags(col.Str[i], ce.Separator) {
+				if !ph.has(tag) {
+					emit(tag)
+					n++
+				}
+			}
+			if n == 0 {
+				ce.Missing = true
+			}
+		}
+	}, cfg.MinLevelCount)
+}
+
 func topLevels(levels []string, max int) []string {
 	if len(levels) > max {
 		return levels[:max]
@@ -232,8 +258,14 @@ func (e *Encoder) index() {
 		c := &e.Columns[k]
 		c.index = make(map[string]int, len(c.Levels))
 		for j, l := range c.Levels {
-			c.index[l] = j
+			if c.Role == RoleTags {
+				l = TagKey(l)
+			}
+			if _, dup := c.index[l]; !dup {
+				c.index[l] = j
+			}
 		}
+		c.ph = placeholders(e.Placeholders)
 	}
 }
 
@@ -340,6 +372,9 @@ func (c *ColumnEncoder) encode(col *datasets.Column, i int, out []float64) {
 		}
 		out[0] = (c.transform(v) - c.Mean) / c.Std
 	case RoleCategorical:
+		if !missing && col.Kind == datasets.String && c.ph.has(col.Str[i]) {
+			missing = true
+		}
 		if !missing {
 			if j, ok := c.index[col.Text(i)]; ok {
 				out[j] = 1
@@ -349,22 +384,36 @@ func (c *ColumnEncoder) encode(col *datasets.Column, i int, out []float64) {
 		}
 	case RoleTags:
 		if !missing {
-			// The tags as splitTags gives them, without its slice.
-			for rest, more := col.Str[i], true; more; {
-				var tag string
-				tag, rest, more = strings.Cut(rest, c.Separator)
-				if tag = strings.TrimSpace(tag); tag == "" {
-					continue
-				}
-				if j, ok := c.index[tag]; ok {
-					out[j] = 1
-				}
-			}
+			missing = !c.encodeTags(col.Str[i], out)
 		}
 	}
 	if c.Missing && missing {
 		out[len(out)-1] = 1
 	}
+}
+
+// encodeTags sets the column of each known tag of cell, compared by
+// TagKey, as SplitTags splits it but without its slice. It reports whether
+// the cell holds any tag that is not a placeholder.
+func (c *ColumnEncoder) encodeTags(cell string, out []float64) bool {
+	sep := c.Separator
+	if sep == "" {
+		sep = ";"
+	}
+	found := false
+	for rest, more := cell, true; more; {
+		var tag string
+		tag, rest, more = strings.Cut(rest, sep)
+		if c.ph.has(tag) {
+			continue
+		}
+		found = true
+		var buf [64]byte
+		if j, ok := c.index[string(appendTagKey(buf[:0], tag))]; ok {
+			out[j] = 1
+		}
+	}
+	return found
 }
 
 // Raw returns the value a person would read for encoded column j at

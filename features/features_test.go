@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -68,8 +69,9 @@ func TestInfer(t *testing.T) {
 			}
 		})
 	}
-	want := Outcomes{Won: "outcome", CloseDate: "close_date", CycleDays: "sales_cycle_days", LTV: "ltv_usd", Churned: "churned"}
-	if s.Outcomes != want {
+	want := Outcomes{Won: "outcome", CloseDate: "close_date", CycleDays: "sales_cycle_days", LTV: "ltv_usd", Churned: "churned",
+		Values: map[string]string{"won": MeaningWon, "lost": MeaningLost, "open": MeaningOpen}}
+	if !reflect.DeepEqual(s.Outcomes, want) {
 		t.Errorf("Outcomes = %+v, want %+v", s.Outcomes, want)
 	}
 	if s.ID != "account_id" {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/icpengine/icp"
@@ -59,7 +58,19 @@ func (s *Schema) AppendOutcomes(t *datasets.Table, outs []icp.Outcome) (*dataset
 			nc.Num = append(make([]float64, 0, n+m), c.Num...)
 		}
 		for i, o := range outs {
-			appendCell(nc, s.outcomeCell(c.Name, o, parsed, i))
+			v := s.outcomeCell(c.Name, o, parsed, i)
+			if c.Name == s.Outcomes.Churned && c.Kind == datasets.Date {
+				// A churn date: filled (with the close date) means churned.
+				v = missingCell()
+				if o.Churned != nil && *o.Churned {
+					v = s.outcomeCell(s.Outcomes.CloseDate, o, parsed, i)
+					if s.Outcomes.CloseDate == "" {
+						d := o.CloseDate.UTC()
+						v = cell{num: float64(d.Unix()) / 86400, str: d.Format(time.DateOnly), isText: true}
+					}
+				}
+			}
+			appendCell(nc, v)
 		}
 		out.Columns[k] = nc
 	}
@@ -119,9 +130,9 @@ func (s *Schema) outcomeCell(name string, o icp.Outcome, parsed *datasets.Table,
 	case "":
 	case oc.Won:
 		if o.Won {
-			return cell{num: 1, str: "won", isText: true}
+			return cell{num: 1, str: oc.spelling(MeaningWon), isText: true}
 		}
-		return cell{num: 0, str: "lost", isText: true}
+		return cell{num: 0, str: oc.spelling(MeaningLost), isText: true}
 	case oc.CloseDate:
 		d := o.CloseDate.UTC()
 		return cell{num: float64(d.Unix()) / 86400, str: d.Format(time.DateOnly), isText: true}
@@ -189,8 +200,8 @@ func appendCell(col *datasets.Column, v cell) {
 // training table into outcomes whose Account holds the feature and id
 // columns as a client would send them (numbers as float64, booleans as
 // bool, dates as "2006-01-02", tag lists as their text). Rows whose won
-// column is missing or not "won"/"lost" (1/0 in a numeric column), or
-// whose close date is missing, are open deals and are skipped. It returns
+// column does not mean won or lost (Outcomes.Meaning), or whose close date
+// is missing, are open deals and are skipped. It returns
 // an error wrapping icp.ErrInvalid when the schema names no won or close
 // date column present in t.
 func (s *Schema) TableOutcomes(t *datasets.Table) ([]icp.Outcome, error) {
@@ -209,22 +220,12 @@ func (s *Schema) TableOutcomes(t *datasets.Table) ([]icp.Outcome, error) {
 	var out []icp.Outcome
 	for i := 0; i < t.Rows(); i++ {
 		var won bool
-		switch {
-		case wonCol.IsMissing(i):
-			continue
-		case wonCol.Kind == datasets.String:
-			switch strings.ToLower(strings.TrimSpace(wonCol.Str[i])) {
-			case "won":
-				won = true
-			case "lost":
-			default:
-				continue
-			}
+		switch s.Outcomes.Meaning(wonCol, i) {
+		case MeaningWon:
+			won = true
+		case MeaningLost:
 		default:
-			if wonCol.Num[i] != 0 && wonCol.Num[i] != 1 {
-				continue
-			}
-			won = wonCol.Num[i] == 1
+			continue
 		}
 		closeDay := num(s.Outcomes.CloseDate, i)
 		if closeDay == nil {
@@ -237,8 +238,8 @@ func (s *Schema) TableOutcomes(t *datasets.Table) ([]icp.Outcome, error) {
 			CycleDays: num(s.Outcomes.CycleDays, i),
 			Account:   icp.Account{},
 		}
-		if ch := num(s.Outcomes.Churned, i); ch != nil {
-			b := *ch == 1
+		if c := t.Column(s.Outcomes.Churned); s.Outcomes.Churned != "" && c != nil && (c.Kind == datasets.Date && won || c.Kind != datasets.Date && !c.IsMissing(i)) {
+			b := IsChurned(c, i)
 			o.Churned = &b
 		}
 		for _, sc := range s.Columns {

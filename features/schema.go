@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -74,6 +73,12 @@ type Column struct {
 	NonNegative bool `json:"non_negative,omitempty"`
 	// Reason says why the role was chosen, for people reading the schema.
 	Reason string `json:"reason"`
+	// Leakage is the leakage guard's evidence, for a column it flagged
+	// and for one leaking by name.
+	Leakage *Leakage `json:"leakage,omitempty"`
+	// Overridden marks a role set by the schema override: inference and
+	// the leakage guard leave the column alone.
+	Overridden bool `json:"overridden,omitempty"`
 }
 
 // Outcomes names the outcome columns; an empty name means absent.
@@ -83,7 +88,12 @@ type Outcomes struct {
 	CloseDate string `json:"close_date,omitempty"`
 	CycleDays string `json:"cycle_days,omitempty"`
 	LTV       string `json:"ltv,omitempty"`
-	Churned   string `json:"churned,omitempty"`
+	// Churned holds a churn flag, or a churn date (filled means churned).
+	Churned string `json:"churned,omitempty"`
+	// Values gives the meaning of each value of a text Won column:
+	// MeaningWon, MeaningLost or MeaningOpen. Inference records it from the
+	// built-in words; an override may set it. See ValueMeaning.
+	Values map[string]string `json:"values,omitempty"`
 }
 
 // Schema is the role of every column of the training table.
@@ -92,6 +102,13 @@ type Schema struct {
 	Outcomes Outcomes `json:"outcomes"`
 	// ID names the account id column, "" when there is none.
 	ID string `json:"id,omitempty"`
+	// Placeholders are the text values read as missing in categorical and
+	// tag columns ("Select", "Unknown"), compared without case and
+	// surrounding space.
+	Placeholders []string `json:"placeholders,omitempty"`
+
+	// hint names the likeliest outcome columns when none was found.
+	hint string
 }
 
 // Column returns the named column, or nil.
@@ -115,228 +132,128 @@ func (s *Schema) Features() []Column {
 	return out
 }
 
+// OutcomeHint explains a schema without a won or churn column: it names
+// the likeliest outcome columns and the override line that names one. It
+// is "" when the schema has an outcome, or was not inferred from a table.
+func (s *Schema) OutcomeHint() string {
+	if s.Outcomes.Won != "" || s.Outcomes.Churned != "" {
+		return ""
+	}
+	return s.hint
+}
+
 // InferConfig tunes schema inference. The zero value is ready to use.
 type InferConfig struct {
 	// MaxLevels is the most distinct values a categorical column may have;
-	// a string column with more is free text and excluded. Zero means 200.
+	// a text column with more is free text and excluded, unless it is an
+	// identifier whose values repeat (see Infer). Zero means 200.
 	MaxLevels int
 }
 
-var (
-	idName      = regexp.MustCompile(`^(id|uuid|key|permalink|object_id)$|_id$|^id_`)
-	camelID     = regexp.MustCompile(`[a-z](Id|ID)$`)
-	nameName    = regexp.MustCompile(`(?i)(^name$|_name$|^title$|^url$|^email$|^homepage|^website|^domain$|^phone)`)
-	wonName     = regexp.MustCompile(`(?i)^(outcome|won|is_won|deal_outcome|deal_stage|stage|status|result|deal_status|opportunity_stage)$`)
-	closeName   = regexp.MustCompile(`(?i)^(close_date|closed_at|closed_date|close_at|date_closed|closedate)$`)
-	cycleName   = regexp.MustCompile(`(?i)(sales_cycle|cycle_days|days_to_close)`)
-	ltvName     = regexp.MustCompile(`(?i)(^ltv|_ltv|^cltv$|lifetime_value)`)
-	churnName   = regexp.MustCompile(`(?i)^(churn|churned|is_churned|churn_flag|churn_value|churn_label)$`)
-	leakName    = regexp.MustCompile(`(?i)(churn|^closed?_|_closed?_|close_value|closed_at|reason|cltv|^ltv|_ltv|lifetime|cycle|refund|won_|lost_)`)
-	nonNegName  = regexp.MustCompile(`(?i)(employee|revenue|count|visits|users|tickets|seats|amount|arr$|mrr$|ltv|funding_total|headcount)`)
-	tagsName    = regexp.MustCompile(`(?i)(tech_stack|technologies|techstack|tags|tools|stack)`)
-	tagSepOrder = []string{";", "|"}
-)
-
-// Infer classifies every column of t by name and content. Each column's
-// Reason says why.
+// Infer classifies every column of t by name and content, finds the
+// outcome and runs the leakage guard. Each column's Reason says why. It is
+// InferWith without an override.
 func Infer(t *datasets.Table, cfg InferConfig) *Schema {
+	s, _ := InferWith(t, cfg, nil)
+	return s
+}
+
+// InferWith infers the schema of t as Infer does, with the override o
+// (nil: none) applied where it belongs: its placeholders before anything
+// is read, its column roles before the outcome is detected, its outcome
+// columns and value meanings before the leakage guard, which leaves every
+// column the override names alone. An override always wins over
+// inference and the guard. The error reports every problem of o; the
+// schema is usable even then, without the faulty parts.
+//
+// The steps, each recorded in a column's Reason:
+//
+//  1. roles by name and content: ids and row numbers, numbers, dates,
+//     booleans, categories, tag lists (separator sniffed among ";", "|"
+//     and ","), free text, placeholders read as missing;
+//  2. the won/lost outcome: stage names (Closed Won, Closed Lost and open
+//     stages), statuses with terminal values (acquired, closed, ipo), and
+//     yes/no, true/false or 0/1 columns named like an outcome (converted,
+//     y, target, is_won); the churn flag or churn date; close date, sales
+//     cycle and lifetime value by name;
+//  3. the close date, kept only when it is filled for both outcomes;
+//  4. the leakage guard (see Leakage), on every remaining feature.
+func InferWith(t *datasets.Table, cfg InferConfig, o *Override) (*Schema, error) {
 	if cfg.MaxLevels == 0 {
 		cfg.MaxLevels = 200
 	}
-	s := &Schema{}
-	rows := t.Rows()
+	s := &Schema{Placeholders: DefaultPlaceholders()}
+	if o != nil && o.Placeholders != nil {
+		s.Placeholders = append([]string{}, (*o.Placeholders)...)
+	}
+	ph := placeholders(s.Placeholders)
 	for _, c := range t.Columns {
 		col := Column{Name: c.Name, Kind: c.Kind.String()}
-		col.Role, col.Reason = inferRole(c, rows, cfg)
-		if col.Role == RoleTags {
-			col.Separator = tagSeparator(c.Str)
-		}
+		col.Role, col.Reason, col.Separator = inferRole(t, c, cfg, ph)
 		if col.Role == RoleNumeric && nonNegName.MatchString(normName(c.Name)) {
 			col.NonNegative = true
 		}
 		s.Columns = append(s.Columns, col)
 	}
-	s.assignOutcomes()
-	return s
+	var errs []error
+	if o != nil {
+		errs = append(errs, s.applyColumns(o)...)
+	}
+	s.detectWon(t, ph)
+	s.detectChurn(t)
+	s.assignNamed()
+	if o != nil {
+		errs = append(errs, s.applyOutcomes(o, t)...)
+	}
+	g := newGuard(t, s, ph)
+	if g != nil {
+		s.checkCloseDate(t, g, o)
+		g.setClose(t.Column(s.Outcomes.CloseDate))
+		s.guardColumns(t, g)
+	}
+	if s.Outcomes.Won == "" && s.Outcomes.Churned == "" {
+		s.hint = s.outcomeHint(t, ph)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return s, fmt.Errorf("apply schema override: %w: %w", icp.ErrInvalid, err)
+	}
+	return s, nil
 }
 
-// normName lower-cases a column name and turns spaces and hyphens into
-// underscores, so that "Churn Label" matches the patterns like "churn_label".
-func normName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '.' {
-			return '_'
-		}
-		return r
-	}, strings.ToLower(strings.TrimSpace(s)))
-}
-
-func inferRole(c *datasets.Column, rows int, cfg InferConfig) (Role, string) {
-	present := rows - missingCount(c)
-	name := normName(c.Name)
-	switch {
-	case present == 0:
-		return RoleExcluded, "every value is missing"
-	case wonName.MatchString(name) && c.Kind != datasets.Number && c.Kind != datasets.Date:
-		return RoleOutcome, "outcome by name"
-	case closeName.MatchString(name) && c.Kind == datasets.Date:
-		return RoleOutcome, "close date by name"
-	case cycleName.MatchString(name) && c.Kind == datasets.Number:
-		return RoleOutcome, "sales cycle by name"
-	case ltvName.MatchString(name) && c.Kind == datasets.Number:
-		return RoleOutcome, "lifetime value by name"
-	case churnName.MatchString(name) && (c.Kind == datasets.Bool || c.Kind == datasets.Number && isBinary(c.Num) || c.Kind == datasets.String && distinct(c.Str) <= 3):
-		return RoleOutcome, "churn flag by name"
-	case leakName.MatchString(name):
-		return RoleLeakage, "known only after the outcome, by name"
-	case idName.MatchString(name) || camelID.MatchString(c.Name):
-		return RoleID, "identifier by name"
+// checkCloseDate keeps the close date only when it is filled for most
+// closed deals of both outcomes; a date filled for one outcome only (the
+// closing date of failed companies) is not when deals closed but a sign of
+// how they ended, and becomes leakage.
+func (s *Schema) checkCloseDate(t *datasets.Table, g *guard, o *Override) {
+	name := s.Outcomes.CloseDate
+	if name == "" || g.posName != "won" || o != nil && o.Outcomes != nil && o.Outcomes.CloseDate != "" {
+		return
 	}
-	switch c.Kind {
-	case datasets.Bool:
-		return RoleBoolean, "true/false values"
-	case datasets.Date:
-		return RoleDate, "date values"
-	case datasets.Number:
-		if isBinary(c.Num) {
-			return RoleBoolean, "only 0 and 1"
-		}
-		return RoleNumeric, "numeric values"
+	sc, c := s.Column(name), t.Column(name)
+	fp, fn := g.fillRates(c)
+	if fp >= 0.5 && fn >= 0.5 {
+		return
 	}
-	// String columns.
-	n := distinct(c.Str)
-	if tagsName.MatchString(name) || looksLikeTags(c.Str) {
-		return RoleTags, "lists of tags in one cell"
-	}
-	if nameName.MatchString(name) {
-		return RoleExcluded, "free text by name"
-	}
-	if n == present && present > 20 {
-		return RoleExcluded, "every value is different (identifier or free text)"
-	}
-	if n > cfg.MaxLevels {
-		return RoleExcluded, fmt.Sprintf("%d distinct values: too many for a category (free text?)", n)
-	}
-	if n == 1 {
-		return RoleExcluded, "a single value"
-	}
-	return RoleCategorical, fmt.Sprintf("%d distinct values", n)
-}
-
-// assignOutcomes picks the outcome columns from those with role outcome,
-// choosing by name.
-func (s *Schema) assignOutcomes() {
-	o := &s.Outcomes
-	for _, c := range s.Columns {
-		switch {
-		case c.Role == RoleID && s.ID == "":
-			s.ID = c.Name
-		case c.Role != RoleOutcome:
-		case wonName.MatchString(normName(c.Name)) && o.Won == "":
-			o.Won = c.Name
-		case closeName.MatchString(normName(c.Name)) && o.CloseDate == "":
-			o.CloseDate = c.Name
-		case cycleName.MatchString(normName(c.Name)) && o.CycleDays == "":
-			o.CycleDays = c.Name
-		case ltvName.MatchString(normName(c.Name)) && o.LTV == "":
-			o.LTV = c.Name
-		case churnName.MatchString(normName(c.Name)) && o.Churned == "":
-			o.Churned = c.Name
-		}
-	}
-}
-
-func missingCount(c *datasets.Column) int {
-	n := 0
-	for i := 0; i < c.Len(); i++ {
-		if c.IsMissing(i) {
-			n++
-		}
-	}
-	return n
-}
-
-func isBinary(v []float64) bool {
-	seen := false
-	for _, x := range v {
-		if math.IsNaN(x) {
-			continue
-		}
-		if x != 0 && x != 1 {
-			return false
-		}
-		seen = true
-	}
-	return seen
-}
-
-func distinct(v []string) int {
-	m := make(map[string]struct{})
-	for _, s := range v {
-		if s != "" {
-			m[s] = struct{}{}
-		}
-	}
-	return len(m)
-}
-
-// looksLikeTags reports whether at least a fifth of the cells hold a list
-// separated by ";" or "|" and the tags repeat across rows.
-func looksLikeTags(v []string) bool {
-	sep := tagSeparator(v)
-	if sep == "" {
-		return false
-	}
-	withSep, present := 0, 0
-	tags := make(map[string]struct{})
-	for _, s := range v {
-		if s == "" {
-			continue
-		}
-		present++
-		if strings.Contains(s, sep) {
-			withSep++
-		}
-		for _, t := range splitTags(s, sep) {
-			tags[t] = struct{}{}
-		}
-	}
-	return withSep*5 >= present && len(tags)*2 <= present
-}
-
-// tagSeparator returns the first of ";" and "|" found in the column's
-// cells, defaulting to ";".
-func tagSeparator(v []string) string {
-	for _, sep := range tagSepOrder {
-		for _, s := range v {
-			if strings.Contains(s, sep) {
-				return sep
-			}
-		}
-	}
-	return ";"
-}
-
-// splitTags splits a tags cell, trimming and dropping empty tags.
-func splitTags(s, sep string) []string {
-	parts := strings.Split(s, sep)
-	out := parts[:0]
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	s.Outcomes.CloseDate = ""
+	sc.Role = RoleLeakage
+	sc.Leakage, _ = g.check(c, sc)
+	sc.Reason = fmt.Sprintf("not the close date: filled for %.0f%% of won and %.0f%% of lost deals, so it tells how a deal ended rather than when; left out as leakage",
+		100*fp, 100*fn)
 }
 
 // Override changes inferred roles. It is read from a JSON file such as
 //
 //	{"columns": {"subsidiary_of": {"role": "excluded"},
-//	             "close_value": {"role": "leakage"}},
-//	 "outcomes": {"won": "deal_stage"}}
+//	             "Amount": {"role": "numeric"}},
+//	 "outcomes": {"won": "Stage", "values": {"Signed": "won", "Dropped": "lost"}},
+//	 "placeholders": ["Select", "Unknown", "n/a"]}
+//
+// A column set here keeps its role whatever inference and the leakage
+// guard find; "placeholders" replaces the list of values read as missing.
 type Override struct {
-	Columns  map[string]ColumnOverride `json:"columns"`
-	Outcomes *Outcomes                 `json:"outcomes,omitempty"`
+	Columns      map[string]ColumnOverride `json:"columns"`
+	Outcomes     *Outcomes                 `json:"outcomes,omitempty"`
+	Placeholders *[]string                 `json:"placeholders,omitempty"`
 }
 
 // ColumnOverride sets a column's role and, for tags, its separator.
@@ -362,12 +279,30 @@ func ReadOverride(path string) (*Override, error) {
 	return &o, nil
 }
 
-// Apply applies o to s. Every column it names must exist and every role
-// must be known.
+// Apply applies o to an inferred schema. Every column it names must exist
+// and every role must be known. Without the table it cannot detect the
+// outcome again nor rerun the leakage guard; InferWith can, and is what
+// train uses.
 func (s *Schema) Apply(o *Override) error {
 	if o == nil {
 		return nil
 	}
+	errs := s.applyColumns(o)
+	s.dropStaleOutcomes()
+	if o.Placeholders != nil {
+		s.Placeholders = append([]string{}, (*o.Placeholders)...)
+	}
+	s.ID = ""
+	s.assignNamed()
+	errs = append(errs, s.applyOutcomes(o, nil)...)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("apply schema override: %w: %w", icp.ErrInvalid, err)
+	}
+	return nil
+}
+
+// applyColumns sets the roles o names.
+func (s *Schema) applyColumns(o *Override) []error {
 	var errs []error
 	names := make([]string, 0, len(o.Columns))
 	for name := range o.Columns {
@@ -393,11 +328,15 @@ func (s *Schema) Apply(o *Override) error {
 		case co.Role == RoleTags && c.Kind != "string":
 			errs = append(errs, fmt.Errorf("column %q: role tags needs text, the column holds %ss", name, c.Kind))
 			continue
+		case co.Role == RoleTags && co.Separator != "" && strings.TrimSpace(co.Separator) == "":
+			errs = append(errs, fmt.Errorf("column %q: separator %q is only white space", name, co.Separator))
+			continue
 		}
-		c.Role, c.Reason = co.Role, "set by the schema override"
+		c.Role, c.Reason, c.Overridden = co.Role, "set by the schema override", true
 		if co.Role == RoleTags {
-			c.Separator = co.Separator
-			if c.Separator == "" {
+			if co.Separator != "" {
+				c.Separator = co.Separator
+			} else if c.Separator == "" {
 				c.Separator = ";"
 			}
 		} else {
@@ -407,46 +346,119 @@ func (s *Schema) Apply(o *Override) error {
 			c.NonNegative = *co.NonNegative
 		}
 	}
-	if o.Outcomes != nil {
-		for _, n := range []string{o.Outcomes.Won, o.Outcomes.CloseDate, o.Outcomes.CycleDays, o.Outcomes.LTV, o.Outcomes.Churned} {
-			if n == "" {
-				continue
+	return errs
+}
+
+// applyOutcomes sets the outcome columns and value meanings o names. With
+// the table t (nil: none) a won column named here gets its value map read
+// from its content.
+func (s *Schema) applyOutcomes(o *Override, t *datasets.Table) []error {
+	if o.Outcomes == nil {
+		return nil
+	}
+	var errs []error
+	oo := o.Outcomes
+	set := func(dst *string, v string) {
+		if v == "" {
+			return
+		}
+		c := s.Column(v)
+		if c == nil {
+			errs = append(errs, fmt.Errorf("outcome column %q: not in the table", v))
+			return
+		}
+		if *dst != "" && *dst != v {
+			if old := s.Column(*dst); old != nil && !old.Overridden {
+				old.Reason += fmt.Sprintf("; %q is the outcome by the schema override", v)
 			}
-			c := s.Column(n)
-			if c == nil {
-				errs = append(errs, fmt.Errorf("outcome column %q: not in the table", n))
-				continue
+		}
+		c.Role, c.Reason, c.Overridden, c.Separator = RoleOutcome, "outcome set by the schema override", true, ""
+		*dst = v
+	}
+	if oo.Won != "" && oo.Won != s.Outcomes.Won {
+		s.Outcomes.Values = nil
+		if t != nil {
+			if c := t.Column(oo.Won); c != nil && c.Kind == datasets.String {
+				s.Outcomes.Values = make(map[string]string)
+				sp := make(spellings)
+				for _, v := range c.Str {
+					if v != "" {
+						sp.add(valueKey(v), v)
+					}
+				}
+				for k := range sp {
+					v := sp.best(k)
+					s.Outcomes.Values[v], _, _ = wordMeaning(v)
+				}
 			}
-			c.Role, c.Reason = RoleOutcome, "outcome set by the schema override"
 		}
 	}
-	s.ID, s.Outcomes = "", Outcomes{}
-	s.assignOutcomes()
-	if o.Outcomes != nil {
-		set := func(dst *string, v string) {
-			if v != "" {
-				*dst = v
-			}
+	set(&s.Outcomes.Won, oo.Won)
+	set(&s.Outcomes.CloseDate, oo.CloseDate)
+	set(&s.Outcomes.CycleDays, oo.CycleDays)
+	set(&s.Outcomes.LTV, oo.LTV)
+	set(&s.Outcomes.Churned, oo.Churned)
+	if len(oo.Values) > 0 {
+		if s.Outcomes.Values == nil {
+			s.Outcomes.Values = make(map[string]string, len(oo.Values))
 		}
-		set(&s.Outcomes.Won, o.Outcomes.Won)
-		set(&s.Outcomes.CloseDate, o.Outcomes.CloseDate)
-		set(&s.Outcomes.CycleDays, o.Outcomes.CycleDays)
-		set(&s.Outcomes.LTV, o.Outcomes.LTV)
-		set(&s.Outcomes.Churned, o.Outcomes.Churned)
+		keys := make([]string, 0, len(oo.Values))
+		for v := range oo.Values {
+			keys = append(keys, v)
+		}
+		sort.Strings(keys)
+		for _, v := range keys {
+			m := oo.Values[v]
+			if m != MeaningWon && m != MeaningLost && m != MeaningOpen {
+				errs = append(errs, fmt.Errorf("outcome value %q: meaning %q is not won, lost or open", v, m))
+				continue
+			}
+			// The override's spelling replaces an inferred one.
+			for raw := range s.Outcomes.Values {
+				if valueKey(raw) == valueKey(v) {
+					delete(s.Outcomes.Values, raw)
+				}
+			}
+			s.Outcomes.Values[v] = m
+		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("apply schema override: %w: %w", icp.ErrInvalid, err)
+	return errs
+}
+
+// dropStaleOutcomes forgets outcome columns whose role is no longer
+// outcome.
+func (s *Schema) dropStaleOutcomes() {
+	o := &s.Outcomes
+	for _, name := range []*string{&o.Won, &o.CloseDate, &o.CycleDays, &o.LTV, &o.Churned} {
+		if c := s.Column(*name); *name != "" && (c == nil || c.Role != RoleOutcome) {
+			if name == &o.Won {
+				o.Values = nil
+			}
+			*name = ""
+		}
 	}
-	return nil
 }
 
 // WriteTable prints the schema as an aligned table: column, role, kind and
-// the reason for the role.
+// the reason for the role. Leakage columns come first, so that nobody
+// misses what was left out and why; the others follow in table order. A
+// last line lists the placeholders read as missing.
 func (s *Schema) WriteTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "column\trole\tkind\twhy")
-	for _, c := range s.Columns {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Role, c.Kind, c.Reason)
+	for pass := 0; pass < 2; pass++ {
+		for _, c := range s.Columns {
+			if (c.Role == RoleLeakage) == (pass == 0) {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.Role, c.Kind, c.Reason)
+			}
+		}
 	}
 	tw.Flush()
+	if len(s.Placeholders) > 0 {
+		q := make([]string, len(s.Placeholders))
+		for k, p := range s.Placeholders {
+			q[k] = strconv.Quote(p)
+		}
+		fmt.Fprintf(w, "\nread as missing in text columns, in any case: %s (\"placeholders\" in the schema file changes the list)\n", strings.Join(q, ", "))
+	}
 }

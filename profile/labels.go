@@ -70,26 +70,6 @@ type labels struct {
 	def Label
 }
 
-var (
-	wonWords  = []string{"won", "win", "closed won", "closed-won", "closed_won", "yes", "true", "acquired", "ipo", "success", "successful", "customer"}
-	lostWords = []string{"lost", "loss", "closed lost", "closed-lost", "closed_lost", "no", "false", "closed", "failed", "failure", "disqualified"}
-)
-
-func wordMeaning(v string) string {
-	v = strings.ToLower(strings.TrimSpace(v))
-	for _, w := range wonWords {
-		if v == w {
-			return "won"
-		}
-	}
-	for _, w := range lostWords {
-		if v == w {
-			return "lost"
-		}
-	}
-	return "open"
-}
-
 // makeLabels derives labels from the schema's outcome columns.
 func makeLabels(t *datasets.Table, s *features.Schema, cfg LabelConfig) (*labels, error) {
 	n := t.Rows()
@@ -100,7 +80,7 @@ func makeLabels(t *datasets.Table, s *features.Schema, cfg LabelConfig) (*labels
 	wonCol := outcomeColumn(t, o.Won)
 	switch {
 	case wonCol != nil:
-		if err := l.fromWonColumn(t, wonCol); err != nil {
+		if err := l.fromWonColumn(t, wonCol, &s.Outcomes); err != nil {
 			return nil, err
 		}
 	case churn != nil:
@@ -110,8 +90,11 @@ func makeLabels(t *datasets.Table, s *features.Schema, cfg LabelConfig) (*labels
 		}
 		l.def.Target = TargetRetained
 	default:
-		return nil, fmt.Errorf("make labels: %s: no outcome column: name the won/lost column (or a churn column) with a schema override, for example {\"outcomes\": {\"won\": \"deal_stage\"}}: %w",
-			t.Source, icp.ErrInvalid)
+		hint := s.OutcomeHint()
+		if hint == "" {
+			hint = `name the won/lost column (or a churn column) with a schema override, for example {"outcomes": {"won": "deal_stage"}}`
+		}
+		return nil, fmt.Errorf("make labels: %s: no outcome column: %s: %w", t.Source, hint, icp.ErrInvalid)
 	}
 	target := cfg.Target
 	if target == "" {
@@ -152,7 +135,7 @@ func makeLabels(t *datasets.Table, s *features.Schema, cfg LabelConfig) (*labels
 		if math.IsNaN(l.y[i]) || !l.won[i] {
 			continue
 		}
-		if l.def.ChurnColumn != "" && churn.Num[i] == 1 {
+		if l.def.ChurnColumn != "" && features.IsChurned(churn, i) {
 			l.y[i] = 0
 		}
 		if l.def.LTVColumn != "" && ltv.Num[i] < l.def.LTVThreshold {
@@ -183,7 +166,7 @@ func makeLabels(t *datasets.Table, s *features.Schema, cfg LabelConfig) (*labels
 	return l, nil
 }
 
-func (l *labels) fromWonColumn(t *datasets.Table, c *datasets.Column) error {
+func (l *labels) fromWonColumn(t *datasets.Table, c *datasets.Column, o *features.Outcomes) error {
 	l.def.WonColumn = c.Name
 	counts := make(map[string]int)
 	meanings := make(map[string]string)
@@ -194,7 +177,7 @@ func (l *labels) fromWonColumn(t *datasets.Table, c *datasets.Column) error {
 			v, meaning = "", "open"
 		case c.Kind == datasets.String:
 			v = c.Str[i]
-			meaning = wordMeaning(v)
+			meaning = o.ValueMeaning(v)
 		case c.Kind == datasets.Bool || c.Kind == datasets.Number && (c.Num[i] == 0 || c.Num[i] == 1):
 			v = map[bool]string{true: "1", false: "0"}[c.Num[i] == 1]
 			meaning = map[bool]string{true: "won", false: "lost"}[c.Num[i] == 1]

@@ -103,18 +103,8 @@ func (c *Cond) match(col *datasets.Column, i int) bool {
 		if col.Kind != datasets.String {
 			return c.Negate
 		}
-		has := false
-		sep := c.Separator
-		if sep == "" {
-			sep = ";"
-		}
-		for _, tag := range strings.Split(col.Str[i], sep) {
-			if strings.TrimSpace(tag) == c.Tag {
-				has = true
-				break
-			}
-		}
-		return has != c.Negate
+		// The encoder's tag split and comparison (features.TagKey).
+		return features.HasTag(col.Str[i], c.Separator, c.Tag) != c.Negate
 	case OpIs:
 		return (col.Num[i] == 1) != c.Negate
 	case OpRange:

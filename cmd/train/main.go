@@ -103,15 +103,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := features.Infer(t, features.InferConfig{})
+	var o *features.Override
 	if *schema != "" {
-		o, err := features.ReadOverride(*schema)
-		if err != nil {
+		if o, err = features.ReadOverride(*schema); err != nil {
 			return err
 		}
-		if err := s.Apply(o); err != nil {
-			return err
-		}
+	}
+	s, err := features.InferWith(t, features.InferConfig{}, o)
+	if err != nil {
+		return err
 	}
 	if !*quiet {
 		fmt.Fprintf(stdout, "read %d rows and %d columns from %s\n\n", t.Rows(), len(t.Columns), *data)
@@ -126,6 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	t = s.Clean(t)
 	p, err := profile.Train(t, s, profile.Config{
 		Seed:            *seed,
 		Version:         *version,
