@@ -1,7 +1,6 @@
 package features
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -310,8 +309,7 @@ func textRole(t *datasets.Table, c *datasets.Column, name string, st textStats, 
 // mostlyNumbers returns a reason when nearly every present cell of a text
 // column is a number (all but two, or a fifth): the column was read as
 // text because of the others, which it names with their lines (a
-// spreadsheet's "####", a date in a money column, "1e400", which is out
-// of range for a number).
+// spreadsheet's "####", a date in a money column).
 func mostlyNumbers(t *datasets.Table, c *datasets.Column, st textStats, ph placeholders) string {
 	numeric := 0
 	for v, k := range st.distinct {
@@ -336,15 +334,11 @@ func mostlyNumbers(t *datasets.Table, c *datasets.Column, st textStats, ph place
 			more++
 			continue
 		}
-		why := ""
-		if _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); errors.Is(err, strconv.ErrRange) {
-			why = ", out of range for a number"
-		}
 		where := ""
 		if l := t.Line(i); l > 0 {
 			where = fmt.Sprintf(" on line %d", l)
 		}
-		bad = append(bad, fmt.Sprintf("%q%s%s", clip(v), where, why))
+		bad = append(bad, fmt.Sprintf("%q%s", clip(v), where))
 	}
 	msg := fmt.Sprintf("read as text although %d of %d values are numbers: not numbers: %s", numeric, st.present, strings.Join(bad, ", "))
 	if more > 0 {
