@@ -61,6 +61,7 @@ func BenchmarkScoreBatchStreams(b *testing.B) {
 				body := []byte(bb.body)
 				b.ReportAllocs()
 				b.SetBytes(int64(len(body)))
+				defer reportCPU(b, cpuTime(b))
 				for b.Loop() {
 					req := httptest.NewRequest(http.MethodPost, "/v1/score/batch"+query, bytes.NewReader(body))
 					req.Header.Set("Content-Type", bb.ct)
