@@ -35,13 +35,23 @@ import (
 //     each the object POST /v1/score answers. The request deadline is
 //     Config.RequestTimeout, as for one account.
 //   - application/x-ndjson (or application/jsonl): one account object per
-//     line, within Config.MaxStreamBytes. The answer streams one line per
-//     input line, in order: the score object, or an error line
-//     {"line", "model_version", "error", "detail"/"offset"/"fields"}. A bad
-//     line does not stop the stream; blank lines are skipped and answered
-//     by nothing.
+//     line, within Config.MaxStreamBytes, each line within
+//     Config.MaxBodyBytes. The answer streams one line per input line, in
+//     order: the score object, or an error line {"line", "model_version",
+//     "error", "detail"/"offset"/"fields"}. A bad line, a line over the cap
+//     included, does not stop the stream; blank lines are skipped and
+//     answered by nothing.
 //   - text/csv: a header row of account field names, then one account per
-//     row; the answer is a CSV stream with the columns of csvHeader.
+//     record, read with encoding/csv, each record within Config.MaxBodyBytes;
+//     the answer is a CSV stream with the columns of csvHeader, written with
+//     encoding/csv. A record that cannot be parsed is answered by an error
+//     row naming its line and the stream goes on; a record over the cap
+//     (most often a quote that never closes) ends the stream with an error
+//     row at the line where it starts, since what follows cannot be read.
+//
+// Fields the model does not know are refused in a JSON array and ignored in
+// the streams, unless ?unknown= says otherwise (see doc.go); ignored fields
+// are named in the X-ICP-Ignored-Fields header.
 //
 // The streams run under Config.StreamTimeout instead of RequestTimeout,
 // and stretch the HTTP server's read and write deadlines to it once the
