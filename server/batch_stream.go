@@ -26,8 +26,8 @@ var errEndOfBody = errors.New("end of body")
 // streamBufferSize is the read buffer of a stream body.
 const streamBufferSize = 64 << 10
 
-// line is one line of an NDJSON body, without its line end.
-type line struct {
+// ndjsonLine is one line of an NDJSON body, without its line end.
+type ndjsonLine struct {
 	data []byte
 	// tooLong is set when the line was longer than the reader's cap; data
 	// is then empty and the line was skipped.
@@ -61,7 +61,7 @@ func (r *lineReader) buffered() bool { return r.br.Buffered() > 0 }
 // next returns the next line. At the end of the body it returns
 // errEndOfBody; a body over its cap gives *http.MaxBytesError, and any
 // other failure to read a *bodyError.
-func (r *lineReader) next() (line, error) {
+func (r *lineReader) next() (ndjsonLine, error) {
 	start := len(r.arena)
 	size, read, tooLong := 0, false, false
 	for {
@@ -82,23 +82,23 @@ func (r *lineReader) next() (line, error) {
 			continue
 		case errors.Is(err, io.EOF):
 			if !read {
-				return line{}, errEndOfBody
+				return ndjsonLine{}, errEndOfBody
 			}
 		default:
-			return line{}, readError(err)
+			return ndjsonLine{}, readError(err)
 		}
 		r.line++
 		if tooLong {
 			r.arena = r.arena[:start]
-			return line{tooLong: true}, nil
+			return ndjsonLine{tooLong: true}, nil
 		}
 		data := r.arena[start:len(r.arena):len(r.arena)]
 		data = bytes.TrimSuffix(data, []byte{'\n'})
 		data = bytes.TrimSuffix(data, []byte{'\r'})
 		if len(data) > r.max {
-			return line{tooLong: true}, nil
+			return ndjsonLine{tooLong: true}, nil
 		}
-		return line{data: data}, nil
+		return ndjsonLine{data: data}, nil
 	}
 }
 
