@@ -112,6 +112,11 @@ func setCell(col *datasets.Column, sc *Column, i int, v any, isID bool, ph place
 				col.Str[i] = strings.TrimSpace(x)
 			}
 		case json.Number:
+			// A JSON number for a text column is a client's type error,
+			// as a string is for a numeric one; an id may be numeric.
+			if !isID {
+				return fmt.Sprintf("must be a string, got the number %[1]s (send a code quoted: \"%[1]s\")", clip(x.String()))
+			}
 			col.Str[i] = x.String()
 		case float64:
 			col.Str[i] = strconv.FormatFloat(x, 'f', -1, 64)

@@ -113,6 +113,14 @@ func (l *Live) ScoreBatch(ctx context.Context, accs []icp.Account, attributions 
 	return err
 }
 
+// CheckAccount validates acc against the champion's schema as Score does,
+// with the same field errors, without scoring it or offering it to the
+// shadow: the server's check of the accounts of recorded outcomes.
+func (l *Live) CheckAccount(_ context.Context, acc icp.Account) error {
+	_, err := l.cur.Load().Profile.Schema.Table([]icp.Account{acc})
+	return err
+}
+
 // ModelVersion names the champion's version.
 func (l *Live) ModelVersion() string { return l.cur.Load().Profile.Version }
 

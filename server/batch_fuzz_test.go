@@ -6,68 +6,132 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// FuzzRecordReader checks the stream splitter on arbitrary bodies: it never
-// panics, records never exceed the cap, NDJSON records are the body's
-// lines, and every CSV record it returns either parses as one record or is
-// reported malformed, never a panic.
-func FuzzRecordReader(f *testing.F) {
+// FuzzLineReader checks the NDJSON splitter on arbitrary bodies: it never
+// panics, lines never exceed the cap, and the lines are the body's lines
+// without their line ends.
+func FuzzLineReader(f *testing.F) {
 	for _, seed := range []string{
 		"", "\n", "a\nb", "a\r\nb\r\n", `{"a":1}` + "\n" + `{"b":"x\ny"}`,
-		"x,\"y\nz\",w\nq,r,s\n", "\"unterminated\n", "a\"b,c\n", strings.Repeat("x", 40) + "\n" + "y",
-		"\ufeffaccount_id,industry\nA,\"Fin,\"\"Tech\"\"\"\n",
+		"\"unterminated\n", strings.Repeat("x", 40) + "\n" + "y",
 	} {
-		f.Add([]byte(seed), false)
-		f.Add([]byte(seed), true)
+		f.Add([]byte(seed))
 	}
-	f.Fuzz(func(t *testing.T, body []byte, isCSV bool) {
-		const maxRecord = 32
-		rd := newRecordReader(bytes.NewReader(body), maxRecord, isCSV)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		const maxLine = 32
+		rd := newLineReader(bytes.NewReader(body), maxLine)
 		var lines [][]byte
 		tooLong := 0
 		for n := 0; ; n++ {
 			if n > len(body)+1 {
-				t.Fatalf("more records than bytes in %q", body)
+				t.Fatalf("more lines than bytes in %q", body)
 			}
-			rec, err := rd.next()
+			l, err := rd.next()
 			if errors.Is(err, errEndOfBody) {
 				break
 			}
 			if err != nil {
-				t.Fatalf("next() = %v, want records or the end", err)
+				t.Fatalf("next() = %v, want lines or the end", err)
 			}
-			if len(rec.data) > maxRecord {
-				t.Fatalf("record of %d bytes, over the cap %d", len(rec.data), maxRecord)
+			if len(l.data) > maxLine {
+				t.Fatalf("line of %d bytes, over the cap %d", len(l.data), maxLine)
 			}
-			if rec.tooLong {
+			if l.tooLong {
 				tooLong++
 				continue
 			}
-			lines = append(lines, bytes.Clone(rec.data))
-			if isCSV {
-				_, _ = parseCSVRecord(rec.data) // must not panic
-			}
+			lines = append(lines, bytes.Clone(l.data))
 		}
 		if rd.line > bytes.Count(body, []byte{'\n'})+1 {
 			t.Errorf("line = %d, more than the body's %d lines", rd.line, bytes.Count(body, []byte{'\n'})+1)
 		}
-		if isCSV || tooLong > 0 {
+		if tooLong > 0 {
 			return
 		}
-		// NDJSON: the records are the body's lines, without line ends.
 		want := bytes.Split(bytes.TrimSuffix(body, []byte{'\n'}), []byte{'\n'})
 		if len(body) == 0 {
 			want = nil
 		}
 		if len(lines) != len(want) {
-			t.Fatalf("%d records, want the %d lines of %q", len(lines), len(want), body)
+			t.Fatalf("%d lines, want the %d lines of %q", len(lines), len(want), body)
 		}
 		for i := range want {
 			if w := bytes.TrimSuffix(want[i], []byte{'\r'}); !bytes.Equal(lines[i], w) {
-				t.Errorf("record %d = %q, want %q", i, lines[i], w)
+				t.Errorf("line %d = %q, want %q", i, lines[i], w)
+			}
+		}
+	})
+}
+
+// FuzzCSVStream checks the CSV reader of the batch route against
+// encoding/csv reading the whole body at once: the same records, the same
+// parse errors at the same lines, and a record refused as too long only
+// when the body holds a record over the cap.
+func FuzzCSVStream(f *testing.F) {
+	for _, seed := range []string{
+		"", "\n", "a,b\nc,d", "x,\"y\nz\",w\nq,r,s\n", "\"unterminated\n", "a\"b,c\n",
+		strings.Repeat("x", 40) + "\n" + "y", "\ufeffaccount_id,industry\nA,\"Fin,\"\"Tech\"\"\"\n",
+		"a\r\nb\r\n\r\nc", "\"" + strings.Repeat("y\n", 30) + "\"\nz",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		const maxRecord = 32
+		type result struct {
+			rec  []string
+			line int
+			err  string
+		}
+		var want []result
+		longest := int64(0)
+		ref := csv.NewReader(bytes.NewReader(body))
+		ref.FieldsPerRecord = -1
+		for prev := int64(0); ; {
+			rec, err := ref.Read()
+			longest = max(longest, ref.InputOffset()-prev)
+			prev = ref.InputOffset()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			r := result{rec: rec}
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				r.rec, r.line, r.err = nil, pe.StartLine, err.Error()
+			} else if err != nil {
+				t.Fatalf("encoding/csv: %v", err)
+			} else {
+				r.line, _ = ref.FieldPos(0)
+			}
+			want = append(want, r)
+		}
+		rd := newCSVStream(bytes.NewReader(body), maxRecord)
+		for i := 0; ; i++ {
+			rec, line, err := rd.next()
+			if errors.Is(err, errEndOfBody) {
+				if i != len(want) {
+					t.Fatalf("%d records, want %d", i, len(want))
+				}
+				return
+			}
+			if errors.Is(err, errRecordTooLong) {
+				if longest <= maxRecord {
+					t.Fatalf("record %d refused as too long, but no record of %q is over %d bytes", i, body, maxRecord)
+				}
+				return
+			}
+			if i >= len(want) {
+				t.Fatalf("record %d = %q, %v; want the end", i, rec, err)
+			}
+			got := result{rec: rec, line: line}
+			if err != nil {
+				got.err = err.Error()
+			}
+			if !slices.Equal(got.rec, want[i].rec) || got.line != want[i].line || got.err != want[i].err {
+				t.Fatalf("record %d = %+v, want %+v (encoding/csv)", i, got, want[i])
 			}
 		}
 	})

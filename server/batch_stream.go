@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,64 +23,51 @@ import (
 // errEndOfBody is the end of a stream body, after its last record.
 var errEndOfBody = errors.New("end of body")
 
-// record is one record of a stream body: an NDJSON line or a CSV record,
-// without its line end.
-type record struct {
+// streamBufferSize is the read buffer of a stream body.
+const streamBufferSize = 64 << 10
+
+// ndjsonLine is one line of an NDJSON body, without its line end.
+type ndjsonLine struct {
 	data []byte
-	// tooLong is set when the record was longer than the reader's cap;
-	// data is then empty and the record was skipped.
+	// tooLong is set when the line was longer than the reader's cap; data
+	// is then empty and the line was skipped.
 	tooLong bool
 }
 
-// recordReader splits a stream body into records, each at most max bytes,
-// so that one record never holds more memory than one POST /v1/score body
-// may. NDJSON records end at each newline; CSV records end at a newline
-// outside quotes (an even number of quotes so far in the record), so that
-// quoted fields may hold line ends. A trailing carriage return is dropped.
-type recordReader struct {
+// lineReader splits an NDJSON body into lines, each at most max bytes, so
+// that one line never holds more memory than one POST /v1/score body may.
+// A trailing carriage return is dropped.
+type lineReader struct {
 	br  *bufio.Reader
 	max int
-	csv bool
-	// line is the number of physical lines read so far: after next, the
-	// last line of the record returned.
+	// line is the number of lines read so far.
 	line int
-	// first is the first physical line of the record next returned last.
-	first int
-	// arena holds the records returned since the last reset.
+	// arena holds the lines returned since the last reset.
 	arena []byte
 }
 
-func newRecordReader(r io.Reader, maxRecord int, csv bool) *recordReader {
-	return &recordReader{br: bufio.NewReaderSize(r, 64<<10), max: maxRecord, csv: csv}
+func newLineReader(r io.Reader, maxLine int) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, streamBufferSize), max: maxLine}
 }
 
-// reset lets the reader reuse the memory of the records returned so far;
+// reset lets the reader reuse the memory of the lines returned so far;
 // they must no longer be used.
-func (r *recordReader) reset() { r.arena = r.arena[:0] }
+func (r *lineReader) reset() { r.arena = r.arena[:0] }
 
 // buffered reports whether more of the body is at hand without waiting for
 // the client.
-func (r *recordReader) buffered() bool { return r.br.Buffered() > 0 }
+func (r *lineReader) buffered() bool { return r.br.Buffered() > 0 }
 
-// next returns the next record. At the end of the body it returns
+// next returns the next line. At the end of the body it returns
 // errEndOfBody; a body over its cap gives *http.MaxBytesError, and any
 // other failure to read a *bodyError.
-func (r *recordReader) next() (record, error) {
+func (r *lineReader) next() (ndjsonLine, error) {
 	start := len(r.arena)
-	size, quotes, read := 0, 0, false
-	tooLong, partial := false, false
-	r.first = r.line + 1
+	size, read, tooLong := 0, false, false
 	for {
 		chunk, err := r.br.ReadSlice('\n')
 		if len(chunk) > 0 {
 			read = true
-			partial = chunk[len(chunk)-1] != '\n'
-			if !partial {
-				r.line++
-			}
-			if r.csv {
-				quotes += bytes.Count(chunk, []byte{'"'})
-			}
 			size += len(chunk)
 			if size > r.max+2 { // room for "\r\n"
 				tooLong = true
@@ -89,36 +78,119 @@ func (r *recordReader) next() (record, error) {
 		}
 		switch {
 		case err == nil:
-			if r.csv && quotes%2 == 1 {
-				continue // a newline inside a quoted field
-			}
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case errors.Is(err, io.EOF):
 			if !read {
-				return record{}, errEndOfBody
-			}
-			if partial {
-				r.line++ // a last line without a line end
+				return ndjsonLine{}, errEndOfBody
 			}
 		default:
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				return record{}, err
-			}
-			return record{}, &bodyError{Offset: 0, Msg: "read request body: " + err.Error()}
+			return ndjsonLine{}, readError(err)
 		}
+		r.line++
 		if tooLong {
 			r.arena = r.arena[:start]
-			return record{tooLong: true}, nil
+			return ndjsonLine{tooLong: true}, nil
 		}
 		data := r.arena[start:len(r.arena):len(r.arena)]
 		data = bytes.TrimSuffix(data, []byte{'\n'})
 		data = bytes.TrimSuffix(data, []byte{'\r'})
 		if len(data) > r.max {
-			return record{tooLong: true}, nil
+			return ndjsonLine{tooLong: true}, nil
 		}
-		return record{data: data}, nil
+		return ndjsonLine{data: data}, nil
 	}
+}
+
+// readError is a failure to read a stream body: the body cap as it is
+// (*http.MaxBytesError), anything else as a *bodyError.
+func readError(err error) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return err
+	}
+	var be *bodyError
+	if errors.As(err, &be) {
+		return err
+	}
+	return &bodyError{Offset: 0, Msg: "read request body: " + err.Error()}
+}
+
+// errRecordTooLong is a CSV record longer than the cap of one record.
+var errRecordTooLong = errors.New("record too long")
+
+// recordLimiter passes a CSV body on to encoding/csv and fails with
+// errRecordTooLong once the record being read holds more than max bytes,
+// so that a record (an unbalanced quote swallows the rest of the body into
+// one) never holds more memory than one POST /v1/score body may. csv.Reader
+// asks for more bytes only while the current record is unfinished, so all
+// the bytes passed since the record began belong to it; the read-ahead of
+// the buffer in between is allowed for.
+type recordLimiter struct {
+	r io.Reader
+	// read counts the bytes passed on; start is the offset where the
+	// current record began, set by csvStream after each record.
+	read, start int64
+	max         int64
+}
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.read-l.start > l.max+streamBufferSize {
+		return 0, errRecordTooLong
+	}
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = readError(err)
+	}
+	return n, err
+}
+
+// csvStream reads the records of a CSV body with encoding/csv (RFC 4180,
+// quotes strict), each within a cap.
+type csvStream struct {
+	br  *bufio.Reader
+	lim *recordLimiter
+	cr  *csv.Reader
+	// endLine is the line the last record read ended on.
+	endLine int
+}
+
+func newCSVStream(body io.Reader, maxRecord int64) *csvStream {
+	lim := &recordLimiter{r: body, max: maxRecord}
+	// csv.NewReader uses br itself, being a *bufio.Reader, so that
+	// br.Buffered says whether more of the body is at hand.
+	br := bufio.NewReaderSize(lim, streamBufferSize)
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1 // checked against the header by csvItem
+	return &csvStream{br: br, lim: lim, cr: cr}
+}
+
+// buffered reports whether more of the body is at hand without waiting for
+// the client.
+func (s *csvStream) buffered() bool { return s.br.Buffered() > 0 }
+
+// next returns the next record and the line it starts on. At the end of
+// the body it returns errEndOfBody. A record that cannot be parsed gives a
+// *csv.ParseError, after which reading goes on at the next line; a record
+// over the cap, the body cap or a failure to read end the stream
+// (errRecordTooLong, *http.MaxBytesError, *bodyError).
+func (s *csvStream) next() ([]string, int, error) {
+	rec, err := s.cr.Read()
+	s.lim.start = s.cr.InputOffset()
+	var pe *csv.ParseError
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil, 0, errEndOfBody
+	case errors.As(err, &pe):
+		s.endLine = pe.Line
+		return nil, pe.StartLine, err
+	case err != nil:
+		return nil, s.endLine + 1, err
+	}
+	first, _ := s.cr.FieldPos(0)
+	last, _ := s.cr.FieldPos(len(rec) - 1)
+	s.endLine = last + strings.Count(rec[len(rec)-1], "\n")
+	return rec, first, nil
 }
 
 // csvHeader returns the columns of a CSV answer:
@@ -140,20 +212,20 @@ func csvHeader() []string {
 const topAttributions = 3
 
 // scoreCSV answers a CSV stream of accounts with a CSV stream of scores.
-func (s *Server) scoreCSV(c *gin.Context, attributions bool) error {
+func (s *Server) scoreCSV(c *gin.Context, opts batchOptions) error {
 	ctx := c.Request.Context()
 	s.startStream(c)
-	rd := newRecordReader(c.Request.Body, int(s.maxBody), true)
-	cols, err := s.readCSVHeader(ctx, rd)
+	rd := newCSVStream(c.Request.Body, s.maxBody)
+	cols, err := s.readCSVHeader(ctx, rd, opts.fields)
 	if err != nil {
 		return err
 	}
-	w := &streamWriter{c: c, contentType: "text/csv; charset=utf-8"}
+	w := &streamWriter{c: c, contentType: "text/csv; charset=utf-8", fields: opts.fields}
 	version := ""
 	if v, ok := s.scorer.(ModelVersioner); ok {
 		version = v.ModelVersion()
 	}
-	if err := w.write(appendCSVRow(nil, csvHeader()...)); err != nil {
+	if err := w.write(csvRows(csvHeader())); err != nil {
 		return nil // the client is gone
 	}
 	setVersion := func(items []batchItem) {
@@ -161,21 +233,32 @@ func (s *Server) scoreCSV(c *gin.Context, attributions bool) error {
 			version = s.modelVersion(items)
 		}
 	}
-	encode := func(dst []byte, it *batchItem) []byte {
-		return s.appendCSVScore(ctx, dst, it, version)
+	encode := func(buf *bytes.Buffer, part []batchItem) {
+		cw := csv.NewWriter(buf)
+		for i := range part {
+			// A bytes.Buffer never fails a write.
+			_ = cw.Write(s.csvScoreRow(ctx, &part[i], version))
+		}
+		cw.Flush()
 	}
+	// The columns are known from the header: nothing is left to drop from
+	// each record's account.
+	opts.fields = nil
 	items := make([]batchItem, 0, streamChunk)
 	for {
 		items = items[:0]
-		rd.reset()
 		var rerr error
 		for len(items) < streamChunk {
-			rec, err := rd.next()
-			if err != nil {
+			rec, line, err := rd.next()
+			if _, bad := errors.AsType[*csv.ParseError](err); bad {
+				items = append(items, batchItem{pos: line, err: &bodyError{Offset: 0, Msg: "malformed CSV record: " + err.Error()}})
+			} else if err != nil {
 				rerr = err
+				if errors.Is(err, errRecordTooLong) {
+					rerr = &bodyError{Offset: 0, Msg: fmt.Sprintf("record longer than %d bytes (an unbalanced quote?)", s.maxBody)}
+				}
 				break
-			}
-			if it, ok := csvItem(rec, rd.first, cols, s.maxBody); ok {
+			} else if it, ok := csvItem(rec, line, cols); ok {
 				items = append(items, it)
 			}
 			if !rd.buffered() {
@@ -183,7 +266,7 @@ func (s *Server) scoreCSV(c *gin.Context, attributions bool) error {
 			}
 		}
 		if len(items) > 0 {
-			gone, err := s.answerChunk(ctx, c, w, items, attributions, setVersion, encode, &version)
+			gone, err := s.answerChunk(ctx, c, w, items, opts, setVersion, encode, &version)
 			if gone {
 				return nil // the client is gone; nobody reads an answer
 			}
@@ -195,42 +278,54 @@ func (s *Server) scoreCSV(c *gin.Context, attributions bool) error {
 		case rerr == nil:
 			continue
 		case errors.Is(rerr, errEndOfBody):
+			w.finish()
 			return nil
 		}
-		l := s.streamEndLine(ctx, rd.line+1, version, rerr)
+		l := s.streamEndLine(ctx, rd.endLine+1, version, rerr)
 		msg := l.Error
 		if l.Detail != "" {
 			msg += ": " + l.Detail
 		}
-		_ = w.write(appendCSVRow(nil, strconv.Itoa(l.Line), "", version, "", "", "", "", "", "", "", msg))
+		_ = w.write(csvRows([]string{strconv.Itoa(l.Line), "", version, "", "", "", "", "", "", "", msg}))
+		w.finish()
 		return nil
 	}
 }
 
+// csvRows writes rows as CSV with encoding/csv.
+func csvRows(rows ...[]string) []byte {
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.WriteAll(rows) // a bytes.Buffer never fails a write
+	return buf.Bytes()
+}
+
 // readCSVHeader reads the header row and checks its columns: present,
-// valid UTF-8, not empty, not repeated, and known to the scorer, which is
-// asked about an account holding every column with no value.
-func (s *Server) readCSVHeader(ctx context.Context, rd *recordReader) ([]string, error) {
-	rec, err := rd.next()
+// valid UTF-8, not empty, not repeated, and known to the model, which is
+// asked about an account holding every column with no value. With fields
+// set, the columns the model does not know are recorded there as ignored
+// and come back as "" (their cells are skipped); without it they are
+// refused.
+func (s *Server) readCSVHeader(ctx context.Context, rd *csvStream, fields *fieldSet) ([]string, error) {
+	cols, _, err := rd.next()
 	switch {
 	case errors.Is(err, errEndOfBody):
 		return nil, &bodyError{Offset: 0, Msg: "empty body, want a CSV header row of account field names"}
-	case err != nil:
-		return nil, err
-	case rec.tooLong:
+	case errors.Is(err, errRecordTooLong):
 		return nil, &bodyError{Offset: 0, Msg: fmt.Sprintf("CSV header row longer than %d bytes", s.maxBody)}
+	case err != nil:
+		if _, bad := errors.AsType[*csv.ParseError](err); bad {
+			return nil, &bodyError{Offset: 0, Msg: "malformed CSV header row: " + err.Error()}
+		}
+		return nil, err
 	}
-	rec.data = bytes.TrimPrefix(rec.data, []byte("\ufeff")) // a byte order mark
-	cols, err := parseCSVRecord(rec.data)
-	if err != nil {
-		return nil, &bodyError{Offset: 0, Msg: "malformed CSV header row: " + err.Error()}
-	}
-	if len(cols) == 0 {
+	cols[0] = strings.TrimPrefix(cols[0], "\ufeff") // a byte order mark
+	if len(cols) == 1 && cols[0] == "" {
 		return nil, &bodyError{Offset: 0, Msg: "empty CSV header row, want account field names"}
 	}
 	var verr icp.ValidationError
 	seen := make(map[string]bool, len(cols))
-	probe := make(icp.Account, len(cols))
+	names := make([]string, 0, len(cols))
 	for j, col := range cols {
 		name := "header[" + strconv.Itoa(j) + "]"
 		switch {
@@ -244,47 +339,52 @@ func (s *Server) readCSVHeader(ctx context.Context, rd *recordReader) ([]string,
 			verr.Add(col, "duplicate column")
 		default:
 			seen[col] = true
-			probe[col] = nil
+			names = append(names, col)
 		}
 	}
 	if err := verr.Err(); err != nil {
 		return nil, err
 	}
-	items := []batchItem{{acc: probe}}
-	if err := s.scorePart(ctx, items, false); err != nil {
-		return nil, err
-	}
-	var unknown *icp.ValidationError
-	if errors.As(items[0].err, &unknown) {
-		out := &icp.ValidationError{}
-		for _, f := range unknown.Fields {
-			out.Add(f.Field, f.Message+" (CSV header column)")
+	if fields != nil {
+		unknown, err := fields.unknownOf(ctx, names)
+		if err != nil {
+			return nil, fmt.Errorf("check CSV header: %w", err)
 		}
-		return nil, out
+		for j, col := range cols {
+			if slices.Contains(unknown, col) {
+				cols[j] = ""
+			}
+		}
+		return cols, nil
 	}
-	if items[0].err != nil {
-		return nil, fmt.Errorf("check CSV header: %w", items[0].err)
+	probe := make(icp.Account, len(names))
+	for _, n := range names {
+		probe[n] = nil
+	}
+	unknown, err := s.unknownFields(ctx, probe)
+	if err != nil {
+		return nil, fmt.Errorf("check CSV header: %w", err)
+	}
+	for _, col := range cols {
+		if unknown[col] {
+			verr.Add(col, "unknown field (CSV header column; send ?unknown=ignore to ignore it)")
+		}
+	}
+	if err := verr.Err(); err != nil {
+		return nil, err
 	}
 	return cols, nil
 }
 
 // csvItem turns a CSV record into an account to score, and false for a
-// blank line. Empty cells are missing values. A record that cannot be
-// parsed, has the wrong number of cells or holds an over-long or invalid
-// cell becomes an item with its error set.
-func csvItem(rec record, line int, cols []string, maxRecord int64) (batchItem, bool) {
+// blank line (one empty or all-space cell). Empty cells are missing
+// values; cells under a column cols names "" are ignored. A record with
+// the wrong number of cells or an over-long or invalid cell becomes an
+// item with its error set.
+func csvItem(cells []string, line int, cols []string) (batchItem, bool) {
 	it := batchItem{pos: line}
-	if rec.tooLong {
-		it.err = &bodyError{Offset: 0, Msg: fmt.Sprintf("record longer than %d bytes", maxRecord)}
-		return it, true
-	}
-	if isBlank(rec.data) {
+	if len(cells) == 1 && strings.TrimSpace(cells[0]) == "" {
 		return it, false
-	}
-	cells, err := parseCSVRecord(rec.data)
-	if err != nil {
-		it.err = &bodyError{Offset: 0, Msg: "malformed CSV record: " + err.Error()}
-		return it, true
 	}
 	if len(cells) != len(cols) {
 		it.err = &icp.ValidationError{Fields: []icp.FieldError{{Field: "", Message: fmt.Sprintf("record has %d cells, the header has %d", len(cells), len(cols))}}}
@@ -294,7 +394,7 @@ func csvItem(rec record, line int, cols []string, maxRecord int64) (batchItem, b
 	var verr icp.ValidationError
 	for j, v := range cells {
 		switch {
-		case v == "":
+		case v == "" || cols[j] == "":
 			continue
 		case !utf8.ValidString(v):
 			verr.Add(cols[j], "value is not valid UTF-8")
@@ -311,32 +411,12 @@ func csvItem(rec record, line int, cols []string, maxRecord int64) (batchItem, b
 	return it, true
 }
 
-// parseCSVRecord parses one CSV record (RFC 4180, as encoding/csv reads
-// it, quotes strict) into its cells. An empty record gives no cells.
-func parseCSVRecord(data []byte) ([]string, error) {
-	r := csv.NewReader(bytes.NewReader(data))
-	r.FieldsPerRecord = -1
-	cells, err := r.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if _, err := r.Read(); !errors.Is(err, io.EOF) {
-		// The splitter ends records at line ends outside quotes, so a
-		// second record means malformed quoting.
-		return nil, errors.New("more than one record on a line")
-	}
-	return cells, nil
-}
-
-// appendCSVScore appends the CSV row of one item.
-func (s *Server) appendCSVScore(ctx context.Context, dst []byte, it *batchItem, version string) []byte {
+// csvScoreRow returns the CSV row of one item.
+func (s *Server) csvScoreRow(ctx context.Context, it *batchItem, version string) []string {
 	line := strconv.Itoa(it.pos)
 	if it.err != nil {
 		l := s.describeItemError(ctx, it.pos, version, it.err)
-		return appendCSVRow(dst, line, "", version, "", "", "", "", "", "", "", csvErrorText(l))
+		return []string{line, "", version, "", "", "", "", "", "", "", csvErrorText(l)}
 	}
 	sc := &it.sc
 	seg, anti := "", ""
@@ -346,23 +426,23 @@ func (s *Server) appendCSVScore(ctx context.Context, dst []byte, it *batchItem, 
 	if sc.AntiICP != nil {
 		anti = sc.AntiICP.ID
 	}
-	var top []byte
+	var top strings.Builder
 	for i, a := range sc.Attributions {
 		if i == topAttributions {
 			break
 		}
 		if i > 0 {
-			top = append(top, ';')
+			top.WriteByte(';')
 		}
-		top = append(top, a.Feature...)
-		top = append(top, ':')
+		top.WriteString(a.Feature)
+		top.WriteByte(':')
 		if a.Contribution >= 0 {
-			top = append(top, '+')
+			top.WriteByte('+')
 		}
-		top = strconv.AppendFloat(top, a.Contribution, 'f', 4, 64)
+		top.WriteString(strconv.FormatFloat(a.Contribution, 'f', 4, 64))
 	}
-	return appendCSVRow(dst, line, sc.AccountID, sc.ModelVersion, csvFloat(sc.Score), csvFloat(sc.Percentile),
-		string(sc.Tier), seg, anti, csvFloat(sc.Margin), string(top), "")
+	return []string{line, sc.AccountID, sc.ModelVersion, csvFloat(sc.Score), csvFloat(sc.Percentile),
+		string(sc.Tier), seg, anti, csvFloat(sc.Margin), top.String(), ""}
 }
 
 // csvErrorText writes an error line as one CSV cell.
@@ -388,46 +468,12 @@ func csvErrorText(l streamLine) string {
 	return b.String()
 }
 
-// csvFloat formats a finite number as the JSON answers do.
+// csvFloat formats a finite number as the JSON answers do, with
+// encoding/json.
 func csvFloat(f float64) string {
-	b, err := appendFloat(nil, f)
+	b, err := json.Marshal(f)
 	if err != nil {
 		return "" // checkFinite has let only finite numbers through
 	}
 	return string(b)
-}
-
-// appendCSVRow appends one CSV row, quoting the cells that need it as
-// encoding/csv does, with a "\n" line end.
-func appendCSVRow(dst []byte, cells ...string) []byte {
-	for i, cell := range cells {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		if !csvNeedsQuotes(cell) {
-			dst = append(dst, cell...)
-			continue
-		}
-		dst = append(dst, '"')
-		for j := 0; j < len(cell); j++ {
-			if cell[j] == '"' {
-				dst = append(dst, '"')
-			}
-			dst = append(dst, cell[j])
-		}
-		dst = append(dst, '"')
-	}
-	return append(dst, '\n')
-}
-
-// csvNeedsQuotes reports whether a cell must be quoted: it holds a comma, a
-// quote or a line end, or starts with a space, as encoding/csv decides.
-func csvNeedsQuotes(cell string) bool {
-	if cell == "" {
-		return false
-	}
-	if cell == `\.` || cell[0] == ' ' || cell[0] == '\t' {
-		return true
-	}
-	return strings.ContainsAny(cell, ",\"\r\n")
 }

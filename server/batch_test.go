@@ -385,7 +385,7 @@ func TestScoreBatchNDJSON(t *testing.T) {
 	p := trainProfile(t)
 	lines := []string{
 		account("A-1"),                        // 1
-		with("industy", `"SaaS"`),             // 2: unknown field
+		with("industy", `"SaaS"`),             // 2: unknown field, ignored
 		`{"employees":`,                       // 3: malformed
 		"",                                    // 4: blank, no answer
 		account("A-5") + "\r",                 // 5: CRLF
@@ -403,7 +403,7 @@ func TestScoreBatchNDJSON(t *testing.T) {
 		err   string // or this error
 	}
 	wants := []want{
-		{line: 1, id: "A-1"}, {line: 2, field: "industy"}, {line: 3, err: "malformed line"},
+		{line: 1, id: "A-1"}, {line: 2, id: "A-1"}, {line: 3, err: "malformed line"},
 		{line: 5, id: "A-5"}, {line: 6, field: "employees"}, {line: 7, err: "malformed line"},
 		{line: 8, id: "A-8"}, {line: 9, err: "malformed line"}, {line: 10, field: "tech_stack[1]"},
 	}
@@ -423,6 +423,9 @@ func TestScoreBatchNDJSON(t *testing.T) {
 				mt, _, _ := strings.Cut(ct, ";")
 				if got := rec.Header().Get("Content-Type"); got != mt+"; charset=utf-8" {
 					t.Errorf("Content-Type = %q, want %q", got, mt+"; charset=utf-8")
+				}
+				if got := rec.Header().Get(server.IgnoredFieldsHeader); got != "industy" {
+					t.Errorf("%s = %q, want industy", server.IgnoredFieldsHeader, got)
 				}
 				got := readNDJSON(t, rec.Body.Bytes())
 				if len(got) != len(wants) {
@@ -450,8 +453,8 @@ func TestScoreBatchNDJSON(t *testing.T) {
 						}
 					}
 				}
-				if n := obs.n.Load(); n != 3 {
-					t.Errorf("observed %d scores, want 3", n)
+				if n := obs.n.Load(); n != 4 {
+					t.Errorf("observed %d scores, want 4", n)
 				}
 			})
 		}
@@ -575,11 +578,13 @@ func TestScoreBatchCSVBadHeader(t *testing.T) {
 	h := newBatchServer(t, server.Config{Scorer: p})
 	tests := []struct {
 		name      string
+		query     string
 		body      string
 		wantField string
 		wantError string
 	}{
-		{name: "unknown column", body: "account_id,industy,employees\nA-1,SaaS,3\n", wantField: "industy"},
+		{name: "unknown column, refused on request", query: "?unknown=reject", body: "account_id,industy,employees\nA-1,SaaS,3\n", wantField: "industy"},
+		{name: "bad unknown parameter", query: "?unknown=drop", body: "account_id,employees\nA-1,3\n", wantField: "unknown"},
 		{name: "duplicate column", body: "account_id,employees,employees\nA-1,3,3\n", wantField: "employees"},
 		{name: "empty column", body: "account_id,,employees\nA-1,x,3\n", wantField: "header[1]"},
 		{name: "invalid UTF-8", body: "account_id,indu\xffstry\n", wantField: "header[1]"},
@@ -588,7 +593,7 @@ func TestScoreBatchCSVBadHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := postBatch(h, "text/csv; header=present", "", strings.NewReader(tt.body))
+			rec := postBatch(h, "text/csv; header=present", tt.query, strings.NewReader(tt.body))
 			if rec.Code != http.StatusBadRequest {
 				t.Fatalf("status = %d, want 400; body %.300s", rec.Code, rec.Body)
 			}
@@ -742,6 +747,7 @@ func BenchmarkScoreBatch1000(b *testing.B) {
 	for _, query := range []string{"", "?attributions=false"} {
 		b.Run("attributions="+strconv.FormatBool(query == ""), func(b *testing.B) {
 			b.ReportAllocs()
+			defer reportCPU(b, cpuTime(b))
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodPost, "/v1/score/batch"+query, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")

@@ -8,7 +8,10 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/icpengine/icp"
 )
@@ -60,15 +63,45 @@ func (e *bodyError) Is(target error) bool { return target == icp.ErrInvalid }
 // which comes back together with the account of the fields that passed.
 // decodeAccount never panics, whatever the input.
 func decodeAccount(data []byte) (icp.Account, error) {
-	if !utf8.Valid(data) {
-		return nil, &bodyError{Offset: invalidUTF8Offset(data), Msg: "request body is not valid UTF-8"}
+	d, err := decodeObjectAccount(data, false)
+	if err != nil {
+		return nil, err
 	}
-	if !json.Valid(data) {
-		return nil, diagnose(data)
+	return d.acc, d.problems.Err()
+}
+
+// decoded is a JSON object read as an account, with the shape problems of
+// its fields.
+type decoded struct {
+	// acc holds the fields that passed.
+	acc      icp.Account
+	problems icp.ValidationError
+	// owners[i] is the key problems.Fields[i] is about, or "" when the
+	// problem is the key itself (empty, over-long or repeated): a field the
+	// model does not know may be ignored with its value's problems, never
+	// with a malformed key.
+	owners []string
+}
+
+// decodeObjectAccount is decodeAccount keeping each problem's owner. With
+// checked set, the caller vouches that data is valid UTF-8 and one
+// syntactically valid JSON value (an element json.Decoder has read from a
+// body checked whole), and those checks are skipped.
+func decodeObjectAccount(data []byte, checked bool) (decoded, error) {
+	if !checked {
+		if !utf8.Valid(data) {
+			return decoded{}, &bodyError{Offset: invalidUTF8Offset(data), Msg: "request body is not valid UTF-8"}
+		}
+		if !json.Valid(data) {
+			return decoded{}, diagnose(data)
+		}
 	}
 	start := skipSpace(data, 0)
+	if start == len(data) {
+		return decoded{}, &bodyError{Offset: int64(start), Msg: "empty body, want a JSON object"}
+	}
 	if data[start] != '{' {
-		return nil, &bodyError{Offset: int64(start), Msg: "want a JSON object, got " + kindOf(data[start])}
+		return decoded{}, &bodyError{Offset: int64(start), Msg: "want a JSON object, got " + kindOf(data[start])}
 	}
 
 	// data is now known to be one valid JSON object (json.Valid also bounds
@@ -82,13 +115,13 @@ func decodeAccount(data []byte) (icp.Account, error) {
 	// A key is a duplicate when the account holds it already, or when it
 	// was seen and left out (a bad key or value); the second set is made
 	// only when something is left out.
-	acc := make(icp.Account, memberHint(data[start:]))
+	d := decoded{acc: make(icp.Account, memberHint(data[start:]))}
+	verr := &d.problems
 	var left map[string]bool
-	var verr icp.ValidationError
 	for sc.skipSpace() != '}' {
 		key, err := sc.str()
 		if err != nil {
-			return nil, fmt.Errorf("decode account: %w", err)
+			return decoded{}, fmt.Errorf("decode account: %w", err)
 		}
 		sc.skipSpace()
 		sc.i++ // the colon
@@ -105,20 +138,26 @@ func decodeAccount(data []byte) (icp.Account, error) {
 			verr.Add(key, msgDuplicate)
 			keep = false
 		default:
-			if _, dup := acc[key]; dup {
+			if _, dup := d.acc[key]; dup {
 				verr.Add(key, msgDuplicate)
 				keep = false
 			}
 		}
+		for len(d.owners) < len(verr.Fields) {
+			d.owners = append(d.owners, "") // a problem of the key
+		}
 
 		before := len(verr.Fields)
-		v, err := sc.value(key, &verr)
+		v, err := sc.value(key, verr)
 		if err != nil {
-			return nil, fmt.Errorf("decode account: %w", err)
+			return decoded{}, fmt.Errorf("decode account: %w", err)
+		}
+		for len(d.owners) < len(verr.Fields) {
+			d.owners = append(d.owners, key) // a problem of the value
 		}
 		if keep && len(verr.Fields) == before { // a bad value is left out too
-			acc[key] = v
-		} else if _, kept := acc[key]; !kept {
+			d.acc[key] = v
+		} else if _, kept := d.acc[key]; !kept {
 			if left == nil {
 				left = make(map[string]bool)
 			}
@@ -131,7 +170,7 @@ func decodeAccount(data []byte) (icp.Account, error) {
 	}
 	// The fields that passed are returned with the field errors, so that the
 	// scorer can report its own problems with them in the same answer.
-	return acc, verr.Err()
+	return d, nil
 }
 
 // memberHint guesses the number of members of the JSON object obj, to size
@@ -411,4 +450,44 @@ func truncateKey(key string) string {
 		cut--
 	}
 	return key[:cut] + "..."
+}
+
+// duplicateKey reports the first key that repeats within one object of
+// data, a JSON value, as a field path such as "outcomes[2].outcome" (an
+// index in brackets, names joined by dots). It uses jsontext, which checks
+// names after unescaping them, as the object would be decoded; data that
+// is not valid JSON reports none, and is left to the caller's decoder.
+func duplicateKey(data []byte) (string, bool) {
+	if jsontext.Value(data).IsValid() {
+		return "", false
+	}
+	_, err := jsontext.NewDecoder(bytes.NewReader(data)).ReadValue()
+	var se *jsontext.SyntacticError
+	if !errors.As(err, &se) || !errors.Is(se.Err, jsontext.ErrDuplicateName) {
+		return "", false
+	}
+	return fieldPath(se.JSONPointer), true
+}
+
+// fieldPath writes a JSON pointer as the field names of error answers:
+// "/outcomes/2/account/industry" is "outcomes[2].account.industry". A
+// token of digits alone is taken for an array index.
+func fieldPath(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if tok != "" && strings.Trim(tok, "0123456789") == "" {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
+
+// duplicateError is the answer to a body with a repeated key.
+func duplicateError(path string) error {
+	return &icp.ValidationError{Fields: []icp.FieldError{{Field: path, Message: msgDuplicate}}}
 }

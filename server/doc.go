@@ -10,6 +10,7 @@
 //	GET  /livez         alias of /healthz
 //	GET  /readyz        readiness: 200 when Config.Ready passes and the server
 //	                    is not draining, 503 with a reason otherwise
+//	                    (the three probes answer HEAD as GET, without a body)
 //	GET  /metrics       Prometheus metrics (see [Metrics])
 //	GET  /openapi.json  the OpenAPI 3 description of the routes
 //
@@ -19,7 +20,9 @@
 //	POST /v1/outcomes                 one outcome, an array, or {"outcomes": [...]};
 //	                                  201 {"stored": n, "replayed": false}; with an
 //	                                  Idempotency-Key a retry answers 200 with
-//	                                  "replayed": true, another body under the key 409
+//	                                  "replayed": true, another body under the key 409;
+//	                                  each account is checked as POST /v1/score
+//	                                  checks one (see [AccountChecker])
 //	GET  /v1/drift                    the latest drift report (404 before the first)
 //	GET  /v1/alerts?status=&limit=    {"alerts": [...]}, most recently seen first
 //	POST /v1/alerts/{id}/acknowledge  optional body {"by": "name"}
@@ -51,10 +54,14 @@
 // anything from elsewhere.
 //
 // The package imports the icp vocabulary and, from outside the module, gin,
-// the Prometheus client and golang.org/x/time/rate. It declares the
-// dependencies it consumes, [Scorer], [KeyVerifier] and the interfaces of
-// ops.go, and cmd/serve wires the implementations (a *profile.Profile, an
-// *auth.Verifier and adapters over the store and the drift watcher).
+// the Prometheus client, golang.org/x/time/rate and jsontext (the streaming
+// layer of the Go team's encoding/json v2, github.com/go-json-experiment/json),
+// which reads JSON arrays of accounts and finds repeated keys. It declares
+// the dependencies it consumes, [Scorer] with its optional extensions
+// ([BatchScorer], [ModelVersioner], [AccountChecker]), [KeyVerifier] and the
+// interfaces of ops.go, and cmd/serve wires the implementations (a
+// *registry.Live serving the profile, an *auth.Verifier and adapters over the
+// store and the drift watcher).
 //
 // # Authentication
 //
@@ -93,7 +100,18 @@
 // booleans or arrays of strings (a tag list). Duplicate keys, nested values,
 // numbers that overflow float64, over-long keys and strings over 8 KiB are
 // reported as field errors; the scorer then checks the fields against the
-// model's schema.
+// model's schema, and the answer names every bad field at once. A repeated
+// key is refused on every route that takes JSON, not only in accounts.
+//
+// A field the model does not know is a field error on POST /v1/score and in
+// JSON arrays, unless the request asks ?unknown=ignore; NDJSON and CSV
+// streams ignore such fields unless asked ?unknown=reject. Ignored fields are
+// named in the X-ICP-Ignored-Fields header ([IgnoredFieldsHeader]); an NDJSON
+// stream repeats them all in a trailer of that name at its end. Whether a
+// field is known is asked of the scorer, once per name and request, with an
+// account holding the name with a null value (see unknownFields).
+//
+// Answers are encoded with encoding/json and encoding/csv.
 //
 // # Errors
 //

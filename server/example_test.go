@@ -96,3 +96,43 @@ func ExampleNewMetrics() {
 	// icp_model_reloads_total{result="failure"} 0
 	// icp_model_reloads_total{result="success"} 1
 }
+
+// schemaScorer knows the fields account_id and employees, and checks
+// accounts without scoring them.
+type schemaScorer struct{ fixedScorer }
+
+func (s schemaScorer) Score(ctx context.Context, acc icp.Account) (icp.Score, error) {
+	if err := s.CheckAccount(ctx, acc); err != nil {
+		return icp.Score{}, err
+	}
+	return s.fixedScorer.Score(ctx, acc)
+}
+
+func (schemaScorer) CheckAccount(_ context.Context, acc icp.Account) error {
+	var verr icp.ValidationError
+	for name := range acc {
+		if name != "account_id" && name != "employees" {
+			verr.Add(name, "unknown field")
+		}
+	}
+	return verr.Err()
+}
+
+func ExampleIgnoredFieldsHeader() {
+	s, err := server.New(server.Config{Scorer: schemaScorer{}, AllowUnauthenticated: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	body := `{"account_id":"acme","employees":120,"Owner Name":"Ann"}`
+	for _, path := range []string{"/v1/score", "/v1/score?unknown=ignore"} {
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		fmt.Printf("%s %d ignored=%q\n", path, rec.Code, rec.Header().Get(server.IgnoredFieldsHeader))
+	}
+	// Output:
+	// /v1/score 400 ignored=""
+	// /v1/score?unknown=ignore 200 ignored="Owner%20Name"
+}

@@ -116,6 +116,11 @@ func (s *Server) handleRegisterModel(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	// A repeated key would be read as its last value by the artifact's
+	// decoder: refused here, as on every route.
+	if path, dup := duplicateKey(body); dup {
+		return duplicateError(path)
+	}
 	rec, created, err := s.models.Register(c.Request.Context(), body, actor(c))
 	if err != nil {
 		return fmt.Errorf("register model: %w", err)

@@ -136,11 +136,12 @@ func (s *Server) handleOutcomes(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	outs, err := decodeOutcomes(body, s.ops.MaxBatch)
+	ctx := c.Request.Context()
+	check := func(acc icp.Account) error { return s.checkAccount(ctx, acc) }
+	outs, err := decodeOutcomes(body, s.ops.MaxBatch, check)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request.Context()
 	res, err := s.ops.Outcomes.RecordOutcomes(ctx, c.GetHeader(idempotencyHeader), outs)
 	if err != nil {
 		return fmt.Errorf("record outcomes: %w", err)
@@ -269,6 +270,9 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 	if body[start] != '{' {
 		return nil, &bodyError{Offset: int64(start), Msg: "want a JSON object, got " + kindOf(body[start])}
 	}
+	if path, dup := duplicateKey(body); dup {
+		return nil, duplicateError(path)
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err != nil {
 		return nil, fmt.Errorf("decode object: %w", err)
@@ -278,8 +282,13 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 
 // decodeOutcomes parses the body of POST /v1/outcomes: one outcome object,
 // an array of them, or {"outcomes": [...]}. Every problem is a field error;
-// in a batch, fields are named "outcomes[3].close_date".
-func decodeOutcomes(body []byte, maxBatch int) ([]icp.Outcome, error) {
+// in a batch, fields are named "outcomes[3].close_date". A repeated key
+// anywhere in the body is refused. check, when not nil, validates each
+// outcome's account as the scorer does (see AccountChecker), so that the
+// route stores only accounts POST /v1/score would take, with the same
+// messages ("outcomes[3].account.employees: must not be negative"); an
+// error of check that is not an *icp.ValidationError is returned as it is.
+func decodeOutcomes(body []byte, maxBatch int, check func(icp.Account) error) ([]icp.Outcome, error) {
 	if !utf8.Valid(body) {
 		return nil, &bodyError{Offset: invalidUTF8Offset(body), Msg: "request body is not valid UTF-8"}
 	}
@@ -287,6 +296,12 @@ func decodeOutcomes(body []byte, maxBatch int) ([]icp.Outcome, error) {
 		return nil, diagnose(body)
 	}
 	start := skipSpace(body, 0)
+	if path, dup := duplicateKey(body); dup {
+		if body[start] == '[' {
+			path = "outcomes" + path
+		}
+		return nil, duplicateError(path)
+	}
 	var (
 		raws  []json.RawMessage
 		batch = true
@@ -328,14 +343,23 @@ func decodeOutcomes(body []byte, maxBatch int) ([]icp.Outcome, error) {
 		if batch {
 			prefix = "outcomes[" + strconv.Itoa(i) + "]."
 		}
-		outs[i] = decodeOutcome(raw, prefix, &v)
+		o, err := decodeOutcome(raw, prefix, &v, check)
+		if err != nil {
+			return nil, fmt.Errorf("check %saccount: %w", prefix, err)
+		}
+		outs[i] = o
 	}
 	return outs, v.Err()
 }
 
+// minCloseYear is the earliest year of a close date: a year before it is a
+// placeholder (0001-01-01 is the zero date of many systems), not a deal.
+const minCloseYear = 1900
+
 // decodeOutcome parses one outcome object, adding its problems to v with
-// field names starting with prefix.
-func decodeOutcome(raw json.RawMessage, prefix string, v *icp.ValidationError) icp.Outcome {
+// field names starting with prefix. It returns an error only when check
+// fails other than with field errors.
+func decodeOutcome(raw json.RawMessage, prefix string, v *icp.ValidationError, check func(icp.Account) error) (icp.Outcome, error) {
 	var o icp.Outcome
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
@@ -343,7 +367,7 @@ func decodeOutcome(raw json.RawMessage, prefix string, v *icp.ValidationError) i
 		if prefix == "" {
 			v.Fields[len(v.Fields)-1].Field = "outcome"
 		}
-		return o
+		return o, nil
 	}
 	var fields []icp.FieldError
 	add := func(name, msg string) { fields = append(fields, icp.FieldError{Field: prefix + name, Message: msg}) }
@@ -368,8 +392,22 @@ func decodeOutcome(raw json.RawMessage, prefix string, v *icp.ValidationError) i
 				}
 			case err != nil:
 				add(k, "must be an object of account fields")
+				continue
 			}
 			o.Account = acc
+			if check == nil {
+				continue
+			}
+			// The fields that passed the decoder go to the scorer's
+			// validation, as POST /v1/score sends them.
+			if err := check(acc); err != nil {
+				if !errors.As(err, &fe) {
+					return o, err
+				}
+				for _, f := range fe.Fields {
+					add("account."+f.Field, f.Message)
+				}
+			}
 		case "outcome":
 			seenOutcome = true
 			var s string
@@ -402,6 +440,10 @@ func decodeOutcome(raw json.RawMessage, prefix string, v *icp.ValidationError) i
 				add(k, fmt.Sprintf("must be a date such as 2026-03-01, got %q", truncateKey(s)))
 				continue
 			}
+			if t.Year() < minCloseYear {
+				add(k, fmt.Sprintf("must be a real close date, on or after %d-01-01, got %q", minCloseYear, truncateKey(s)))
+				continue
+			}
 			o.CloseDate = t
 		case "ltv_usd", "sales_cycle_days":
 			if isNull(r) {
@@ -432,7 +474,7 @@ func decodeOutcome(raw json.RawMessage, prefix string, v *icp.ValidationError) i
 	}
 	sortFieldErrors(fields)
 	v.Fields = append(v.Fields, fields...)
-	return o
+	return o, nil
 }
 
 // parseDay reads a date as 2026-03-01 or an RFC 3339 time.

@@ -36,7 +36,7 @@ func TestDecodeOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			outs, err := decodeOutcomes([]byte(tt.give), 3)
+			outs, err := decodeOutcomes([]byte(tt.give), 3, nil)
 			var body *bodyError
 			if tt.wantBody {
 				if !errors.As(err, &body) {
@@ -99,7 +99,7 @@ func FuzzDecodeOutcomes(f *testing.F) {
 	f.Add([]byte(`{"outcomes":[{}]}`))
 	f.Add([]byte(`[`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		outs, err := decodeOutcomes(data, 50)
+		outs, err := decodeOutcomes(data, 50, nil)
 		if err == nil && len(outs) == 0 {
 			t.Fatalf("decodeOutcomes(%q) = no outcomes and no error", data)
 		}

@@ -107,8 +107,10 @@ func TestScoreEdgeCases(t *testing.T) {
 		{name: "unknown category is scored as other", body: with("industry", `"Space mining"`), want: http.StatusOK},
 		{name: "string for number", body: with("employees", `"many"`), want: http.StatusBadRequest, wantFields: []string{"employees"}},
 		{name: "bool for number", body: with("employees", `true`), want: http.StatusBadRequest, wantFields: []string{"employees"}},
-		// A number is read as a category's label (codes such as SIC 7372).
-		{name: "number for category is its label", body: with("industry", `7372`), want: http.StatusOK},
+		// A number for a text column is a type error, as a string for a
+		// numeric one is: codes such as SIC 7372 are sent quoted.
+		{name: "number for category", body: with("industry", `7372`), want: http.StatusBadRequest, wantFields: []string{"industry"}},
+		{name: "code for category", body: with("industry", `"7372"`), want: http.StatusOK},
 		{name: "array for number", body: with("employees", `["1"]`), want: http.StatusBadRequest, wantFields: []string{"employees"}},
 		{name: "object for field", body: with("industry", `{"name":"SaaS"}`), want: http.StatusBadRequest, wantFields: []string{"industry"}},
 		{name: "number in tag list", body: with("tech_stack", `["aws",5]`), want: http.StatusBadRequest, wantFields: []string{"tech_stack[1]"}},
@@ -208,6 +210,7 @@ func BenchmarkScoreReal(b *testing.B) {
 	h, key := benchHandler(b, p)
 	body := []byte(with("account_id", `"A-1"`))
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime(b))
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodPost, "/v1/score", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -252,9 +252,11 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 
 	e.POST("/v1/score", s.handle(s.handleScore))
 	e.POST(batchPath, s.handle(s.handleScoreBatch))
-	e.GET("/healthz", s.handle(s.handleHealth))
-	e.GET("/livez", s.handle(s.handleHealth))
-	e.GET("/readyz", s.handle(s.handleReady))
+	for _, method := range []string{http.MethodGet, http.MethodHead} {
+		e.Handle(method, "/healthz", s.handle(s.handleHealth))
+		e.Handle(method, "/livez", s.handle(s.handleHealth))
+		e.Handle(method, "/readyz", s.handle(s.handleReady))
+	}
 	e.GET("/metrics", s.metricsHandler())
 	e.GET("/openapi.json", s.handle(s.handleOpenAPI))
 	s.registerOps(e)
@@ -281,19 +283,35 @@ func (s *Server) handle(h func(*gin.Context) error) gin.HandlerFunc {
 	}
 }
 
-// handleScore scores the account in the request body.
+// handleScore scores the account in the request body. A field the model
+// does not know is a field error, unless the request asks ?unknown=ignore:
+// then it is left out and named in the X-ICP-Ignored-Fields header.
 func (s *Server) handleScore(c *gin.Context) error {
+	policy, err := unknownPolicyOf(c, rejectUnknown)
+	if err != nil {
+		return err
+	}
 	body, err := readBody(c.Request, s.maxBody)
 	if err != nil {
 		return err
 	}
-	acc, err := decodeAccount(body)
-	var shape *icp.ValidationError
-	if err != nil && !errors.As(err, &shape) {
+	d, err := decodeObjectAccount(body, false)
+	if err != nil {
 		return err
 	}
-	sc, err := s.callScorer(c.Request.Context(), acc)
-	if shape != nil {
+	ctx := c.Request.Context()
+	if policy == ignoreUnknown {
+		fields := s.newFieldSet()
+		if err := fields.drop(ctx, &d); err != nil {
+			return fmt.Errorf("score: %w", err)
+		}
+		if v := fields.header(); v != "" {
+			c.Header(IgnoredFieldsHeader, v)
+		}
+	}
+	acc := d.acc
+	sc, err := s.callScorer(ctx, acc)
+	if shape := d.problems.Err(); shape != nil {
 		// Report the decoder's field errors together with the scorer's, so
 		// that one answer names every bad field.
 		var more *icp.ValidationError
@@ -301,9 +319,9 @@ func (s *Server) handleScore(c *gin.Context) error {
 			return fmt.Errorf("score: %w", err)
 		}
 		if more != nil {
-			shape.Fields = append(shape.Fields, more.Fields...)
+			d.problems.Fields = append(d.problems.Fields, more.Fields...)
 		}
-		return shape
+		return &d.problems
 	}
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
@@ -315,7 +333,7 @@ func (s *Server) handleScore(c *gin.Context) error {
 	}
 	s.observeScore(acc, &sc)
 	c.Set(modelVersionKey, sc.ModelVersion) // for the request counter
-	return s.writeScore(c, &sc)
+	return s.writeJSON(c, http.StatusOK, &sc)
 }
 
 // statusBody is the body of the probe endpoints.

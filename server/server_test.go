@@ -669,6 +669,7 @@ func BenchmarkScoreHandler(b *testing.B) {
 	h := s.Handler()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
+	defer reportCPU(b, cpuTime(b))
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodPost, "/v1/score", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
