@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 )
 
 // csvAccounts returns n generated accounts as a CSV body with a header
 // row, the same accounts and columns as distinctAccounts.
 func csvAccounts(t testing.TB, n int) string {
 	t.Helper()
-	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: n, Seed: 9})
+	tab, _ := synth.Generate(synth.Config{Rows: n, Seed: 9})
 	cols := []string{"account_id", "industry", "employees", "annual_revenue_usd", "country", "region", "founded_year",
 		"funding_stage", "business_model", "tech_stack", "web_visits_30d", "trial_users", "support_tickets_90d"}
 	var b strings.Builder
