@@ -435,7 +435,7 @@ func decodeOutcome(raw json.RawMessage, prefix string, v *icp.ValidationError, c
 				add(k, "must be a date string such as 2026-03-01")
 				continue
 			}
-			t, err := parseDay(s)
+			t, err := icp.ParseDate(s)
 			if err != nil {
 				add(k, fmt.Sprintf("must be a date such as 2026-03-01, got %q", truncateKey(s)))
 				continue
@@ -475,22 +475,6 @@ func decodeOutcome(raw json.RawMessage, prefix string, v *icp.ValidationError, c
 	sortFieldErrors(fields)
 	v.Fields = append(v.Fields, fields...)
 	return o, nil
-}
-
-// parseDay reads a date as 2026-03-01 or an RFC 3339 time.
-func parseDay(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if y := t.UTC().Year(); y < 1 || y > 9999 {
-		return time.Time{}, errors.New("year out of range")
-	}
-	return t.UTC(), nil
 }
 
 // sortFieldErrors orders field errors by field then message, so that
