@@ -26,3 +26,14 @@ func Logit(p float64) float64 {
 	}
 	return math.Log(p) - math.Log1p(-p)
 }
+
+// Distance returns the Euclidean distance between a and b, which have the
+// same length.
+func Distance(a, b []float64) float64 {
+	s := 0.0
+	for j, v := range a {
+		d := v - b[j]
+		s += d * d
+	}
+	return math.Sqrt(s)
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/model"
 )
 
 // ModelVersion returns the version of the profile, the one its scores
@@ -118,13 +119,13 @@ func (p *Profile) ScoreBatch(ctx context.Context, accs []icp.Account, attributio
 		p.Encoder.EncodeRow(t, k, x)
 		var seg *icp.SegmentRef
 		// Distances are taken before the model may mark missing values.
-		if s := segmentOf(p.Segments, t, k); s >= 0 {
+		if s := SegmentOf(p.Segments, t, k); s >= 0 {
 			sg := &p.Segments[s]
-			segs = append(segs, icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: distance(x, sg.Centroid)})
+			segs = append(segs, icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: model.Distance(x, sg.Centroid)})
 			seg = &segs[len(segs)-1]
 		}
 		var anti *icp.AntiICPMatch
-		if m := p.antiMatch(t, k); m != nil {
+		if m := p.AntiMatch(t, k); m != nil {
 			if antis == nil {
 				antis = make([]icp.AntiICPMatch, 0, n)
 			}

@@ -7,10 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/model"
 )
 
 // AttributionScale names the scale of attributions: the model's margin, in
@@ -53,12 +52,12 @@ func (p *Profile) scoreRow(t *datasets.Table, i int, x, contrib []float64) icp.S
 	// Distances are taken on the encoded row before the model may mark
 	// missing values in it.
 	var seg *icp.SegmentRef
-	if k := segmentOf(p.Segments, t, i); k >= 0 {
+	if k := SegmentOf(p.Segments, t, i); k >= 0 {
 		sg := &p.Segments[k]
-		seg = &icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: distance(x, sg.Centroid)}
+		seg = &icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: model.Distance(x, sg.Centroid)}
 	}
-	anti := p.antiMatch(t, i)
-	margin, base := p.Model.explain(p.Encoder, x, contrib)
+	anti := p.AntiMatch(t, i)
+	margin, base := p.Model.Explain(p.Encoder, x, contrib)
 	return p.scoreOf(margin, base, seg, anti)
 }
 
@@ -86,16 +85,7 @@ func (p *Profile) Predict(t *datasets.Table) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
-	return p.probs(x)[:t.Rows()], nil
-}
-
-// probs returns the calibrated scores of encoded rows.
-func (p *Profile) probs(x *mat.Dense) []float64 {
-	m := p.Model.margins(p.Encoder, x)
-	for i, v := range m {
-		m[i] = p.Model.Calibration.Prob(v)
-	}
-	return m
+	return p.Model.Probs(p.Encoder, x)[:t.Rows()], nil
 }
 
 // group sums contributions back to the original columns, largest absolute

@@ -13,9 +13,11 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/drift"
+	"github.com/icpengine/icp/emerging"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/store"
+	"github.com/icpengine/icp/train"
 	"github.com/icpengine/icp/watch"
 )
 
@@ -58,7 +60,7 @@ func (m modelAdapter) DriftRow(a icp.Account, s icp.Score) (drift.Row, error) {
 }
 func (m modelAdapter) Reference() *drift.Reference { return m.p.Drift }
 func (m modelAdapter) EmergingSegments(recent, earlier []icp.Account) ([]watch.Emerging, error) {
-	segs, err := m.p.EmergingSegments(recent, earlier, profile.EmergingConfig{})
+	segs, err := emerging.Find(m.p, recent, earlier, emerging.Config{})
 	out := make([]watch.Emerging, len(segs))
 	for i, s := range segs {
 		out[i] = watch.Emerging{Key: s.Key, Description: s.Description, Count: s.Count, PValue: s.PValue, Members: s.Members}
@@ -69,7 +71,7 @@ func (m modelAdapter) EmergingSegments(recent, earlier []icp.Account) ([]watch.E
 func newWatcher(t *testing.T, cfg watch.Config) (*watch.Watcher, *store.Store, *profile.Profile) {
 	t.Helper()
 	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: 800, Seed: 3})
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

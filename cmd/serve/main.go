@@ -164,7 +164,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		OnShadow:     shadowReporter(cfg.Metrics, logger),
 		OnShadowDrop: func() { cfg.Metrics.ShadowScored(server.ShadowDropped, 1, 0) },
 	})
-	cfg.Scorer, cfg.ICP, cfg.Serving = live, live, served(live)
+	cfg.Scorer, cfg.ICP, cfg.Serving = live, icpDocument{live}, served(live)
 	o, err := startOps(ctx, opsOpts, st, live, cfg.Metrics, logger)
 	if err != nil {
 		return fmt.Errorf("refusing to start: %w", err)

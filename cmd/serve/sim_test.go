@@ -19,6 +19,7 @@ import (
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/store"
+	"github.com/icpengine/icp/train"
 	"github.com/icpengine/icp/watch"
 )
 
@@ -231,7 +232,7 @@ func liveOf(t *testing.T, p *profile.Profile) *registry.Live {
 func trainProfile(t *testing.T, rows int, seed uint64) *profile.Profile {
 	t.Helper()
 	tab, _ := datasets.Generate(datasets.GenerateConfig{Rows: rows, Seed: seed})
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,13 +247,13 @@ func TestEmergingSegmentAlert(t *testing.T) {
 	gen := datasets.GenerateConfig{Rows: 6000, Seed: 21, Emerging: true, EmergingFrom: from}
 	tab, _ := datasets.Generate(gen)
 	s := features.Infer(tab, features.InferConfig{})
-	var train []int
+	var older []int
 	for i, d := range tab.Column("close_date").Num {
 		if d < float64(from.Unix())/86400 {
-			train = append(train, i)
+			older = append(older, i)
 		}
 	}
-	p, err := profile.Train(tab.Take(train), s, profile.Config{Seed: 1})
+	p, err := train.Train(tab.Take(older), s, train.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

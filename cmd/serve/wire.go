@@ -7,8 +7,10 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/drift"
+	"github.com/icpengine/icp/emerging"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
+	"github.com/icpengine/icp/report"
 	"github.com/icpengine/icp/server"
 	"github.com/icpengine/icp/store"
 	"github.com/icpengine/icp/watch"
@@ -115,7 +117,7 @@ func (m modelAdapter) EmergingSegments(winners, earlier []icp.Account) ([]watch.
 			base = append(base, acc)
 		}
 	}
-	segs, err := p.EmergingSegments(keep, base, profile.EmergingConfig{Seed: p.Seed})
+	segs, err := emerging.Find(p, keep, base, emerging.Config{Seed: p.Seed})
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +135,16 @@ func (m modelAdapter) EmergingSegments(winners, earlier []icp.Account) ([]watch.
 		out[i] = e
 	}
 	return out, nil
+}
+
+// icpDocument answers GET /v1/icp with the champion's ICP document.
+type icpDocument struct{ live *registry.Live }
+
+func (d icpDocument) ICP(ctx context.Context) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return report.Document(d.live.Current().Profile), nil
 }
 
 // icpSummary is the dashboard's brief of the model.

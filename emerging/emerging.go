@@ -1,4 +1,4 @@
-package profile
+package emerging
 
 import (
 	"fmt"
@@ -12,12 +12,13 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/drift"
-	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/model"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/traits"
 )
 
-// EmergingConfig tunes EmergingSegments. The zero value is ready to use.
-type EmergingConfig struct {
+// Config tunes Find. The zero value is ready to use.
+type Config struct {
 	// MinCount is the fewest winners outside every segment worth
 	// clustering, and the fewest members an emerging segment has. Zero
 	// means 10.
@@ -32,9 +33,9 @@ type EmergingConfig struct {
 	Seed uint64
 }
 
-// EmergingSegment is a cluster of recent winners that no segment of the
+// Segment is a cluster of recent winners that no segment of the
 // profile covers.
-type EmergingSegment struct {
+type Segment struct {
 	// Key names the segment by its traits without their numbers (for
 	// example "industry=Logistics,tech_stack:snowflake,employees:high"), so
 	// that it stays the same while the cluster grows.
@@ -66,14 +67,13 @@ type EmergingSegment struct {
 	PValue   float64 `json:"p_value"`
 	// Traits set the cluster apart from the training population (the drift
 	// reference of the artifact), strongest first.
-	Traits []Trait `json:"traits"`
+	Traits []profile.Trait `json:"traits"`
 	// Members are the indexes, into the winners given, of the cluster's
 	// accounts.
 	Members []int `json:"members"`
 }
 
-// EmergingSegments finds groups of recent winners that the profile does
-// not cover: it keeps the winners whose encoded row is within the radius of
+// Find finds groups of recent winners that the profile p does not cover: it keeps the winners whose encoded row is within the radius of
 // no segment or whose score falls in tier3 or non_fit (a broad segment's
 // radius can hold accounts the model still scores low, so the radius alone
 // misses a new market), clusters them with k-means once there are
@@ -85,7 +85,7 @@ type EmergingSegment struct {
 // concentrations in any sample. Whether a cluster is new is judged against
 // earlier winners (those that closed before the recent ones): each segment
 // carries the share of recent and of earlier winners within its region and
-// a binomial p-value (see EmergingSegment.PValue); callers alert only on
+// a binomial p-value (see Segment.PValue); callers alert only on
 // small ones. The training data itself cannot serve as the baseline, since
 // the artifact keeps only marginal distributions, and products of
 // marginals overstate how rare a cluster's combination of traits is.
@@ -100,7 +100,7 @@ type EmergingSegment struct {
 //
 // An account that does not fit the schema gives an *icp.ValidationError
 // whose field names carry its index ("[3].employees").
-func (p *Profile) EmergingSegments(winners, earlier []icp.Account, cfg EmergingConfig) ([]EmergingSegment, error) {
+func Find(p *profile.Profile, winners, earlier []icp.Account, cfg Config) ([]Segment, error) {
 	if cfg.MinCount <= 0 {
 		cfg.MinCount = 10
 	}
@@ -121,7 +121,7 @@ func (p *Profile) EmergingSegments(winners, earlier []icp.Account, cfg EmergingC
 	if err != nil {
 		return nil, fmt.Errorf("emerging segments: %w", err)
 	}
-	outside := p.uncovered(t, x)
+	outside := uncovered(p, t, x)
 	if len(outside) < cfg.MinCount {
 		return nil, nil
 	}
@@ -139,7 +139,7 @@ func (p *Profile) EmergingSegments(winners, earlier []icp.Account, cfg EmergingC
 		if xe, err = p.Encoder.Transform(te, nil); err != nil {
 			return nil, fmt.Errorf("emerging segments: earlier winners: %w", err)
 		}
-		earlierOut = p.uncovered(te, xe)
+		earlierOut = uncovered(p, te, xe)
 	}
 	// Without earlier winners, k is chosen by silhouette. With them, every
 	// k from 1 to kMax is tried and the clustering holding the region that
@@ -147,7 +147,7 @@ func (p *Profile) EmergingSegments(winners, earlier []icp.Account, cfg EmergingC
 	// multiplied by the number of clusters tried (Bonferroni), since the
 	// scan picks the smallest of them.
 	kMax := max(1, min(cfg.MaxK, len(outside)/cfg.MinCount))
-	var out []EmergingSegment
+	var out []Segment
 	tried := 0
 	best := math.Inf(1)
 	if len(earlier) == 0 && kMax >= 2 {
@@ -155,7 +155,7 @@ func (p *Profile) EmergingSegments(winners, earlier []icp.Account, cfg EmergingC
 		if err != nil {
 			return nil, fmt.Errorf("emerging segments: %w", err)
 		}
-		out = p.emergingClusters(t, x, xe, outside, earlierOut, lab, len(km.Centroids), len(winners), len(earlier), cfg)
+		out = emergingClusters(p, t, x, xe, outside, earlierOut, lab, len(km.Centroids), len(winners), len(earlier), cfg)
 	} else {
 		for k := 1; k <= kMax; k++ {
 			lab := make([]int, len(outside))
@@ -166,7 +166,7 @@ func (p *Profile) EmergingSegments(winners, earlier []icp.Account, cfg EmergingC
 				}
 			}
 			tried += k
-			segs := p.emergingClusters(t, x, xe, outside, earlierOut, lab, k, len(winners), len(earlier), cfg)
+			segs := emergingClusters(p, t, x, xe, outside, earlierOut, lab, k, len(winners), len(earlier), cfg)
 			for _, e := range segs {
 				if e.PValue < best || out == nil && len(segs) > 0 {
 					best, out = math.Min(best, e.PValue), segs
@@ -186,11 +186,11 @@ func (p *Profile) EmergingSegments(winners, earlier []icp.Account, cfg EmergingC
 	return out, nil
 }
 
-func newEmerging(traits []Trait, members []int, outside, winners int) EmergingSegment {
+func newEmerging(traits []profile.Trait, members []int, outside, winners int) Segment {
 	// Levels and tags name a market more plainly than numeric ranges, so
 	// they come first: the three strongest of them, then the two
 	// strongest ranges.
-	named := make([]Trait, 0, 5)
+	named := make([]profile.Trait, 0, 5)
 	for _, measure := range []string{"share", "median"} {
 		n, limit := 0, min(3, 5-len(named))
 		if measure == "median" {
@@ -212,7 +212,7 @@ func newEmerging(traits []Trait, members []int, outside, winners int) EmergingSe
 	// traits does not rename the segment.
 	sort.Strings(keys)
 	name := strings.Join(shorts, ", ")
-	return EmergingSegment{
+	return Segment{
 		Key:  strings.Join(keys, ","),
 		Name: name,
 		Description: fmt.Sprintf("%d of the last %d wins are %s: no current segment covers them",
@@ -224,7 +224,7 @@ func newEmerging(traits []Trait, members []int, outside, winners int) EmergingSe
 
 // traitKey is a trait without its numbers: "industry=Logistics",
 // "tech_stack:snowflake", "employees:high".
-func traitKey(tr Trait) string {
+func traitKey(tr profile.Trait) string {
 	switch tr.Measure {
 	case "median":
 		if tr.Segment >= tr.Base {
@@ -236,146 +236,6 @@ func traitKey(tr Trait) string {
 		return tr.Column + ":" + tr.Short
 	}
 	return tr.Column + "=" + tr.Short
-}
-
-// describeVsReference finds the traits that set the member rows of t apart
-// from the training population, strongest first (at most eight).
-func (p *Profile) describeVsReference(t *datasets.Table, members []int) []Trait {
-	refCat := make(map[string]*drift.CategoricalRef)
-	if p.Drift != nil {
-		for i := range p.Drift.Categorical {
-			refCat[p.Drift.Categorical[i].Name] = &p.Drift.Categorical[i]
-		}
-	}
-	var traits []Trait
-	for k := range p.Encoder.Columns {
-		ce := &p.Encoder.Columns[k]
-		col := t.Column(ce.Name)
-		if col == nil {
-			continue
-		}
-		switch ce.Role {
-		case features.RoleCategorical:
-			if r := refCat[ce.Name]; r != nil {
-				traits = append(traits, levelTraitVs(col, members, refShares(r))...)
-			}
-		case features.RoleTags:
-			traits = append(traits, tagTraitsVs(col, ce, members, refCat)...)
-		case features.RoleBoolean:
-			if r := refCat[ce.Name]; r != nil {
-				traits = append(traits, boolTraitVs(col, members, refShares(r)["true"])...)
-			}
-		default:
-			traits = append(traits, rangeTrait(col, ce, members)...)
-		}
-	}
-	sort.SliceStable(traits, func(a, b int) bool { return traits[a].Effect > traits[b].Effect })
-	if len(traits) > 8 {
-		traits = traits[:8]
-	}
-	return traits
-}
-
-func refShares(r *drift.CategoricalRef) map[string]float64 {
-	m := make(map[string]float64, len(r.Levels))
-	for i, l := range r.Levels {
-		m[l] = r.Props[i]
-	}
-	return m
-}
-
-// levelTraitVs lists the levels that, together, hold at least half of the
-// members and are over-represented at least 1.5 times against the baseline
-// shares base.
-func levelTraitVs(col *datasets.Column, members []int, base map[string]float64) []Trait {
-	seg := levelShares(col, members)
-	type lv struct {
-		name    string
-		seg, bs float64
-	}
-	var picked []lv
-	for name, s := range seg {
-		if s >= 0.1 && s >= 1.5*base[name] {
-			picked = append(picked, lv{name, s, base[name]})
-		}
-	}
-	sort.Slice(picked, func(a, b int) bool {
-		if picked[a].seg != picked[b].seg {
-			return picked[a].seg > picked[b].seg
-		}
-		return picked[a].name < picked[b].name
-	})
-	var names []string
-	var s, b float64
-	for _, p := range picked {
-		if s >= 0.8 || len(names) == 3 {
-			break
-		}
-		names = append(names, p.name)
-		s += p.seg
-		b += p.bs
-	}
-	if s < 0.5 || s-b < 0.2 {
-		return nil
-	}
-	text := col.Name + " = " + names[0]
-	if len(names) > 1 {
-		text = col.Name + " in {" + strings.Join(names, ", ") + "}"
-	}
-	return []Trait{{Column: col.Name, Text: text, Short: strings.Join(names, "/"), Measure: "share", Segment: s, Base: b, Effect: s - b}}
-}
-
-// tagTraitsVs lists the tags that at least 40% of the members carry, at
-// least twice and 0.2 more often than the training population. The bar is
-// lower than for a segment's traits (half) because a new market often
-// shares a cluster with neighbours that lack its tool.
-func tagTraitsVs(col *datasets.Column, ce *features.ColumnEncoder, members []int, ref map[string]*drift.CategoricalRef) []Trait {
-	counts := make(map[string]float64)
-	n := 0
-	for _, i := range members {
-		if col.Str[i] == "" {
-			continue
-		}
-		n++
-		for _, tag := range strings.Split(col.Str[i], ce.Separator) {
-			if tag = strings.TrimSpace(tag); tag != "" {
-				counts[tag]++
-			}
-		}
-	}
-	var out []Trait
-	for _, tag := range ce.Levels {
-		r := ref[ce.Name+" has "+tag]
-		if r == nil || n == 0 {
-			continue
-		}
-		s, b := counts[tag]/float64(n), refShares(r)["true"]
-		if s >= 0.4 && s >= 2*b && s-b >= 0.2 {
-			out = append(out, Trait{Column: col.Name, Text: col.Name + " has " + tag, Short: tag, Measure: "share", Segment: s, Base: b, Effect: s - b})
-		}
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Short < out[b].Short })
-	return out
-}
-
-// boolTraitVs describes a boolean column whose rate among the members is
-// at least 0.2 away from the baseline rate b.
-func boolTraitVs(col *datasets.Column, members []int, b float64) []Trait {
-	var sum, n float64
-	for _, i := range members {
-		if !math.IsNaN(col.Num[i]) {
-			sum += col.Num[i]
-			n++
-		}
-	}
-	s := sum / math.Max(n, 1)
-	switch {
-	case s >= 0.5 && s-b >= 0.2:
-		return []Trait{{Column: col.Name, Text: col.Name + " is true", Short: col.Name, Measure: "share", Segment: s, Base: b, Effect: s - b}}
-	case s <= 0.5 && b-s >= 0.2:
-		return []Trait{{Column: col.Name, Text: col.Name + " is false", Short: "no " + col.Name, Measure: "share", Segment: 1 - s, Base: 1 - b, Effect: b - s}}
-	}
-	return nil
 }
 
 // region returns the mean of the member rows of x and the 0.9 quantile of
@@ -393,7 +253,7 @@ func region(x *mat.Dense, members []int) (centre []float64, radius float64) {
 	}
 	dists := make([]float64, len(members))
 	for k, i := range members {
-		dists[k] = distance(x.RawRowView(i), centre)
+		dists[k] = model.Distance(x.RawRowView(i), centre)
 	}
 	sort.Float64s(dists)
 	return centre, stat.Quantile(0.9, stat.Empirical, dists, nil)
@@ -406,7 +266,7 @@ func regionCounts(x *mat.Dense, rows []int, centres [][]float64, radii []float64
 	for _, i := range rows {
 		best, bestD := -1, math.Inf(1)
 		for k, c := range centres {
-			if d := distance(x.RawRowView(i), c); d < bestD {
+			if d := model.Distance(x.RawRowView(i), c); d < bestD {
 				best, bestD = k, d
 			}
 		}
@@ -419,12 +279,12 @@ func regionCounts(x *mat.Dense, rows []int, centres [][]float64, radii []float64
 
 // uncovered returns the rows of t (encoded as x) that match no segment's
 // rule, as serve assigns segments, or score in tier3 or non_fit.
-func (p *Profile) uncovered(t *datasets.Table, x *mat.Dense) []int {
-	scores := p.probs(x)
+func uncovered(p *profile.Profile, t *datasets.Table, x *mat.Dense) []int {
+	scores := p.Model.Probs(p.Encoder, x)
 	var out []int
 	for i, s := range scores {
 		tier := p.Tiers.Tier(s)
-		if segmentOf(p.Segments, t, i) < 0 || tier == icp.Tier3 || tier == icp.NonFit {
+		if profile.SegmentOf(p.Segments, t, i) < 0 || tier == icp.Tier3 || tier == icp.NonFit {
 			out = append(out, i)
 		}
 	}
@@ -434,14 +294,14 @@ func (p *Profile) uncovered(t *datasets.Table, x *mat.Dense) []int {
 // emergingClusters describes the clusters of the uncovered winners (rows
 // outside of x, cluster labels lab) and tests each region against the
 // uncovered earlier winners (rows earlierOut of xe).
-func (p *Profile) emergingClusters(t *datasets.Table, x, xe *mat.Dense, outside, earlierOut, lab []int, k, winners, earlier int, cfg EmergingConfig) []EmergingSegment {
+func emergingClusters(p *profile.Profile, t *datasets.Table, x, xe *mat.Dense, outside, earlierOut, lab []int, k, winners, earlier int, cfg Config) []Segment {
 	members := make([][]int, k)
 	for j, c := range lab {
 		members[c] = append(members[c], outside[j])
 	}
 	type cluster struct {
 		members []int
-		traits  []Trait
+		traits  []profile.Trait
 	}
 	var kept []cluster
 	var centres [][]float64
@@ -450,7 +310,7 @@ func (p *Profile) emergingClusters(t *datasets.Table, x, xe *mat.Dense, outside,
 		if len(m) < cfg.MinCount {
 			continue
 		}
-		traits := p.describeVsReference(t, m)
+		traits := traits.DescribeVsReference(t, p.Encoder, p.Drift, m)
 		if len(traits) < cfg.MinTraits {
 			continue
 		}
@@ -463,7 +323,7 @@ func (p *Profile) emergingClusters(t *datasets.Table, x, xe *mat.Dense, outside,
 	if xe != nil {
 		inEarlier = regionCounts(xe, earlierOut, centres, radii)
 	}
-	out := make([]EmergingSegment, 0, len(kept))
+	out := make([]Segment, 0, len(kept))
 	for i, c := range kept {
 		e := newEmerging(c.traits, c.members, len(outside), winners)
 		e.InRegion = inRecent[i]

@@ -1,4 +1,4 @@
-package profile
+package train
 
 import (
 	"fmt"
@@ -10,12 +10,13 @@ import (
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/model"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/traits"
 )
 
 // SegmentConfig tunes segment discovery. The zero value is ready to use.
@@ -67,12 +68,6 @@ type SegmentConfig struct {
 	Space string
 }
 
-// The clustering spaces of SegmentConfig.Space.
-const (
-	SpaceAttributions = "attributions"
-	SpaceFeatures     = "features"
-)
-
 func (cfg *SegmentConfig) defaults() {
 	if cfg.KMin == 0 {
 		cfg.KMin = 2
@@ -105,113 +100,13 @@ func (cfg *SegmentConfig) defaults() {
 		cfg.RuleDepth = 4
 	}
 	if cfg.Space == "" {
-		cfg.Space = SpaceAttributions
+		cfg.Space = profile.SpaceAttributions
 	}
 }
 
 // behaviourName matches columns that count recent activity rather than
 // describe the company.
 var behaviourName = regexp.MustCompile(`(?i)(visit|trial|ticket|session|login|usage|click|open|event|activity|page_?view|download|_\d+d$)`)
-
-// Segment is a cluster of ideal customers, the readable rule that
-// describes it, and the evidence behind the rule.
-type Segment struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	// Size is the number of positive accounts in the cluster and Share
-	// their share of all positives.
-	Size  int     `json:"size"`
-	Share float64 `json:"share"`
-	// Centroid is the mean encoded row of the cluster's members; a score
-	// reports the account's distance to it.
-	Centroid []float64 `json:"centroid"`
-	Traits   []Trait   `json:"traits"`
-	// Rule describes the segment on raw column values; it decides
-	// membership when scoring. RuleText is its readable form.
-	Rule     Rule   `json:"rule"`
-	RuleText string `json:"rule_text"`
-	// Precision is the share of the positives matching the rule that are
-	// cluster members, and Recall the share of members the rule matches.
-	Precision float64 `json:"precision"`
-	Recall    float64 `json:"recall"`
-	// Evidence sums up the accounts matching the rule.
-	Evidence Evidence `json:"evidence"`
-	// Summary says who the segment is in plain words.
-	Summary string `json:"summary"`
-	// HoldoutAccounts, HoldoutLift and HoldoutZ test the rule on the
-	// newest deals, which it was not learned from: the number matching,
-	// their positive rate over the holdout's base rate and the binomial z
-	// statistic of the excess.
-	HoldoutAccounts int     `json:"holdout_accounts"`
-	HoldoutLift     float64 `json:"holdout_lift"`
-	HoldoutZ        float64 `json:"holdout_z"`
-	// Accounts, Positives and PositiveRate count the closed accounts that
-	// match the rule; Lift is PositiveRate over the base rate.
-	Accounts     int     `json:"accounts"`
-	Positives    int     `json:"positives"`
-	PositiveRate float64 `json:"positive_rate"`
-	Lift         float64 `json:"lift"`
-}
-
-// Trait is one thing that sets a segment apart from all accounts.
-type Trait struct {
-	Column string `json:"column"`
-	// Text reads as a condition: "industry in {SaaS, FinTech}",
-	// "employees 52–480", "tech_stack has hubspot".
-	Text string `json:"text"`
-	// Short is the form used in segment names.
-	Short string `json:"short"`
-	// Measure is "share" or "median": what Segment and Base hold, in the
-	// segment and across all accounts.
-	Measure string  `json:"measure"`
-	Segment float64 `json:"segment"`
-	Base    float64 `json:"base"`
-	// Effect ranks traits: a difference in shares, or a standardized
-	// difference in means halved.
-	Effect float64 `json:"effect"`
-}
-
-// SegmentSearch records how the number of segments was chosen, and why
-// there are none when there are none.
-type SegmentSearch struct {
-	// Columns are the columns clustered on.
-	Columns []string `json:"columns"`
-	// Space is where they were clustered (SegmentConfig.Space).
-	Space string `json:"space"`
-	// Positives is the number of positive accounts, and Clustered the
-	// size of the seeded sample of them clustered when there were more
-	// than SegmentConfig.MaxPositives (zero when all were).
-	Positives int `json:"positives"`
-	Clustered int `json:"clustered,omitempty"`
-	// Ks scores every number of clusters tried.
-	Ks []KScore `json:"ks,omitempty"`
-	// K is the number chosen, 0 when none was trusted.
-	K int `json:"k"`
-	// Dropped lists the clusters whose rule failed the evidence test.
-	Dropped []string `json:"dropped,omitempty"`
-	// Reliable is false when the data support no segment, and Reason then
-	// says why.
-	Reliable bool   `json:"reliable"`
-	Reason   string `json:"reason,omitempty"`
-}
-
-// KScore is the silhouette and the bootstrap stability of one k.
-type KScore struct {
-	K          int     `json:"k"`
-	Silhouette float64 `json:"silhouette"`
-	// Stability is the mean adjusted Rand index between the clustering and
-	// its refits on bootstrap resamples.
-	Stability float64 `json:"stability"`
-	// Segments counts the clusters whose rule passed the evidence test
-	// and Coverage is the share of positives their rules match (both zero
-	// for an unstable k, which is not described).
-	Segments int     `json:"segments"`
-	Coverage float64 `json:"coverage"`
-	// Gain is the mutual information (nats per closed account) between
-	// the label and membership of those segments; the k with the most
-	// (within 0.5%, the best silhouette) is chosen.
-	Gain float64 `json:"gain"`
-}
 
 // segmentColumns returns the columns to cluster on.
 func segmentColumns(enc *features.Encoder, cfg SegmentConfig) []string {
@@ -294,11 +189,11 @@ func clusterMatrix(x *mat.Dense, enc *features.Encoder, cols []string, rows []in
 // each cluster by a rule learned by a shallow tree on raw values; and
 // keeps the segments whose rule selects accounts that turn positive
 // clearly more often than the base rate.
-func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, fitRows, holdRows, labeled []int, od *outcomeData, cfg SegmentConfig, seed uint64) ([]Segment, SegmentSearch, error) {
+func findSegments(p *profile.Profile, t *datasets.Table, x *mat.Dense, positives, fitRows, holdRows, labeled []int, od *outcomeData, cfg SegmentConfig, seed uint64) ([]profile.Segment, profile.SegmentSearch, error) {
 	cfg.defaults()
 	enc := p.Encoder
 	cols := segmentColumns(enc, cfg)
-	search := SegmentSearch{Columns: cols, Positives: len(positives), Space: cfg.Space}
+	search := profile.SegmentSearch{Columns: cols, Positives: len(positives), Space: cfg.Space}
 	if len(positives) < cfg.MinPositives || len(positives) < 4*cfg.KMax {
 		search.Reason = fmt.Sprintf("too few %d positive accounts to cluster (at least %d needed)", len(positives), max(cfg.MinPositives, 4*cfg.KMax))
 		return nil, search, nil
@@ -311,25 +206,25 @@ func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, fitRo
 	}
 	var xp *mat.Dense
 	switch cfg.Space {
-	case SpaceFeatures:
+	case profile.SpaceFeatures:
 		xp = clusterMatrix(x, enc, cols, clustered, true)
-	case SpaceAttributions:
+	case profile.SpaceAttributions:
 		// One row of attributions per positive account, not per table row.
 		xa := mat.NewDense(len(clustered), enc.Width, nil)
 		row := make([]float64, enc.Width)
 		rows := make([]int, len(clustered))
 		for j, i := range clustered {
 			copy(row, x.RawRowView(i))
-			p.Model.explain(enc, row, xa.RawRowView(j))
+			p.Model.Explain(enc, row, xa.RawRowView(j))
 			rows[j] = j
 		}
 		xp = groupedMatrix(xa, enc, cols, rows)
 	default:
-		return nil, search, fmt.Errorf("find segments: unknown space %q (want %q or %q): %w", cfg.Space, SpaceAttributions, SpaceFeatures, icp.ErrInvalid)
+		return nil, search, fmt.Errorf("find segments: unknown space %q (want %q or %q): %w", cfg.Space, profile.SpaceAttributions, profile.SpaceFeatures, icp.ErrInvalid)
 	}
 	base := od.evidence(labeled)
 	type option struct {
-		segs     []Segment
+		segs     []profile.Segment
 		dropped  []string
 		coverage float64
 		sil      float64
@@ -341,9 +236,9 @@ func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, fitRo
 		if err != nil {
 			return nil, search, fmt.Errorf("find segments: %w", err)
 		}
-		ks := KScore{K: k, Silhouette: model.Silhouette(xp, labels, 1000, seed), Stability: stability(xp, labels, k, cfg.Resamples, seed)}
+		ks := profile.KScore{K: k, Silhouette: model.Silhouette(xp, labels, 1000, seed), Stability: stability(xp, labels, k, cfg.Resamples, seed)}
 		if ks.Stability >= cfg.MinStability {
-			segs, dropped, err := p.describeClusters(t, x, km, labels, clustered, holdRows, labeled, od, base, cols, cfg)
+			segs, dropped, err := describeClusters(p, t, x, km, labels, clustered, holdRows, labeled, od, base, cols, cfg)
 			if err != nil {
 				return nil, search, err
 			}
@@ -390,13 +285,13 @@ func (p *Profile) findSegments(t *datasets.Table, x *mat.Dense, positives, fitRo
 // infoGain is the mutual information, in nats per closed account, between
 // the label and the segment an account falls in (the first whose rule it
 // matches, or none).
-func infoGain(segs []Segment, t *datasets.Table, labeled []int, y []float64) float64 {
+func infoGain(segs []profile.Segment, t *datasets.Table, labeled []int, y []float64) float64 {
 	n := len(segs) + 1
 	pos := make([]float64, n)
 	tot := make([]float64, n)
 	var allPos float64
 	for _, i := range labeled {
-		k := segmentOf(segs, t, i)
+		k := profile.SegmentOf(segs, t, i)
 		if k < 0 {
 			k = len(segs)
 		}
@@ -426,13 +321,13 @@ func infoGain(segs []Segment, t *datasets.Table, labeled []int, y []float64) flo
 }
 
 // coverage is the share of positives that match the rule of a segment.
-func coverage(segs []Segment, t *datasets.Table, positives []int) float64 {
+func coverage(segs []profile.Segment, t *datasets.Table, positives []int) float64 {
 	if len(positives) == 0 {
 		return 0
 	}
 	n := 0
 	for _, i := range positives {
-		if segmentOf(segs, t, i) >= 0 {
+		if profile.SegmentOf(segs, t, i) >= 0 {
 			n++
 		}
 	}
@@ -441,11 +336,11 @@ func coverage(segs []Segment, t *datasets.Table, positives []int) float64 {
 
 // describeClusters learns each cluster's rule and evidence, and keeps the
 // clusters whose rule passes the evidence test, largest first.
-func (p *Profile) describeClusters(t *datasets.Table, x *mat.Dense, km *model.KMeans, labels, positives, holdRows, labeled []int, od *outcomeData, base Evidence, cols []string, cfg SegmentConfig) ([]Segment, []string, error) {
+func describeClusters(p *profile.Profile, t *datasets.Table, x *mat.Dense, km *model.KMeans, labels, positives, holdRows, labeled []int, od *outcomeData, base profile.Evidence, cols []string, cfg SegmentConfig) ([]profile.Segment, []string, error) {
 	enc := p.Encoder
 	hold := od.within(holdRows).evidence(holdRows)
 	isPos := make([]float64, len(positives))
-	var segs []Segment
+	var segs []profile.Segment
 	var dropped []string
 	for c := range km.Centroids {
 		var members []int
@@ -469,7 +364,7 @@ func (p *Profile) describeClusters(t *datasets.Table, x *mat.Dense, km *model.KM
 			dropped = append(dropped, fmt.Sprintf("cluster of %d: no rule separates it from the other positives", len(members)))
 			continue
 		}
-		sg := Segment{Size: len(members), Share: float64(len(members)) / float64(len(positives)), Rule: rule, RuleText: rule.String()}
+		sg := profile.Segment{Size: len(members), Share: float64(len(members)) / float64(len(positives)), Rule: rule, RuleText: rule.String()}
 		var hit, hitMembers int
 		for j, i := range positives {
 			if rule.Match(t, i) {
@@ -483,17 +378,17 @@ func (p *Profile) describeClusters(t *datasets.Table, x *mat.Dense, km *model.KM
 		sg.Recall = float64(hitMembers) / float64(len(members))
 		in := matching(&rule, t, labeled)
 		sg.Evidence = od.evidence(in)
-		sg.Evidence.against(base)
+		against(&sg.Evidence, base)
 		sg.Accounts, sg.Positives, sg.PositiveRate, sg.Lift = sg.Evidence.Closed, sg.Evidence.Positives, sg.Evidence.PositiveRate, sg.Evidence.Lift
 		he := od.evidence(matching(&rule, t, holdRows))
-		he.against(hold)
+		against(&he, hold)
 		sg.HoldoutAccounts, sg.HoldoutLift = he.Closed, he.Lift
 		sg.HoldoutZ = zScore(he.Positives, he.Closed, hold.PositiveRate)
 		if sg.HoldoutLift < cfg.MinLift || sg.HoldoutZ < cfg.MinZ {
 			dropped = append(dropped, fmt.Sprintf("`%s`: on the holdout, %d closed accounts at %.2f× the base rate (z = %.1f)", sg.RuleText, he.Closed, he.Lift, sg.HoldoutZ))
 			continue
 		}
-		sg.Traits = describe(t, enc, members)
+		sg.Traits = traits.Describe(t, enc, members)
 		// Centre and radius in the full encoded space, for distances.
 		sg.Centroid = make([]float64, enc.Width)
 		for _, i := range members {
@@ -549,216 +444,30 @@ func stability(x *mat.Dense, labels []int, k, resamples int, seed uint64) float6
 	return total / float64(resamples)
 }
 
-// segmentOf returns the index of the first segment whose rule row i of t
-// matches, or -1.
-func segmentOf(segs []Segment, t *datasets.Table, i int) int {
-	for k := range segs {
-		if segs[k].Rule.Match(t, i) {
-			return k
-		}
-	}
-	return -1
-}
-
-func distance(a, b []float64) float64 {
-	s := 0.0
-	for j, v := range a {
-		d := v - b[j]
-		s += d * d
-	}
-	return math.Sqrt(s)
-}
-
-// describe finds the traits that set the member rows apart from all rows
-// of t, strongest first (at most six).
-func describe(t *datasets.Table, enc *features.Encoder, members []int) []Trait {
-	var traits []Trait
-	for _, ce := range enc.Columns {
-		col := t.Column(ce.Name)
-		if col == nil {
-			continue
-		}
-		switch ce.Role {
-		case features.RoleCategorical:
-			traits = append(traits, categoryTrait(col, members)...)
-		case features.RoleTags:
-			traits = append(traits, tagTraits(col, ce.Separator, members)...)
-		case features.RoleBoolean:
-			traits = append(traits, boolTrait(col, members)...)
-		default:
-			traits = append(traits, rangeTrait(col, &ce, members)...)
-		}
-	}
-	sort.SliceStable(traits, func(a, b int) bool { return traits[a].Effect > traits[b].Effect })
-	if len(traits) > 6 {
-		traits = traits[:6]
-	}
-	return traits
-}
-
-// categoryTrait lists the levels that, together, hold at least half of the
-// members and are over-represented at least 1.5 times against all rows.
-func categoryTrait(col *datasets.Column, members []int) []Trait {
-	return levelTraitVs(col, members, levelShares(col, nil))
-}
-
-func levelShares(col *datasets.Column, rows []int) map[string]float64 {
-	counts := make(map[string]float64)
-	n := 0
-	each(col.Len(), rows, func(i int) {
-		if col.IsMissing(i) {
-			return
-		}
-		n++
-		counts[col.Text(i)]++
-	})
-	for k := range counts {
-		counts[k] /= float64(n)
-	}
-	return counts
-}
-
-func tagTraits(col *datasets.Column, sep string, members []int) []Trait {
-	share := func(rows []int) map[string]float64 {
-		counts := make(map[string]float64)
-		n := 0
-		each(col.Len(), rows, func(i int) {
-			if col.Str[i] == "" {
-				return
-			}
-			n++
-			for _, tag := range strings.Split(col.Str[i], sep) {
-				if tag = strings.TrimSpace(tag); tag != "" {
-					counts[tag]++
-				}
-			}
-		})
-		for k := range counts {
-			counts[k] /= float64(max(n, 1))
-		}
-		return counts
-	}
-	all, seg := share(nil), share(members)
-	var out []Trait
-	for tag, s := range seg {
-		if b := all[tag]; s >= 0.5 && s-b >= 0.2 {
-			out = append(out, Trait{Column: col.Name, Text: col.Name + " has " + tag, Short: tag, Measure: "share", Segment: s, Base: b, Effect: s - b})
-		}
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Short < out[b].Short })
-	return out
-}
-
-// boolTrait describes a boolean column whose rate among the members is
-// at least 0.2 away from its rate over all rows.
-func boolTrait(col *datasets.Column, members []int) []Trait {
-	var sum, n float64
-	for _, v := range col.Num {
-		if !math.IsNaN(v) {
-			sum += v
-			n++
-		}
-	}
-	return boolTraitVs(col, members, sum/math.Max(n, 1))
-}
-
-// rangeTrait describes a numeric column whose mean in the segment, on the
-// encoder's scale, differs from the overall mean by at least half a
-// standard deviation. The range shown is the members' 10th to 90th
-// percentile on the original scale.
-func rangeTrait(col *datasets.Column, ce *features.ColumnEncoder, members []int) []Trait {
-	if col.Kind == datasets.String {
-		return nil
-	}
-	var vals, scaled []float64
-	for _, i := range members {
-		if v := col.Num[i]; !math.IsNaN(v) {
-			vals = append(vals, v)
-			if ce.Role == features.RoleDate {
-				v /= 365.25
-			}
-			if ce.Log {
-				v = math.Log1p(math.Max(v, 0))
-			}
-			scaled = append(scaled, (v-ce.Mean)/ce.Std)
-		}
-	}
-	if len(vals) < 5 {
-		return nil
-	}
-	smd := stat.Mean(scaled, nil)
-	if math.Abs(smd) < 0.5 {
-		return nil
-	}
-	sort.Float64s(vals)
-	lo := stat.Quantile(0.1, stat.Empirical, vals, nil)
-	hi := stat.Quantile(0.9, stat.Empirical, vals, nil)
-	format := fmtNum
-	if ce.Role == features.RoleDate {
-		format = dayString
-	}
-	r := format(lo) + "–" + format(hi)
-	return []Trait{{Column: col.Name, Text: col.Name + " " + r, Short: r + " " + col.Name,
-		Measure: "median", Segment: stat.Quantile(0.5, stat.Empirical, vals, nil), Base: ce.Median, Effect: math.Abs(smd) / 2}}
-}
-
-// each calls f for each of rows, or for 0..n-1 when rows is nil.
-func each(n int, rows []int, f func(i int)) {
-	if rows == nil {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	for _, i := range rows {
-		f(i)
-	}
-}
-
-// fmtNum formats a number for people: 1.2M, 45k, 480, 0.35.
-func fmtNum(v float64) string {
-	a := math.Abs(v)
-	switch {
-	case math.IsNaN(v):
-		return "–"
-	case a >= 1e9:
-		return trimZero(fmt.Sprintf("%.1f", v/1e9)) + "B"
-	case a >= 1e6:
-		return trimZero(fmt.Sprintf("%.1f", v/1e6)) + "M"
-	case a >= 1e4:
-		return fmt.Sprintf("%.0fk", v/1e3)
-	case a >= 100 || v == math.Trunc(v):
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.3g", v)
-}
-
-func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }
-
 // ruleName names a segment from its rule's first clause: levels first,
 // then ranges, tags and exclusions ("SaaS/FinTech, 50–500 employees, on
 // hubspot, not APAC").
-func ruleName(r *Rule, k int) string {
+func ruleName(r *profile.Rule, k int) string {
 	if r.Empty() {
 		return fmt.Sprintf("Segment %d", k)
 	}
 	var levels, ranges, tags, nots []string
 	for _, c := range r.Clauses[0].Conds {
 		switch {
-		case c.Op == OpIn && !c.Negate:
+		case c.Op == profile.OpIn && !c.Negate:
 			levels = append(levels, strings.Join(c.Levels, "/"))
-		case c.Op == OpIn:
+		case c.Op == profile.OpIn:
 			nots = append(nots, "not "+strings.Join(c.Levels, "/"))
-		case c.Op == OpHas && !c.Negate:
+		case c.Op == profile.OpHas && !c.Negate:
 			tags = append(tags, "on "+c.Tag)
-		case c.Op == OpHas:
+		case c.Op == profile.OpHas:
 			nots = append(nots, "without "+c.Tag)
-		case c.Op == OpIs && !c.Negate:
+		case c.Op == profile.OpIs && !c.Negate:
 			levels = append(levels, c.Column)
-		case c.Op == OpIs:
+		case c.Op == profile.OpIs:
 			nots = append(nots, "no "+c.Column)
-		case c.Op == OpRange:
-			lo, _, hi, _ := c.bounds()
+		case c.Op == profile.OpRange:
+			lo, _, hi, _ := c.Bounds()
 			switch {
 			case c.Lo != nil && c.Hi != nil:
 				ranges = append(ranges, lo+"–"+hi+" "+c.Column)
@@ -789,35 +498,27 @@ func ruleName(r *Rule, k int) string {
 
 // segmentSummary says in one paragraph who the segment is and how it
 // does against the baseline.
-func segmentSummary(s *Segment, base Evidence) string {
+func segmentSummary(s *profile.Segment, base profile.Evidence) string {
 	e := s.Evidence
 	var b strings.Builder
 	fmt.Fprintf(&b, "Accounts where %s. %d closed accounts match; they win %s of their deals, %s the base rate of %s",
-		s.RuleText, e.Closed, pct(e.WinRate), times(e.WinLift), pct(base.WinRate))
+		s.RuleText, e.Closed, profile.FormatPercent(e.WinRate), profile.FormatTimes(e.WinLift), profile.FormatPercent(base.WinRate))
 	var more []string
 	if e.HasChurn && base.HasChurn {
-		more = append(more, fmt.Sprintf("churn %s of the time (%s overall)", pct(e.ChurnRate), pct(base.ChurnRate)))
+		more = append(more, fmt.Sprintf("churn %s of the time (%s overall)", profile.FormatPercent(e.ChurnRate), profile.FormatPercent(base.ChurnRate)))
 	}
 	if e.HasCycle && base.HasCycle {
-		more = append(more, fmt.Sprintf("close in a median %s days (%s overall)", fmtNum(e.MedianCycleDays), fmtNum(base.MedianCycleDays)))
+		more = append(more, fmt.Sprintf("close in a median %s days (%s overall)", profile.FormatNumber(e.MedianCycleDays), profile.FormatNumber(base.MedianCycleDays)))
 	}
 	if e.HasLTV && base.HasLTV {
-		more = append(more, fmt.Sprintf("are worth a median LTV of %s (%s overall)", fmtNum(e.MedianLTV), fmtNum(base.MedianLTV)))
+		more = append(more, fmt.Sprintf("are worth a median LTV of %s (%s overall)", profile.FormatNumber(e.MedianLTV), profile.FormatNumber(base.MedianLTV)))
 	}
 	if len(more) > 0 {
 		b.WriteString("; once won they ")
 		b.WriteString(joinAnd(more))
 	}
-	fmt.Fprintf(&b, ". They hold %s of all won deals.", pct(e.ShareOfWins))
+	fmt.Fprintf(&b, ". They hold %s of all won deals.", profile.FormatPercent(e.ShareOfWins))
 	return b.String()
-}
-
-// times formats a ratio as "3.1×".
-func times(v float64) string {
-	if v == 0 || math.IsNaN(v) {
-		return "–"
-	}
-	return fmt.Sprintf("%.1f×", v)
 }
 
 func joinAnd(parts []string) string {

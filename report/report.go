@@ -1,40 +1,42 @@
-package profile
+package report
 
 import (
 	"fmt"
 	"io"
 	"math"
 	"strings"
+
+	"github.com/icpengine/icp/profile"
 )
 
-// ReportOptions adds to the report. The zero value is ready to use.
-type ReportOptions struct {
+// Options adds to the report. The zero value is ready to use.
+type Options struct {
 	// Changes, when not nil, adds a "what changed since the previous
 	// model" section (see Compare).
 	Changes *Changes
 }
 
-// WriteReport writes the ICP report as Markdown: who the ideal customers
-// are (segments with their rules and evidence), the anti-ICP, the tiers
-// and their backtest, the data and label, validation and the model card.
-func (p *Profile) WriteReport(w io.Writer) error {
-	return p.WriteReportWith(w, ReportOptions{})
+// WriteMarkdown writes the ICP report of p as Markdown: who the ideal
+// customers are (segments with their rules and evidence), the anti-ICP,
+// the tiers and their backtest, the data and label, validation and the
+// model card.
+func WriteMarkdown(w io.Writer, p *profile.Profile, o Options) error {
+	return icpReport{p}.document(o, false).markdown(w)
 }
 
-// WriteReportWith writes the Markdown report with options.
-func (p *Profile) WriteReportWith(w io.Writer, o ReportOptions) error {
-	return p.document(o, false).markdown(w)
+// WriteHTML writes the report as one self-contained HTML page with inline
+// SVG charts (gains and lift, calibration, score distribution by outcome,
+// tier results); it loads nothing from the network.
+func WriteHTML(w io.Writer, p *profile.Profile, o Options) error {
+	return icpReport{p}.document(o, true).html(w, "Ideal Customer Profile — model "+p.Version)
 }
 
-// WriteHTMLReport writes the report as one self-contained HTML page with
-// inline SVG charts (gains and lift, calibration, score distribution by
-// outcome, tier results); it loads nothing from the network.
-func (p *Profile) WriteHTMLReport(w io.Writer, o ReportOptions) error {
-	return p.document(o, true).html(w, "Ideal Customer Profile — model "+p.Version)
-}
+// icpReport is the profile a report describes; its sections are its
+// methods.
+type icpReport struct{ *profile.Profile }
 
 // document builds the report; charts only go into the HTML form.
-func (p *Profile) document(o ReportOptions, charts bool) *document {
+func (p icpReport) document(o Options, charts bool) *document {
 	d := &document{}
 	data, v := p.Data, p.Validation
 	d.h1("Ideal Customer Profile — model %s", p.Version)
@@ -43,10 +45,10 @@ func (p *Profile) document(o ReportOptions, charts bool) *document {
 		intro += fmt.Sprintf(", closed %s to %s", data.From, data.To)
 	}
 	intro += fmt.Sprintf("). On the newest deals, which it did not see in training, it ranks with ROC AUC %s, and the top-scored tenth of them hold %s× the base rate of %s.",
-		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), p.targetNoun())
+		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), targetNoun(p.Label.Target))
 	d.para("%s", intro)
 	if len(p.Segments) > 0 {
-		d.para("It found %d segments of %s:", len(p.Segments), p.targetNoun())
+		d.para("It found %d segments of %s:", len(p.Segments), targetNoun(p.Label.Target))
 		var items []string
 		for _, s := range p.Segments {
 			items = append(items, fmt.Sprintf("**%s** (%s): `%s` — %d closed accounts, %s of them %s, %s the base rate.",
@@ -127,21 +129,21 @@ func (p *Profile) document(o ReportOptions, charts bool) *document {
 	return d
 }
 
-func (p *Profile) segmentSection(d *document) {
+func (p icpReport) segmentSection(d *document) {
 	d.h2("Ideal customer segments")
 	ss := p.SegmentSearch
 	if len(p.Segments) == 0 {
 		d.para("**No reliable segments.** %s. The score still ranks accounts; it is the segments, readable groups that win clearly more often than the rest, that the data do not support.", capitalize(ss.Reason))
 	} else {
 		d.para("Each segment is a cluster of %s described by a rule learned by a shallow decision tree on the raw column values. An account belongs to the first segment whose rule it matches; the evidence counts every closed account matching the rule, against all %d closed accounts.",
-			p.targetNoun(), p.Baseline.Closed)
+			targetNoun(p.Label.Target), p.Baseline.Closed)
 	}
 	for _, s := range p.Segments {
 		d.h3("%s: %s", s.ID, s.Name)
 		d.para("%s", s.Summary)
 		d.para("**Rule:** `%s`", s.RuleText)
 		d.para("The rule matches %s of the cluster's %d %s (recall) and %s of the %s it matches belong to the cluster (precision).",
-			pct(s.Recall), s.Size, p.targetNoun(), pct(s.Precision), p.targetNoun())
+			pct(s.Recall), s.Size, targetNoun(p.Label.Target), pct(s.Precision), targetNoun(p.Label.Target))
 		d.table([]string{"evidence", "segment", "all closed accounts", "lift"}, evidenceRows(s.Evidence, p.Baseline))
 		if len(s.Traits) > 0 {
 			var rows [][]string
@@ -154,11 +156,11 @@ func (p *Profile) segmentSection(d *document) {
 	}
 	d.h3("How the segments were chosen")
 	space := "each column's contribution to the score (attributions, log-odds)"
-	if ss.Space == SpaceFeatures {
+	if ss.Space == profile.SpaceFeatures {
 		space = "the encoded features, each column scaled to equal weight"
 	}
 	d.para("k-means++ clustered the %d %s on %s, using the columns %s. For each number of clusters k, the silhouette measures separation and the stability is the mean adjusted Rand index between the clustering and its refits on bootstrap resamples; only stable ks are described. A cluster becomes a segment when its rule's accounts turn positive clearly more often than the base rate; the k whose segments tell the most about the label (mutual information) wins.",
-		ss.Positives, p.targetNoun(), space, codeList(ss.Columns))
+		ss.Positives, targetNoun(p.Label.Target), space, codeList(ss.Columns))
 	if len(ss.Ks) > 0 {
 		var rows [][]string
 		for _, k := range ss.Ks {
@@ -177,7 +179,7 @@ func (p *Profile) segmentSection(d *document) {
 }
 
 // evidenceRows compares a group's evidence with the baseline.
-func evidenceRows(e, b Evidence) [][]string {
+func evidenceRows(e, b profile.Evidence) [][]string {
 	rows := [][]string{
 		{"closed accounts", fmt.Sprint(e.Closed), fmt.Sprint(b.Closed), ""},
 		{"won deals", fmt.Sprint(e.Won), fmt.Sprint(b.Won), ""},
@@ -201,7 +203,7 @@ func optNum(v float64, ok bool) string {
 	if !ok {
 		return "–"
 	}
-	return fmtNum(v)
+	return num(v)
 }
 
 func optPct(v float64, ok bool) string {
@@ -226,7 +228,7 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func (p *Profile) antiSection(d *document) {
+func (p icpReport) antiSection(d *document) {
 	a := p.AntiICP
 	d.h2("Anti-ICP: who not to pursue")
 	if a.Definition == "" {
@@ -253,7 +255,7 @@ func (p *Profile) antiSection(d *document) {
 	d.list(items)
 }
 
-func (p *Profile) tierSection(d *document, charts bool) {
+func (p icpReport) tierSection(d *document, charts bool) {
 	t, bt := p.Tiers, p.Backtest
 	d.h2("Tiers")
 	method := t.Method
@@ -293,7 +295,7 @@ func groupHead(first string) []string {
 	return []string{first, "deals", "won", "win rate", "median cycle of won (days)", "median LTV of won", "churn of won", "share of all wins"}
 }
 
-func groupRows(gs []GroupResult) [][]string {
+func groupRows(gs []profile.GroupResult) [][]string {
 	var rows [][]string
 	for _, g := range gs {
 		e := g.Evidence
@@ -303,7 +305,7 @@ func groupRows(gs []GroupResult) [][]string {
 	return rows
 }
 
-func (p *Profile) backtestSection(d *document, charts bool) {
+func (p icpReport) backtestSection(d *document, charts bool) {
 	bt := p.Backtest
 	d.h2("Backtest on the holdout")
 	if bt.Rows == 0 {
@@ -312,7 +314,7 @@ func (p *Profile) backtestSection(d *document, charts bool) {
 	}
 	d.para("The %d newest closed deals (%s to %s) were scored by the model fitted on the older ones, with cross-fitted calibration, and placed by the final tiers and rules.", bt.Rows, p.Validation.From, p.Validation.To)
 	d.h3("By segment")
-	d.table(groupHead("segment"), groupRows(append(append([]GroupResult(nil), bt.Segments...), bt.AntiICP)))
+	d.table(groupHead("segment"), groupRows(append(append([]profile.GroupResult(nil), bt.Segments...), bt.AntiICP)))
 	if len(bt.Gains) > 0 {
 		d.h3("Gains")
 		var rows [][]string
@@ -378,7 +380,7 @@ func dash(s string) string {
 	return s
 }
 
-func (p *Profile) dataSection(d *document) {
+func (p icpReport) dataSection(d *document) {
 	data := p.Data
 	d.h2("Data and label")
 	rows := [][]string{
@@ -415,7 +417,7 @@ func (p *Profile) dataSection(d *document) {
 	d.table([]string{"column", "role", "kind", "why"}, rows)
 }
 
-func (p *Profile) modelCard(d *document) {
+func (p icpReport) modelCard(d *document) {
 	v := p.Validation
 	d.h2("Model card")
 	window := "no close dates"
@@ -452,29 +454,28 @@ func (p *Profile) modelCard(d *document) {
 	})
 }
 
-func (p *Profile) targetNoun() string {
-	switch p.Label.Target {
-	case TargetWon:
+func targetNoun(target string) string {
+	switch target {
+	case profile.TargetWon:
 		return "won accounts"
-	case TargetRetained:
+	case profile.TargetRetained:
 		return "retained customers"
 	}
 	return "ideal customers"
 }
 
-func traitValue(t Trait, v float64) string {
+func traitValue(t profile.Trait, v float64) string {
 	if t.Measure == "median" {
-		return "median " + fmtNum(v)
+		return "median " + num(v)
 	}
 	return pct(v)
 }
 
-func pct(v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	return fmt.Sprintf("%.1f%%", 100*v)
-}
+// pct, times and num are the profile's formats under the short names the
+// tables read best with.
+func pct(v float64) string   { return profile.FormatPercent(v) }
+func times(v float64) string { return profile.FormatTimes(v) }
+func num(v float64) string   { return profile.FormatNumber(v) }
 
 func fmt2(v float64) string {
 	if math.IsNaN(v) {
@@ -490,9 +491,9 @@ func fmt3(v float64) string {
 	return fmt.Sprintf("%.3f", v)
 }
 
-// WriteSummary prints a few lines for the trainer's console: rows, label
-// balance, validation metrics, segments and tier thresholds.
-func (p *Profile) WriteSummary(w io.Writer) {
+// WriteSummary prints a few lines about p for the trainer's console: rows,
+// label balance, validation metrics, segments and tier thresholds.
+func WriteSummary(w io.Writer, p *profile.Profile) {
 	l, v := p.Label, p.Validation
 	fmt.Fprintf(w, "model %s: %d rows, %d closed (%d positive, %d negative), %d open\n",
 		p.Version, p.Data.Rows, p.Data.Labeled, l.Positives, l.Negatives, l.Open)
@@ -513,7 +514,7 @@ func (p *Profile) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "segments: %d\n", len(p.Segments))
 	}
 	for _, s := range p.Segments {
-		fmt.Fprintf(w, "  %s %s: %d %s, %s×\n    %s\n", s.ID, s.Name, s.Size, p.targetNoun(), fmt2(s.Lift), s.RuleText)
+		fmt.Fprintf(w, "  %s %s: %d %s, %s×\n    %s\n", s.ID, s.Name, s.Size, targetNoun(p.Label.Target), fmt2(s.Lift), s.RuleText)
 	}
 	fmt.Fprintf(w, "anti-ICP rules: %d\n", len(p.AntiICP.Rules))
 	for _, r := range p.AntiICP.Rules {

@@ -1,4 +1,4 @@
-package profile
+package report
 
 import (
 	"fmt"
@@ -120,4 +120,4 @@ func barChart(title, yLabel string, groups []string, names, colors []string, val
 }
 
 func pctTick(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
-func numTick(v float64) string { return trimZero(fmt.Sprintf("%.1f", v)) }
+func numTick(v float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") }

@@ -1,12 +1,12 @@
-package profile
+package train
 
 import (
 	"fmt"
 	"math"
 	"sort"
 
-	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/profile"
 )
 
 // AntiConfig tunes the anti-ICP. The zero value is ready to use.
@@ -33,32 +33,6 @@ type AntiConfig struct {
 	Depth int
 }
 
-// AntiRule is one rule of the anti-ICP: a kind of account that loses,
-// churns or stays small far more often than most.
-type AntiRule struct {
-	ID       string `json:"id"`
-	Rule     Rule   `json:"rule"`
-	RuleText string `json:"rule_text"`
-	// GoodRate is the share of the rule's closed accounts with a good
-	// outcome, and LossRate the share of its closed deals that were lost.
-	GoodRate float64 `json:"good_rate"`
-	LossRate float64 `json:"loss_rate"`
-	// Evidence sums up the accounts matching the rule.
-	Evidence Evidence `json:"evidence"`
-	// Summary says in plain words why these accounts are not worth
-	// pursuing.
-	Summary string `json:"summary"`
-}
-
-// AntiICP is the set of disqualifying rules and how they were learned.
-type AntiICP struct {
-	// Definition says what a good outcome is.
-	Definition string `json:"definition"`
-	// BaseGoodRate is the share of closed accounts with a good outcome.
-	BaseGoodRate float64    `json:"base_good_rate"`
-	Rules        []AntiRule `json:"rules"`
-}
-
 // goodOutcomes marks the closed accounts with a good outcome: won, not
 // churned, and LTV at or above the q quantile of won accounts' LTV (no
 // condition when q <= 0), each condition applied when its column is known.
@@ -78,7 +52,7 @@ func goodOutcomes(od *outcomeData, q float64) ([]float64, string) {
 	if len(ltvs) > 0 && q > 0 {
 		sort.Float64s(ltvs)
 		thr = ltvs[int(q*float64(len(ltvs)-1))]
-		def += fmt.Sprintf(" with %s at or above %s, the %.0fth percentile of won accounts", od.ltv.Name, fmtNum(thr), 100*q)
+		def += fmt.Sprintf(" with %s at or above %s, the %.0fth percentile of won accounts", od.ltv.Name, profile.FormatNumber(thr), 100*q)
 	}
 	good := make([]float64, len(lab.y))
 	for i, v := range lab.y {
@@ -99,7 +73,7 @@ func goodOutcomes(od *outcomeData, q float64) ([]float64, string) {
 // good outcomes from the rest over the closed accounts, and each leaf
 // whose rate of good outcomes is far and significantly below the base
 // rate becomes a rule.
-func (p *Profile) findAntiICP(t *datasets.Table, fitRows, holdRows, labeled []int, od *outcomeData, cols []string, base Evidence, cfg AntiConfig) (AntiICP, error) {
+func findAntiICP(p *profile.Profile, t *datasets.Table, fitRows, holdRows, labeled []int, od *outcomeData, cols []string, base profile.Evidence, cfg AntiConfig) (profile.AntiICP, error) {
 	if cfg.MaxRatio == 0 {
 		cfg.MaxRatio = 0.3
 	}
@@ -116,7 +90,7 @@ func (p *Profile) findAntiICP(t *datasets.Table, fitRows, holdRows, labeled []in
 		cfg.LTVQuantile = 0.1
 	}
 	good, def := goodOutcomes(od, cfg.LTVQuantile)
-	a := AntiICP{Definition: def}
+	a := profile.AntiICP{Definition: def}
 	rate := func(rows []int) float64 {
 		var n float64
 		for _, i := range rows {
@@ -135,7 +109,7 @@ func (p *Profile) findAntiICP(t *datasets.Table, fitRows, holdRows, labeled []in
 		return a, fmt.Errorf("find anti-ICP: %w", err)
 	}
 	for _, cl := range rule.Clauses {
-		r := Rule{Clauses: []Clause{cl}}
+		r := profile.Rule{Clauses: []profile.Clause{cl}}
 		in := matching(&r, t, labeled)
 		if float64(len(in)) < cfg.MinShare*float64(len(labeled)) {
 			continue
@@ -161,9 +135,9 @@ func (p *Profile) findAntiICP(t *datasets.Table, fitRows, holdRows, labeled []in
 		if hin == 0 || float64(hg)/float64(hin) > 0.5*holdRate || -zScore(hg, hin, holdRate) < cfg.MinZ {
 			continue
 		}
-		ar := AntiRule{Rule: r, RuleText: r.String(), GoodRate: float64(g) / float64(len(in))}
+		ar := profile.AntiRule{Rule: r, RuleText: r.String(), GoodRate: float64(g) / float64(len(in))}
 		ar.Evidence = od.evidence(in)
-		ar.Evidence.against(base)
+		against(&ar.Evidence, base)
 		ar.LossRate = 1 - ar.Evidence.WinRate
 		a.Rules = append(a.Rules, ar)
 	}
@@ -176,29 +150,18 @@ func (p *Profile) findAntiICP(t *datasets.Table, fitRows, holdRows, labeled []in
 	return a, nil
 }
 
-func antiSummary(r *AntiRule, base Evidence, baseGood float64) string {
+func antiSummary(r *profile.AntiRule, base profile.Evidence, baseGood float64) string {
 	e := r.Evidence
 	s := fmt.Sprintf("Accounts where %s: %d closed accounts", r.RuleText, e.Closed)
 	if base.Won < base.Closed {
-		s += fmt.Sprintf(", %s of their deals lost (%s overall)", pct(r.LossRate), pct(1-base.WinRate))
+		s += fmt.Sprintf(", %s of their deals lost (%s overall)", profile.FormatPercent(r.LossRate), profile.FormatPercent(1-base.WinRate))
 	}
-	s += fmt.Sprintf("; %s end as good customers (%s overall)", pct(r.GoodRate), pct(baseGood))
+	s += fmt.Sprintf("; %s end as good customers (%s overall)", profile.FormatPercent(r.GoodRate), profile.FormatPercent(baseGood))
 	if e.HasChurn && base.HasChurn && e.Won > 0 {
-		s += fmt.Sprintf("; %s of the won ones churn (%s overall)", pct(e.ChurnRate), pct(base.ChurnRate))
+		s += fmt.Sprintf("; %s of the won ones churn (%s overall)", profile.FormatPercent(e.ChurnRate), profile.FormatPercent(base.ChurnRate))
 	}
 	if e.HasCycle && base.HasCycle && e.Won > 0 {
-		s += fmt.Sprintf("; won deals take a median %s days to close (%s overall)", fmtNum(e.MedianCycleDays), fmtNum(base.MedianCycleDays))
+		s += fmt.Sprintf("; won deals take a median %s days to close (%s overall)", profile.FormatNumber(e.MedianCycleDays), profile.FormatNumber(base.MedianCycleDays))
 	}
 	return s + "."
-}
-
-// antiMatch returns the first anti-ICP rule row i of t matches, or nil.
-func (p *Profile) antiMatch(t *datasets.Table, i int) *icp.AntiICPMatch {
-	for k := range p.AntiICP.Rules {
-		r := &p.AntiICP.Rules[k]
-		if r.Rule.Match(t, i) {
-			return &icp.AntiICPMatch{ID: r.ID, Rule: r.RuleText, LossRate: r.LossRate}
-		}
-	}
-	return nil
 }

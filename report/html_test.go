@@ -1,4 +1,4 @@
-package profile
+package report
 
 import (
 	"bytes"
@@ -15,14 +15,16 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/icpengine/icp/train"
 )
 
 // TestHTMLReportOffline checks that the HTML report is self-contained: no
 // script, stylesheet, image or font is fetched from anywhere.
 func TestHTMLReportOffline(t *testing.T) {
-	p, _ := train(t, 1500, 5, TargetIdeal)
+	p, _ := trained(t, 1500, 5, train.TargetIdeal)
 	var b bytes.Buffer
-	if err := p.WriteHTMLReport(&b, ReportOptions{}); err != nil {
+	if err := WriteHTML(&b, p, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	page := b.String()
@@ -54,11 +56,11 @@ func TestHTMLReportChromium(t *testing.T) {
 	if bin == "" {
 		t.Skip("NOTICE: no chromium on PATH; the HTML report is not checked in a browser (apt-get install -y chromium)")
 	}
-	p, _ := train(t, 1500, 5, TargetIdeal)
+	p, _ := trained(t, 1500, 5, train.TargetIdeal)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "report.html")
 	var b bytes.Buffer
-	if err := p.WriteHTMLReport(&b, ReportOptions{}); err != nil {
+	if err := WriteHTML(&b, p, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {

@@ -1,32 +1,19 @@
-package profile
+package train
 
 import (
 	"math"
 	"sort"
 
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/profile"
 )
-
-// Importance ranks the feature columns by their mean absolute contribution
-// to the margin.
-type Importance struct {
-	// Rows is how many training accounts the means are over.
-	Rows    int                `json:"rows"`
-	Columns []ColumnImportance `json:"columns"`
-}
-
-// ColumnImportance is one column's mean absolute contribution (log-odds).
-type ColumnImportance struct {
-	Column  string  `json:"column"`
-	MeanAbs float64 `json:"mean_abs"`
-}
 
 // maxImportanceRows caps the accounts explained to rank the columns.
 const maxImportanceRows = 2000
 
 // importance explains up to maxImportanceRows of the given rows of t,
 // evenly spaced, and ranks the columns.
-func (p *Profile) importance(t *datasets.Table, rows []int) (Importance, error) {
+func importance(p *profile.Profile, t *datasets.Table, rows []int) (profile.Importance, error) {
 	step := max(1, (len(rows)+maxImportanceRows-1)/maxImportanceRows)
 	var sample []int
 	for k := 0; k < len(rows); k += step {
@@ -34,12 +21,12 @@ func (p *Profile) importance(t *datasets.Table, rows []int) (Importance, error) 
 	}
 	x, err := p.Encoder.Transform(t.Take(sample), nil)
 	if err != nil {
-		return Importance{}, err
+		return profile.Importance{}, err
 	}
 	sums := make([]float64, len(p.Encoder.Columns))
 	contrib := make([]float64, p.Encoder.Width)
 	for i := range sample {
-		p.Model.explain(p.Encoder, x.RawRowView(i), contrib)
+		p.Model.Explain(p.Encoder, x.RawRowView(i), contrib)
 		for k, ce := range p.Encoder.Columns {
 			s := 0.0
 			for _, c := range contrib[ce.Offset : ce.Offset+ce.Width()] {
@@ -48,9 +35,9 @@ func (p *Profile) importance(t *datasets.Table, rows []int) (Importance, error) 
 			sums[k] += math.Abs(s)
 		}
 	}
-	imp := Importance{Rows: len(sample)}
+	imp := profile.Importance{Rows: len(sample)}
 	for k, ce := range p.Encoder.Columns {
-		imp.Columns = append(imp.Columns, ColumnImportance{Column: ce.Name, MeanAbs: sums[k] / float64(len(sample))})
+		imp.Columns = append(imp.Columns, profile.ColumnImportance{Column: ce.Name, MeanAbs: sums[k] / float64(len(sample))})
 	}
 	sort.SliceStable(imp.Columns, func(a, b int) bool { return imp.Columns[a].MeanAbs > imp.Columns[b].MeanAbs })
 	return imp, nil

@@ -1,4 +1,4 @@
-package profile
+package train
 
 import (
 	"fmt"
@@ -11,19 +11,7 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
-)
-
-// The label targets.
-const (
-	// TargetIdeal labels won accounts that did not churn and whose LTV
-	// reaches a quantile of won accounts' LTV.
-	TargetIdeal = "ideal"
-	// TargetWon labels won accounts.
-	TargetWon = "won"
-	// TargetRetained labels customers that did not churn; it is used when
-	// the table has a churn column but no won/lost column (every row is a
-	// customer).
-	TargetRetained = "retained"
+	"github.com/icpengine/icp/profile"
 )
 
 // LabelConfig says which accounts count as positives. The zero value asks
@@ -36,38 +24,12 @@ type LabelConfig struct {
 	LTVQuantile float64
 }
 
-// Label records how labels were made, in the artifact and the report.
-type Label struct {
-	Target      string  `json:"target"`
-	Definition  string  `json:"definition"`
-	WonColumn   string  `json:"won_column,omitempty"`
-	ChurnColumn string  `json:"churn_column,omitempty"`
-	LTVColumn   string  `json:"ltv_column,omitempty"`
-	LTVQuantile float64 `json:"ltv_quantile,omitempty"`
-	// LTVThreshold is the LTV an ideal customer reaches, in the LTV
-	// column's unit.
-	LTVThreshold float64 `json:"ltv_threshold,omitempty"`
-	// Values counts each raw value of the won column and what it means.
-	Values    []LabelValue `json:"values,omitempty"`
-	Positives int          `json:"positives"`
-	Negatives int          `json:"negatives"`
-	Open      int          `json:"open"`
-}
-
-// LabelValue is one raw value of the won column, its meaning (won, lost or
-// open) and its count.
-type LabelValue struct {
-	Value   string `json:"value"`
-	Meaning string `json:"meaning"`
-	Count   int    `json:"count"`
-}
-
 // labels holds per-row outcomes: y is 1, 0, or NaN for open accounts; won
 // marks won deals.
 type labels struct {
 	y   []float64
 	won []bool
-	def Label
+	def profile.Label
 }
 
 var (
@@ -214,7 +176,7 @@ func (l *labels) fromWonColumn(t *datasets.Table, c *datasets.Column) error {
 		}
 	}
 	for v, n := range counts {
-		l.def.Values = append(l.def.Values, LabelValue{Value: v, Meaning: meanings[v], Count: n})
+		l.def.Values = append(l.def.Values, profile.LabelValue{Value: v, Meaning: meanings[v], Count: n})
 	}
 	sort.Slice(l.def.Values, func(a, b int) bool { return l.def.Values[a].Value < l.def.Values[b].Value })
 	return nil
@@ -243,7 +205,7 @@ func (l *labels) definition() string {
 			fmt.Fprintf(&b, " that did not churn (%s)", d.ChurnColumn)
 		}
 		if d.LTVColumn != "" {
-			fmt.Fprintf(&b, " with %s at or above %s, the %.0fth percentile of won accounts", d.LTVColumn, fmtNum(d.LTVThreshold), 100*d.LTVQuantile)
+			fmt.Fprintf(&b, " with %s at or above %s, the %.0fth percentile of won accounts", d.LTVColumn, profile.FormatNumber(d.LTVThreshold), 100*d.LTVQuantile)
 		}
 	}
 	return b.String()

@@ -1,11 +1,14 @@
-package profile
+package report
 
 import (
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/profile"
 )
 
 // Changes compares a profile with the previous one on the same table.
@@ -16,8 +19,8 @@ type Changes struct {
 	// the same accounts as a previous one's).
 	Segments []SegmentChange `json:"segments"`
 	// Tiers are the previous and current thresholds.
-	PreviousTiers Tiers `json:"previous_tiers"`
-	Tiers         Tiers `json:"tiers"`
+	PreviousTiers profile.Tiers `json:"previous_tiers"`
+	Tiers         profile.Tiers `json:"tiers"`
 	// Moves counts accounts of the table by previous and current tier,
 	// Moves[from][to] with tiers in icp.Tiers order; Moved is how many
 	// changed tier.
@@ -49,13 +52,13 @@ type TierMove struct {
 	Score     float64  `json:"score"`
 }
 
-// Compare scores t with the previous profile and with p, and reports the
+// Compare scores t with the previous profile prev and with p, and reports the
 // segments that appeared, vanished or were kept (matched by the overlap,
 // Jaccard index at least 0.5, of the accounts their rules match in t), the
 // threshold changes and the accounts whose tier changed.
-func (p *Profile) Compare(prev *Profile, t *datasets.Table) (*Changes, error) {
+func Compare(p, prev *profile.Profile, t *datasets.Table) (*Changes, error) {
 	c := &Changes{PreviousVersion: prev.Version, PreviousTiers: prev.Tiers, Tiers: p.Tiers, Rows: t.Rows()}
-	match := func(segs []Segment) [][]bool {
+	match := func(segs []profile.Segment) [][]bool {
 		out := make([][]bool, len(segs))
 		for k := range segs {
 			out[k] = make([]bool, t.Rows())
@@ -108,7 +111,7 @@ func (p *Profile) Compare(prev *Profile, t *datasets.Table) (*Changes, error) {
 		c.Moves[rank[from]][rank[to]]++
 		if from != to {
 			c.Moved++
-			m := TierMove{From: from, To: to, OldScore: oldScores[i], Score: scores[i], AccountID: "row " + itoa(i+1)}
+			m := TierMove{From: from, To: to, OldScore: oldScores[i], Score: scores[i], AccountID: "row " + strconv.Itoa(i+1)}
 			if ids != nil {
 				m.AccountID = ids.Text(i)
 			}
@@ -116,12 +119,13 @@ func (p *Profile) Compare(prev *Profile, t *datasets.Table) (*Changes, error) {
 		}
 	}
 	sort.SliceStable(moves, func(a, b int) bool {
-		da := abs(rank[moves[a].From] - rank[moves[a].To])
-		db := abs(rank[moves[b].From] - rank[moves[b].To])
+		fa, ta := rank[moves[a].From], rank[moves[a].To]
+		fb, tb := rank[moves[b].From], rank[moves[b].To]
+		da, db := max(fa-ta, ta-fa), max(fb-tb, tb-fb)
 		if da != db {
 			return da > db
 		}
-		return absF(moves[a].Score-moves[a].OldScore) > absF(moves[b].Score-moves[b].OldScore)
+		return math.Abs(moves[a].Score-moves[a].OldScore) > math.Abs(moves[b].Score-moves[b].OldScore)
 	})
 	if len(moves) > 20 {
 		moves = moves[:20]
@@ -144,20 +148,6 @@ func jaccard(a, b []bool) float64 {
 		return 0
 	}
 	return float64(in) / float64(un)
-}
-
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
-func absF(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 // section writes the changes into the report.

@@ -1,4 +1,4 @@
-package profile
+package train
 
 import (
 	"crypto/sha256"
@@ -14,9 +14,16 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
-	"github.com/icpengine/icp/drift"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/model"
+	"github.com/icpengine/icp/profile"
+)
+
+// The label targets (see LabelConfig), as the artifact records them.
+const (
+	TargetIdeal    = profile.TargetIdeal
+	TargetWon      = profile.TargetWon
+	TargetRetained = profile.TargetRetained
 )
 
 // Config tunes Train. The zero value is ready to use.
@@ -59,109 +66,6 @@ type TierConfig struct {
 	Capacity int
 }
 
-// Profile is a trained ICP: everything serve needs, saved as the artifact.
-type Profile struct {
-	Version string `json:"version"`
-	// DataHash is the SHA-256 of the training table written as canonical CSV.
-	DataHash string            `json:"data_hash"`
-	Seed     uint64            `json:"seed"`
-	Schema   *features.Schema  `json:"schema"`
-	Encoder  *features.Encoder `json:"encoder"`
-	Label    Label             `json:"label"`
-	Model    Model             `json:"model"`
-	Segments []Segment         `json:"segments"`
-	// SegmentSearch records how segments were chosen, or why there are
-	// none.
-	SegmentSearch SegmentSearch `json:"segment_search"`
-	// Baseline sums up the outcomes of all closed accounts, what segment
-	// and anti-ICP evidence is compared with.
-	Baseline Evidence `json:"baseline"`
-	// AntiICP holds the rules of accounts not worth pursuing.
-	AntiICP AntiICP `json:"anti_icp"`
-	Tiers   Tiers   `json:"tiers"`
-	// Backtest replays the holdout per tier, segment and anti-ICP.
-	Backtest Backtest `json:"backtest"`
-	// ScoreQuantiles are the 0th to 100th percentiles of the training
-	// accounts' scores, for Score.Percentile.
-	ScoreQuantiles []float64  `json:"score_quantiles"`
-	Validation     Validation `json:"validation"`
-	Data           DataInfo   `json:"data"`
-	// Importance ranks the columns by mean absolute attribution.
-	Importance Importance `json:"importance"`
-	// Drift holds the reference distributions that served traffic and new
-	// outcomes are compared with.
-	Drift *drift.Reference `json:"drift"`
-}
-
-// Tiers are score thresholds: an account is in Tier 1 when its score is at
-// or above Tier1, and so on; below Tier3 it is non-fit.
-type Tiers struct {
-	Tier1 float64 `json:"tier1"`
-	Tier2 float64 `json:"tier2"`
-	Tier3 float64 `json:"tier3"`
-	// Shares are the shares of training accounts in each tier.
-	Shares [3]float64 `json:"shares"`
-	// Method is "shares", "lift" or "capacity" (see TierConfig), and
-	// Target says what the thresholds aim at.
-	Method string `json:"method,omitempty"`
-	Target string `json:"target,omitempty"`
-}
-
-// Tier returns the tier of a score.
-func (t Tiers) Tier(score float64) icp.Tier {
-	switch {
-	case score >= t.Tier1:
-		return icp.Tier1
-	case score >= t.Tier2:
-		return icp.Tier2
-	case score >= t.Tier3:
-		return icp.Tier3
-	}
-	return icp.NonFit
-}
-
-// Metrics are a model's scores on labeled rows.
-type Metrics struct {
-	Rows      int     `json:"rows"`
-	Positives int     `json:"positives"`
-	ROCAUC    float64 `json:"roc_auc"`
-	PRAUC     float64 `json:"pr_auc"`
-	LogLoss   float64 `json:"log_loss"`
-	Brier     float64 `json:"brier"`
-	// LiftTopDecile is the positive rate among the top 10% of scores over
-	// the overall positive rate.
-	LiftTopDecile float64 `json:"lift_top_decile"`
-}
-
-// Validation holds the time-ordered holdout evaluation.
-type Validation struct {
-	// Split says how the holdout was chosen.
-	Split string `json:"split"`
-	// From and To bound the holdout's close dates (empty without dates).
-	From string `json:"from,omitempty"`
-	To   string `json:"to,omitempty"`
-	// Holdout and Train score the selected model, uncalibrated.
-	Holdout Metrics `json:"holdout"`
-	Train   Metrics `json:"train"`
-	// Calibrated scores the selected model's cross-fitted calibrated
-	// probabilities on the holdout, and Reliability bins them by decile.
-	Calibrated  Metrics          `json:"calibrated"`
-	Reliability []ReliabilityBin `json:"reliability"`
-	// Candidates are every model fitted, the selected one marked.
-	Candidates []Candidate `json:"candidates"`
-}
-
-// DataInfo describes the training data.
-type DataInfo struct {
-	Source  string `json:"source"`
-	Rows    int    `json:"rows"`
-	Labeled int    `json:"labeled"`
-	// From and To bound the close dates of labeled rows.
-	From     string `json:"from,omitempty"`
-	To       string `json:"to,omitempty"`
-	Features int    `json:"features"`
-}
-
 // Train learns an ICP profile from a table and its schema.
 //
 // It labels rows from the outcome columns, holds out the newest closed
@@ -169,7 +73,7 @@ type DataInfo struct {
 // refits the encoder and the model on every labeled row. Segments are
 // k-means clusters of the positive accounts; tier thresholds come from the
 // score distribution of all rows, open ones included.
-func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) {
+func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile, error) {
 	began := time.Now()
 	if t.Rows() == 0 {
 		return nil, fmt.Errorf("train: %s: no rows: %w", t.Source, icp.ErrInvalid)
@@ -184,7 +88,7 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	p := &Profile{Seed: cfg.Seed, Schema: s, Label: lab.def}
+	p := &profile.Profile{Seed: cfg.Seed, Schema: s, Label: lab.def}
 	p.DataHash, err = tableHash(t)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -200,14 +104,14 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	}
 	nHold := int(math.Round(frac * float64(len(labeled))))
 	fitRows, holdRows := labeled[:len(labeled)-nHold], labeled[len(labeled)-nHold:]
-	best, holdProbs, err := p.validate(t, lab, fitRows, holdRows, cfg)
+	best, holdProbs, err := validate(p, t, lab, fitRows, holdRows, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	if closeDays != nil {
 		p.Validation.Split = fmt.Sprintf("time-ordered: the newest %.0f%% of closed deals by %s", 100*frac, s.Outcomes.CloseDate)
-		p.Validation.From, p.Validation.To = dayString(closeDays[holdRows[0]]), dayString(closeDays[holdRows[len(holdRows)-1]])
-		p.Data.From, p.Data.To = dayString(closeDays[labeled[0]]), dayString(closeDays[labeled[len(labeled)-1]])
+		p.Validation.From, p.Validation.To = profile.FormatDay(closeDays[holdRows[0]]), profile.FormatDay(closeDays[holdRows[len(holdRows)-1]])
+		p.Data.From, p.Data.To = profile.FormatDay(closeDays[labeled[0]]), profile.FormatDay(closeDays[labeled[len(labeled)-1]])
 	} else {
 		p.Validation.Split = fmt.Sprintf("file order: the last %.0f%% of closed deals (no close date column)", 100*frac)
 	}
@@ -224,9 +128,9 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	}
 	m.Calibration = best.m.Calibration
 	p.Encoder, p.Model = enc, m
-	p.Data = DataInfo{Source: t.Source, Rows: t.Rows(), Labeled: len(labeled), From: p.Data.From, To: p.Data.To, Features: enc.Width}
+	p.Data = profile.DataInfo{Source: t.Source, Rows: t.Rows(), Labeled: len(labeled), From: p.Data.From, To: p.Data.To, Features: enc.Width}
 
-	if p.Importance, err = p.importance(t, labeled); err != nil {
+	if p.Importance, err = importance(p, t, labeled); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 
@@ -235,7 +139,7 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	scores := p.probs(all)
+	scores := p.Model.Probs(enc, all)
 	sorted := append([]float64(nil), scores...)
 	sort.Float64s(sorted)
 	p.ScoreQuantiles = make([]float64, 101)
@@ -253,7 +157,7 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 			holdWinners = append(holdWinners, holdProbs[j])
 		}
 	}
-	p.Drift = p.driftReference(t, scores, lab, holdWinners)
+	p.Drift = driftReference(p, t, scores, lab, holdWinners)
 
 	// Segments and the anti-ICP are learned on the older deals and must
 	// hold up on the newest (the holdout), so that chance patterns of the
@@ -266,21 +170,21 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*Profile, error) 
 	}
 	od := newOutcomeData(t, s, lab)
 	p.Baseline = od.evidence(labeled)
-	p.Segments, p.SegmentSearch, err = p.findSegments(t, all, positives, fitRows, holdRows, labeled, od, cfg.Segments, cfg.Seed)
+	p.Segments, p.SegmentSearch, err = findSegments(p, t, all, positives, fitRows, holdRows, labeled, od, cfg.Segments, cfg.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	p.AntiICP, err = p.findAntiICP(t, fitRows, holdRows, labeled, od, segmentColumns(enc, cfg.Segments), p.Baseline, cfg.Anti)
+	p.AntiICP, err = findAntiICP(p, t, fitRows, holdRows, labeled, od, segmentColumns(enc, cfg.Segments), p.Baseline, cfg.Anti)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	p.Backtest = p.backtest(t, od, holdRows, holdProbs, closeDays)
+	p.Backtest = backtest(p, t, od, holdRows, holdProbs, closeDays)
 	// Empty lists encode as [], not null, for readers of the artifact.
 	if p.Segments == nil {
-		p.Segments = []Segment{}
+		p.Segments = []profile.Segment{}
 	}
 	if p.AntiICP.Rules == nil {
-		p.AntiICP.Rules = []AntiRule{}
+		p.AntiICP.Rules = []profile.AntiRule{}
 	}
 
 	p.Version = cfg.Version
@@ -310,7 +214,7 @@ func checkFeatures(t *datasets.Table, s *features.Schema) error {
 // calibrates each by cross-fitting on the holdout, and selects the one with
 // the least calibrated log loss. It fills p.Validation and returns the
 // selected candidate with its cross-fitted holdout probabilities.
-func (p *Profile) validate(t *datasets.Table, lab *labels, fitRows, holdRows []int, cfg Config) (*fitted, []float64, error) {
+func validate(p *profile.Profile, t *datasets.Table, lab *labels, fitRows, holdRows []int, cfg Config) (*fitted, []float64, error) {
 	if len(holdRows) == 0 || len(fitRows) == 0 {
 		return nil, nil, fmt.Errorf("validate: %d labeled rows are too few to hold any out: %w", len(fitRows)+len(holdRows), icp.ErrInvalid)
 	}
@@ -331,11 +235,11 @@ func (p *Profile) validate(t *datasets.Table, lab *labels, fitRows, holdRows []i
 	}
 	kinds := cfg.Models.Kinds
 	if len(kinds) == 0 {
-		kinds = []string{KindLogistic, KindGBM}
+		kinds = []string{profile.KindLogistic, profile.KindGBM}
 	}
 	var best *fitted
 	var bestProbs []float64
-	var bestTrain Metrics
+	var bestTrain profile.Metrics
 	for _, kind := range kinds {
 		start := time.Now()
 		m, rounds, err := fitCandidate(kind, enc, x, yFit, cfg.Models, cfg.Seed, 0)
@@ -348,19 +252,19 @@ func (p *Profile) validate(t *datasets.Table, lab *labels, fitRows, holdRows []i
 			}
 			cfg.Timings.Fit[kind] = time.Since(start)
 		}
-		f := &fitted{m: m, holdout: m.margins(enc, xh)}
+		f := &fitted{m: m, holdout: m.Margins(enc, xh)}
 		var probs []float64
 		f.m.Calibration, probs, err = calibrate(f.holdout, yHold)
 		if err != nil {
 			return nil, nil, fmt.Errorf("validate: calibrate %s: %w", kind, err)
 		}
-		f.cand = Candidate{Kind: kind, Rounds: rounds, Calibration: f.m.Calibration.Method,
+		f.cand = profile.Candidate{Kind: kind, Rounds: rounds, Calibration: f.m.Calibration.Method,
 			Holdout: metrics(yHold, sigmoids(f.holdout)), Calibrated: metrics(yHold, probs)}
 		p.Validation.Candidates = append(p.Validation.Candidates, f.cand)
 		if best == nil || f.cand.Calibrated.LogLoss < best.cand.Calibrated.LogLoss {
 			best, bestProbs = f, probs
 			p.Validation.Reliability = reliability(yHold, probs)
-			bestTrain = metrics(yFit, sigmoids(m.margins(enc, x)))
+			bestTrain = metrics(yFit, sigmoids(m.Margins(enc, x)))
 		}
 	}
 	for k := range p.Validation.Candidates {
@@ -386,8 +290,8 @@ func fitEncoded(t *datasets.Table, s *features.Schema, rows []int, cfg Config) (
 	return enc, x, nil
 }
 
-func metrics(y, p []float64) Metrics {
-	m := Metrics{Rows: len(y)}
+func metrics(y, p []float64) profile.Metrics {
+	m := profile.Metrics{Rows: len(y)}
 	for _, v := range y {
 		if v == 1 {
 			m.Positives++
@@ -436,12 +340,12 @@ func orderByClose(t *datasets.Table, s *features.Schema, lab *labels) ([]int, []
 
 // makeTiers sets the thresholds from the sorted training scores: by
 // shares, by lift over the base rate, or by sales capacity per quarter.
-func makeTiers(sorted []float64, cfg TierConfig, baseRate, perQuarter float64) (Tiers, error) {
+func makeTiers(sorted []float64, cfg TierConfig, baseRate, perQuarter float64) (profile.Tiers, error) {
 	shares := cfg.Shares
 	if shares == [3]float64{} {
 		shares = [3]float64{0.10, 0.20, 0.30}
 	}
-	t := Tiers{Method: "shares"}
+	t := profile.Tiers{Method: "shares"}
 	switch {
 	case cfg.Lift != [3]float64{}:
 		l := cfg.Lift
@@ -449,7 +353,7 @@ func makeTiers(sorted []float64, cfg TierConfig, baseRate, perQuarter float64) (
 			return t, fmt.Errorf("tiers: lifts %v must be positive and decreasing: %w", l, icp.ErrInvalid)
 		}
 		t.Method = "lift"
-		t.Target = fmt.Sprintf("calibrated score at least %g×, %g× and %g× the base rate of %s", l[0], l[1], l[2], pct(baseRate))
+		t.Target = fmt.Sprintf("calibrated score at least %g×, %g× and %g× the base rate of %s", l[0], l[1], l[2], profile.FormatPercent(baseRate))
 		t.Tier1, t.Tier2, t.Tier3 = math.Min(1, l[0]*baseRate), math.Min(1, l[1]*baseRate), math.Min(1, l[2]*baseRate)
 		above := func(th float64) float64 {
 			return 1 - float64(sort.SearchFloat64s(sorted, th))/float64(max(1, len(sorted)))
@@ -475,7 +379,7 @@ func makeTiers(sorted []float64, cfg TierConfig, baseRate, perQuarter float64) (
 		if shares[0]+shares[1]+shares[2] > 1+1e-9 {
 			return t, fmt.Errorf("tiers: shares %v add up to more than 1: %w", shares, icp.ErrInvalid)
 		}
-		t.Target = fmt.Sprintf("the top %s, next %s and next %s of training scores", pct(shares[0]), pct(shares[1]), pct(shares[2]))
+		t.Target = fmt.Sprintf("the top %s, next %s and next %s of training scores", profile.FormatPercent(shares[0]), profile.FormatPercent(shares[1]), profile.FormatPercent(shares[2]))
 	}
 	t.Shares = shares
 	cum := 0.0
@@ -504,25 +408,6 @@ func perQuarter(rows []int, closeDays []float64) float64 {
 		return math.NaN()
 	}
 	return float64(len(rows)) / math.Max(1, span/91.3125)
-}
-
-// percentile returns the share of training scores at or below s, in
-// [0, 100], interpolated between the stored quantiles.
-func (p *Profile) percentile(s float64) float64 {
-	q := p.ScoreQuantiles
-	if len(q) == 0 {
-		return math.NaN()
-	}
-	if s <= q[0] {
-		return 0
-	}
-	if s >= q[len(q)-1] {
-		return 100
-	}
-	k := sort.SearchFloat64s(q, s) // q[k-1] < s <= q[k]
-	lo, hi := q[k-1], q[k]
-	step := 100 / float64(len(q)-1)
-	return step*float64(k-1) + step*(s-lo)/(hi-lo)
 }
 
 func tableHash(t *datasets.Table) (string, error) {
@@ -554,11 +439,4 @@ func columnMeans(x *mat.Dense) []float64 {
 		m[j] /= float64(r)
 	}
 	return m
-}
-
-func dayString(days float64) string {
-	if math.IsNaN(days) {
-		return ""
-	}
-	return time.Unix(int64(math.Floor(days))*86400, 0).UTC().Format("2006-01-02")
 }

@@ -1,4 +1,4 @@
-package profile
+package train
 
 import (
 	"bytes"
@@ -9,12 +9,13 @@ import (
 
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/model"
+	"github.com/icpengine/icp/profile"
 )
 
 func TestCandidates(t *testing.T) {
-	p, _ := train(t, 5000, 42, TargetWon)
+	p, _ := trained(t, 5000, 42, TargetWon)
 	cands := p.Validation.Candidates
-	if len(cands) != 2 || cands[0].Kind != KindLogistic || cands[1].Kind != KindGBM {
+	if len(cands) != 2 || cands[0].Kind != profile.KindLogistic || cands[1].Kind != profile.KindGBM {
 		t.Fatalf("candidates = %+v, want logistic then gbm", cands)
 	}
 	selected := 0
@@ -49,7 +50,7 @@ func TestCandidates(t *testing.T) {
 // Attributions of the boosted trees add up to the margin on every row.
 func TestGBMAttributionsAdditive(t *testing.T) {
 	tab := generated(t, 10000, 5)
-	p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 1, Models: ModelConfig{Kinds: []string{KindGBM}}})
+	p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 1, Models: ModelConfig{Kinds: []string{profile.KindGBM}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestGBMAttributionsAdditive(t *testing.T) {
 	contrib := make([]float64, p.Encoder.Width)
 	for i := 0; i < tab.Rows(); i++ {
 		row := x.RawRowView(i)
-		margin, base := p.Model.explain(p.Encoder, row, contrib)
+		margin, base := p.Model.Explain(p.Encoder, row, contrib)
 		sum := base
 		for _, c := range contrib {
 			sum += c
@@ -86,8 +87,8 @@ func TestCalibrate(t *testing.T) {
 		n          int
 		wantMethod map[string]bool
 	}{
-		{400, map[string]bool{CalibrationPlatt: true}},
-		{4000, map[string]bool{CalibrationPlatt: true, CalibrationIsotonic: true}},
+		{400, map[string]bool{profile.CalibrationPlatt: true}},
+		{4000, map[string]bool{profile.CalibrationPlatt: true, profile.CalibrationIsotonic: true}},
 	}
 	for _, tt := range tests {
 		m, y := gen(tt.n)

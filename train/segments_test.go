@@ -1,11 +1,9 @@
-package profile
+package train
 
 import (
 	"bytes"
 	"context"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +11,8 @@ import (
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/model"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/report"
 )
 
 // TestSegmentRecovery checks the segments and the anti-ICP against the
@@ -32,7 +32,7 @@ func TestSegmentRecovery(t *testing.T) {
 	// Logistic regression only keeps the test fast under -race; segments
 	// are found in the same way on boosted trees' attributions.
 	p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 1, Label: LabelConfig{Target: TargetWon},
-		Models: ModelConfig{Kinds: []string{KindLogistic}}})
+		Models: ModelConfig{Kinds: []string{profile.KindLogistic}}})
 	if err != nil {
 		t.Fatalf("Train: %v", err)
 	}
@@ -52,7 +52,7 @@ func TestSegmentRecovery(t *testing.T) {
 			continue
 		}
 		trueLab = append(trueLab, k)
-		gotLab = append(gotLab, segmentOf(p.Segments, tab, i))
+		gotLab = append(gotLab, profile.SegmentOf(p.Segments, tab, i))
 	}
 	ari := model.AdjustedRandIndex(trueLab, gotLab)
 	t.Logf("ARI = %.3f over %d won ICP accounts", ari, len(trueLab))
@@ -91,7 +91,7 @@ func TestSegmentRecovery(t *testing.T) {
 
 	var hit, tp, anti int
 	for i := range truth {
-		in, m := truth[i].Segment == datasets.SegmentAntiICP, p.antiMatch(tab, i) != nil
+		in, m := truth[i].Segment == datasets.SegmentAntiICP, p.AntiMatch(tab, i) != nil
 		if in {
 			anti++
 		}
@@ -162,41 +162,11 @@ func TestNoSegmentsOnShuffledOutcomes(t *testing.T) {
 		t.Errorf("found %d segments on shuffled outcomes, want none", len(p.Segments))
 	}
 	var b bytes.Buffer
-	if err := p.WriteReport(&b); err != nil {
+	if err := report.WriteMarkdown(&b, p, report.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "No reliable segments") {
 		t.Errorf("report does not say %q", "No reliable segments")
-	}
-}
-
-// TestReportGoldenSegments pins the Markdown report of a profile with
-// segments, an anti-ICP and a comparison with a previous model (itself).
-func TestReportGoldenSegments(t *testing.T) {
-	p, tab := train(t, 5000, 42, TargetWon)
-	if len(p.Segments) == 0 {
-		t.Fatalf("no segments on 5,000 generated rows: %s", p.SegmentSearch.Reason)
-	}
-	changes, err := p.Compare(p, tab)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	if err := p.WriteReportWith(&b, ReportOptions{Changes: changes}); err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join("testdata", "report_segments.golden.md")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./profile -update to create it)", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("report differs from %s; run go test ./profile -update and review the diff", golden)
 	}
 }
 

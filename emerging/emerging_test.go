@@ -1,4 +1,4 @@
-package profile
+package emerging
 
 import (
 	"strings"
@@ -8,12 +8,14 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/train"
 )
 
 // emergingFixture trains on the deals that closed before the emerging
 // segment appeared and returns the profile and the later winners of the
 // emerging table and of the same table without the segment.
-func emergingFixture(t *testing.T) (p *Profile, emerging, control, earlier []icp.Outcome) {
+func emergingFixture(t *testing.T) (p *profile.Profile, emerging, control, earlier []icp.Outcome) {
 	t.Helper()
 	from := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
 	cfg := datasets.GenerateConfig{Rows: 6000, Seed: 21, Emerging: true, EmergingFrom: from}
@@ -30,7 +32,7 @@ func emergingFixture(t *testing.T) (p *Profile, emerging, control, earlier []icp
 		}
 		return train
 	}
-	p, err := Train(em.Take(before(em)), s, Config{Seed: 1})
+	p, err := train.Train(em.Take(before(em)), s, train.Config{Seed: 1})
 	if err != nil {
 		t.Fatalf("Train: %v", err)
 	}
@@ -50,7 +52,7 @@ func emergingFixture(t *testing.T) (p *Profile, emerging, control, earlier []icp
 	return p, winners(em, true), winners(ctl, true), winners(em, false)
 }
 
-func TestEmergingSegments(t *testing.T) {
+func TestFind(t *testing.T) {
 	p, em, ctl, earlier := emergingFixture(t)
 	accounts := func(outs []icp.Outcome, n int) []icp.Account {
 		outs = outs[:min(n, len(outs))]
@@ -61,16 +63,16 @@ func TestEmergingSegments(t *testing.T) {
 		return a
 	}
 	base := accounts(earlier[len(earlier)-400:], 400)
-	got, err := p.EmergingSegments(accounts(em, 200), base, EmergingConfig{Seed: 1})
+	got, err := Find(p, accounts(em, 200), base, Config{Seed: 1})
 	if err != nil {
-		t.Fatalf("EmergingSegments: %v", err)
+		t.Fatalf("Find: %v", err)
 	}
 	for _, g := range got {
 		t.Logf("emerging: %s [%s] observed %.3f expected %.3f p=%.3g", g.Description, g.Key, g.Observed, g.Expected, g.PValue)
 	}
 	// The strongest Logistics/snowflake cluster is the emerging segment;
 	// smaller ones around it may show up with weaker evidence.
-	var best *EmergingSegment
+	var best *Segment
 	for k := range got {
 		g := &got[k]
 		if strings.Contains(g.Key, "Logistics") && strings.Contains(g.Key, "snowflake") && (best == nil || g.PValue < best.PValue) {
@@ -78,31 +80,31 @@ func TestEmergingSegments(t *testing.T) {
 		}
 	}
 	if best == nil {
-		t.Fatalf("EmergingSegments(emerging winners) = %+v, want a Logistics/snowflake segment", got)
+		t.Fatalf("Find(emerging winners) = %+v, want a Logistics/snowflake segment", got)
 	}
 	for _, want := range []string{"Logistics", "snowflake", "employees", "no current segment covers them"} {
 		if !strings.Contains(best.Description, want) {
-			t.Errorf("EmergingSegments description = %q, want it to name %q", best.Description, want)
+			t.Errorf("Find description = %q, want it to name %q", best.Description, want)
 		}
 	}
 	if best.PValue > 1e-4 || best.Observed <= best.Expected || best.Baseline != 400 {
-		t.Errorf("EmergingSegments = p %.3g, observed %.3f, expected %.3f, baseline %d; want p <= 1e-4, observed > expected, baseline 400",
+		t.Errorf("Find = p %.3g, observed %.3f, expected %.3f, baseline %d; want p <= 1e-4, observed > expected, baseline 400",
 			best.PValue, best.Observed, best.Expected, best.Baseline)
 	}
 	if !strings.Contains(best.Key, "employees:high") || best.Count < 10 || len(best.Members) != best.Count {
-		t.Errorf("EmergingSegments = key %q, count %d, %d members; want employees:high and >= 10 members", best.Key, best.Count, len(best.Members))
+		t.Errorf("Find = key %q, count %d, %d members; want employees:high and >= 10 members", best.Key, best.Count, len(best.Members))
 	}
-	got, err = p.EmergingSegments(accounts(ctl, 200), base, EmergingConfig{Seed: 1})
+	got, err = Find(p, accounts(ctl, 200), base, Config{Seed: 1})
 	if err != nil {
-		t.Fatalf("EmergingSegments: %v", err)
+		t.Fatalf("Find: %v", err)
 	}
 	for _, g := range got {
 		t.Logf("control: %s [%s] p=%.3g", g.Description, g.Key, g.PValue)
 		if g.PValue < 1e-3 {
-			t.Errorf("EmergingSegments(control) = %q with p %.3g, want p >= 1e-3", g.Description, g.PValue)
+			t.Errorf("Find(control) = %q with p %.3g, want p >= 1e-3", g.Description, g.PValue)
 		}
 		if strings.Contains(g.Key, "Logistics") && strings.Contains(g.Key, "snowflake") {
-			t.Errorf("EmergingSegments(control) = %q, want no Logistics/snowflake segment", g.Description)
+			t.Errorf("Find(control) = %q, want no Logistics/snowflake segment", g.Description)
 		}
 	}
 }

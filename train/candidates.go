@@ -1,0 +1,165 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/model"
+	"github.com/icpengine/icp/profile"
+)
+
+// minIsotonicRows is the fewest calibration rows isotonic regression is
+// tried on; below it, its steps would follow noise.
+const minIsotonicRows = 1000
+
+// ModelConfig chooses and tunes the candidate models. The zero value fits
+// both a logistic regression and boosted trees.
+type ModelConfig struct {
+	// Kinds lists the candidates; empty means logistic and gbm.
+	Kinds []string
+	// L2 is the logistic regression penalty; zero means 1.
+	L2 float64
+	// GBM tunes the boosted trees; its Seed is set from Config.Seed.
+	GBM model.GBMConfig
+	// EarlyStopFraction is the share of the newest training deals that
+	// early stopping of the boosted trees watches. Zero means 0.1.
+	EarlyStopFraction float64
+}
+
+// Timings receives how long the steps of Train took. It is not part of the
+// artifact, whose bytes must not depend on the machine.
+type Timings struct {
+	// Fit is the time to fit each candidate on the training split (the
+	// encoded matrix ready), by kind.
+	Fit map[string]time.Duration
+	// Total is the whole of Train.
+	Total time.Duration
+}
+
+// fitted is one candidate fitted on the training split.
+type fitted struct {
+	m       profile.Model
+	holdout []float64 // margins on the holdout
+	cand    profile.Candidate
+}
+
+// fitCandidate fits one kind on the encoded rows x (time-ordered, oldest
+// first) with labels y. For boosted trees the newest EarlyStopFraction of
+// the rows watch early stopping; rounds > 0 fixes the number of trees
+// instead (the refit on all rows).
+func fitCandidate(kind string, enc *features.Encoder, x *mat.Dense, y []float64, cfg ModelConfig, seed uint64, rounds int) (profile.Model, int, error) {
+	switch kind {
+	case profile.KindLogistic:
+		lr, err := model.FitLogistic(x, y, nil, &model.LogisticConfig{L2: cfg.L2})
+		if err != nil {
+			return profile.Model{}, 0, fmt.Errorf("fit logistic regression: %w", err)
+		}
+		return profile.Model{Kind: kind, Logistic: lr, Ref: columnMeans(x)}, 0, nil
+	case profile.KindGBM:
+		gcfg := cfg.GBM
+		gcfg.Seed = seed
+		xt := profile.TreeMatrix(enc, x)
+		var valid *model.GBMValidation
+		fit, fy := mat.Matrix(xt), y
+		if rounds > 0 {
+			gcfg.Rounds = rounds
+		} else {
+			frac := cfg.EarlyStopFraction
+			if frac == 0 {
+				frac = 0.1
+			}
+			n, _ := xt.Dims()
+			nv := int(math.Round(frac * float64(n)))
+			if nv > 0 && n-nv > 0 && bothClasses(y[n-nv:]) && bothClasses(y[:n-nv]) {
+				fit, fy = xt.Slice(0, n-nv, 0, enc.Width), y[:n-nv]
+				valid = &model.GBMValidation{X: xt.Slice(n-nv, n, 0, enc.Width), Y: y[n-nv:]}
+			}
+		}
+		g, info, err := model.FitGBM(fit, fy, nil, valid, &gcfg)
+		if err != nil {
+			return profile.Model{}, 0, fmt.Errorf("fit boosted trees: %w", err)
+		}
+		return profile.Model{Kind: kind, GBM: g}, info.BestRound, nil
+	}
+	return profile.Model{}, 0, fmt.Errorf("unknown model kind %q (want %q or %q): %w", kind, profile.KindLogistic, profile.KindGBM, icp.ErrInvalid)
+}
+
+// calibrate chooses, by cross-fitted log loss on the holdout, among no
+// calibration, Platt scaling and (with at least minIsotonicRows rows)
+// isotonic regression. It returns the calibration fitted on the whole
+// holdout and the cross-fitted probabilities: each half of the holdout
+// (alternate rows in time order) scored by a calibration fitted on the
+// other half.
+func calibrate(margins, y []float64) (profile.Calibration, []float64, error) {
+	if !bothClasses(y) {
+		return profile.Calibration{}, nil, fmt.Errorf("calibrate: a single outcome class: %w", icp.ErrInvalid)
+	}
+	methods := []string{profile.CalibrationNone, profile.CalibrationPlatt}
+	if len(y) >= minIsotonicRows {
+		methods = append(methods, profile.CalibrationIsotonic)
+	}
+	var fold [2][]int
+	for i := range y {
+		fold[i%2] = append(fold[i%2], i)
+	}
+	best, bestLoss, bestP := "", math.Inf(1), []float64(nil)
+	for _, method := range methods {
+		p := make([]float64, len(y))
+		ok := true
+		for k := range fold {
+			train, test := fold[1-k], fold[k]
+			c, err := fitCalibration(method, pick(margins, train), pick(y, train))
+			if err != nil {
+				ok = false // a half with one class: this method cannot be checked
+				break
+			}
+			for _, i := range test {
+				p[i] = c.Prob(margins[i])
+			}
+		}
+		if !ok {
+			continue
+		}
+		if loss := model.LogLoss(y, p, nil); loss < bestLoss {
+			best, bestLoss, bestP = method, loss, p
+		}
+	}
+	c, err := fitCalibration(best, margins, y)
+	if err != nil {
+		return profile.Calibration{}, nil, err
+	}
+	return c, bestP, nil
+}
+
+func fitCalibration(method string, margins, y []float64) (profile.Calibration, error) {
+	c := profile.Calibration{Method: method}
+	var err error
+	switch method {
+	case profile.CalibrationPlatt:
+		c.Platt, err = model.FitPlatt(margins, y, nil)
+	case profile.CalibrationIsotonic:
+		c.Isotonic, err = model.FitIsotonic(margins, y, nil)
+	}
+	return c, err
+}
+
+func reliability(y, p []float64) []profile.ReliabilityBin {
+	var out []profile.ReliabilityBin
+	for _, b := range model.Reliability(y, p, 10) {
+		out = append(out, profile.ReliabilityBin{Lo: b.Lo, Hi: b.Hi, Predicted: b.MeanPredicted, Observed: b.Observed, N: b.N})
+	}
+	return out
+}
+
+func sigmoids(m []float64) []float64 {
+	p := make([]float64, len(m))
+	for i, v := range m {
+		p[i] = model.Sigmoid(v)
+	}
+	return p
+}
