@@ -121,7 +121,10 @@ func Find(p *profile.Profile, winners, earlier []icp.Account, cfg Config) ([]Seg
 	if err != nil {
 		return nil, fmt.Errorf("emerging segments: %w", err)
 	}
-	outside := uncovered(p, t, x)
+	outside, err := uncovered(p, t)
+	if err != nil {
+		return nil, fmt.Errorf("emerging segments: %w", err)
+	}
 	if len(outside) < cfg.MinCount {
 		return nil, nil
 	}
@@ -139,7 +142,9 @@ func Find(p *profile.Profile, winners, earlier []icp.Account, cfg Config) ([]Seg
 		if xe, err = p.Encoder.Transform(te, nil); err != nil {
 			return nil, fmt.Errorf("emerging segments: earlier winners: %w", err)
 		}
-		earlierOut = uncovered(p, te, xe)
+		if earlierOut, err = uncovered(p, te); err != nil {
+			return nil, fmt.Errorf("emerging segments: earlier winners: %w", err)
+		}
 	}
 	// Without earlier winners, k is chosen by silhouette. With them, every
 	// k from 1 to kMax is tried and the clustering holding the region that
@@ -277,18 +282,20 @@ func regionCounts(x *mat.Dense, rows []int, centres [][]float64, radii []float64
 	return counts
 }
 
-// uncovered returns the rows of t (encoded as x) that match no segment's
-// rule, as serve assigns segments, or score in tier3 or non_fit.
-func uncovered(p *profile.Profile, t *datasets.Table, x *mat.Dense) []int {
-	scores := p.Model.Probs(p.Encoder, x)
+// uncovered returns the rows of t that match no segment's rule, or score
+// in tier3 or non_fit, as p scores them.
+func uncovered(p *profile.Profile, t *datasets.Table) ([]int, error) {
+	scores, err := p.ScoreTable(t, false)
+	if err != nil {
+		return nil, err
+	}
 	var out []int
 	for i, s := range scores {
-		tier := p.Tiers.Tier(s)
-		if profile.SegmentOf(p.Segments, t, i) < 0 || tier == icp.Tier3 || tier == icp.NonFit {
+		if s.Segment == nil || s.Tier == icp.Tier3 || s.Tier == icp.NonFit {
 			out = append(out, i)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // emergingClusters describes the clusters of the uncovered winners (rows

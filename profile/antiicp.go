@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 )
 
@@ -31,13 +30,13 @@ type AntiICP struct {
 	Rules        []AntiRule `json:"rules"`
 }
 
-// AntiMatch returns the first anti-ICP rule row i of t matches, or nil.
-func (p *Profile) AntiMatch(t *datasets.Table, i int) *icp.AntiICPMatch {
+// antiMatch returns the index of the first anti-ICP rule row i of t
+// matches, or -1.
+func (p *Profile) antiMatch(t *datasets.Table, i int) int {
 	for k := range p.AntiICP.Rules {
-		r := &p.AntiICP.Rules[k]
-		if r.Rule.Match(t, i) {
-			return &icp.AntiICPMatch{ID: r.ID, Rule: r.RuleText, LossRate: r.LossRate}
+		if p.AntiICP.Rules[k].Rule.Match(t, i) {
+			return k
 		}
 	}
-	return nil
+	return -1
 }

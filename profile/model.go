@@ -92,3 +92,27 @@ func (m *Model) Probs(enc *features.Encoder, x *mat.Dense) []float64 {
 	}
 	return out
 }
+
+// margin returns the model's margin for one encoded row x, as Explain
+// does without the attributions. x is changed (missing values marked) for
+// boosted trees.
+func (m *Model) margin(enc *features.Encoder, x []float64) float64 {
+	if m.Kind == KindGBM {
+		enc.MarkMissing(x)
+		return m.GBM.Margin(x)
+	}
+	return m.Logistic.Margin(x)
+}
+
+// baseValue returns the base value of the model's attributions, which does
+// not depend on the account: the expected margin over the training data.
+func (p *Profile) baseValue() float64 {
+	contrib := make([]float64, p.Encoder.Width)
+	x := make([]float64, p.Encoder.Width)
+	if p.Model.Kind == KindGBM {
+		base, _ := p.Model.GBM.SHAP(x, contrib)
+		return base
+	}
+	base, _ := p.Model.Logistic.Attributions(x, p.Model.Ref, contrib)
+	return base
+}

@@ -68,12 +68,12 @@ func Compare(p, prev *profile.Profile, t *datasets.Table) (*Changes, error) {
 		}
 		return out
 	}
-	cur, old := match(p.Segments), match(prev.Segments)
-	used := make([]bool, len(old))
+	curIn, oldIn := match(p.Segments), match(prev.Segments)
+	used := make([]bool, len(oldIn))
 	for k, s := range p.Segments {
 		best, bestJ := -1, 0.0
-		for o := range old {
-			if j := jaccard(cur[k], old[o]); j > bestJ {
+		for o := range oldIn {
+			if j := jaccard(curIn[k], oldIn[o]); j > bestJ {
 				best, bestJ = o, j
 			}
 		}
@@ -92,28 +92,25 @@ func Compare(p, prev *profile.Profile, t *datasets.Table) (*Changes, error) {
 			c.Segments = append(c.Segments, SegmentChange{Change: "vanished", Previous: ps.ID + ": " + ps.Name, OldRule: ps.RuleText, OldLift: ps.Lift})
 		}
 	}
-	oldScores, err := prev.Predict(t)
+	old, err := prev.ScoreTable(t, false)
 	if err != nil {
 		return nil, fmt.Errorf("compare: previous model: %w", err)
 	}
-	scores, err := p.Predict(t)
+	cur, err := p.ScoreTable(t, false)
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
 	rank := map[icp.Tier]int{icp.Tier1: 0, icp.Tier2: 1, icp.Tier3: 2, icp.NonFit: 3}
-	var ids *datasets.Column
-	if p.Schema.ID != "" {
-		ids = t.Column(p.Schema.ID)
-	}
+	noIDs := t.Column(p.Schema.ID) == nil
 	var moves []TierMove
-	for i := range scores {
-		from, to := prev.Tiers.Tier(oldScores[i]), p.Tiers.Tier(scores[i])
+	for i, s := range cur {
+		from, to := old[i].Tier, s.Tier
 		c.Moves[rank[from]][rank[to]]++
 		if from != to {
 			c.Moved++
-			m := TierMove{From: from, To: to, OldScore: oldScores[i], Score: scores[i], AccountID: "row " + strconv.Itoa(i+1)}
-			if ids != nil {
-				m.AccountID = ids.Text(i)
+			m := TierMove{AccountID: s.AccountID, From: from, To: to, OldScore: old[i].Score, Score: s.Score}
+			if noIDs {
+				m.AccountID = "row " + strconv.Itoa(i+1)
 			}
 			moves = append(moves, m)
 		}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -11,9 +12,18 @@ import (
 )
 
 // backtest builds the backtest of the holdout rows and their calibrated
-// probabilities.
-func backtest(p *profile.Profile, t *datasets.Table, od *outcomeData, holdRows []int, probs, closeDays []float64) profile.Backtest {
+// probabilities. Each holdout deal is placed in a segment and in the
+// anti-ICP as serve places it, by p's scoring.
+func backtest(p *profile.Profile, t *datasets.Table, od *outcomeData, holdRows []int, probs, closeDays []float64) (profile.Backtest, error) {
 	b := profile.Backtest{Rows: len(holdRows)}
+	placed, err := p.ScoreTable(t.Take(holdRows), false)
+	if err != nil {
+		return b, fmt.Errorf("backtest: %w", err)
+	}
+	segIndex := make(map[string]int, len(p.Segments))
+	for k := range p.Segments {
+		segIndex[p.Segments[k].ID] = k
+	}
 	hod := od.within(holdRows)
 	base := hod.evidence(holdRows)
 	group := func(name string, rows []int) profile.GroupResult {
@@ -28,12 +38,12 @@ func backtest(p *profile.Profile, t *datasets.Table, od *outcomeData, holdRows [
 	for j, i := range holdRows {
 		tierOf[j] = p.Tiers.Tier(probs[j])
 		byTier[tierOf[j]] = append(byTier[tierOf[j]], i)
-		k := profile.SegmentOf(p.Segments, t, i)
-		if k < 0 {
-			k = len(p.Segments)
+		k := len(p.Segments)
+		if s := placed[j].Segment; s != nil {
+			k = segIndex[s.ID]
 		}
 		segRows[k] = append(segRows[k], i)
-		if p.AntiMatch(t, i) != nil {
+		if placed[j].AntiICP != nil {
 			anti = append(anti, i)
 		}
 	}
@@ -92,10 +102,7 @@ func backtest(p *profile.Profile, t *datasets.Table, od *outcomeData, holdRows [
 	}
 
 	// The last 20 won and 20 lost deals, newest first.
-	var ids *datasets.Column
-	if p.Schema.ID != "" {
-		ids = t.Column(p.Schema.ID)
-	}
+	noIDs := t.Column(p.Schema.ID) == nil
 	var won, lost int
 	for j := len(holdRows) - 1; j >= 0 && (won < 20 || lost < 20); j-- {
 		i := holdRows[j]
@@ -108,24 +115,22 @@ func backtest(p *profile.Profile, t *datasets.Table, od *outcomeData, holdRows [
 		} else {
 			lost++
 		}
-		d := profile.RecentDeal{Won: w, Score: probs[j], Tier: tierOf[j]}
-		if ids != nil {
-			d.AccountID = ids.Text(i)
-		} else {
+		d := profile.RecentDeal{AccountID: placed[j].AccountID, Won: w, Score: probs[j], Tier: tierOf[j]}
+		if noIDs {
 			d.AccountID = "row " + strconv.Itoa(i+1)
 		}
 		if closeDays != nil {
 			d.CloseDate = profile.FormatDay(closeDays[i])
 		}
-		if k := profile.SegmentOf(p.Segments, t, i); k >= 0 {
-			d.Segment = p.Segments[k].ID
+		if s := placed[j].Segment; s != nil {
+			d.Segment = s.ID
 		}
-		if m := p.AntiMatch(t, i); m != nil {
-			d.AntiICP = m.ID
+		if a := placed[j].AntiICP; a != nil {
+			d.AntiICP = a.ID
 		}
 		b.Recent = append(b.Recent, d)
 	}
-	return b
+	return b, nil
 }
 
 // within returns a copy of o whose totals count only rows.

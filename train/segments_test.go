@@ -89,9 +89,13 @@ func TestSegmentRecovery(t *testing.T) {
 		}
 	}
 
+	scores, err := p.ScoreTable(tab, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var hit, tp, anti int
 	for i := range truth {
-		in, m := truth[i].Segment == datasets.SegmentAntiICP, p.AntiMatch(tab, i) != nil
+		in, m := truth[i].Segment == datasets.SegmentAntiICP, scores[i].AntiICP != nil
 		if in {
 			anti++
 		}

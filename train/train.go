@@ -178,7 +178,9 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile,
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	p.Backtest = backtest(p, t, od, holdRows, holdProbs, closeDays)
+	if p.Backtest, err = backtest(p, t, od, holdRows, holdProbs, closeDays); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	// Empty lists encode as [], not null, for readers of the artifact.
 	if p.Segments == nil {
 		p.Segments = []profile.Segment{}
