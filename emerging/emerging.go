@@ -121,7 +121,7 @@ func Find(p *profile.Profile, winners, earlier []icp.Account, cfg Config) ([]Seg
 	if err != nil {
 		return nil, fmt.Errorf("emerging segments: %w", err)
 	}
-	outside, err := uncovered(p, t)
+	outside, err := uncovered(p, t, x)
 	if err != nil {
 		return nil, fmt.Errorf("emerging segments: %w", err)
 	}
@@ -142,7 +142,7 @@ func Find(p *profile.Profile, winners, earlier []icp.Account, cfg Config) ([]Seg
 		if xe, err = p.Encoder.Transform(te, nil); err != nil {
 			return nil, fmt.Errorf("emerging segments: earlier winners: %w", err)
 		}
-		if earlierOut, err = uncovered(p, te); err != nil {
+		if earlierOut, err = uncovered(p, te, xe); err != nil {
 			return nil, fmt.Errorf("emerging segments: earlier winners: %w", err)
 		}
 	}
@@ -282,10 +282,10 @@ func regionCounts(x *mat.Dense, rows []int, centres [][]float64, radii []float64
 	return counts
 }
 
-// uncovered returns the rows of t that match no segment's rule, or score
-// in tier3 or non_fit, as p scores them.
-func uncovered(p *profile.Profile, t *datasets.Table) ([]int, error) {
-	scores, err := p.ScoreTable(t, false)
+// uncovered returns the rows of t (encoded as x) that match no segment's
+// rule, or score in tier3 or non_fit, as p scores them.
+func uncovered(p *profile.Profile, t *datasets.Table, x *mat.Dense) ([]int, error) {
+	scores, err := p.ScoreTable(t, x, false)
 	if err != nil {
 		return nil, err
 	}

@@ -37,20 +37,19 @@ type envelope struct {
 }
 
 // Encode writes p as a versioned, checksummed JSON artifact. The same
-// profile always gives the same bytes.
+// profile always gives the same bytes. The profile is marshalled once: its
+// compact JSON is what the checksum covers, indented for the file.
 func (p *Profile) Encode(w io.Writer) error {
-	body, err := json.MarshalIndent(p, "  ", "  ")
-	if err != nil {
-		return fmt.Errorf("encode profile: %w", err)
-	}
-	sum, err := profileSum(body)
+	body, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("encode profile: %w", err)
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "{\n  \"format\": %q,\n  \"format_version\": %d,\n  \"checksum\": %q,\n  \"profile\": ",
-		formatName, FormatVersion, sum)
-	b.Write(body)
+		formatName, FormatVersion, compactSum(body))
+	if err := json.Indent(&b, body, "  ", "  "); err != nil {
+		return fmt.Errorf("encode profile: %w", err)
+	}
 	b.WriteString("\n}\n")
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("encode profile: %w", err)
@@ -64,7 +63,7 @@ func (p *Profile) Checksum() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("checksum: %w", err)
 	}
-	return profileSum(body)
+	return compactSum(body), nil
 }
 
 // Decode reads an artifact written by Encode. It refuses, with an error
@@ -125,8 +124,14 @@ func profileSum(body []byte) (string, error) {
 	if err := json.Compact(&compact, body); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(compact.Bytes())
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return compactSum(compact.Bytes()), nil
+}
+
+// compactSum is profileSum of JSON that is compact already, as
+// json.Marshal writes it.
+func compactSum(compact []byte) string {
+	sum := sha256.Sum256(compact)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 func invalid(format string, args ...any) error {

@@ -168,7 +168,7 @@ func TestScoreAttributions(t *testing.T) {
 		}
 	}
 	// The batch path agrees with the single-account path.
-	all, err := p.ScoreTable(tab.Take([]int{0, 1, 2}), true)
+	all, err := p.ScoreTable(tab.Take([]int{0, 1, 2}), nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,12 +38,18 @@ func (p *Profile) Score(ctx context.Context, acc icp.Account) (icp.Score, error)
 // ScoreTable scores every row of t, which has the training table's
 // columns (a CSV of accounts to rank, open deals included), as Score
 // would; without attributions the scores carry none (nil), as ScoreBatch
-// gives them. A column whose kind differs from the training table's is an
+// gives them. x, when not nil, holds the rows of t as p.Encoder.Transform
+// encodes them, for callers that have encoded them already; nil encodes
+// them here. A column whose kind differs from the training table's is an
 // error.
-func (p *Profile) ScoreTable(t *datasets.Table, attributions bool) ([]icp.Score, error) {
-	x, err := p.Encoder.Transform(t, nil)
-	if err != nil {
-		return nil, fmt.Errorf("score table: %w", err)
+func (p *Profile) ScoreTable(t *datasets.Table, x *mat.Dense, attributions bool) ([]icp.Score, error) {
+	if x == nil {
+		var err error
+		if x, err = p.Encoder.Transform(t, nil); err != nil {
+			return nil, fmt.Errorf("score table: %w", err)
+		}
+	} else if r, c := x.Dims(); r < t.Rows() || c != p.Encoder.Width {
+		panic("profile: ScoreTable: x does not hold the rows of t")
 	}
 	out := make([]icp.Score, t.Rows())
 	if err := p.scoreRows(context.Background(), rows{t: t, x: x}, attributions, out); err != nil {

@@ -92,11 +92,11 @@ func Compare(p, prev *profile.Profile, t *datasets.Table) (*Changes, error) {
 			c.Segments = append(c.Segments, SegmentChange{Change: "vanished", Previous: ps.ID + ": " + ps.Name, OldRule: ps.RuleText, OldLift: ps.Lift})
 		}
 	}
-	old, err := prev.ScoreTable(t, false)
+	old, err := prev.ScoreTable(t, nil, false)
 	if err != nil {
 		return nil, fmt.Errorf("compare: previous model: %w", err)
 	}
-	cur, err := p.ScoreTable(t, false)
+	cur, err := p.ScoreTable(t, nil, false)
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}

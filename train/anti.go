@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 
-	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/profile"
 )
 
@@ -73,7 +72,18 @@ func goodOutcomes(od *outcomeData, q float64) ([]float64, string) {
 // good outcomes from the rest over the closed accounts, and each leaf
 // whose rate of good outcomes is far and significantly below the base
 // rate becomes a rule.
-func findAntiICP(p *profile.Profile, t *datasets.Table, fitRows, holdRows, labeled []int, od *outcomeData, cols []string, base profile.Evidence, cfg AntiConfig) (profile.AntiICP, error) {
+//
+// It sets the profile's AntiICP.
+func (r *trainRun) findAntiICP() error {
+	a, err := r.antiICP()
+	r.p.AntiICP = a
+	return err
+}
+
+// antiICP is findAntiICP's search, on the columns segments cluster on.
+func (r *trainRun) antiICP() (profile.AntiICP, error) {
+	t, fitRows, holdRows, labeled, od, cfg := r.t, r.fit, r.hold, r.labeled, r.od, r.cfg.Anti
+	cols, base := segmentColumns(r.p.Encoder, r.cfg.Segments), r.p.Baseline
 	if cfg.MaxRatio == 0 {
 		cfg.MaxRatio = 0.3
 	}
@@ -103,7 +113,7 @@ func findAntiICP(p *profile.Profile, t *datasets.Table, fitRows, holdRows, label
 	if len(fitRows) == 0 || fitRate == 0 {
 		return a, nil
 	}
-	rule, err := learnRule(t, p.Encoder, cols, fitRows, pick(good, fitRows), nil, ruleConfig{
+	rule, err := learnRule(t, r.p.Encoder, cols, fitRows, pick(good, fitRows), nil, ruleConfig{
 		depth: cfg.Depth, minLeaf: max(5, len(fitRows)/200), purity: cfg.MaxRatio * fitRate, minCover: 0, low: true})
 	if err != nil {
 		return a, fmt.Errorf("find anti-ICP: %w", err)

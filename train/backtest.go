@@ -7,16 +7,25 @@ import (
 	"strconv"
 
 	"github.com/icpengine/icp"
-	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/profile"
 )
 
 // backtest builds the backtest of the holdout rows and their calibrated
 // probabilities. Each holdout deal is placed in a segment and in the
 // anti-ICP as serve places it, by p's scoring.
-func backtest(p *profile.Profile, t *datasets.Table, od *outcomeData, holdRows []int, probs, closeDays []float64) (profile.Backtest, error) {
+//
+// It sets the profile's Backtest.
+func (r *trainRun) backtest() error {
+	b, err := r.replay()
+	r.p.Backtest = b
+	return err
+}
+
+// replay is backtest's replay of the holdout.
+func (r *trainRun) replay() (profile.Backtest, error) {
+	p, t, od, holdRows, probs, closeDays := r.p, r.t, r.od, r.hold, r.holdProbs, r.closeDays
 	b := profile.Backtest{Rows: len(holdRows)}
-	placed, err := p.ScoreTable(t.Take(holdRows), false)
+	placed, err := p.ScoreTable(t.Take(holdRows), rowsOf(r.all, holdRows), false)
 	if err != nil {
 		return b, fmt.Errorf("backtest: %w", err)
 	}

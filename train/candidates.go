@@ -48,11 +48,84 @@ type fitted struct {
 	cand    profile.Candidate
 }
 
-// fitCandidate fits one kind on the encoded rows x (time-ordered, oldest
-// first) with labels y. For boosted trees the newest EarlyStopFraction of
-// the rows watch early stopping; rounds > 0 fixes the number of trees
-// instead (the refit on all rows).
-func fitCandidate(kind string, enc *features.Encoder, x *mat.Dense, y []float64, cfg ModelConfig, seed uint64, rounds int) (profile.Model, int, error) {
+// validate fits every candidate on the older deals, scores the holdout,
+// calibrates each by cross-fitting on the holdout, and selects the one
+// with the least calibrated log loss. It fills the profile's Validation
+// and keeps the selected candidate with its cross-fitted holdout
+// probabilities.
+func (r *trainRun) validate() error {
+	p, cfg := r.p, r.cfg
+	if len(r.hold) == 0 || len(r.fit) == 0 {
+		return fmt.Errorf("validate: %d labeled rows are too few to hold any out: %w", len(r.labeled), icp.ErrInvalid)
+	}
+	yFit, yHold := pick(r.lab.y, r.fit), pick(r.lab.y, r.hold)
+	if !bothClasses(yFit) {
+		return fmt.Errorf("validate: the older %d closed deals hold a single outcome class; the time-ordered split needs both: %w", len(r.fit), icp.ErrInvalid)
+	}
+	if !bothClasses(yHold) {
+		return fmt.Errorf("validate: the newest %d closed deals (the holdout) hold a single outcome class, so ranking cannot be measured; add data or raise the holdout fraction: %w", len(r.hold), icp.ErrInvalid)
+	}
+	// The encoder of the candidates is fitted on the older deals alone;
+	// the closed deals are encoded once with it, older ones first.
+	enc, err := features.Fit(r.t, r.s, r.fit, cfg.Encoder)
+	if err != nil {
+		return err
+	}
+	xl, err := enc.Transform(r.t.Take(r.labeled), nil)
+	if err != nil {
+		return err
+	}
+	nf := len(r.fit)
+	x, xh := xl.Slice(0, nf, 0, enc.Width).(*mat.Dense), xl.Slice(nf, len(r.labeled), 0, enc.Width).(*mat.Dense)
+	kinds := cfg.Models.Kinds
+	if len(kinds) == 0 {
+		kinds = []string{profile.KindLogistic, profile.KindGBM}
+	}
+	var bestTrain profile.Metrics
+	for _, kind := range kinds {
+		start := time.Now()
+		m, rounds, err := r.fitCandidate(kind, enc, x, yFit, 0)
+		if err != nil {
+			return fmt.Errorf("validate: %w", err)
+		}
+		if cfg.Timings != nil {
+			if cfg.Timings.Fit == nil {
+				cfg.Timings.Fit = make(map[string]time.Duration)
+			}
+			cfg.Timings.Fit[kind] = time.Since(start)
+		}
+		f := &fitted{m: m, holdout: m.Margins(enc, xh)}
+		var probs []float64
+		f.m.Calibration, probs, err = calibrate(f.holdout, yHold)
+		if err != nil {
+			return fmt.Errorf("validate: calibrate %s: %w", kind, err)
+		}
+		f.cand = profile.Candidate{Kind: kind, Rounds: rounds, Calibration: f.m.Calibration.Method,
+			Holdout: metrics(yHold, sigmoids(f.holdout)), Calibrated: metrics(yHold, probs)}
+		p.Validation.Candidates = append(p.Validation.Candidates, f.cand)
+		if r.best == nil || f.cand.Calibrated.LogLoss < r.best.cand.Calibrated.LogLoss {
+			r.best, r.holdProbs = f, probs
+			p.Validation.Reliability = reliability(yHold, probs)
+			bestTrain = metrics(yFit, sigmoids(m.Margins(enc, x)))
+		}
+	}
+	for k := range p.Validation.Candidates {
+		c := &p.Validation.Candidates[k]
+		c.Selected = c.Kind == r.best.m.Kind
+		if c.Selected {
+			p.Validation.Holdout, p.Validation.Calibrated = c.Holdout, c.Calibrated
+		}
+	}
+	p.Validation.Train = bestTrain
+	return nil
+}
+
+// fitCandidate fits one kind on the rows x (time-ordered, oldest first),
+// encoded by enc, with labels y. For boosted trees the newest
+// EarlyStopFraction of the rows watch early stopping; rounds > 0 fixes the
+// number of trees instead (the refit on all rows).
+func (r *trainRun) fitCandidate(kind string, enc *features.Encoder, x *mat.Dense, y []float64, rounds int) (profile.Model, int, error) {
+	cfg, seed := r.cfg.Models, r.cfg.Seed
 	switch kind {
 	case profile.KindLogistic:
 		lr, err := model.FitLogistic(x, y, nil, &model.LogisticConfig{L2: cfg.L2})

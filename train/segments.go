@@ -189,7 +189,25 @@ func clusterMatrix(x *mat.Dense, enc *features.Encoder, cols []string, rows []in
 // each cluster by a rule learned by a shallow tree on raw values; and
 // keeps the segments whose rule selects accounts that turn positive
 // clearly more often than the base rate.
-func findSegments(p *profile.Profile, t *datasets.Table, x *mat.Dense, positives, fitRows, holdRows, labeled []int, od *outcomeData, cfg SegmentConfig, seed uint64) ([]profile.Segment, profile.SegmentSearch, error) {
+//
+// Segments are learned on the older deals and must hold up on the newest
+// (the holdout), so that chance patterns of the training data do not
+// become segments. It sets the profile's Segments and SegmentSearch.
+func (r *trainRun) findSegments() error {
+	segs, search, err := r.segments()
+	r.p.Segments, r.p.SegmentSearch = segs, search
+	return err
+}
+
+// segments is findSegments' search.
+func (r *trainRun) segments() ([]profile.Segment, profile.SegmentSearch, error) {
+	p, t, x, cfg, seed := r.p, r.t, r.all, r.cfg.Segments, r.cfg.Seed
+	var positives []int
+	for _, i := range r.fit {
+		if r.lab.y[i] == 1 {
+			positives = append(positives, i)
+		}
+	}
 	cfg.defaults()
 	enc := p.Encoder
 	cols := segmentColumns(enc, cfg)
@@ -222,7 +240,7 @@ func findSegments(p *profile.Profile, t *datasets.Table, x *mat.Dense, positives
 	default:
 		return nil, search, fmt.Errorf("find segments: unknown space %q (want %q or %q): %w", cfg.Space, profile.SpaceAttributions, profile.SpaceFeatures, icp.ErrInvalid)
 	}
-	base := od.evidence(labeled)
+	base := p.Baseline
 	type option struct {
 		segs     []profile.Segment
 		dropped  []string
@@ -238,13 +256,13 @@ func findSegments(p *profile.Profile, t *datasets.Table, x *mat.Dense, positives
 		}
 		ks := profile.KScore{K: k, Silhouette: model.Silhouette(xp, labels, 1000, seed), Stability: stability(xp, labels, k, cfg.Resamples, seed)}
 		if ks.Stability >= cfg.MinStability {
-			segs, dropped, err := describeClusters(p, t, x, km, labels, clustered, holdRows, labeled, od, base, cols, cfg)
+			segs, dropped, err := r.describeClusters(km, labels, clustered, cols, cfg)
 			if err != nil {
 				return nil, search, err
 			}
 			ks.Segments = len(segs)
 			ks.Coverage = coverage(segs, t, positives)
-			ks.Gain = infoGain(segs, t, fitRows, od.lab.y)
+			ks.Gain = infoGain(segs, t, r.fit, r.lab.y)
 			opts = append(opts, option{segs, dropped, ks.Gain, ks.Silhouette, k})
 		}
 		search.Ks = append(search.Ks, ks)
@@ -334,11 +352,13 @@ func coverage(segs []profile.Segment, t *datasets.Table, positives []int) float6
 	return float64(n) / float64(len(positives))
 }
 
-// describeClusters learns each cluster's rule and evidence, and keeps the
-// clusters whose rule passes the evidence test, largest first.
-func describeClusters(p *profile.Profile, t *datasets.Table, x *mat.Dense, km *model.KMeans, labels, positives, holdRows, labeled []int, od *outcomeData, base profile.Evidence, cols []string, cfg SegmentConfig) ([]profile.Segment, []string, error) {
-	enc := p.Encoder
-	hold := od.within(holdRows).evidence(holdRows)
+// describeClusters learns the rule and evidence of each cluster of the
+// clustering km of the positives (labels[j] is the cluster of
+// positives[j]), on the columns cols, and keeps the clusters whose rule
+// passes the evidence test, largest first.
+func (r *trainRun) describeClusters(km *model.KMeans, labels, positives []int, cols []string, cfg SegmentConfig) ([]profile.Segment, []string, error) {
+	t, x, od, enc, base := r.t, r.all, r.od, r.p.Encoder, r.p.Baseline
+	hold := od.within(r.hold).evidence(r.hold)
 	isPos := make([]float64, len(positives))
 	var segs []profile.Segment
 	var dropped []string
@@ -376,11 +396,11 @@ func describeClusters(p *profile.Profile, t *datasets.Table, x *mat.Dense, km *m
 		}
 		sg.Precision = float64(hitMembers) / float64(max(hit, 1))
 		sg.Recall = float64(hitMembers) / float64(len(members))
-		in := matching(&rule, t, labeled)
+		in := matching(&rule, t, r.labeled)
 		sg.Evidence = od.evidence(in)
 		against(&sg.Evidence, base)
 		sg.Accounts, sg.Positives, sg.PositiveRate, sg.Lift = sg.Evidence.Closed, sg.Evidence.Positives, sg.Evidence.PositiveRate, sg.Evidence.Lift
-		he := od.evidence(matching(&rule, t, holdRows))
+		he := od.evidence(matching(&rule, t, r.hold))
 		against(&he, hold)
 		sg.HoldoutAccounts, sg.HoldoutLift = he.Closed, he.Lift
 		sg.HoldoutZ = zScore(he.Positives, he.Closed, hold.PositiveRate)

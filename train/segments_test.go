@@ -89,7 +89,7 @@ func TestSegmentRecovery(t *testing.T) {
 		}
 	}
 
-	scores, err := p.ScoreTable(tab, false)
+	scores, err := p.ScoreTable(tab, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

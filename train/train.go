@@ -75,6 +75,60 @@ type TierConfig struct {
 // score distribution of all rows, open ones included.
 func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile, error) {
 	began := time.Now()
+	r, err := newRun(t, s, cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, step := range []func() error{
+		r.validate,       // fit every candidate on the older deals, select on the holdout
+		r.refit,          // the selected kind on every closed deal; every row encoded once
+		r.importance,     // rank the columns by mean absolute attribution
+		r.scoreAll,       // score every row; percentiles and tier thresholds
+		r.driftReference, // what served traffic is compared with
+		r.findSegments,   // clusters of positives, their rules and evidence
+		r.findAntiICP,    // the rules of accounts not worth pursuing
+		r.backtest,       // the holdout replayed per tier, segment and anti-ICP
+		r.name,           // the version, derived from the content
+	} {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	if cfg.Timings != nil {
+		cfg.Timings.Total = time.Since(began)
+	}
+	return r.p, nil
+}
+
+// trainRun is one training: it owns the table, its labels, the
+// time-ordered splits and the encodings that every step reads, and the
+// profile the steps fill in.
+type trainRun struct {
+	cfg Config
+	t   *datasets.Table
+	s   *features.Schema
+	lab *labels
+	od  *outcomeData
+	// labeled are the closed rows, oldest close first; fit are the older
+	// ones, the models' training split, and hold the newest, the holdout.
+	labeled, fit, hold []int
+	// closeDays are the close dates of the rows in days, nil without a
+	// close date column.
+	closeDays []float64
+	// best is the candidate validation selected and holdProbs its
+	// cross-fitted calibrated probabilities on the holdout.
+	best      *fitted
+	holdProbs []float64
+	// all holds every row of t encoded by the profile's encoder, and
+	// scores their calibrated scores.
+	all    *mat.Dense
+	scores []float64
+	p      *profile.Profile
+}
+
+// newRun checks the table, labels it and splits the closed deals by
+// close date.
+func newRun(t *datasets.Table, s *features.Schema, cfg Config) (*trainRun, error) {
 	if t.Rows() == 0 {
 		return nil, fmt.Errorf("train: %s: no rows: %w", t.Source, icp.ErrInvalid)
 	}
@@ -88,13 +142,11 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile,
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	p := &profile.Profile{Seed: cfg.Seed, Schema: s, Label: lab.def}
-	p.DataHash, err = tableHash(t)
-	if err != nil {
+	r := &trainRun{cfg: cfg, t: t, s: s, lab: lab, p: &profile.Profile{Seed: cfg.Seed, Schema: s, Label: lab.def}}
+	if r.p.DataHash, err = tableHash(t); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-
-	labeled, closeDays := orderByClose(t, s, lab)
+	r.labeled, r.closeDays = orderByClose(t, s, lab)
 	frac := cfg.HoldoutFraction
 	if frac == 0 {
 		frac = 0.2
@@ -102,106 +154,90 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile,
 	if !(frac > 0 && frac < 1) {
 		return nil, fmt.Errorf("train: holdout fraction %g is not in (0, 1): %w", frac, icp.ErrInvalid)
 	}
-	nHold := int(math.Round(frac * float64(len(labeled))))
-	fitRows, holdRows := labeled[:len(labeled)-nHold], labeled[len(labeled)-nHold:]
-	best, holdProbs, err := validate(p, t, lab, fitRows, holdRows, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	nHold := int(math.Round(frac * float64(len(r.labeled))))
+	r.fit, r.hold = r.labeled[:len(r.labeled)-nHold], r.labeled[len(r.labeled)-nHold:]
+	r.p.Validation.Split = fmt.Sprintf("file order: the last %.0f%% of closed deals (no close date column)", 100*frac)
+	if r.closeDays != nil && len(r.hold) > 0 {
+		r.p.Validation.Split = fmt.Sprintf("time-ordered: the newest %.0f%% of closed deals by %s", 100*frac, s.Outcomes.CloseDate)
+		r.p.Validation.From, r.p.Validation.To = r.day(r.hold[0]), r.day(r.hold[len(r.hold)-1])
 	}
-	if closeDays != nil {
-		p.Validation.Split = fmt.Sprintf("time-ordered: the newest %.0f%% of closed deals by %s", 100*frac, s.Outcomes.CloseDate)
-		p.Validation.From, p.Validation.To = profile.FormatDay(closeDays[holdRows[0]]), profile.FormatDay(closeDays[holdRows[len(holdRows)-1]])
-		p.Data.From, p.Data.To = profile.FormatDay(closeDays[labeled[0]]), profile.FormatDay(closeDays[labeled[len(labeled)-1]])
-	} else {
-		p.Validation.Split = fmt.Sprintf("file order: the last %.0f%% of closed deals (no close date column)", 100*frac)
-	}
+	r.od = newOutcomeData(t, s, lab)
+	r.p.Baseline = r.od.evidence(r.labeled)
+	return r, nil
+}
 
-	// Refit the selected kind on every labeled row, keeping the number of
-	// trees early stopping chose and the calibration fitted on the holdout.
-	enc, x, err := fitEncoded(t, s, labeled, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+// day is the close date of row i, "" when unknown.
+func (r *trainRun) day(i int) string {
+	if r.closeDays == nil {
+		return ""
 	}
-	m, _, err := fitCandidate(best.m.Kind, enc, x, pick(lab.y, labeled), cfg.Models, cfg.Seed, best.cand.Rounds)
+	return profile.FormatDay(r.closeDays[i])
+}
+
+// refit fits the encoder on every labeled row, encodes every row of the
+// table once with it, and refits the selected kind on the labeled rows,
+// keeping the number of trees early stopping chose and the calibration
+// fitted on the holdout.
+func (r *trainRun) refit() error {
+	enc, err := features.Fit(r.t, r.s, r.labeled, r.cfg.Encoder)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return err
 	}
-	m.Calibration = best.m.Calibration
+	if r.all, err = enc.Transform(r.t, nil); err != nil {
+		return err
+	}
+	m, _, err := r.fitCandidate(r.best.m.Kind, enc, rowsOf(r.all, r.labeled), pick(r.lab.y, r.labeled), r.best.cand.Rounds)
+	if err != nil {
+		return err
+	}
+	m.Calibration = r.best.m.Calibration
+	p := r.p
 	p.Encoder, p.Model = enc, m
-	p.Data = profile.DataInfo{Source: t.Source, Rows: t.Rows(), Labeled: len(labeled), From: p.Data.From, To: p.Data.To, Features: enc.Width}
-
-	if p.Importance, err = importance(p, t, labeled); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	p.Data = profile.DataInfo{Source: r.t.Source, Rows: r.t.Rows(), Labeled: len(r.labeled), Features: enc.Width}
+	if len(r.labeled) > 0 {
+		p.Data.From, p.Data.To = r.day(r.labeled[0]), r.day(r.labeled[len(r.labeled)-1])
 	}
+	return nil
+}
 
-	// Scores for every row, open deals included.
-	all, err := enc.Transform(t, nil)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	scores := p.Model.Probs(enc, all)
-	sorted := append([]float64(nil), scores...)
+// scoreAll scores every row, open deals included, and sets the score
+// percentiles and the tier thresholds from them.
+func (r *trainRun) scoreAll() error {
+	p := r.p
+	r.scores = p.Model.Probs(p.Encoder, r.all)[:r.t.Rows()]
+	sorted := append([]float64(nil), r.scores...)
 	sort.Float64s(sorted)
 	p.ScoreQuantiles = make([]float64, 101)
 	for q := range p.ScoreQuantiles {
 		p.ScoreQuantiles[q] = stat.Quantile(float64(q)/100, stat.LinInterp, sorted, nil)
 	}
-	baseRate := float64(lab.def.Positives) / float64(lab.def.Positives+lab.def.Negatives)
-	if p.Tiers, err = makeTiers(sorted, cfg.Tiers, baseRate, perQuarter(labeled, closeDays)); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
+	baseRate := float64(r.lab.def.Positives) / float64(r.lab.def.Positives+r.lab.def.Negatives)
+	var err error
+	p.Tiers, err = makeTiers(sorted, r.cfg.Tiers, baseRate, perQuarter(r.labeled, r.closeDays))
+	return err
+}
 
-	var holdWinners []float64
-	for j, i := range holdRows {
-		if lab.won[i] {
-			holdWinners = append(holdWinners, holdProbs[j])
-		}
-	}
-	p.Drift = driftReference(p, t, scores, lab, holdWinners)
-
-	// Segments and the anti-ICP are learned on the older deals and must
-	// hold up on the newest (the holdout), so that chance patterns of the
-	// training data do not become segments.
-	var positives []int
-	for _, i := range fitRows {
-		if lab.y[i] == 1 {
-			positives = append(positives, i)
-		}
-	}
-	od := newOutcomeData(t, s, lab)
-	p.Baseline = od.evidence(labeled)
-	p.Segments, p.SegmentSearch, err = findSegments(p, t, all, positives, fitRows, holdRows, labeled, od, cfg.Segments, cfg.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	p.AntiICP, err = findAntiICP(p, t, fitRows, holdRows, labeled, od, segmentColumns(enc, cfg.Segments), p.Baseline, cfg.Anti)
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	if p.Backtest, err = backtest(p, t, od, holdRows, holdProbs, closeDays); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	// Empty lists encode as [], not null, for readers of the artifact.
+// name sets the version: Config.Version, or one derived from the content.
+// Empty lists are set first, so that they encode as [], not null, for
+// readers of the artifact.
+func (r *trainRun) name() error {
+	p := r.p
 	if p.Segments == nil {
 		p.Segments = []profile.Segment{}
 	}
 	if p.AntiICP.Rules == nil {
 		p.AntiICP.Rules = []profile.AntiRule{}
 	}
-
-	p.Version = cfg.Version
+	p.Version = r.cfg.Version
 	if p.Version == "" {
 		b, err := json.Marshal(p)
 		if err != nil {
-			return nil, fmt.Errorf("train: %w", err)
+			return err
 		}
 		sum := sha256.Sum256(b)
 		p.Version = "m-" + hex.EncodeToString(sum[:6])
 	}
-	if cfg.Timings != nil {
-		cfg.Timings.Total = time.Since(began)
-	}
-	return p, nil
+	return nil
 }
 
 // checkFeatures refuses a table with no usable feature column.
@@ -210,86 +246,6 @@ func checkFeatures(t *datasets.Table, s *features.Schema) error {
 		return fmt.Errorf("train: %s: no feature columns: every column is an id, an outcome or excluded: %w", t.Source, icp.ErrInvalid)
 	}
 	return nil
-}
-
-// validate fits every candidate on the older rows, scores the holdout,
-// calibrates each by cross-fitting on the holdout, and selects the one with
-// the least calibrated log loss. It fills p.Validation and returns the
-// selected candidate with its cross-fitted holdout probabilities.
-func validate(p *profile.Profile, t *datasets.Table, lab *labels, fitRows, holdRows []int, cfg Config) (*fitted, []float64, error) {
-	if len(holdRows) == 0 || len(fitRows) == 0 {
-		return nil, nil, fmt.Errorf("validate: %d labeled rows are too few to hold any out: %w", len(fitRows)+len(holdRows), icp.ErrInvalid)
-	}
-	yFit, yHold := pick(lab.y, fitRows), pick(lab.y, holdRows)
-	if !bothClasses(yFit) {
-		return nil, nil, fmt.Errorf("validate: the older %d closed deals hold a single outcome class; the time-ordered split needs both: %w", len(fitRows), icp.ErrInvalid)
-	}
-	if !bothClasses(yHold) {
-		return nil, nil, fmt.Errorf("validate: the newest %d closed deals (the holdout) hold a single outcome class, so ranking cannot be measured; add data or raise the holdout fraction: %w", len(holdRows), icp.ErrInvalid)
-	}
-	enc, x, err := fitEncoded(t, p.Schema, fitRows, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	xh, err := enc.Transform(t.Take(holdRows), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	kinds := cfg.Models.Kinds
-	if len(kinds) == 0 {
-		kinds = []string{profile.KindLogistic, profile.KindGBM}
-	}
-	var best *fitted
-	var bestProbs []float64
-	var bestTrain profile.Metrics
-	for _, kind := range kinds {
-		start := time.Now()
-		m, rounds, err := fitCandidate(kind, enc, x, yFit, cfg.Models, cfg.Seed, 0)
-		if err != nil {
-			return nil, nil, fmt.Errorf("validate: %w", err)
-		}
-		if cfg.Timings != nil {
-			if cfg.Timings.Fit == nil {
-				cfg.Timings.Fit = make(map[string]time.Duration)
-			}
-			cfg.Timings.Fit[kind] = time.Since(start)
-		}
-		f := &fitted{m: m, holdout: m.Margins(enc, xh)}
-		var probs []float64
-		f.m.Calibration, probs, err = calibrate(f.holdout, yHold)
-		if err != nil {
-			return nil, nil, fmt.Errorf("validate: calibrate %s: %w", kind, err)
-		}
-		f.cand = profile.Candidate{Kind: kind, Rounds: rounds, Calibration: f.m.Calibration.Method,
-			Holdout: metrics(yHold, sigmoids(f.holdout)), Calibrated: metrics(yHold, probs)}
-		p.Validation.Candidates = append(p.Validation.Candidates, f.cand)
-		if best == nil || f.cand.Calibrated.LogLoss < best.cand.Calibrated.LogLoss {
-			best, bestProbs = f, probs
-			p.Validation.Reliability = reliability(yHold, probs)
-			bestTrain = metrics(yFit, sigmoids(m.Margins(enc, x)))
-		}
-	}
-	for k := range p.Validation.Candidates {
-		c := &p.Validation.Candidates[k]
-		c.Selected = c.Kind == best.m.Kind
-		if c.Selected {
-			p.Validation.Holdout, p.Validation.Calibrated = c.Holdout, c.Calibrated
-		}
-	}
-	p.Validation.Train = bestTrain
-	return best, bestProbs, nil
-}
-
-func fitEncoded(t *datasets.Table, s *features.Schema, rows []int, cfg Config) (*features.Encoder, *mat.Dense, error) {
-	enc, err := features.Fit(t, s, rows, cfg.Encoder)
-	if err != nil {
-		return nil, nil, err
-	}
-	x, err := enc.Transform(t.Take(rows), nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	return enc, x, nil
 }
 
 func metrics(y, p []float64) profile.Metrics {
@@ -418,6 +374,16 @@ func tableHash(t *datasets.Table) (string, error) {
 		return "", fmt.Errorf("hash training data: %w", err)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// rowsOf copies the given rows of x into a new matrix, in order.
+func rowsOf(x *mat.Dense, rows []int) *mat.Dense {
+	_, c := x.Dims()
+	out := mat.NewDense(max(len(rows), 1), c, nil)
+	for j, i := range rows {
+		copy(out.RawRowView(j), x.RawRowView(i))
+	}
+	return out
 }
 
 func pick(v []float64, rows []int) []float64 {
