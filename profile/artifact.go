@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -152,7 +151,7 @@ func (p *Profile) check() error {
 		return errors.New("no drift reference")
 	}
 	w := p.Encoder.Width
-	if err := p.Model.check(w); err != nil {
+	if err := p.Model.bind(p.Encoder); err != nil {
 		return err
 	}
 	for _, ce := range p.Encoder.Columns {
@@ -180,41 +179,6 @@ func (p *Profile) check() error {
 	}
 	if len(p.ScoreQuantiles) < 2 || !sort.Float64sAreSorted(p.ScoreQuantiles) {
 		return errors.New("score quantiles missing or unsorted")
-	}
-	return nil
-}
-
-// check verifies that a decoded model can score rows of width w.
-func (m *Model) check(w int) error {
-	switch m.Kind {
-	case KindLogistic:
-		if m.Logistic == nil || len(m.Logistic.Coef) != w || len(m.Ref) != w {
-			return fmt.Errorf("logistic model does not fit %d encoded columns", w)
-		}
-		// JSON cannot hold NaN or Inf, but huge values can overflow the margin.
-		for _, v := range m.Logistic.Coef {
-			if math.Abs(v) > 1e6 {
-				return fmt.Errorf("coefficient %g out of range", v)
-			}
-		}
-	case KindGBM:
-		if m.GBM == nil || m.GBM.NumFeatures != w || m.GBM.Loss != "logloss" {
-			return fmt.Errorf("boosted trees do not fit %d encoded columns", w)
-		}
-		if err := m.GBM.Validate(); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("unknown model kind %q", m.Kind)
-	}
-	c := m.Calibration
-	switch {
-	case c.Method == CalibrationNone:
-	case c.Method == CalibrationPlatt && c.Platt != nil:
-	case c.Method == CalibrationIsotonic && c.Isotonic != nil && len(c.Isotonic.X) > 0 &&
-		len(c.Isotonic.X) == len(c.Isotonic.Y) && sort.Float64sAreSorted(c.Isotonic.X) && sort.Float64sAreSorted(c.Isotonic.Y):
-	default:
-		return fmt.Errorf("calibration %q is incomplete or not increasing", c.Method)
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func (p *Profile) Predict(t *datasets.Table) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("predict: %w", err)
 	}
-	return p.Model.Probs(p.Encoder, x)[:t.Rows()], nil
+	return p.Model.Probs(x)[:t.Rows()], nil
 }
 
 // rows are the accounts scoreRows scores: a table of them, and how to
@@ -111,7 +111,7 @@ func (p *Profile) scoreRows(ctx context.Context, r rows, attributions bool, dst 
 	}
 	var base float64
 	if !attributions {
-		base = p.baseValue()
+		base = p.Model.baseValue(w)
 	}
 	// The segment and anti-ICP answers share one backing array each.
 	var segs []icp.SegmentRef
@@ -147,12 +147,12 @@ func (p *Profile) scoreRows(ctx context.Context, r rows, attributions bool, dst 
 		}
 		var s icp.Score
 		if attributions {
-			margin, b := p.Model.Explain(p.Encoder, x, contrib)
+			margin, b := p.Model.Explain(x, contrib)
 			s = p.scoreOf(margin, b, seg, anti)
 			acc := r.account(k)
 			s.Attributions = p.group(contrib, acc)
 		} else {
-			s = p.scoreOf(p.Model.margin(p.Encoder, x), base, seg, anti)
+			s = p.scoreOf(p.Model.kind.margin(x), base, seg, anti)
 		}
 		if ids != nil {
 			s.AccountID = ids.Text(k)

@@ -10,6 +10,7 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/model"
+	"github.com/icpengine/icp/model/gbm"
 	"github.com/icpengine/icp/profile"
 )
 
@@ -25,7 +26,7 @@ type ModelConfig struct {
 	// L2 is the logistic regression penalty; zero means 1.
 	L2 float64
 	// GBM tunes the boosted trees; its Seed is set from Config.Seed.
-	GBM model.GBMConfig
+	GBM gbm.Config
 	// EarlyStopFraction is the share of the newest training deals that
 	// early stopping of the boosted trees watches. Zero means 0.1.
 	EarlyStopFraction float64
@@ -94,7 +95,7 @@ func (r *trainRun) validate() error {
 			}
 			cfg.Timings.Fit[kind] = time.Since(start)
 		}
-		f := &fitted{m: m, holdout: m.Margins(enc, xh)}
+		f := &fitted{m: m, holdout: m.Margins(xh)}
 		var probs []float64
 		f.m.Calibration, probs, err = calibrate(f.holdout, yHold)
 		if err != nil {
@@ -106,7 +107,7 @@ func (r *trainRun) validate() error {
 		if r.best == nil || f.cand.Calibrated.LogLoss < r.best.cand.Calibrated.LogLoss {
 			r.best, r.holdProbs = f, probs
 			p.Validation.Reliability = reliability(yHold, probs)
-			bestTrain = metrics(yFit, sigmoids(m.Margins(enc, x)))
+			bestTrain = metrics(yFit, sigmoids(m.Margins(x)))
 		}
 	}
 	for k := range p.Validation.Candidates {
@@ -132,12 +133,12 @@ func (r *trainRun) fitCandidate(kind string, enc *features.Encoder, x *mat.Dense
 		if err != nil {
 			return profile.Model{}, 0, fmt.Errorf("fit logistic regression: %w", err)
 		}
-		return profile.Model{Kind: kind, Logistic: lr, Ref: columnMeans(x)}, 0, nil
+		return profile.NewLogisticModel(lr, columnMeans(x)), 0, nil
 	case profile.KindGBM:
 		gcfg := cfg.GBM
 		gcfg.Seed = seed
 		xt := profile.TreeMatrix(enc, x)
-		var valid *model.GBMValidation
+		var valid *gbm.Validation
 		fit, fy := mat.Matrix(xt), y
 		if rounds > 0 {
 			gcfg.Rounds = rounds
@@ -150,14 +151,14 @@ func (r *trainRun) fitCandidate(kind string, enc *features.Encoder, x *mat.Dense
 			nv := int(math.Round(frac * float64(n)))
 			if nv > 0 && n-nv > 0 && bothClasses(y[n-nv:]) && bothClasses(y[:n-nv]) {
 				fit, fy = xt.Slice(0, n-nv, 0, enc.Width), y[:n-nv]
-				valid = &model.GBMValidation{X: xt.Slice(n-nv, n, 0, enc.Width), Y: y[n-nv:]}
+				valid = &gbm.Validation{X: xt.Slice(n-nv, n, 0, enc.Width), Y: y[n-nv:]}
 			}
 		}
-		g, info, err := model.FitGBM(fit, fy, nil, valid, &gcfg)
+		g, info, err := gbm.Fit(fit, fy, nil, valid, &gcfg)
 		if err != nil {
 			return profile.Model{}, 0, fmt.Errorf("fit boosted trees: %w", err)
 		}
-		return profile.Model{Kind: kind, GBM: g}, info.BestRound, nil
+		return profile.NewGBMModel(g, enc), info.BestRound, nil
 	}
 	return profile.Model{}, 0, fmt.Errorf("unknown model kind %q (want %q or %q): %w", kind, profile.KindLogistic, profile.KindGBM, icp.ErrInvalid)
 }

@@ -61,7 +61,7 @@ func TestGBMAttributionsAdditive(t *testing.T) {
 	contrib := make([]float64, p.Encoder.Width)
 	for i := 0; i < tab.Rows(); i++ {
 		row := x.RawRowView(i)
-		margin, base := p.Model.Explain(p.Encoder, row, contrib)
+		margin, base := p.Model.Explain(row, contrib)
 		sum := base
 		for _, c := range contrib {
 			sum += c

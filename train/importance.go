@@ -24,7 +24,7 @@ func (r *trainRun) importance() error {
 	contrib := make([]float64, p.Encoder.Width)
 	for _, i := range sample {
 		copy(x, r.all.RawRowView(i))
-		p.Model.Explain(p.Encoder, x, contrib)
+		p.Model.Explain(x, contrib)
 		for k, ce := range p.Encoder.Columns {
 			s := 0.0
 			for _, c := range contrib[ce.Offset : ce.Offset+ce.Width()] {

@@ -233,7 +233,7 @@ func (r *trainRun) segments() ([]profile.Segment, profile.SegmentSearch, error) 
 		rows := make([]int, len(clustered))
 		for j, i := range clustered {
 			copy(row, x.RawRowView(i))
-			p.Model.Explain(enc, row, xa.RawRowView(j))
+			p.Model.Explain(row, xa.RawRowView(j))
 			rows[j] = j
 		}
 		xp = groupedMatrix(xa, enc, cols, rows)

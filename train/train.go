@@ -204,7 +204,7 @@ func (r *trainRun) refit() error {
 // percentiles and the tier thresholds from them.
 func (r *trainRun) scoreAll() error {
 	p := r.p
-	r.scores = p.Model.Probs(p.Encoder, r.all)[:r.t.Rows()]
+	r.scores = p.Model.Probs(r.all)[:r.t.Rows()]
 	sorted := append([]float64(nil), r.scores...)
 	sort.Float64s(sorted)
 	p.ScoreQuantiles = make([]float64, 101)

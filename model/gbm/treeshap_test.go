@@ -1,16 +1,20 @@
-package model
+package gbm
 
 import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/icpengine/icp/model"
 )
 
-// shapTestRandomTree builds a random GBMTree over nf features with depth at
+// shapTestRandomTree builds a random Tree over nf features with depth at
 // most maxDepth; features repeat along paths and some values are NaN-routed
 // left.
-func shapTestRandomTree(rng *rand.Rand, nf, maxDepth int) GBMTree {
-	var t GBMTree
+func shapTestRandomTree(rng *rand.Rand, nf, maxDepth int) Tree {
+	var t Tree
 	add := func() int32 {
 		t.Feature = append(t.Feature, -1)
 		t.Threshold = append(t.Threshold, 0)
@@ -44,7 +48,7 @@ func shapTestRandomTree(rng *rand.Rand, nf, maxDepth int) GBMTree {
 
 // shapTestCondExp is E[f(x) | x_S] for one tree: a split on a feature in S
 // follows x, any other split averages its children by cover.
-func shapTestCondExp(t *GBMTree, n int32, x []float64, inS []bool) float64 {
+func shapTestCondExp(t *Tree, n int32, x []float64, inS []bool) float64 {
 	f := t.Feature[n]
 	if f < 0 {
 		return t.Value[n]
@@ -63,7 +67,7 @@ func shapTestCondExp(t *GBMTree, n int32, x []float64, inS []bool) float64 {
 }
 
 // shapTestBrute computes exact Shapley values by enumerating subsets.
-func shapTestBrute(g *GBM, x []float64) (float64, []float64) {
+func shapTestBrute(g *Model, x []float64) (float64, []float64) {
 	m := g.NumFeatures
 	v := func(mask int) float64 {
 		inS := make([]bool, m)
@@ -104,7 +108,7 @@ func shapTestBrute(g *GBM, x []float64) (float64, []float64) {
 	return vals[0], phi
 }
 
-func TestGBMSHAPMatchesBruteForce(t *testing.T) {
+func TestSHAPMatchesBruteForce(t *testing.T) {
 	tests := []struct {
 		name          string
 		nf, depth, nt int
@@ -125,7 +129,7 @@ func TestGBMSHAPMatchesBruteForce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(tt.seed, 7))
-			g := &GBM{Base: 0.3, Loss: "logloss", NumFeatures: tt.nf}
+			g := &Model{Base: 0.3, Loss: "logloss", NumFeatures: tt.nf}
 			for range tt.nt {
 				g.Trees = append(g.Trees, shapTestRandomTree(rng, tt.nf, tt.depth))
 			}
@@ -162,15 +166,15 @@ func TestGBMSHAPMatchesBruteForce(t *testing.T) {
 	}
 }
 
-func TestGBMSHAPAdditivity(t *testing.T) {
+func TestSHAPAdditivity(t *testing.T) {
 	n := 10000
 	if testing.Short() {
 		n = 2000
 	}
-	x, y := gbmTestData(n, 12, 3)
-	g, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 15, Seed: 1})
+	x, y := testData(n, 12, 3)
+	g, _, err := Fit(x, y, nil, nil, &Config{Rounds: 15, Seed: 1})
 	if err != nil {
-		t.Fatalf("FitGBM() error = %v", err)
+		t.Fatalf("Fit() error = %v", err)
 	}
 	phi := make([]float64, g.NumFeatures)
 	for i := range n {
@@ -186,11 +190,11 @@ func TestGBMSHAPAdditivity(t *testing.T) {
 	}
 }
 
-func TestGBMSHAPNoAllocs(t *testing.T) {
-	x, y := gbmTestData(2000, 8, 4)
-	g, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 20, Threads: 1})
+func TestSHAPNoAllocs(t *testing.T) {
+	x, y := testData(2000, 8, 4)
+	g, _, err := Fit(x, y, nil, nil, &Config{Rounds: 20, Threads: 1})
 	if err != nil {
-		t.Fatalf("FitGBM() error = %v", err)
+		t.Fatalf("Fit() error = %v", err)
 	}
 	if treeRaceEnabled {
 		t.Skip("the race detector makes sync.Pool drop items")
@@ -203,5 +207,90 @@ func TestGBMSHAPNoAllocs(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(50, func() { g.Margin(row) }); a > 0 {
 		t.Errorf("Margin allocs = %v, want 0", a)
+	}
+}
+
+// testRandomTree fits a decision tree of the given depth on seeded data
+// over nf features in steps of 0.25, about a tenth of them missing.
+func testRandomTree(t *testing.T, seed uint64, nf, depth int) (*model.Tree, *mat.Dense) {
+	t.Helper()
+	const n = 400
+	rng := rand.New(rand.NewPCG(seed, 7))
+	data := make([]float64, n*nf)
+	for k := range data {
+		data[k] = math.Round(4*rng.NormFloat64()) / 4
+		if rng.Float64() < 0.1 {
+			data[k] = math.NaN()
+		}
+	}
+	x := mat.NewDense(n, nf, data)
+	y := make([]float64, n)
+	for i := range y {
+		first, last := x.At(i, 0), x.At(i, nf-1)
+		if math.IsNaN(last) || first > 0 && rng.Float64() < 0.8 || rng.Float64() < 0.2 {
+			y[i] = 1
+		}
+	}
+	tree, err := model.FitTree(x, y, nil, &model.TreeConfig{MaxDepth: depth, MinLeaf: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree, x
+}
+
+// TestTreeSHAPMatchesBruteForce checks TreeSHAP of decision trees, fitted
+// on data with missing values, against the brute-force Shapley values of
+// the same tree as a one-tree ensemble.
+func TestTreeSHAPMatchesBruteForce(t *testing.T) {
+	tests := []struct {
+		name      string
+		nf, depth int
+		seed      uint64
+	}{
+		{"2features-depth5", 2, 5, 1},
+		{"4features-depth4", 4, 4, 2},
+		{"6features-depth5", 6, 5, 3},
+		{"8features-depth4", 8, 4, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree, x := testRandomTree(t, tt.seed, tt.nf, tt.depth)
+			// The same tree as a one-tree GBM for the brute force.
+			g := &Model{Loss: "squared", NumFeatures: tt.nf}
+			var gt Tree
+			for _, nd := range tree.Nodes {
+				f := int32(nd.Feature)
+				v := 0.0
+				if nd.Leaf {
+					f, v = -1, nd.Value
+				}
+				gt.Feature = append(gt.Feature, f)
+				gt.Threshold = append(gt.Threshold, nd.Threshold)
+				gt.Left = append(gt.Left, nd.Left)
+				gt.Right = append(gt.Right, nd.Right)
+				gt.MissingLeft = append(gt.MissingLeft, nd.MissingLeft)
+				gt.Value = append(gt.Value, v)
+				gt.Cover = append(gt.Cover, nd.Weight)
+			}
+			g.Trees = []Tree{gt}
+			for i := range 30 {
+				row := x.RawRowView(i)
+				base, phi := TreeSHAP(tree, row, nil)
+				wantBase, wantPhi := shapTestBrute(g, row)
+				if math.Abs(base-wantBase) > 1e-9 {
+					t.Errorf("row %d: SHAP base = %v, want %v", i, base, wantBase)
+				}
+				sum := base
+				for j := range phi {
+					sum += phi[j]
+					if math.Abs(phi[j]-wantPhi[j]) > 1e-9 {
+						t.Errorf("row %d: SHAP phi[%d] = %v, want %v", i, j, phi[j], wantPhi[j])
+					}
+				}
+				if p := tree.Predict(row); math.Abs(sum-p) > 1e-9 {
+					t.Errorf("row %d: base+sum(phi) = %v, Predict = %v", i, sum, p)
+				}
+			}
+		})
 	}
 }

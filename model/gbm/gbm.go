@@ -1,7 +1,6 @@
-package model
+package gbm
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -12,13 +11,15 @@ import (
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/icpengine/icp/model"
 )
 
-// GBMConfig configures FitGBM. The zero value gives defaults close to
+// Config configures Fit. The zero value gives defaults close to
 // scikit-learn's HistGradientBoostingClassifier: 0.1 learning rate, 31
 // leaves grown best-first, 20 rows per leaf, 255 bins, early stopping after 20
 // rounds without improvement of the validation loss.
-type GBMConfig struct {
+type Config struct {
 	// Loss is "logloss" (binary cross-entropy, y in {0,1}; the default) or
 	// "squared" (least squares regression).
 	Loss string
@@ -62,15 +63,15 @@ type GBMConfig struct {
 	Seed uint64
 }
 
-// GBMValidation is held-out data for early stopping.
-type GBMValidation struct {
+// Validation is held-out data for early stopping.
+type Validation struct {
 	X mat.Matrix
 	// Y holds the targets; Weights may be nil for uniform weights.
 	Y, Weights []float64
 }
 
-// GBMFitInfo reports the training of a GBM.
-type GBMFitInfo struct {
+// FitInfo reports the training of a Model.
+type FitInfo struct {
 	// Rounds is the number of trees trained, BestRound the number kept
 	// (the round with the least validation loss, or Rounds without
 	// validation data).
@@ -81,11 +82,11 @@ type GBMFitInfo struct {
 	TrainLoss, ValidLoss []float64
 }
 
-// GBMTree is one regression tree of a GBM, stored as flat arrays indexed by
+// Tree is one regression tree of a Model, stored as flat arrays indexed by
 // node, the root at 0. An internal node sends x left when
 // x[Feature] <= Threshold, right when x[Feature] > Threshold, and a missing
 // value (NaN) left when MissingLeft is set, else right.
-type GBMTree struct {
+type Tree struct {
 	// Feature is the split feature, -1 at leaves.
 	Feature []int32 `json:"f"`
 	// Threshold is the split threshold on raw values (0 at leaves).
@@ -103,30 +104,30 @@ type GBMTree struct {
 	Cover []float64 `json:"c"`
 }
 
-// GBM is a fitted gradient-boosted tree ensemble. Its margin is
+// Model is a fitted gradient-boosted tree ensemble. Its margin is
 // Base + the sum of its trees' leaf values; with the logloss loss the
-// probability is Sigmoid(margin). It is JSON-serializable; after decoding,
+// probability is model.Sigmoid(margin). It is JSON-serializable; after decoding,
 // the compact prediction form is built once on first use. Use it through a
 // pointer: it must not be copied after first use.
-type GBM struct {
+type Model struct {
 	// Base is the initial margin.
 	Base float64 `json:"base"`
 	// Trees are the boosted trees.
-	Trees []GBMTree `json:"trees"`
+	Trees []Tree `json:"trees"`
 	// Loss is the training loss, "logloss" or "squared".
 	Loss string `json:"loss"`
 	// NumFeatures is the length of an input row.
 	NumFeatures int `json:"features"`
 
 	prepOnce sync.Once
-	packed   *gbmPacked
+	packed   *packedTrees
 	scratch  sync.Pool
 }
 
-// gbmPacked is the prediction form of a GBM: the nodes of all trees in one
-// array, the two children of a node adjacent (right = left+1).
-type gbmPacked struct {
-	nodes    []gbmPNode
+// packedTrees is the prediction form of a Model: the nodes of all trees in
+// one array, the two children of a node adjacent (right = left+1).
+type packedTrees struct {
+	nodes    []packedNode
 	cover    []float64 // by packed node
 	roots    []int32
 	expected []float64 // cover-weighted mean leaf value per tree
@@ -146,24 +147,22 @@ type gbmPacked struct {
 	shapMaxNodes int
 }
 
-// gbmPNode is one packed node. At a leaf feat is -1 and thr holds the
+// packedNode is one packed node. At a leaf feat is -1 and thr holds the
 // value.
-type gbmPNode struct {
+type packedNode struct {
 	thr      float64
 	feat     int32
 	left     int32
 	missLeft bool
 }
 
-var errGBMInput = errors.New("invalid input")
-
-func (c *GBMConfig) resolved() (GBMConfig, error) {
+func (c *Config) resolved() (Config, error) {
 	r := *c
 	if r.Loss == "" {
 		r.Loss = "logloss"
 	}
 	if r.Loss != "logloss" && r.Loss != "squared" {
-		return r, fmt.Errorf("loss %q: want logloss or squared: %w", r.Loss, errGBMInput)
+		return r, fmt.Errorf("loss %q: want logloss or squared: %w", r.Loss, model.ErrInvalidInput)
 	}
 	if r.Rounds == 0 {
 		r.Rounds = 300
@@ -202,38 +201,38 @@ func (c *GBMConfig) resolved() (GBMConfig, error) {
 	}
 	switch {
 	case r.Rounds < 0:
-		return r, fmt.Errorf("rounds %d: %w", r.Rounds, errGBMInput)
+		return r, fmt.Errorf("rounds %d: %w", r.Rounds, model.ErrInvalidInput)
 	case !(r.LearningRate > 0):
-		return r, fmt.Errorf("learning rate %v: %w", r.LearningRate, errGBMInput)
+		return r, fmt.Errorf("learning rate %v: %w", r.LearningRate, model.ErrInvalidInput)
 	case r.MaxLeaves < 2:
-		return r, fmt.Errorf("max leaves %d: want at least 2: %w", r.MaxLeaves, errGBMInput)
+		return r, fmt.Errorf("max leaves %d: want at least 2: %w", r.MaxLeaves, model.ErrInvalidInput)
 	case r.MaxDepth < 0:
-		return r, fmt.Errorf("max depth %d: %w", r.MaxDepth, errGBMInput)
+		return r, fmt.Errorf("max depth %d: %w", r.MaxDepth, model.ErrInvalidInput)
 	case r.MinLeafRows < 1:
-		return r, fmt.Errorf("min leaf rows %d: %w", r.MinLeafRows, errGBMInput)
+		return r, fmt.Errorf("min leaf rows %d: %w", r.MinLeafRows, model.ErrInvalidInput)
 	case !(r.RowSample > 0 && r.RowSample <= 1):
-		return r, fmt.Errorf("row sample %v: want (0, 1]: %w", r.RowSample, errGBMInput)
+		return r, fmt.Errorf("row sample %v: want (0, 1]: %w", r.RowSample, model.ErrInvalidInput)
 	case !(r.ColSample > 0 && r.ColSample <= 1):
-		return r, fmt.Errorf("col sample %v: want (0, 1]: %w", r.ColSample, errGBMInput)
+		return r, fmt.Errorf("col sample %v: want (0, 1]: %w", r.ColSample, model.ErrInvalidInput)
 	case r.MaxBins < 2 || r.MaxBins > 255:
-		return r, fmt.Errorf("max bins %d: want 2..255: %w", r.MaxBins, errGBMInput)
+		return r, fmt.Errorf("max bins %d: want 2..255: %w", r.MaxBins, model.ErrInvalidInput)
 	case r.EarlyStopRounds < 0:
-		return r, fmt.Errorf("early stop rounds %d: %w", r.EarlyStopRounds, errGBMInput)
+		return r, fmt.Errorf("early stop rounds %d: %w", r.EarlyStopRounds, model.ErrInvalidInput)
 	}
 	return r, nil
 }
 
-// FitGBM trains a gradient-boosted tree ensemble on the rows of x (NaN marks
+// Fit trains a gradient-boosted tree ensemble on the rows of x (NaN marks
 // a missing value) with targets y and optional sample weights (nil means
 // uniform). With valid set, training stops early when the validation loss
 // stops improving and the trees of the best round are kept. cfg may be nil
 // for the defaults. Training uses cfg.Threads goroutines; the fitted model
 // depends only on the data, the config and the seed.
 //
-// FitGBM panics if len(y) or len(weights) differ from the rows of x.
-func FitGBM(x mat.Matrix, y, weights []float64, valid *GBMValidation, cfg *GBMConfig) (*GBM, *GBMFitInfo, error) {
+// Fit panics if len(y) or len(weights) differ from the rows of x.
+func Fit(x mat.Matrix, y, weights []float64, valid *Validation, cfg *Config) (*Model, *FitInfo, error) {
 	if cfg == nil {
-		cfg = &GBMConfig{}
+		cfg = &Config{}
 	}
 	c, err := cfg.resolved()
 	if err != nil {
@@ -241,15 +240,15 @@ func FitGBM(x mat.Matrix, y, weights []float64, valid *GBMValidation, cfg *GBMCo
 	}
 	n, nf := x.Dims()
 	if len(y) != n {
-		panic("model: FitGBM: len(y) != rows of x")
+		panic("gbm: Fit: len(y) != rows of x")
 	}
 	if weights != nil && len(weights) != n {
-		panic("model: FitGBM: len(weights) != rows of x")
+		panic("gbm: Fit: len(weights) != rows of x")
 	}
 	if n == 0 || nf == 0 {
-		return nil, nil, fmt.Errorf("fit gbm: empty matrix %dx%d: %w", n, nf, errGBMInput)
+		return nil, nil, fmt.Errorf("fit gbm: empty matrix %dx%d: %w", n, nf, model.ErrInvalidInput)
 	}
-	if err := gbmCheckTargets(y, weights, c.Loss); err != nil {
+	if err := model.CheckTargets(y, weights, c.Loss == "logloss"); err != nil {
 		return nil, nil, fmt.Errorf("fit gbm: %w", err)
 	}
 	var vx mat.Matrix
@@ -257,37 +256,37 @@ func FitGBM(x mat.Matrix, y, weights []float64, valid *GBMValidation, cfg *GBMCo
 	if valid != nil {
 		vn, vf := valid.X.Dims()
 		if len(valid.Y) != vn || (valid.Weights != nil && len(valid.Weights) != vn) {
-			panic("model: FitGBM: validation lengths differ from rows of X")
+			panic("gbm: Fit: validation lengths differ from rows of X")
 		}
 		if vf != nf {
-			return nil, nil, fmt.Errorf("fit gbm: validation has %d features, want %d: %w", vf, nf, errGBMInput)
+			return nil, nil, fmt.Errorf("fit gbm: validation has %d features, want %d: %w", vf, nf, model.ErrInvalidInput)
 		}
 		if vn == 0 {
-			return nil, nil, fmt.Errorf("fit gbm: empty validation set: %w", errGBMInput)
+			return nil, nil, fmt.Errorf("fit gbm: empty validation set: %w", model.ErrInvalidInput)
 		}
-		if err := gbmCheckTargets(valid.Y, valid.Weights, c.Loss); err != nil {
+		if err := model.CheckTargets(valid.Y, valid.Weights, c.Loss == "logloss"); err != nil {
 			return nil, nil, fmt.Errorf("fit gbm: validation: %w", err)
 		}
 		vx, vy, vw = valid.X, valid.Y, valid.Weights
 	}
 
-	bn, bins, err := gbmBin(x, c.MaxBins, c.Threads)
+	bn, bins, err := binRows(x, c.MaxBins, c.Threads)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fit gbm: %w", err)
 	}
-	b := newGBMBuilder(bins, bn, weights, &c)
+	b := newBuilder(bins, bn, weights, &c)
 
-	g := &GBM{Loss: c.Loss, NumFeatures: nf}
-	g.Base = gbmBaseMargin(y, weights, c.Loss)
+	g := &Model{Loss: c.Loss, NumFeatures: nf}
+	g.Base = baseMargin(y, weights, c.Loss)
 	margin := make([]float64, n)
 	for i := range margin {
 		margin[i] = g.Base
 	}
-	info := &GBMFitInfo{}
+	info := &FitInfo{}
 	var vrows [][]float64
 	var vmargin []float64
 	if vx != nil {
-		vrows = gbmRows(vx)
+		vrows = denseRows(vx)
 		vmargin = make([]float64, len(vrows))
 		for i := range vmargin {
 			vmargin[i] = g.Base
@@ -308,9 +307,9 @@ func FitGBM(x mat.Matrix, y, weights []float64, valid *GBMValidation, cfg *GBMCo
 			continue
 		}
 		for i, row := range vrows {
-			vmargin[i] += gbmTreeValue(&t.tree, row)
+			vmargin[i] += treeValue(&t.tree, row)
 		}
-		vl := gbmLoss(vmargin, vy, vw, c.Loss)
+		vl := meanLoss(vmargin, vy, vw, c.Loss)
 		info.ValidLoss = append(info.ValidLoss, vl)
 		if round == 0 || vl < best-1e-7*math.Max(1, math.Abs(best)) {
 			best, bestRound, since = vl, round+1, 0
@@ -318,7 +317,7 @@ func FitGBM(x mat.Matrix, y, weights []float64, valid *GBMValidation, cfg *GBMCo
 			break
 		}
 	}
-	info.TrainLoss = append(info.TrainLoss, gbmLoss(margin, y, weights, c.Loss))
+	info.TrainLoss = append(info.TrainLoss, meanLoss(margin, y, weights, c.Loss))
 	info.BestRound = info.Rounds
 	if vx != nil {
 		info.BestRound = bestRound
@@ -327,34 +326,8 @@ func FitGBM(x mat.Matrix, y, weights []float64, valid *GBMValidation, cfg *GBMCo
 	return g, info, nil
 }
 
-// gbmCheckTargets validates targets and weights.
-func gbmCheckTargets(y, w []float64, loss string) error {
-	var sw, swy float64
-	for i, v := range y {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("row %d: target %v: %w", i, v, errGBMInput)
-		}
-		if loss == "logloss" && v != 0 && v != 1 {
-			return fmt.Errorf("row %d: target %v: want 0 or 1: %w", i, v, errGBMInput)
-		}
-		wi := 1.0
-		if w != nil {
-			wi = w[i]
-			if !(wi >= 0) || math.IsInf(wi, 0) {
-				return fmt.Errorf("row %d: weight %v: %w", i, wi, errGBMInput)
-			}
-		}
-		sw += wi
-		swy += wi * v
-	}
-	if !(sw > 0) {
-		return fmt.Errorf("weights sum to zero: %w", errGBMInput)
-	}
-	return nil
-}
-
-// gbmBaseMargin is the constant margin minimizing the loss.
-func gbmBaseMargin(y, w []float64, loss string) float64 {
+// baseMargin is the constant margin minimizing the loss.
+func baseMargin(y, w []float64, loss string) float64 {
 	var sw, swy float64
 	for i, v := range y {
 		wi := 1.0
@@ -369,25 +342,25 @@ func gbmBaseMargin(y, w []float64, loss string) float64 {
 		return m
 	}
 	const eps = 1e-12
-	return Logit(math.Min(math.Max(m, eps), 1-eps))
+	return model.Logit(math.Min(math.Max(m, eps), 1-eps))
 }
 
-// gbmLoss is the weighted mean loss of margins.
-func gbmLoss(margin, y, w []float64, loss string) float64 {
+// meanLoss is the weighted mean loss of margins.
+func meanLoss(margin, y, w []float64, loss string) float64 {
 	var s, sw float64
 	for i, m := range margin {
 		wi := 1.0
 		if w != nil {
 			wi = w[i]
 		}
-		s += wi * gbmPointLoss(m, y[i], loss)
+		s += wi * pointLoss(m, y[i], loss)
 		sw += wi
 	}
 	return s / sw
 }
 
-// gbmPointLoss is the loss of one margin.
-func gbmPointLoss(m, y float64, loss string) float64 {
+// pointLoss is the loss of one margin.
+func pointLoss(m, y float64, loss string) float64 {
 	if loss == "squared" {
 		d := m - y
 		return d * d
@@ -396,9 +369,9 @@ func gbmPointLoss(m, y float64, loss string) float64 {
 	return math.Log1p(math.Exp(-math.Abs(m))) + math.Max(m, 0) - y*m
 }
 
-// gbmRows returns the rows of x as slices (views of a dense matrix when
+// denseRows returns the rows of x as slices (views of a dense matrix when
 // possible).
-func gbmRows(x mat.Matrix) [][]float64 {
+func denseRows(x mat.Matrix) [][]float64 {
 	n, nf := x.Dims()
 	rows := make([][]float64, n)
 	if rm, ok := x.(mat.RawMatrixer); ok {
@@ -418,8 +391,8 @@ func gbmRows(x mat.Matrix) [][]float64 {
 	return rows
 }
 
-// gbmTreeValue walks one unpacked tree.
-func gbmTreeValue(t *GBMTree, x []float64) float64 {
+// treeValue walks one unpacked tree.
+func treeValue(t *Tree, x []float64) float64 {
 	n := int32(0)
 	for t.Feature[n] >= 0 {
 		v := x[t.Feature[n]]
@@ -437,11 +410,11 @@ func gbmTreeValue(t *GBMTree, x []float64) float64 {
 	return t.Value[n]
 }
 
-// gbmBin bins every feature of x into column-major uint8 codes, features in
+// binRows bins every feature of x into column-major uint8 codes, features in
 // groups of eight read together, groups spread over threads.
-func gbmBin(x mat.Matrix, maxBins, threads int) (*gbmBinner, [][]uint8, error) {
+func binRows(x mat.Matrix, maxBins, threads int) (*binner, [][]uint8, error) {
 	n, nf := x.Dims()
-	bn := &gbmBinner{edges: make([][]float64, nf)}
+	bn := &binner{edges: make([][]float64, nf)}
 	bins := make([][]uint8, nf)
 	var raw blas64.General
 	rm, dense := x.(mat.RawMatrixer)
@@ -485,7 +458,7 @@ func gbmBin(x mat.Matrix, maxBins, threads int) (*gbmBinner, [][]uint8, error) {
 					col := cols[f-f0]
 					for i, v := range col {
 						if math.IsInf(v, 0) {
-							errs[gi] = fmt.Errorf("row %d, column %d: infinite value: %w", i, f, errGBMInput)
+							errs[gi] = fmt.Errorf("row %d, column %d: infinite value: %w", i, f, model.ErrInvalidInput)
 							break
 						}
 					}
@@ -511,25 +484,25 @@ func gbmBin(x mat.Matrix, maxBins, threads int) (*gbmBinner, [][]uint8, error) {
 	return bn, bins, nil
 }
 
-// gbmGrad is the gradient and hessian of one row, stored in single
+// grad is the gradient and hessian of one row, stored in single
 // precision (as scikit-learn does) to halve the memory read per row;
 // histogram sums are double precision.
-type gbmGrad struct{ g, h float32 }
+type grad struct{ g, h float32 }
 
-// gbmHistBin accumulates the gradients, hessians and row count of one bin.
-type gbmHistBin struct{ g, h, c float64 }
+// histBin accumulates the gradients, hessians and row count of one bin.
+type histBin struct{ g, h, c float64 }
 
-// gbmHistChunk is the row chunk of parallel histogram building. The chunks
+// histChunk is the row chunk of parallel histogram building. The chunks
 // depend only on the segment length and their partial histograms are added
 // in chunk order, so results do not depend on the number of threads.
-const gbmHistChunk = 4096
+const histChunk = 4096
 
-// gbmSparseShare is the share of rows in a feature's most frequent bin from
+// sparseShare is the share of rows in a feature's most frequent bin from
 // which the feature is stored sparsely: only rows outside that bin are
 // visited and the bin's sums are derived from the node totals.
-const gbmSparseShare = 0.5
+const sparseShare = 0.5
 
-// gbmBuilder grows the trees of one FitGBM call.
+// builder grows the trees of one Fit call.
 //
 // Histograms are flat: feature f owns the slots off[f]..off[f]+nbins(f)-1.
 // Rows are stored three ways: column-major codes (cols, for partitioning),
@@ -537,14 +510,14 @@ const gbmSparseShare = 0.5
 // one list per row of histogram slots outside their most frequent bin
 // (CSR: sparsePtr, sparse). Building a histogram visits each row once and
 // updates one slot per dense feature and per listed sparse entry.
-type gbmBuilder struct {
-	cfg       *GBMConfig
+type builder struct {
+	cfg       *Config
 	cols      [][]uint8
-	bn        *gbmBinner
+	bn        *binner
 	n, nf     int
 	w         []float64
-	gh        []gbmGrad // per row gradient and hessian
-	idx       []int32   // row indices; each leaf owns a segment
+	gh        []grad  // per row gradient and hessian
+	idx       []int32 // row indices; each leaf owns a segment
 	tmp       []int32
 	off       []int32 // histogram offset of each feature
 	totalBins int
@@ -556,16 +529,16 @@ type gbmBuilder struct {
 	sparse    []int32 // histogram slots
 	feats     []int   // features the current tree may split on
 	all       []int   // 0..nf-1
-	pool      [][]gbmHistBin
+	pool      [][]histBin
 	nrows     int           // rows sampled for the current tree
 	touched   atomic.Uint64 // sink that keeps the look-ahead reads alive
 }
 
-func newGBMBuilder(cols [][]uint8, bn *gbmBinner, w []float64, c *GBMConfig) *gbmBuilder {
+func newBuilder(cols [][]uint8, bn *binner, w []float64, c *Config) *builder {
 	n, nf := len(cols[0]), len(cols)
-	b := &gbmBuilder{
+	b := &builder{
 		cfg: c, cols: cols, bn: bn, n: n, nf: nf, w: w,
-		gh:  make([]gbmGrad, n),
+		gh:  make([]grad, n),
 		idx: make([]int32, n), tmp: make([]int32, n),
 		off: make([]int32, nf), all: make([]int, nf),
 	}
@@ -592,7 +565,7 @@ func newGBMBuilder(cols [][]uint8, bn *gbmBinner, w []float64, c *GBMConfig) *gb
 	})
 	var denseF []int
 	for f := range nf {
-		if share[f] >= gbmSparseShare {
+		if share[f] >= sparseShare {
 			b.sparseF = append(b.sparseF, f)
 			b.mfb = append(b.mfb, mfb[f])
 		} else {
@@ -636,18 +609,18 @@ func newGBMBuilder(cols [][]uint8, bn *gbmBinner, w []float64, c *GBMConfig) *gb
 	return b
 }
 
-// gbmBlock is the row block of the parallel gradient pass; partial losses
+// gradBlock is the row block of the parallel gradient pass; partial losses
 // are summed block by block so the result does not depend on the threads.
-const gbmBlock = 4096
+const gradBlock = 4096
 
 // gradients fills g and h from the margins and returns the weighted mean
 // loss of the margins.
-func (b *gbmBuilder) gradients(margin, y []float64, loss string) float64 {
-	nb := (b.n + gbmBlock - 1) / gbmBlock
+func (b *builder) gradients(margin, y []float64, loss string) float64 {
+	nb := (b.n + gradBlock - 1) / gradBlock
 	part := make([]float64, nb)
 	partW := make([]float64, nb)
 	b.parallel(nb, func(k int) {
-		lo, hi := k*gbmBlock, min((k+1)*gbmBlock, b.n)
+		lo, hi := k*gradBlock, min((k+1)*gradBlock, b.n)
 		var s, sw float64
 		for i := lo; i < hi; i++ {
 			wi := 1.0
@@ -657,7 +630,7 @@ func (b *gbmBuilder) gradients(margin, y []float64, loss string) float64 {
 			m := margin[i]
 			if loss == "squared" {
 				d := m - y[i]
-				b.gh[i] = gbmGrad{float32(wi * d), float32(wi)}
+				b.gh[i] = grad{float32(wi * d), float32(wi)}
 				s += wi * d * d
 			} else {
 				e := math.Exp(-math.Abs(m))
@@ -665,7 +638,7 @@ func (b *gbmBuilder) gradients(margin, y []float64, loss string) float64 {
 				if m < 0 {
 					p = e / (1 + e)
 				}
-				b.gh[i] = gbmGrad{float32(wi * (p - y[i])), float32(wi * p * (1 - p))}
+				b.gh[i] = grad{float32(wi * (p - y[i])), float32(wi * p * (1 - p))}
 				// log(1+e) with e in (0, 1] is accurate to rounding
 				// and cheaper than Log1p.
 				s += wi * (math.Log(1+e) + math.Max(m, 0) - y[i]*m)
@@ -684,7 +657,7 @@ func (b *gbmBuilder) gradients(margin, y []float64, loss string) float64 {
 
 // parallel runs fn(0..n-1) on the builder's threads. Each index runs on
 // exactly one goroutine.
-func (b *gbmBuilder) parallel(n int, fn func(k int)) {
+func (b *builder) parallel(n int, fn func(k int)) {
 	t := min(b.cfg.Threads, n)
 	if t <= 1 {
 		for k := range n {
@@ -705,47 +678,47 @@ func (b *gbmBuilder) parallel(n int, fn func(k int)) {
 	wg.Wait()
 }
 
-// gbmLeafState is a leaf of the tree being grown.
-type gbmLeafState struct {
+// leafState is a leaf of the tree being grown.
+type leafState struct {
 	node       int32
 	start, end int
 	depth      int
-	hist       []gbmHistBin
-	sum        gbmHistBin
-	split      gbmSplit
+	hist       []histBin
+	sum        histBin
+	split      splitCand
 }
 
-// gbmSplit is the best split of a leaf.
-type gbmSplit struct {
+// splitCand is the best split of a leaf.
+type splitCand struct {
 	gain     float64
 	feat     int
 	bin      int // left holds value bins 0..bin
 	missLeft bool
-	left     gbmHistBin // sums of the left child
+	left     histBin // sums of the left child
 	ok       bool
 }
 
-// gbmGrown is a tree under construction with its bin-space thresholds.
-type gbmGrown struct {
-	tree   GBMTree
+// grown is a tree under construction with its bin-space thresholds.
+type grown struct {
+	tree   Tree
 	binThr []int // left holds bins <= binThr
-	leaves []gbmLeafState
+	leaves []leafState
 }
 
-func (b *gbmBuilder) getHist() []gbmHistBin {
+func (b *builder) getHist() []histBin {
 	if k := len(b.pool); k > 0 {
 		h := b.pool[k-1]
 		b.pool = b.pool[:k-1]
 		clear(h)
 		return h
 	}
-	return make([]gbmHistBin, b.totalBins)
+	return make([]histBin, b.totalBins)
 }
 
-func (b *gbmBuilder) putHist(h []gbmHistBin) { b.pool = append(b.pool, h) }
+func (b *builder) putHist(h []histBin) { b.pool = append(b.pool, h) }
 
 // sample draws the rows and features of one tree.
-func (b *gbmBuilder) sample(rng *rand.Rand) {
+func (b *builder) sample(rng *rand.Rand) {
 	c := b.cfg
 	if c.RowSample < 1 {
 		b.nrows = 0
@@ -775,16 +748,16 @@ func (b *gbmBuilder) sample(rng *rand.Rand) {
 }
 
 // accumulate adds the rows of seg to hist and returns their totals.
-func (b *gbmBuilder) accumulate(hist []gbmHistBin, seg []int32) gbmHistBin {
-	var tot gbmHistBin
+func (b *builder) accumulate(hist []histBin, seg []int32) histBin {
+	var tot histBin
 	nd := len(b.denseOff)
 	doff := b.denseOff
 	// Rows far down a tree are scattered in memory. Reading the row that
-	// comes gbmAhead positions later (and folding it into a value kept
+	// comes ahead positions later (and folding it into a value kept
 	// alive) starts its cache misses early, as a prefetch would.
 	var touch uint64
 	for i, r := range seg {
-		if j := i + gbmAhead; j < len(seg) {
+		if j := i + ahead; j < len(seg) {
 			q := int(seg[j])
 			sp := b.sparsePtr[q]
 			touch += uint64(math.Float32bits(b.gh[q].g))
@@ -817,26 +790,26 @@ func (b *gbmBuilder) accumulate(hist []gbmHistBin, seg []int32) gbmHistBin {
 	return tot
 }
 
-// gbmAhead is how many rows ahead accumulate touches memory.
-const gbmAhead = 12
+// ahead is how many rows ahead accumulate touches memory.
+const ahead = 12
 
 // buildHist fills hist with the sums of the rows of idx[start:end] and
 // returns their totals.
-func (b *gbmBuilder) buildHist(hist []gbmHistBin, start, end int) gbmHistBin {
+func (b *builder) buildHist(hist []histBin, start, end int) histBin {
 	seg := b.idx[start:end]
-	nchunks := (len(seg) + gbmHistChunk - 1) / gbmHistChunk
-	var tot gbmHistBin
+	nchunks := (len(seg) + histChunk - 1) / histChunk
+	var tot histBin
 	if nchunks <= 1 {
 		tot = b.accumulate(hist, seg)
 	} else {
-		parts := make([][]gbmHistBin, nchunks)
-		sums := make([]gbmHistBin, nchunks)
+		parts := make([][]histBin, nchunks)
+		sums := make([]histBin, nchunks)
 		parts[0] = hist
 		for k := 1; k < nchunks; k++ {
 			parts[k] = b.getHist()
 		}
 		b.parallel(nchunks, func(k int) {
-			sums[k] = b.accumulate(parts[k], seg[k*gbmHistChunk:min((k+1)*gbmHistChunk, len(seg))])
+			sums[k] = b.accumulate(parts[k], seg[k*histChunk:min((k+1)*histChunk, len(seg))])
 		})
 		tot = sums[0]
 		for k := 1; k < nchunks; k++ {
@@ -871,28 +844,28 @@ func (b *gbmBuilder) buildHist(hist []gbmHistBin, start, end int) gbmHistBin {
 }
 
 // leafGain is the split score term of a node with the given sums.
-func (b *gbmBuilder) leafGain(s gbmHistBin) float64 {
+func (b *builder) leafGain(s histBin) float64 {
 	return s.g * s.g / (s.h + b.cfg.L2)
 }
 
 // findSplit computes the best split of a leaf from its histogram.
-func (b *gbmBuilder) findSplit(l *gbmLeafState) {
+func (b *builder) findSplit(l *leafState) {
 	c := b.cfg
-	l.split = gbmSplit{}
+	l.split = splitCand{}
 	if l.sum.c < 2*float64(c.MinLeafRows) || (c.MaxDepth > 0 && l.depth >= c.MaxDepth) {
 		return
 	}
 	minRows := float64(c.MinLeafRows)
 	parent := b.leafGain(l.sum)
-	best := gbmSplit{}
-	consider := func(f, bin int, missLeft bool, left gbmHistBin) {
-		right := gbmHistBin{l.sum.g - left.g, l.sum.h - left.h, l.sum.c - left.c}
+	best := splitCand{}
+	consider := func(f, bin int, missLeft bool, left histBin) {
+		right := histBin{l.sum.g - left.g, l.sum.h - left.h, l.sum.c - left.c}
 		if left.c < minRows || right.c < minRows || left.h < c.MinChildWeight || right.h < c.MinChildWeight {
 			return
 		}
 		gain := b.leafGain(left) + b.leafGain(right) - parent
 		if gain > best.gain {
-			best = gbmSplit{gain: gain, feat: f, bin: bin, missLeft: missLeft, left: left, ok: true}
+			best = splitCand{gain: gain, feat: f, bin: bin, missLeft: missLeft, left: left, ok: true}
 		}
 	}
 	for _, f := range b.feats {
@@ -900,7 +873,7 @@ func (b *gbmBuilder) findSplit(l *gbmLeafState) {
 		nv := b.bn.nbins(f) - 1 // value bins
 		hf := l.hist[o : o+nv+1]
 		miss := hf[nv]
-		var cum gbmHistBin
+		var cum histBin
 		for bin := 0; bin < nv; bin++ {
 			s := hf[bin]
 			cum.g += s.g
@@ -911,7 +884,7 @@ func (b *gbmBuilder) findSplit(l *gbmLeafState) {
 			}
 			if miss.c > 0 {
 				if bin < nv-1 {
-					consider(f, bin, true, gbmHistBin{cum.g + miss.g, cum.h + miss.h, cum.c + miss.c})
+					consider(f, bin, true, histBin{cum.g + miss.g, cum.h + miss.h, cum.c + miss.c})
 				} else {
 					// All values left, missing values right.
 					consider(f, bin, false, cum)
@@ -925,15 +898,15 @@ func (b *gbmBuilder) findSplit(l *gbmLeafState) {
 }
 
 // grow builds one tree best-first.
-func (b *gbmBuilder) grow(rng *rand.Rand) *gbmGrown {
+func (b *builder) grow(rng *rand.Rand) *grown {
 	b.sample(rng)
 	c := b.cfg
-	t := &gbmGrown{}
-	root := gbmLeafState{node: t.addNode(), start: 0, end: b.nrows, hist: b.getHist()}
+	t := &grown{}
+	root := leafState{node: t.addNode(), start: 0, end: b.nrows, hist: b.getHist()}
 	root.sum = b.buildHist(root.hist, 0, b.nrows)
 	t.tree.Cover[0] = b.cover(0, b.nrows)
 	b.findSplit(&root)
-	leaves := []gbmLeafState{root}
+	leaves := []leafState{root}
 	for len(leaves) < c.MaxLeaves {
 		bi := -1
 		for i := range leaves {
@@ -964,8 +937,8 @@ func (b *gbmBuilder) grow(rng *rand.Rand) *gbmGrown {
 			tr.Threshold[l.node] = math.MaxFloat64
 		}
 		t.binThr[l.node] = sp.bin
-		left := gbmLeafState{node: ln, start: l.start, end: mid, depth: l.depth + 1}
-		right := gbmLeafState{node: rn, start: mid, end: l.end, depth: l.depth + 1}
+		left := leafState{node: ln, start: l.start, end: mid, depth: l.depth + 1}
+		right := leafState{node: rn, start: mid, end: l.end, depth: l.depth + 1}
 		tr.Cover[ln] = b.cover(left.start, left.end)
 		tr.Cover[rn] = b.cover(right.start, right.end)
 		small, large := &left, &right
@@ -981,7 +954,7 @@ func (b *gbmBuilder) grow(rng *rand.Rand) *gbmGrown {
 			large.hist[k].h -= small.hist[k].h
 			large.hist[k].c -= small.hist[k].c
 		}
-		large.sum = gbmHistBin{l.sum.g - small.sum.g, l.sum.h - small.sum.h, l.sum.c - small.sum.c}
+		large.sum = histBin{l.sum.g - small.sum.g, l.sum.h - small.sum.h, l.sum.c - small.sum.c}
 		b.findSplit(&left)
 		b.findSplit(&right)
 		leaves[bi] = left
@@ -998,7 +971,7 @@ func (b *gbmBuilder) grow(rng *rand.Rand) *gbmGrown {
 }
 
 // addNode appends a leaf node to the tree.
-func (t *gbmGrown) addNode() int32 {
+func (t *grown) addNode() int32 {
 	tr := &t.tree
 	tr.Feature = append(tr.Feature, -1)
 	tr.Threshold = append(tr.Threshold, 0)
@@ -1012,7 +985,7 @@ func (t *gbmGrown) addNode() int32 {
 }
 
 // cover is the weight of the rows of idx[start:end].
-func (b *gbmBuilder) cover(start, end int) float64 {
+func (b *builder) cover(start, end int) float64 {
 	if b.w == nil {
 		return float64(end - start)
 	}
@@ -1024,7 +997,7 @@ func (b *gbmBuilder) cover(start, end int) float64 {
 }
 
 // goesLeft reports whether a bin code goes left under a split.
-func (b *gbmBuilder) goesLeft(f int, code uint8, bin int, missLeft bool) bool {
+func (b *builder) goesLeft(f int, code uint8, bin int, missLeft bool) bool {
 	if int(code) == b.bn.missing(f) {
 		return missLeft
 	}
@@ -1033,7 +1006,7 @@ func (b *gbmBuilder) goesLeft(f int, code uint8, bin int, missLeft bool) bool {
 
 // partition reorders idx[start:end] stably into the rows going left and
 // those going right and returns the boundary.
-func (b *gbmBuilder) partition(start, end int, sp gbmSplit) int {
+func (b *builder) partition(start, end int, sp splitCand) int {
 	col := b.cols[sp.feat]
 	miss := uint8(b.bn.missing(sp.feat))
 	bin := sp.bin
@@ -1060,7 +1033,7 @@ func (b *gbmBuilder) partition(start, end int, sp gbmSplit) int {
 }
 
 // updateMargins adds the new tree's values to the training margins.
-func (b *gbmBuilder) updateMargins(t *gbmGrown, margin []float64) {
+func (b *builder) updateMargins(t *grown, margin []float64) {
 	if b.nrows == b.n {
 		for _, l := range t.leaves {
 			v := t.tree.Value[l.node]
@@ -1085,64 +1058,64 @@ func (b *gbmBuilder) updateMargins(t *gbmGrown, margin []float64) {
 	}
 }
 
-// Validate checks the structure of a decoded GBM: consistent array lengths,
+// Validate checks the structure of a decoded Model: consistent array lengths,
 // children after their parent and in range, features in range, finite
 // values. Margin, MarginBatch and SHAP assume a valid model and panic on an
 // invalid one, so call Validate on models read from untrusted storage.
-func (g *GBM) Validate() error {
+func (g *Model) Validate() error {
 	if g.Loss != "logloss" && g.Loss != "squared" {
-		return fmt.Errorf("validate gbm: loss %q: %w", g.Loss, errGBMInput)
+		return fmt.Errorf("validate gbm: loss %q: %w", g.Loss, model.ErrInvalidInput)
 	}
 	if g.NumFeatures <= 0 {
-		return fmt.Errorf("validate gbm: %d features: %w", g.NumFeatures, errGBMInput)
+		return fmt.Errorf("validate gbm: %d features: %w", g.NumFeatures, model.ErrInvalidInput)
 	}
 	if math.IsNaN(g.Base) || math.IsInf(g.Base, 0) {
-		return fmt.Errorf("validate gbm: base %v: %w", g.Base, errGBMInput)
+		return fmt.Errorf("validate gbm: base %v: %w", g.Base, model.ErrInvalidInput)
 	}
 	for ti := range g.Trees {
 		t := &g.Trees[ti]
-		if err := gbmValidateTree(t, g.NumFeatures); err != nil {
+		if err := validateTree(t, g.NumFeatures); err != nil {
 			return fmt.Errorf("validate gbm: tree %d: %w", ti, err)
 		}
 	}
 	return nil
 }
 
-func gbmValidateTree(t *GBMTree, nf int) error {
+func validateTree(t *Tree, nf int) error {
 	n := len(t.Feature)
 	if n == 0 {
-		return fmt.Errorf("no nodes: %w", errGBMInput)
+		return fmt.Errorf("no nodes: %w", model.ErrInvalidInput)
 	}
 	if len(t.Threshold) != n || len(t.Left) != n || len(t.Right) != n ||
 		len(t.MissingLeft) != n || len(t.Value) != n || len(t.Cover) != n {
-		return fmt.Errorf("node arrays of different lengths: %w", errGBMInput)
+		return fmt.Errorf("node arrays of different lengths: %w", model.ErrInvalidInput)
 	}
 	for i := range n {
 		if !(t.Cover[i] >= 0) || math.IsInf(t.Cover[i], 0) || math.IsNaN(t.Value[i]) || math.IsInf(t.Value[i], 0) {
-			return fmt.Errorf("node %d: bad cover or value: %w", i, errGBMInput)
+			return fmt.Errorf("node %d: bad cover or value: %w", i, model.ErrInvalidInput)
 		}
 		f := t.Feature[i]
 		if f < 0 {
 			continue
 		}
 		if int(f) >= nf {
-			return fmt.Errorf("node %d: feature %d out of range: %w", i, f, errGBMInput)
+			return fmt.Errorf("node %d: feature %d out of range: %w", i, f, model.ErrInvalidInput)
 		}
 		if math.IsNaN(t.Threshold[i]) {
-			return fmt.Errorf("node %d: threshold is NaN: %w", i, errGBMInput)
+			return fmt.Errorf("node %d: threshold is NaN: %w", i, model.ErrInvalidInput)
 		}
 		l, r := int(t.Left[i]), int(t.Right[i])
 		if l <= i || r <= i || l >= n || r >= n || l == r {
-			return fmt.Errorf("node %d: children %d, %d: %w", i, l, r, errGBMInput)
+			return fmt.Errorf("node %d: children %d, %d: %w", i, l, r, model.ErrInvalidInput)
 		}
 	}
 	return nil
 }
 
 // prepared returns the packed form, built once.
-func (g *GBM) prepared() *gbmPacked {
+func (g *Model) prepared() *packedTrees {
 	g.prepOnce.Do(func() {
-		p := &gbmPacked{}
+		p := &packedTrees{}
 		for ti := range g.Trees {
 			t := &g.Trees[ti]
 			p.roots = append(p.roots, int32(len(p.nodes)))
@@ -1165,7 +1138,7 @@ func (g *GBM) prepared() *gbmPacked {
 }
 
 // leaf returns the packed leaf reached by x from node n.
-func (p *gbmPacked) leaf(n int32, x []float64) int32 {
+func (p *packedTrees) leaf(n int32, x []float64) int32 {
 	nodes := p.nodes
 	for {
 		nd := &nodes[n]
@@ -1184,9 +1157,9 @@ func (p *gbmPacked) leaf(n int32, x []float64) int32 {
 
 // Margin returns the raw score of one row (log-odds for the logloss loss).
 // It does not allocate once the model is prepared.
-func (g *GBM) Margin(x []float64) float64 {
+func (g *Model) Margin(x []float64) float64 {
 	if len(x) != g.NumFeatures {
-		panic("model: GBM.Margin: row length differs from NumFeatures")
+		panic("gbm: Model.Margin: row length differs from NumFeatures")
 	}
 	p := g.prepared()
 	s := g.Base
@@ -1196,33 +1169,33 @@ func (g *GBM) Margin(x []float64) float64 {
 	return s
 }
 
-// Prob returns Sigmoid(Margin(x)) for the logloss loss and Margin(x) for the
-// squared loss.
-func (g *GBM) Prob(x []float64) float64 {
+// Prob returns model.Sigmoid(Margin(x)) for the logloss loss and
+// Margin(x) for the squared loss.
+func (g *Model) Prob(x []float64) float64 {
 	m := g.Margin(x)
 	if g.Loss == "squared" {
 		return m
 	}
-	return Sigmoid(m)
+	return model.Sigmoid(m)
 }
 
-// gbmPredictBlock is the number of rows scored together, tree by tree.
-const gbmPredictBlock = 128
+// predictBlock is the number of rows scored together, tree by tree.
+const predictBlock = 128
 
 // MarginBatch writes the margin of every row of x into dst (nil allocates)
 // and returns it. Rows are scored in parallel blocks on
 // runtime.GOMAXPROCS(0) goroutines; each result equals Margin of the row
 // exactly.
-func (g *GBM) MarginBatch(x mat.Matrix, dst []float64) []float64 {
+func (g *Model) MarginBatch(x mat.Matrix, dst []float64) []float64 {
 	n, nf := x.Dims()
 	if nf != g.NumFeatures {
-		panic("model: GBM.MarginBatch: columns differ from NumFeatures")
+		panic("gbm: Model.MarginBatch: columns differ from NumFeatures")
 	}
 	if dst == nil {
 		dst = make([]float64, n)
 	}
 	if len(dst) != n {
-		panic("model: GBM.MarginBatch: len(dst) != rows of x")
+		panic("gbm: Model.MarginBatch: len(dst) != rows of x")
 	}
 	p := g.prepared()
 	var raw blas64.General
@@ -1230,20 +1203,20 @@ func (g *GBM) MarginBatch(x mat.Matrix, dst []float64) []float64 {
 	if dense {
 		raw = rm.RawMatrix()
 	}
-	nblocks := (n + gbmPredictBlock - 1) / gbmPredictBlock
+	nblocks := (n + predictBlock - 1) / predictBlock
 	threads := min(runtime.GOMAXPROCS(0), nblocks)
 	var wg sync.WaitGroup
 	for j := range threads {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var rows [gbmPredictBlock][]float64
+			var rows [predictBlock][]float64
 			var buf []float64
 			if !dense {
-				buf = make([]float64, gbmPredictBlock*nf)
+				buf = make([]float64, predictBlock*nf)
 			}
 			for k := j; k < nblocks; k += threads {
-				lo, hi := k*gbmPredictBlock, min((k+1)*gbmPredictBlock, n)
+				lo, hi := k*predictBlock, min((k+1)*predictBlock, n)
 				for i := lo; i < hi; i++ {
 					if dense {
 						rows[i-lo] = raw.Data[i*raw.Stride : i*raw.Stride+nf]
@@ -1275,15 +1248,15 @@ func (g *GBM) MarginBatch(x mat.Matrix, dst []float64) []float64 {
 // up to rounding. Expectations weight the children of a split by their
 // cover, the training sample weight (row count without weights) that
 // reached them. It does not allocate once warm when dst is given.
-func (g *GBM) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
+func (g *Model) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
 	if len(x) != g.NumFeatures {
-		panic("model: GBM.SHAP: row length differs from NumFeatures")
+		panic("gbm: Model.SHAP: row length differs from NumFeatures")
 	}
 	if dst == nil {
 		dst = make([]float64, g.NumFeatures)
 	}
 	if len(dst) != g.NumFeatures {
-		panic("model: GBM.SHAP: len(dst) != NumFeatures")
+		panic("gbm: Model.SHAP: len(dst) != NumFeatures")
 	}
 	clear(dst)
 	p := g.prepared()

@@ -1,29 +1,31 @@
-package model
+package gbm
 
 import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/icpengine/icp/model"
 )
 
-// gbmMaxSampleForBins is the number of non-missing values of one feature used
+// maxSampleForBins is the number of non-missing values of one feature used
 // to place quantile bin edges; larger columns are subsampled evenly.
-const gbmMaxSampleForBins = 200_000
+const maxSampleForBins = 200_000
 
-// gbmBinner maps raw feature values to bin codes. Feature f has
+// binner maps raw feature values to bin codes. Feature f has
 // len(edges[f])+1 value bins, coded 0..len(edges[f]), and a missing bin coded
 // missing(f) = len(edges[f])+1. A value v falls in the first bin b with
 // v <= edges[f][b] (the last bin holds values above every edge), so a split
 // "bin <= b" is the same as "v <= edges[f][b]" on raw values.
-type gbmBinner struct {
+type binner struct {
 	edges [][]float64
 }
 
 // missing returns the bin code of missing (NaN) values of feature f.
-func (bn *gbmBinner) missing(f int) int { return len(bn.edges[f]) + 1 }
+func (bn *binner) missing(f int) int { return len(bn.edges[f]) + 1 }
 
 // nbins returns the number of bin codes of feature f, the missing bin included.
-func (bn *gbmBinner) nbins(f int) int { return len(bn.edges[f]) + 2 }
+func (bn *binner) nbins(f int) int { return len(bn.edges[f]) + 2 }
 
 // binEdgesFor computes the edges of one feature from its raw values.
 // maxBins is the largest number of non-missing bins (at most 254, so that the
@@ -51,10 +53,10 @@ func binEdgesFor(col []float64, maxBins int, scratch []float64) []float64 {
 		return binMidpoints(distinct)
 	}
 	// Many distinct values: quantiles of an even subsample.
-	vals := make([]float64, 0, min(len(col), gbmMaxSampleForBins))
+	vals := make([]float64, 0, min(len(col), maxSampleForBins))
 	step := 1
-	if len(col) > gbmMaxSampleForBins {
-		step = (len(col) + gbmMaxSampleForBins - 1) / gbmMaxSampleForBins
+	if len(col) > maxSampleForBins {
+		step = (len(col) + maxSampleForBins - 1) / maxSampleForBins
 	}
 	for i := 0; i < len(col); i += step {
 		if v := col[i]; !math.IsNaN(v) {
@@ -80,7 +82,7 @@ func binEdgesFor(col []float64, maxBins int, scratch []float64) []float64 {
 			}
 			hi = vals[j]
 		}
-		e := binMidpoint(lo, hi)
+		e := model.Midpoint(lo, hi)
 		if len(edges) > 0 && e <= edges[len(edges)-1] {
 			continue
 		}
@@ -97,23 +99,13 @@ func binMidpoints(distinct []float64) []float64 {
 	}
 	edges := make([]float64, len(distinct)-1)
 	for i := range edges {
-		edges[i] = binMidpoint(distinct[i], distinct[i+1])
+		edges[i] = model.Midpoint(distinct[i], distinct[i+1])
 	}
 	return edges
 }
 
-// binMidpoint returns a threshold t with lo <= t < hi, the midpoint unless
-// rounding puts it on hi.
-func binMidpoint(lo, hi float64) float64 {
-	m := lo + (hi-lo)/2
-	if m >= hi || math.IsInf(m, 0) {
-		m = lo
-	}
-	return m
-}
-
 // code returns the bin code of v for feature f.
-func (bn *gbmBinner) code(f int, v float64) uint8 {
+func (bn *binner) code(f int, v float64) uint8 {
 	if math.IsNaN(v) {
 		return uint8(bn.missing(f))
 	}

@@ -1,16 +1,16 @@
-package model
+package gbm
 
 import (
 	"fmt"
 	"testing"
 )
 
-// BenchmarkGBMSHAP measures TreeSHAP of one row on leaf-wise boosted trees
+// BenchmarkSHAP measures TreeSHAP of one row on leaf-wise boosted trees
 // of 31 leaves (the default), as served: deep, unbalanced trees where
 // features repeat along the paths.
-func BenchmarkGBMSHAP(b *testing.B) {
-	x, y := gbmTestB2B(20_000, 1)
-	g, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 30, Seed: 1})
+func BenchmarkSHAP(b *testing.B) {
+	x, y := testB2B(20_000, 1)
+	g, _, err := Fit(x, y, nil, nil, &Config{Rounds: 30, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,6 @@
-//go:build !race
+//go:build race
 
-package model
+package gbm
 
 // treeRaceEnabled reports whether the race detector is on.
-const treeRaceEnabled = false
+const treeRaceEnabled = true

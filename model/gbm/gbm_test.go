@@ -1,4 +1,4 @@
-package model
+package gbm
 
 import (
 	"bufio"
@@ -18,12 +18,14 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/icpengine/icp/model"
 )
 
-// gbmTestData makes a seeded synthetic binary problem with n rows and nf
+// testData makes a seeded synthetic binary problem with n rows and nf
 // features: numeric features with some NaN, a few 0/1 columns, and an
 // interaction in the true log-odds.
-func gbmTestData(n, nf int, seed uint64) (*mat.Dense, []float64) {
+func testData(n, nf int, seed uint64) (*mat.Dense, []float64) {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	x := mat.NewDense(n, nf, nil)
 	y := make([]float64, n)
@@ -49,17 +51,17 @@ func gbmTestData(n, nf int, seed uint64) (*mat.Dense, []float64) {
 		if nf > 6 && rng.Float64() < 0.1 {
 			row[6] = math.NaN()
 		}
-		if rng.Float64() < Sigmoid(z) {
+		if rng.Float64() < model.Sigmoid(z) {
 			y[i] = 1
 		}
 	}
 	return x, y
 }
 
-// gbmTestB2B makes a seeded B2B-like account table: skewed numeric columns
+// testB2B makes a seeded B2B-like account table: skewed numeric columns
 // with missing values and their indicators, one-hot categories, multi-hot
 // tech flags and a nonlinear true log-odds.
-func gbmTestB2B(n int, seed uint64) (*mat.Dense, []float64) {
+func testB2B(n int, seed uint64) (*mat.Dense, []float64) {
 	const (
 		numeric = 14
 		cats    = 3
@@ -132,27 +134,27 @@ func gbmTestB2B(n int, seed uint64) (*mat.Dense, []float64) {
 			z -= 0.6
 		}
 		z -= 2.2
-		if rng.Float64() < Sigmoid(z) {
+		if rng.Float64() < model.Sigmoid(z) {
 			y[i] = 1
 		}
 	}
 	return x, y
 }
 
-// gbmRefDir, when set, makes TestGBMReferenceData write the benchmark table
+// refDir, when set, makes TestReferenceData write the benchmark table
 // there as CSV (for a side-by-side run of other libraries) and log this
 // package's figures on it.
-var gbmRefDir = flag.String("trees.refdir", "", "write the GBM reference benchmark data to this directory")
+var refDir = flag.String("trees.refdir", "", "write the GBM reference benchmark data to this directory")
 
-func TestGBMReferenceData(t *testing.T) {
-	if *gbmRefDir == "" {
+func TestReferenceData(t *testing.T) {
+	if *refDir == "" {
 		t.Skip("set -trees.refdir to run the reference comparison")
 	}
 	const ntrain, ntest = 100_000, 25_000
-	x, y := gbmTestB2B(ntrain+ntest, 42)
+	x, y := testB2B(ntrain+ntest, 42)
 	_, nf := x.Dims()
 	write := func(name string, lo, hi int) {
-		f, err := os.Create(filepath.Join(*gbmRefDir, name))
+		f, err := os.Create(filepath.Join(*refDir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,8 +185,8 @@ func TestGBMReferenceData(t *testing.T) {
 	// scikit-learn does.
 	nfit := ntrain * 9 / 10
 	start := time.Now()
-	g, info, err := FitGBM(xtr.Slice(0, nfit, 0, nf), y[:nfit], nil,
-		&GBMValidation{X: xtr.Slice(nfit, ntrain, 0, nf), Y: y[nfit:ntrain]}, nil)
+	g, info, err := Fit(xtr.Slice(0, nfit, 0, nf), y[:nfit], nil,
+		&Validation{X: xtr.Slice(nfit, ntrain, 0, nf), Y: y[nfit:ntrain]}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,8 +197,8 @@ func TestGBMReferenceData(t *testing.T) {
 	p := make([]float64, len(m))
 	var ll float64
 	for i, v := range m {
-		p[i] = Sigmoid(v)
-		ll += gbmPointLoss(v, y[ntrain+i], "logloss")
+		p[i] = model.Sigmoid(v)
+		ll += pointLoss(v, y[ntrain+i], "logloss")
 	}
 	phi := make([]float64, nf)
 	lat := make([]float64, 5000)
@@ -242,7 +244,7 @@ func treeTestAUC(y, p []float64) float64 {
 	return sum / (pos * neg)
 }
 
-func TestFitGBMLearnsXOR(t *testing.T) {
+func TestFitLearnsXOR(t *testing.T) {
 	// y = xor(x0 > 0, x1 > 0): no linear model does better than chance.
 	rng := rand.New(rand.NewPCG(11, 12))
 	n := 4000
@@ -255,17 +257,17 @@ func TestFitGBMLearnsXOR(t *testing.T) {
 			y[i] = 1
 		}
 	}
-	g, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 50, Threads: 2})
+	g, _, err := Fit(x, y, nil, nil, &Config{Rounds: 50, Threads: 2})
 	if err != nil {
-		t.Fatalf("FitGBM() error = %v", err)
+		t.Fatalf("Fit() error = %v", err)
 	}
 	p := g.MarginBatch(x, nil)
 	if auc := treeTestAUC(y, p); auc < 0.97 {
-		t.Errorf("FitGBM(xor) train AUC = %v, want >= 0.97", auc)
+		t.Errorf("Fit(xor) train AUC = %v, want >= 0.97", auc)
 	}
 }
 
-func TestFitGBMSquaredStep(t *testing.T) {
+func TestFitSquaredStep(t *testing.T) {
 	n := 1000
 	x := mat.NewDense(n, 1, nil)
 	y := make([]float64, n)
@@ -279,9 +281,9 @@ func TestFitGBMSquaredStep(t *testing.T) {
 			y[i] = 5
 		}
 	}
-	g, info, err := FitGBM(x, y, nil, nil, &GBMConfig{Loss: "squared", Rounds: 100, LearningRate: 0.3})
+	g, info, err := Fit(x, y, nil, nil, &Config{Loss: "squared", Rounds: 100, LearningRate: 0.3})
 	if err != nil {
-		t.Fatalf("FitGBM() error = %v", err)
+		t.Fatalf("Fit() error = %v", err)
 	}
 	tests := []struct {
 		give, want float64
@@ -296,14 +298,14 @@ func TestFitGBMSquaredStep(t *testing.T) {
 	}
 }
 
-func TestFitGBMTrainLossMonotone(t *testing.T) {
-	x, y := gbmTestData(3000, 8, 1)
-	_, info, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 60})
+func TestFitTrainLossMonotone(t *testing.T) {
+	x, y := testData(3000, 8, 1)
+	_, info, err := Fit(x, y, nil, nil, &Config{Rounds: 60})
 	if err != nil {
-		t.Fatalf("FitGBM() error = %v", err)
+		t.Fatalf("Fit() error = %v", err)
 	}
 	if len(info.TrainLoss) != 60 || info.Rounds != 60 || info.BestRound != 60 {
-		t.Fatalf("FitGBM() info = %d losses, %d rounds, best %d; want 60", len(info.TrainLoss), info.Rounds, info.BestRound)
+		t.Fatalf("Fit() info = %d losses, %d rounds, best %d; want 60", len(info.TrainLoss), info.Rounds, info.BestRound)
 	}
 	for i := 1; i < len(info.TrainLoss); i++ {
 		if info.TrainLoss[i] > info.TrainLoss[i-1]+1e-12 {
@@ -312,7 +314,7 @@ func TestFitGBMTrainLossMonotone(t *testing.T) {
 	}
 }
 
-func TestFitGBMEarlyStopping(t *testing.T) {
+func TestFitEarlyStopping(t *testing.T) {
 	// Labels independent of the features: validation loss soon rises.
 	rng := rand.New(rand.NewPCG(21, 22))
 	n := 3000
@@ -326,13 +328,13 @@ func TestFitGBMEarlyStopping(t *testing.T) {
 			y[i] = 1
 		}
 	}
-	valid := &GBMValidation{X: x.Slice(2000, n, 0, 5), Y: y[2000:]}
-	g, info, err := FitGBM(x.Slice(0, 2000, 0, 5), y[:2000], nil, valid, &GBMConfig{Rounds: 300, EarlyStopRounds: 10})
+	valid := &Validation{X: x.Slice(2000, n, 0, 5), Y: y[2000:]}
+	g, info, err := Fit(x.Slice(0, 2000, 0, 5), y[:2000], nil, valid, &Config{Rounds: 300, EarlyStopRounds: 10})
 	if err != nil {
-		t.Fatalf("FitGBM() error = %v", err)
+		t.Fatalf("Fit() error = %v", err)
 	}
 	if info.Rounds >= 300 {
-		t.Errorf("FitGBM() trained %d rounds, want early stop", info.Rounds)
+		t.Errorf("Fit() trained %d rounds, want early stop", info.Rounds)
 	}
 	if info.Rounds != info.BestRound+10 {
 		t.Errorf("Rounds = %d, BestRound = %d, want Rounds = BestRound + 10", info.Rounds, info.BestRound)
@@ -347,23 +349,23 @@ func TestFitGBMEarlyStopping(t *testing.T) {
 	}
 }
 
-func gbmTestJSON(t *testing.T, g *GBM) []byte {
+func testJSON(t *testing.T, g *Model) []byte {
 	t.Helper()
 	b, err := json.Marshal(g)
 	if err != nil {
-		t.Fatalf("json.Marshal(GBM) error = %v", err)
+		t.Fatalf("json.Marshal(Model) error = %v", err)
 	}
 	return b
 }
 
-func TestFitGBMDeterministic(t *testing.T) {
-	x, y := gbmTestB2B(8000, 5)
+func TestFitDeterministic(t *testing.T) {
+	x, y := testB2B(8000, 5)
 	tests := []struct {
 		name string
-		give GBMConfig
+		give Config
 	}{
-		{"default", GBMConfig{Rounds: 15}},
-		{"subsampled", GBMConfig{Rounds: 15, RowSample: 0.7, ColSample: 0.6, Seed: 9}},
+		{"default", Config{Rounds: 15}},
+		{"subsampled", Config{Rounds: 15, RowSample: 0.7, ColSample: 0.6, Seed: 9}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -371,48 +373,48 @@ func TestFitGBMDeterministic(t *testing.T) {
 			for _, threads := range []int{1, 2, 3} {
 				c := tt.give
 				c.Threads = threads
-				g, _, err := FitGBM(x, y, nil, nil, &c)
+				g, _, err := Fit(x, y, nil, nil, &c)
 				if err != nil {
-					t.Fatalf("FitGBM() error = %v", err)
+					t.Fatalf("Fit() error = %v", err)
 				}
-				got := gbmTestJSON(t, g)
+				got := testJSON(t, g)
 				if want == nil {
 					want = got
 				} else if !bytes.Equal(got, want) {
-					t.Fatalf("FitGBM(Threads=%d) JSON differs from Threads=1", threads)
+					t.Fatalf("Fit(Threads=%d) JSON differs from Threads=1", threads)
 				}
 			}
 		})
 	}
 }
 
-func TestFitGBMConcurrent(t *testing.T) {
-	x, y := gbmTestData(3000, 6, 8)
+func TestFitConcurrent(t *testing.T) {
+	x, y := testData(3000, 6, 8)
 	var wg sync.WaitGroup
 	out := make([][]byte, 2)
 	for k := range out {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 10, Threads: 2})
+			g, _, err := Fit(x, y, nil, nil, &Config{Rounds: 10, Threads: 2})
 			if err != nil {
-				t.Errorf("FitGBM() error = %v", err)
+				t.Errorf("Fit() error = %v", err)
 				return
 			}
 			phi := make([]float64, 6)
 			for i := range 100 {
 				g.SHAP(x.RawRowView(i), phi)
 			}
-			out[k] = gbmTestJSON(t, g)
+			out[k] = testJSON(t, g)
 		}()
 	}
 	wg.Wait()
 	if !bytes.Equal(out[0], out[1]) {
-		t.Errorf("concurrent FitGBM() results differ")
+		t.Errorf("concurrent Fit() results differ")
 	}
 }
 
-func TestFitGBMMissingDirection(t *testing.T) {
+func TestFitMissingDirection(t *testing.T) {
 	// Feature 0 is missing for most positives; its value is noise.
 	rng := rand.New(rand.NewPCG(31, 32))
 	n := 4000
@@ -428,9 +430,9 @@ func TestFitGBMMissingDirection(t *testing.T) {
 			}
 		}
 	}
-	g, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 30})
+	g, _, err := Fit(x, y, nil, nil, &Config{Rounds: 30})
 	if err != nil {
-		t.Fatalf("FitGBM() error = %v", err)
+		t.Fatalf("Fit() error = %v", err)
 	}
 	pm := g.Prob([]float64{math.NaN(), 0})
 	pv := g.Prob([]float64{0, 0})
@@ -445,14 +447,14 @@ func TestFitGBMMissingDirection(t *testing.T) {
 	}
 }
 
-func TestGBMMarginBatchAndJSON(t *testing.T) {
-	x, y := gbmTestData(3000, 7, 2)
-	g, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 20, MaxLeaves: 8, MaxDepth: 3})
+func TestMarginBatchAndJSON(t *testing.T) {
+	x, y := testData(3000, 7, 2)
+	g, _, err := Fit(x, y, nil, nil, &Config{Rounds: 20, MaxLeaves: 8, MaxDepth: 3})
 	if err != nil {
-		t.Fatalf("FitGBM() error = %v", err)
+		t.Fatalf("Fit() error = %v", err)
 	}
-	var back GBM
-	if err := json.Unmarshal(gbmTestJSON(t, g), &back); err != nil {
+	var back Model
+	if err := json.Unmarshal(testJSON(t, g), &back); err != nil {
 		t.Fatalf("json.Unmarshal() error = %v", err)
 	}
 	if err := back.Validate(); err != nil {
@@ -481,33 +483,33 @@ func TestGBMMarginBatchAndJSON(t *testing.T) {
 	}
 }
 
-func TestFitGBMErrors(t *testing.T) {
+func TestFitErrors(t *testing.T) {
 	x := mat.NewDense(4, 1, []float64{1, 2, 3, 4})
 	tests := []struct {
 		name string
 		y, w []float64
-		cfg  GBMConfig
+		cfg  Config
 	}{
-		{"label not binary", []float64{0, 1, 2, 0}, nil, GBMConfig{}},
-		{"NaN label", []float64{0, 1, math.NaN(), 0}, nil, GBMConfig{}},
-		{"negative weight", []float64{0, 1, 1, 0}, []float64{1, 1, -1, 1}, GBMConfig{}},
-		{"zero weights", []float64{0, 1, 1, 0}, []float64{0, 0, 0, 0}, GBMConfig{}},
-		{"bad loss", []float64{0, 1, 1, 0}, nil, GBMConfig{Loss: "hinge"}},
-		{"bad bins", []float64{0, 1, 1, 0}, nil, GBMConfig{MaxBins: 300}},
-		{"bad sample", []float64{0, 1, 1, 0}, nil, GBMConfig{RowSample: 1.5}},
+		{"label not binary", []float64{0, 1, 2, 0}, nil, Config{}},
+		{"NaN label", []float64{0, 1, math.NaN(), 0}, nil, Config{}},
+		{"negative weight", []float64{0, 1, 1, 0}, []float64{1, 1, -1, 1}, Config{}},
+		{"zero weights", []float64{0, 1, 1, 0}, []float64{0, 0, 0, 0}, Config{}},
+		{"bad loss", []float64{0, 1, 1, 0}, nil, Config{Loss: "hinge"}},
+		{"bad bins", []float64{0, 1, 1, 0}, nil, Config{MaxBins: 300}},
+		{"bad sample", []float64{0, 1, 1, 0}, nil, Config{RowSample: 1.5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, _, err := FitGBM(x, tt.y, tt.w, nil, &tt.cfg); !errors.Is(err, errGBMInput) {
-				t.Errorf("FitGBM() error = %v, want errGBMInput", err)
+			if _, _, err := Fit(x, tt.y, tt.w, nil, &tt.cfg); !errors.Is(err, model.ErrInvalidInput) {
+				t.Errorf("Fit() error = %v, want ErrInvalidInput", err)
 			}
 		})
 	}
 	inf := mat.NewDense(2, 1, []float64{1, math.Inf(1)})
-	if _, _, err := FitGBM(inf, []float64{0, 1}, nil, nil, nil); err == nil {
-		t.Errorf("FitGBM(Inf) error = nil, want an error")
+	if _, _, err := Fit(inf, []float64{0, 1}, nil, nil, nil); err == nil {
+		t.Errorf("Fit(Inf) error = nil, want an error")
 	}
-	bad := &GBM{Loss: "logloss", NumFeatures: 1, Trees: []GBMTree{{
+	bad := &Model{Loss: "logloss", NumFeatures: 1, Trees: []Tree{{
 		Feature: []int32{0}, Threshold: []float64{0}, Left: []int32{0}, Right: []int32{0},
 		MissingLeft: []bool{false}, Value: []float64{0}, Cover: []float64{1},
 	}}}
@@ -543,42 +545,42 @@ func TestBinEdges(t *testing.T) {
 	}
 }
 
-// gbmBenchFit benchmarks FitGBM on the B2B table.
-func gbmBenchFit(b *testing.B, n int) {
-	x, y := gbmTestB2B(n, 1)
+// benchFit benchmarks Fit on the B2B table.
+func benchFit(b *testing.B, n int) {
+	x, y := testB2B(n, 1)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if _, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 100}); err != nil {
+		if _, _, err := Fit(x, y, nil, nil, &Config{Rounds: 100}); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-var gbmBenchLarge = flag.Bool("trees.large", false, "run the 1M-row GBM benchmark")
+var benchLarge = flag.Bool("trees.large", false, "run the 1M-row GBM benchmark")
 
-func BenchmarkFitGBM(b *testing.B) {
-	b.Run("10k", func(b *testing.B) { gbmBenchFit(b, 10_000) })
-	b.Run("100k", func(b *testing.B) { gbmBenchFit(b, 100_000) })
+func BenchmarkFit(b *testing.B) {
+	b.Run("10k", func(b *testing.B) { benchFit(b, 10_000) })
+	b.Run("100k", func(b *testing.B) { benchFit(b, 100_000) })
 	b.Run("1M", func(b *testing.B) {
-		if !*gbmBenchLarge {
+		if !*benchLarge {
 			b.Skip("set -trees.large")
 		}
-		gbmBenchFit(b, 1_000_000)
+		benchFit(b, 1_000_000)
 	})
 }
 
-func gbmBenchModel(b *testing.B) (*GBM, *mat.Dense) {
-	x, y := gbmTestB2B(100_000, 1)
-	g, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 150})
+func benchModel(b *testing.B) (*Model, *mat.Dense) {
+	x, y := testB2B(100_000, 1)
+	g, _, err := Fit(x, y, nil, nil, &Config{Rounds: 150})
 	if err != nil {
 		b.Fatal(err)
 	}
 	return g, x
 }
 
-func BenchmarkGBMPredict(b *testing.B) {
-	g, x := gbmBenchModel(b)
+func BenchmarkPredict(b *testing.B) {
+	g, x := benchModel(b)
 	n, nf := x.Dims()
 	dst := make([]float64, n)
 	b.Run("MarginBatch", func(b *testing.B) {
@@ -605,7 +607,7 @@ func BenchmarkGBMPredict(b *testing.B) {
 	})
 }
 
-func TestFitGBMOneHotOnly(t *testing.T) {
+func TestFitOneHotOnly(t *testing.T) {
 	// Every column is a sparse 0/1 flag: histograms come from the sparse
 	// lists alone.
 	rng := rand.New(rand.NewPCG(41, 42))
@@ -622,9 +624,9 @@ func TestFitGBMOneHotOnly(t *testing.T) {
 			y[i] = 1
 		}
 	}
-	g, _, err := FitGBM(x, y, nil, nil, &GBMConfig{Rounds: 40, LearningRate: 0.3})
+	g, _, err := Fit(x, y, nil, nil, &Config{Rounds: 40, LearningRate: 0.3})
 	if err != nil {
-		t.Fatalf("FitGBM() error = %v", err)
+		t.Fatalf("Fit() error = %v", err)
 	}
 	tests := []struct {
 		give []float64

@@ -1,6 +1,10 @@
-package model
+package gbm
 
-import "math"
+import (
+	"math"
+
+	"github.com/icpengine/icp/model"
+)
 
 // Exact path-dependent TreeSHAP in linear time per tree.
 //
@@ -43,7 +47,7 @@ import "math"
 // without weights) for the share of data sent to each child.
 
 // shapNode is the TreeSHAP data of one packed node that depends on the tree
-// alone. The offsets point into gbmPacked.shapTab at two blocks of m
+// alone. The offsets point into packedTrees.shapTab at two blocks of m
 // values, the first for r = 0 and the second for r = 1, so that the walk
 // picks one by arithmetic rather than by a branch on x.
 type shapNode struct {
@@ -78,7 +82,7 @@ type shapRule struct {
 	t   []float64 // points
 	omt []float64 // 1 - t
 	w   []float64 // weights
-	// ones and ws are the offsets in gbmPacked.shapTab of two blocks of
+	// ones and ws are the offsets in packedTrees.shapTab of two blocks of
 	// ones and two blocks of w, for nodes without a repeated feature.
 	ones, ws int32
 }
@@ -91,7 +95,7 @@ type shapScratch struct {
 }
 
 // newShapScratch allocates scratch for the packed trees p.
-func newShapScratch(p *gbmPacked) *shapScratch {
+func newShapScratch(p *packedTrees) *shapScratch {
 	m := len(p.shapRules) - 1
 	return &shapScratch{
 		prod: make([]float64, p.shapMaxNodes*m),
@@ -135,7 +139,7 @@ func shapQuadrature(m int) (t, w []float64) {
 	return t, w
 }
 
-// shapSrcNode is a node of a tree to pack (GBMTree or Tree).
+// shapSrcNode is a node of a tree to pack (Tree or Tree).
 type shapSrcNode struct {
 	feat        int32 // -1 at leaves
 	thr         float64
@@ -148,14 +152,14 @@ type shapSrcNode struct {
 // shapPack appends the tree with nnodes source nodes (root 0) to p in
 // breadth-first order with the two children of a node adjacent, and
 // returns the tree's depth.
-func shapPack(p *gbmPacked, nnodes int, src func(i int) shapSrcNode) int {
+func shapPack(p *packedTrees, nnodes int, src func(i int) shapSrcNode) int {
 	type item struct {
 		src   int
 		dst   int32
 		depth int
 	}
 	queue := []item{{src: 0, dst: int32(len(p.nodes))}}
-	p.nodes = append(p.nodes, gbmPNode{})
+	p.nodes = append(p.nodes, packedNode{})
 	p.cover = append(p.cover, 0)
 	depth := 0
 	for len(queue) > 0 {
@@ -165,13 +169,13 @@ func shapPack(p *gbmPacked, nnodes int, src func(i int) shapSrcNode) int {
 		depth = max(depth, it.depth)
 		p.cover[it.dst] = s.cover
 		if s.feat < 0 {
-			p.nodes[it.dst] = gbmPNode{thr: s.value, feat: -1, left: -1}
+			p.nodes[it.dst] = packedNode{thr: s.value, feat: -1, left: -1}
 			continue
 		}
 		l := int32(len(p.nodes))
-		p.nodes = append(p.nodes, gbmPNode{}, gbmPNode{})
+		p.nodes = append(p.nodes, packedNode{}, packedNode{})
 		p.cover = append(p.cover, 0, 0)
-		p.nodes[it.dst] = gbmPNode{thr: s.thr, feat: s.feat, left: l, missLeft: s.missLeft}
+		p.nodes[it.dst] = packedNode{thr: s.thr, feat: s.feat, left: l, missLeft: s.missLeft}
 		queue = append(queue,
 			item{src: int(s.left), dst: l, depth: it.depth + 1},
 			item{src: int(s.right), dst: l + 1, depth: it.depth + 1})
@@ -181,7 +185,7 @@ func shapPack(p *gbmPacked, nnodes int, src func(i int) shapSrcNode) int {
 
 // shapFractions returns the shares of node n's cover sent to its left and
 // right children (halves when the node has no cover).
-func (p *gbmPacked) shapFractions(n int32) (float64, float64) {
+func (p *packedTrees) shapFractions(n int32) (float64, float64) {
 	l := p.nodes[n].left
 	c := p.cover[n]
 	if !(c > 0) {
@@ -191,7 +195,7 @@ func (p *gbmPacked) shapFractions(n int32) (float64, float64) {
 }
 
 // expectation is the cover-weighted mean leaf value below node n.
-func (p *gbmPacked) expectation(n int32) float64 {
+func (p *packedTrees) expectation(n int32) float64 {
 	nd := &p.nodes[n]
 	if nd.feat < 0 {
 		return nd.thr
@@ -217,7 +221,7 @@ func div(a, b float64) float64 {
 // are p.roots, for rows of nf features: the rule of each tree, the internal
 // nodes in order, and the combined shares and precomputed weights of every
 // node.
-func (p *gbmPacked) prepareSHAP(nf int) {
+func (p *packedTrees) prepareSHAP(nf int) {
 	p.shap = make([]shapNode, len(p.nodes))
 	p.shapM = make([]int, len(p.roots))
 	p.shapInner = p.shapInner[:0]
@@ -336,7 +340,7 @@ func (p *gbmPacked) prepareSHAP(nf int) {
 }
 
 // shapTree adds the SHAP values of tree ti to phi.
-func (p *gbmPacked) shapTree(ti int, x, phi []float64, sc *shapScratch) {
+func (p *packedTrees) shapTree(ti int, x, phi []float64, sc *shapScratch) {
 	root := p.roots[ti]
 	inner := p.shapInner[p.shapInnerAt[ti]:p.shapInnerAt[ti+1]]
 	if len(inner) == 0 {
@@ -365,7 +369,7 @@ func (p *gbmPacked) shapTree(ti int, x, phi []float64, sc *shapScratch) {
 		s := &sn[i]
 		r0 := rs[s.prev]
 		v := x[nd.feat]
-		// Same routing as gbmPacked.leaf: NaN follows the default
+		// Same routing as packedTrees.leaf: NaN follows the default
 		// direction.
 		right := v > nd.thr
 		if v != v {
@@ -437,4 +441,33 @@ func (p *gbmPacked) shapTree(ti int, x, phi []float64, sc *shapScratch) {
 		}
 		phi[f] += credit
 	}
+}
+
+// TreeSHAP writes the exact path-dependent Shapley values of each input
+// feature for the prediction (probability scale) of the decision tree t
+// into dst (nil allocates; its length sets the number of features and must
+// exceed every split feature) and returns the expected prediction base and
+// dst; base + sum(phi) equals t.Predict(x) up to rounding. Expectations
+// weight children by Weight. It runs the boosted trees' TreeSHAP on t as a
+// one-tree ensemble.
+func TreeSHAP(t *model.Tree, x []float64, dst []float64) (base float64, phi []float64) {
+	if dst == nil {
+		dst = make([]float64, len(x))
+	}
+	clear(dst)
+	p := &packedTrees{}
+	depth := shapPack(p, len(t.Nodes), func(i int) shapSrcNode {
+		nd := &t.Nodes[i]
+		s := shapSrcNode{feat: -1, value: nd.Value, cover: nd.Weight}
+		if !nd.Leaf {
+			s = shapSrcNode{feat: int32(nd.Feature), thr: nd.Threshold, left: nd.Left, right: nd.Right,
+				missLeft: nd.MissingLeft, cover: nd.Weight}
+		}
+		return s
+	})
+	p.maxDepth = depth
+	p.roots = []int32{0}
+	p.prepareSHAP(len(dst))
+	p.shapTree(0, x, dst, newShapScratch(p))
+	return p.expectation(0), dst
 }
