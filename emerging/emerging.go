@@ -191,6 +191,47 @@ func Find(p *profile.Profile, winners, earlier []icp.Account, cfg Config) ([]Seg
 	return out, nil
 }
 
+// Records finds the emerging segments of the recent winners as Find does
+// and returns them as the drift watcher reports them: traits as text,
+// Members indexing winners and Winners counting all of them. Winners and
+// earlier winners whose fields no longer fit p's schema (the export
+// changed since training) are left out of the search rather than failing
+// it.
+func Records(p *profile.Profile, winners, earlier []icp.Account, cfg Config) ([]icp.EmergingSegment, error) {
+	keep := make([]icp.Account, 0, len(winners))
+	index := make([]int, 0, len(winners))
+	for i, acc := range winners {
+		if _, err := p.Schema.Table([]icp.Account{acc}); err == nil {
+			keep = append(keep, acc)
+			index = append(index, i)
+		}
+	}
+	base := make([]icp.Account, 0, len(earlier))
+	for _, acc := range earlier {
+		if _, err := p.Schema.Table([]icp.Account{acc}); err == nil {
+			base = append(base, acc)
+		}
+	}
+	segs, err := Find(p, keep, base, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]icp.EmergingSegment, len(segs))
+	for i, s := range segs {
+		e := icp.EmergingSegment{Key: s.Key, Name: s.Name, Description: s.Description,
+			Count: s.Count, Outside: s.Outside, Winners: len(winners),
+			Observed: s.Observed, Expected: s.Expected, Baseline: s.Baseline, PValue: s.PValue}
+		for _, t := range s.Traits {
+			e.Traits = append(e.Traits, t.Text)
+		}
+		for _, j := range s.Members {
+			e.Members = append(e.Members, index[j])
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
 func newEmerging(traits []profile.Trait, members []int, outside, winners int) Segment {
 	// Levels and tags name a market more plainly than numeric ranges, so
 	// they come first: the three strongest of them, then the two

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/drift"
 	"github.com/icpengine/icp/train"
 )
@@ -55,7 +56,7 @@ func TestDriftReference(t *testing.T) {
 		}
 		bigger.Observe(row)
 	}
-	status := func(rep drift.Report, feature string) string {
+	status := func(rep icp.DriftResult, feature string) string {
 		for _, f := range rep.Features {
 			if f.Feature == feature {
 				return f.Status

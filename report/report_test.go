@@ -51,9 +51,15 @@ func TestReportGolden(t *testing.T) {
 	if err := WriteMarkdown(&b, p, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "report.golden.md")
+	checkGolden(t, "report.golden.md", b.Bytes())
+}
+
+// checkGolden compares got with testdata/name, which -update rewrites.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
 	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -61,8 +67,8 @@ func TestReportGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (run go test ./report -update to create it)", err)
 	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("report differs from %s; run go test ./report -update and review the diff\n%s", golden, b.String())
+	if !bytes.Equal(got, want) {
+		t.Errorf("report differs from %s; run go test ./report -update and review the diff\n%s", golden, got)
 	}
 }
 
@@ -81,19 +87,7 @@ func TestReportGoldenSegments(t *testing.T) {
 	if err := WriteMarkdown(&b, p, Options{Changes: changes}); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "report_segments.golden.md")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("report differs from %s; run go test ./report -update and review the diff", golden)
-	}
+	checkGolden(t, "report_segments.golden.md", b.Bytes())
 }
 
 func TestCompareWithItself(t *testing.T) {

@@ -111,7 +111,7 @@ func TestSustainedDriftOneAlertPerGroup(t *testing.T) {
 	defer st.Close()
 	// A repeat interval longer than the simulation: every alert is
 	// notified exactly once.
-	sa := storeAdapter{st: st, notify: true, policy: store.AlertPolicy{RepeatInterval: 72 * time.Hour}}
+	sa := alertStore{Store: st, notify: true, policy: store.AlertPolicy{RepeatInterval: 72 * time.Hour}}
 	w, err := watch.New(watch.Config{Store: sa, Model: modelAdapter{live: liveOf(t, p)}, Now: clk.Now,
 		Interval: 15 * time.Minute, QueueSize: 1000})
 	if err != nil {
@@ -284,7 +284,7 @@ func TestEmergingSegmentAlert(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			sa := storeAdapter{st: st}
+			sa := alertStore{Store: st}
 			w, err := watch.New(watch.Config{Store: sa, Model: modelAdapter{live: liveOf(t, p)}, Now: clk.Now})
 			if err != nil {
 				t.Fatal(err)
