@@ -1,19 +1,3 @@
-// Package icp is the vocabulary of the ICP discovery engine: the accounts it
-// scores, the answers it gives, the outcomes it learns from and the alerts it
-// raises. It imports only the standard library so that every other package of
-// the module can speak it.
-//
-// The data flow, package by package:
-//
-//	datasets  read CRM exports (CSV) into typed tables; the seeded generator
-//	features  column roles (schema) and the fitted encoder shared by train and serve
-//	model     learners on plain matrices (logistic regression, k-means, trees, metrics)
-//	profile   Train: labels, encoder, models, segments, tiers, artifact and report
-//	drift     reference distributions and drift statistics
-//	auth      API keys: random generation, SHA-256 records, constant-time checks
-//	store     outcomes, scored accounts, alerts and API keys on SQLite or PostgreSQL
-//	server    the HTTP API (gin), which consumes small interfaces declared there
-//	cmd/*     flags, files, signals and wiring
 package icp
 
 import (

@@ -73,10 +73,11 @@ type Segment struct {
 	Members []int `json:"members"`
 }
 
-// Find finds groups of recent winners that the profile p does not cover: it keeps the winners whose encoded row is within the radius of
-// no segment or whose score falls in tier3 or non_fit (a broad segment's
-// radius can hold accounts the model still scores low, so the radius alone
-// misses a new market), clusters them with k-means once there are
+// Find finds groups of recent winners that the profile p does not cover:
+// it keeps the winners that match no segment's rule or whose score falls
+// in tier3 or non_fit, as p scores them (a broad segment can hold accounts
+// the model still scores low, so its rule alone misses a new market),
+// clusters them with k-means once there are
 // cfg.MinCount of them (k from 2 to cfg.MaxK by silhouette, and no more
 // than one cluster per cfg.MinCount winners), and describes each cluster
 // of at least cfg.MinCount winners.
@@ -85,8 +86,8 @@ type Segment struct {
 // concentrations in any sample. Whether a cluster is new is judged against
 // earlier winners (those that closed before the recent ones): each segment
 // carries the share of recent and of earlier winners within its region and
-// a binomial p-value (see Segment.PValue); callers alert only on
-// small ones. The training data itself cannot serve as the baseline, since
+// a binomial p-value (see Segment.PValue); callers alert only on small
+// ones. The training data itself cannot serve as the baseline, since
 // the artifact keeps only marginal distributions, and products of
 // marginals overstate how rare a cluster's combination of traits is.
 //

@@ -108,3 +108,48 @@ func TestFind(t *testing.T) {
 		}
 	}
 }
+
+// TestRecords checks that Records leaves out the winners that no longer
+// fit the schema and gives the segments of Find on the others, with member
+// indexes into the winners given and readable traits.
+func TestRecords(t *testing.T) {
+	p, em, _, earlier := emergingFixture(t)
+	accounts := func(outs []icp.Outcome) []icp.Account {
+		a := make([]icp.Account, len(outs))
+		for i, o := range outs {
+			a[i] = o.Account
+		}
+		return a
+	}
+	good, base := accounts(em[:200]), accounts(earlier[len(earlier)-400:])
+	bad := icp.Account{"employees": "many"}
+	winners := append([]icp.Account{bad}, good...)
+	want, err := Find(p, good, base, Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Records(p, winners, append(base, bad), Config{Seed: 1})
+	if err != nil {
+		t.Fatalf("Records(with a bad winner) = %v, want the bad one left out", err)
+	}
+	if len(got) != len(want) || len(got) == 0 {
+		t.Fatalf("Records = %d segments, Find = %d; want the same, and some", len(got), len(want))
+	}
+	for k, g := range got {
+		w := want[k]
+		if g.Key != w.Key || g.Count != w.Count || g.PValue != w.PValue || g.Winners != len(winners) || len(g.Traits) != len(w.Traits) {
+			t.Errorf("Records[%d] = %s count %d p %g winners %d, want %s count %d p %g winners %d",
+				k, g.Key, g.Count, g.PValue, g.Winners, w.Key, w.Count, w.PValue, len(winners))
+		}
+		for j, m := range g.Members {
+			if m != w.Members[j]+1 {
+				t.Fatalf("Records[%d].Members[%d] = %d, want %d (the bad winner first)", k, j, m, w.Members[j]+1)
+			}
+		}
+		for j, tr := range w.Traits {
+			if g.Traits[j] != tr.Text {
+				t.Errorf("Records[%d].Traits[%d] = %q, want %q", k, j, g.Traits[j], tr.Text)
+			}
+		}
+	}
+}

@@ -206,3 +206,43 @@ func BenchmarkScore(b *testing.B) {
 		}
 	}
 }
+
+// TestScoreTable checks the table door of the scoring core: the rows of a
+// table encoded by the caller score as the table itself does, and as Score
+// scores each account; a column of another kind is refused.
+func TestScoreTable(t *testing.T) {
+	p, tab := trained(t, 3000, 7, train.TargetIdeal)
+	rows := tab.Take([]int{3, 5, 8, 13, 21, 34})
+	x, err := p.Encoder.Transform(rows, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := p.ScoreTable(rows, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encoded, err := p.ScoreTable(rows, x, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range plain {
+		one, err := p.Score(context.Background(), rows.Account(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain[i].Score != encoded[i].Score || plain[i].Score != one.Score || plain[i].Tier != one.Tier ||
+			plain[i].AccountID != one.AccountID || plain[i].Attributions != nil {
+			t.Errorf("row %d: ScoreTable = %v %s %q (encoded %v), Score = %v %s %q; want equal, without attributions",
+				i, plain[i].Score, plain[i].Tier, plain[i].AccountID, encoded[i].Score, one.Score, one.Tier, one.AccountID)
+		}
+	}
+	bad := rows.Take([]int{0})
+	for k, c := range bad.Columns {
+		if c.Name == "employees" {
+			bad.Columns[k] = &datasets.Column{Name: c.Name, Kind: datasets.String, Str: []string{"many"}}
+		}
+	}
+	if _, err := p.ScoreTable(bad, nil, true); !errors.Is(err, icp.ErrInvalid) {
+		t.Errorf("ScoreTable(employees as text) = %v, want an error matching icp.ErrInvalid", err)
+	}
+}

@@ -53,8 +53,9 @@
 // The package imports the icp vocabulary and, from outside the module, gin,
 // the Prometheus client and golang.org/x/time/rate. It declares the
 // dependencies it consumes, [Scorer], [KeyVerifier] and the interfaces of
-// ops.go, and cmd/serve wires the implementations (a *profile.Profile, an
-// *auth.Verifier and adapters over the store and the drift watcher).
+// ops.go, and cmd/serve wires the implementations (the served
+// *profile.Profile, an *auth.Verifier, the store and the drift watcher),
+// which speak the records of package icp.
 //
 // # Authentication
 //

@@ -51,6 +51,47 @@ func Describe(t *datasets.Table, enc *features.Encoder, members []int) []profile
 	return traits
 }
 
+// DescribeVsReference finds the traits that set the member rows of t apart
+// from the training population, strongest first (at most eight): level
+// shares of categorical, boolean and tag features come from ref (nil for
+// none), numeric ranges are judged on the encoder's fitted means and
+// standard deviations.
+func DescribeVsReference(t *datasets.Table, enc *features.Encoder, ref *drift.Reference, members []int) []profile.Trait {
+	refCat := make(map[string]*drift.CategoricalRef)
+	if ref != nil {
+		for i := range ref.Categorical {
+			refCat[ref.Categorical[i].Name] = &ref.Categorical[i]
+		}
+	}
+	var traits []profile.Trait
+	for k := range enc.Columns {
+		ce := &enc.Columns[k]
+		col := t.Column(ce.Name)
+		if col == nil {
+			continue
+		}
+		switch ce.Role {
+		case features.RoleCategorical:
+			if r := refCat[ce.Name]; r != nil {
+				traits = append(traits, levelTraitVs(col, members, refShares(r))...)
+			}
+		case features.RoleTags:
+			traits = append(traits, tagTraitsVs(col, ce, members, refCat)...)
+		case features.RoleBoolean:
+			if r := refCat[ce.Name]; r != nil {
+				traits = append(traits, boolTraitVs(col, members, refShares(r)["true"])...)
+			}
+		default:
+			traits = append(traits, rangeTrait(col, ce, members)...)
+		}
+	}
+	sort.SliceStable(traits, func(a, b int) bool { return traits[a].Effect > traits[b].Effect })
+	if len(traits) > 8 {
+		traits = traits[:8]
+	}
+	return traits
+}
+
 // categoryTrait lists the levels that, together, hold at least half of the
 // members and are over-represented at least 1.5 times against all rows.
 func categoryTrait(col *datasets.Column, members []int) []profile.Trait {
@@ -168,47 +209,6 @@ func each(n int, rows []int, f func(i int)) {
 	for _, i := range rows {
 		f(i)
 	}
-}
-
-// DescribeVsReference finds the traits that set the member rows of t apart
-// from the training population, strongest first (at most eight): level
-// shares of categorical, boolean and tag features come from ref (nil for
-// none), numeric ranges are judged on the encoder's fitted means and
-// standard deviations.
-func DescribeVsReference(t *datasets.Table, enc *features.Encoder, ref *drift.Reference, members []int) []profile.Trait {
-	refCat := make(map[string]*drift.CategoricalRef)
-	if ref != nil {
-		for i := range ref.Categorical {
-			refCat[ref.Categorical[i].Name] = &ref.Categorical[i]
-		}
-	}
-	var traits []profile.Trait
-	for k := range enc.Columns {
-		ce := &enc.Columns[k]
-		col := t.Column(ce.Name)
-		if col == nil {
-			continue
-		}
-		switch ce.Role {
-		case features.RoleCategorical:
-			if r := refCat[ce.Name]; r != nil {
-				traits = append(traits, levelTraitVs(col, members, refShares(r))...)
-			}
-		case features.RoleTags:
-			traits = append(traits, tagTraitsVs(col, ce, members, refCat)...)
-		case features.RoleBoolean:
-			if r := refCat[ce.Name]; r != nil {
-				traits = append(traits, boolTraitVs(col, members, refShares(r)["true"])...)
-			}
-		default:
-			traits = append(traits, rangeTrait(col, ce, members)...)
-		}
-	}
-	sort.SliceStable(traits, func(a, b int) bool { return traits[a].Effect > traits[b].Effect })
-	if len(traits) > 8 {
-		traits = traits[:8]
-	}
-	return traits
 }
 
 func refShares(r *drift.CategoricalRef) map[string]float64 {
