@@ -147,6 +147,7 @@ func Find(p *profile.Profile, winners, earlier []icp.Account, cfg Config) ([]Seg
 			return nil, fmt.Errorf("emerging segments: earlier winners: %w", err)
 		}
 	}
+	s := &search{p: p, cfg: cfg, t: t, x: x, xe: xe, outside: outside, earlierOut: earlierOut, winners: len(winners), earlier: len(earlier)}
 	// Without earlier winners, k is chosen by silhouette. With them, every
 	// k from 1 to kMax is tried and the clustering holding the region that
 	// grew most surely (the smallest p-value) is kept; the p-values are
@@ -161,7 +162,7 @@ func Find(p *profile.Profile, winners, earlier []icp.Account, cfg Config) ([]Seg
 		if err != nil {
 			return nil, fmt.Errorf("emerging segments: %w", err)
 		}
-		out = emergingClusters(p, t, x, xe, outside, earlierOut, lab, len(km.Centroids), len(winners), len(earlier), cfg)
+		out = s.clusters(lab, len(km.Centroids))
 	} else {
 		for k := 1; k <= kMax; k++ {
 			lab := make([]int, len(outside))
@@ -172,7 +173,7 @@ func Find(p *profile.Profile, winners, earlier []icp.Account, cfg Config) ([]Seg
 				}
 			}
 			tried += k
-			segs := emergingClusters(p, t, x, xe, outside, earlierOut, lab, k, len(winners), len(earlier), cfg)
+			segs := s.clusters(lab, k)
 			for _, e := range segs {
 				if e.PValue < best || out == nil && len(segs) > 0 {
 					best, out = math.Min(best, e.PValue), segs
@@ -340,10 +341,25 @@ func uncovered(p *profile.Profile, t *datasets.Table, x *mat.Dense) ([]int, erro
 	return out, nil
 }
 
-// emergingClusters describes the clusters of the uncovered winners (rows
-// outside of x, cluster labels lab) and tests each region against the
-// uncovered earlier winners (rows earlierOut of xe).
-func emergingClusters(p *profile.Profile, t *datasets.Table, x, xe *mat.Dense, outside, earlierOut, lab []int, k, winners, earlier int, cfg Config) []Segment {
+// search is one run of Find: the recent winners (the table t, encoded as
+// x) and those of them p does not cover (rows outside), and the earlier
+// winners p does not cover (rows earlierOut of xe; xe is nil without
+// earlier winners).
+type search struct {
+	p                   *profile.Profile
+	cfg                 Config
+	t                   *datasets.Table
+	x, xe               *mat.Dense
+	outside, earlierOut []int
+	// winners and earlier count the recent and the earlier winners.
+	winners, earlier int
+}
+
+// clusters describes the k clusters of the uncovered winners (cluster
+// labels lab, one per row of outside) and tests each region against the
+// uncovered earlier winners.
+func (s *search) clusters(lab []int, k int) []Segment {
+	p, cfg, x, xe, outside, winners, earlier := s.p, s.cfg, s.x, s.xe, s.outside, s.winners, s.earlier
 	members := make([][]int, k)
 	for j, c := range lab {
 		members[c] = append(members[c], outside[j])
@@ -359,18 +375,18 @@ func emergingClusters(p *profile.Profile, t *datasets.Table, x, xe *mat.Dense, o
 		if len(m) < cfg.MinCount {
 			continue
 		}
-		traits := traits.DescribeVsReference(t, p.Encoder, p.Drift, m)
-		if len(traits) < cfg.MinTraits {
+		trs := traits.DescribeVsReference(s.t, p.Encoder, p.Drift, m)
+		if len(trs) < cfg.MinTraits {
 			continue
 		}
 		c, r := region(x, m)
-		kept = append(kept, cluster{m, traits})
+		kept = append(kept, cluster{m, trs})
 		centres, radii = append(centres, c), append(radii, r)
 	}
 	inRecent := regionCounts(x, outside, centres, radii)
 	var inEarlier []int
 	if xe != nil {
-		inEarlier = regionCounts(xe, earlierOut, centres, radii)
+		inEarlier = regionCounts(xe, s.earlierOut, centres, radii)
 	}
 	out := make([]Segment, 0, len(kept))
 	for i, c := range kept {
