@@ -1,22 +1,7 @@
-// Package icp is the vocabulary of the ICP discovery engine: the accounts it
-// scores, the answers it gives, the outcomes it learns from and the alerts it
-// raises. It imports only the standard library so that every other package of
-// the module can speak it.
-//
-// The data flow, package by package:
-//
-//	datasets  read CRM exports (CSV) into typed tables; the seeded generator
-//	features  column roles (schema) and the fitted encoder shared by train and serve
-//	model     learners on plain matrices (logistic regression, k-means, trees, metrics)
-//	profile   Train: labels, encoder, models, segments, tiers, artifact and report
-//	drift     reference distributions and drift statistics
-//	auth      API keys: random generation, SHA-256 records, constant-time checks
-//	store     outcomes, scored accounts, alerts and API keys on SQLite or PostgreSQL
-//	server    the HTTP API (gin), which consumes small interfaces declared there
-//	cmd/*     flags, files, signals and wiring
 package icp
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -143,6 +128,42 @@ type ScoredAccount struct {
 	Score        float64   `json:"score"`
 	Tier         Tier      `json:"tier"`
 	SegmentID    string    `json:"segment_id,omitempty"`
+}
+
+// RecordResult is the answer to an outcome write.
+type RecordResult struct {
+	// Stored is how many outcomes the write stored.
+	Stored int `json:"stored"`
+	// Replayed is true when the write repeats an earlier one with the same
+	// idempotency key: nothing was written and the earlier result is
+	// returned.
+	Replayed bool `json:"replayed"`
+	// IDs are the store's ids of the stored outcomes, in batch order; the
+	// API does not answer them.
+	IDs []int64 `json:"-"`
+}
+
+// DriftReport is a stored drift report: Body is the JSON of the drift
+// watcher's WatchReport.
+type DriftReport struct {
+	// ID is the store's id of the report; the API does not answer it.
+	ID           int64           `json:"-"`
+	At           time.Time       `json:"at"`
+	ModelVersion string          `json:"model_version"`
+	Body         json.RawMessage `json:"report"`
+}
+
+// Delivery is one webhook notification in the outbox. Delivery is at least
+// once: a receiver deduplicates by the alert id inside the payload.
+type Delivery struct {
+	ID      int64           `json:"id"`
+	AlertID string          `json:"alert_id"`
+	Payload json.RawMessage `json:"payload"`
+	// Attempts counts the failed attempts so far.
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt"`
+	LastError   string    `json:"last_error,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // Severity grades an alert.

@@ -18,32 +18,17 @@ const (
 	KindICPDrift     = "icp_drift"
 )
 
-// Report is one evaluation of the drift monitor.
-type Report struct {
-	// Time is when the evaluation ran.
-	Time time.Time `json:"time"`
-	// Window is the number of observations evaluated.
-	Window int `json:"window"`
-	// Features holds one result per reference feature, sorted by name.
-	Features []FeatureResult `json:"features"`
-	// Score, TierMix and ICP are nil when the reference does not cover
-	// them or nothing was observed.
-	Score   *FeatureResult  `json:"score,omitempty"`
-	TierMix *FeatureResult  `json:"tier_mix,omitempty"`
-	ICP     *ICPDriftResult `json:"icp,omitempty"`
-}
-
-// Alerts returns the alert candidates of the report, in a fixed order
+// Alerts returns the alert candidates of the drift result r, in a fixed order
 // (features by name, then score, tier mix, winners outside the ICP and
 // winners' scores). Deduplication and persistence are the store's job.
-func (r *Report) Alerts() []icp.Alert {
+func Alerts(r *icp.DriftResult) []icp.Alert {
 	var out []icp.Alert
 	for _, f := range r.Features {
 		if a, ok := FeatureAlert(f, r.Time); ok {
 			out = append(out, a)
 		}
 	}
-	for _, f := range []*FeatureResult{r.Score, r.TierMix} {
+	for _, f := range []*icp.FeatureDrift{r.Score, r.TierMix} {
 		if f == nil {
 			continue
 		}
@@ -65,7 +50,7 @@ func (r *Report) Alerts() []icp.Alert {
 // a distance is at least twice its threshold, when PSI is above PSIAlert, or
 // when a p-value is a thousand times below its corrected alpha; warning
 // otherwise.
-func FeatureAlert(res FeatureResult, now time.Time) (icp.Alert, bool) {
+func FeatureAlert(res icp.FeatureDrift, now time.Time) (icp.Alert, bool) {
 	if res.Status != StatusDrift {
 		return icp.Alert{}, false
 	}
@@ -136,7 +121,7 @@ func FeatureAlert(res FeatureResult, now time.Time) (icp.Alert, bool) {
 // "icp_drift:winners_outside" when the binomial test drifted (critical when
 // p is below Alpha/100), and one keyed "icp_drift:winner_scores" when the
 // winners' score distribution drifted.
-func ICPAlerts(res ICPDriftResult, now time.Time) []icp.Alert {
+func ICPAlerts(res icp.ICPDrift, now time.Time) []icp.Alert {
 	var out []icp.Alert
 	if res.Status == StatusDrift {
 		sev := icp.SeverityWarning

@@ -15,7 +15,7 @@ func TestFeatureAlert(t *testing.T) {
 	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name        string
-		give        FeatureResult
+		give        icp.FeatureDrift
 		wantOK      bool
 		wantKey     string
 		wantKind    string
@@ -24,32 +24,32 @@ func TestFeatureAlert(t *testing.T) {
 	}{
 		{
 			name: "wasserstein critical",
-			give: FeatureResult{Feature: "employees", Kind: "numeric", Test: WassersteinTest, Statistic: 0.34,
+			give: icp.FeatureDrift{Feature: "employees", Kind: "numeric", Test: WassersteinTest, Statistic: 0.34,
 				Threshold: 0.1, PValue: 1e-9, PSI: 0.2, PSIBand: "watch", Window: 1000, N: 980, Status: StatusDrift},
 			wantOK: true, wantKey: "feature_drift:employees", wantKind: KindFeatureDrift, wantSev: icp.SeverityCritical,
 			wantSummary: "employees drifted: Wasserstein 0.34 of a reference standard deviation (threshold 0.1) over the last 1,000 scored accounts",
 		},
 		{
 			name: "ks warning",
-			give: FeatureResult{Feature: "seats", Kind: "numeric", Test: KSTest, Statistic: 0.09,
+			give: icp.FeatureDrift{Feature: "seats", Kind: "numeric", Test: KSTest, Statistic: 0.09,
 				Threshold: 0.0038, PValue: 0.001, Tests: 13, PSI: 0.05, PSIBand: "stable", Window: 800, Status: StatusDrift},
 			wantOK: true, wantKey: "feature_drift:seats", wantKind: KindFeatureDrift, wantSev: icp.SeverityWarning,
 			wantSummary: "seats drifted: KS distance 0.09, p = 0.001 (threshold 0.0038 after Bonferroni over 13 features) over the last 800 scored accounts",
 		},
 		{
 			name: "tier mix",
-			give: FeatureResult{Feature: "tier_mix", Kind: "tier_mix", Test: ChiSquareGOFTest, Statistic: 40, DF: 3,
+			give: icp.FeatureDrift{Feature: "tier_mix", Kind: "tier_mix", Test: ChiSquareGOFTest, Statistic: 40, DF: 3,
 				Threshold: 0.05, PValue: 1e-8, PSI: 0.3, PSIBand: "alert", Window: 12345, Status: StatusDrift},
 			wantOK: true, wantKey: "tier_mix_drift:tier_mix", wantKind: KindTierMixDrift, wantSev: icp.SeverityCritical,
 			wantSummary: "The tier mix drifted: chi-square 40 on 3 df",
 		},
 		{
 			name: "watch is not an alert",
-			give: FeatureResult{Feature: "employees", Status: StatusWatch},
+			give: icp.FeatureDrift{Feature: "employees", Status: StatusWatch},
 		},
 		{
 			name: "insufficient data is not an alert",
-			give: FeatureResult{Feature: "employees", Status: StatusInsufficient},
+			give: icp.FeatureDrift{Feature: "employees", Status: StatusInsufficient},
 		},
 	}
 	for _, tt := range tests {
@@ -87,19 +87,19 @@ func TestReportAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	icpRes.Scores = &FeatureResult{Feature: "winner_score", Kind: "winner_score", Test: WassersteinTest,
+	icpRes.Scores = &icp.FeatureDrift{Feature: "winner_score", Kind: "winner_score", Test: WassersteinTest,
 		Statistic: 0.5, Threshold: 0.1, Window: 50, Status: StatusDrift}
-	score := FeatureResult{Feature: "score", Kind: "score", Test: WassersteinTest, Statistic: 0.15, Threshold: 0.1, Window: 1000, Status: StatusDrift}
-	r := Report{
+	score := icp.FeatureDrift{Feature: "score", Kind: "score", Test: WassersteinTest, Statistic: 0.15, Threshold: 0.1, Window: 1000, Status: StatusDrift}
+	r := icp.DriftResult{
 		Time: now,
-		Features: []FeatureResult{
+		Features: []icp.FeatureDrift{
 			{Feature: "a", Kind: "numeric", Status: StatusStable},
 			{Feature: "b", Kind: "categorical", Test: CohensWTest, Statistic: 0.12, Threshold: 0.1, JSDistance: 0.05, Window: 1000, Status: StatusDrift},
 		},
 		Score: &score,
 		ICP:   &icpRes,
 	}
-	got := r.Alerts()
+	got := Alerts(&r)
 	var keys []string
 	for _, a := range got {
 		keys = append(keys, a.GroupKey)

@@ -5,11 +5,12 @@ import (
 	"math"
 	"sort"
 
-	"github.com/icpengine/icp"
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/icpengine/icp"
 )
 
-// The statuses of a FeatureResult.
+// The statuses of an icp.FeatureDrift.
 const (
 	// StatusStable means no test crossed its threshold.
 	StatusStable = "stable"
@@ -23,7 +24,7 @@ const (
 	StatusInsufficient = "insufficient_data"
 )
 
-// The test names reported in FeatureResult.Test.
+// The test names reported in icp.FeatureDrift.Test.
 const (
 	KSTest           = "ks"
 	ChiSquareTest    = "chi_square"
@@ -89,60 +90,6 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// FeatureResult is the drift verdict for one feature (or for the score, the
-// tier mix or the winners' scores).
-type FeatureResult struct {
-	// Feature is the feature name.
-	Feature string `json:"feature"`
-	// Kind is "numeric", "categorical", "score", "tier_mix" or
-	// "winner_score".
-	Kind string `json:"kind"`
-	// Test is the primary test: KSTest, ChiSquareTest, ChiSquareGOFTest,
-	// WassersteinTest or CohensWTest.
-	Test string `json:"test"`
-	// Statistic is the test statistic: KS D, chi-square, Wasserstein in
-	// reference standard deviations, or bias-corrected Cohen's w.
-	Statistic float64 `json:"statistic"`
-	// DF is the chi-square degrees of freedom, zero for other tests.
-	DF int `json:"df,omitempty"`
-	// PValue is the test's p-value. For the distance tests it is the
-	// probability that sampling noise alone reaches Statistic (see the
-	// package documentation).
-	PValue float64 `json:"p_value"`
-	// Threshold is what decides drift: the distance threshold for the
-	// distance tests, the corrected alpha for the p-value tests.
-	Threshold float64 `json:"threshold"`
-	// CorrectedAlpha is Alpha divided by Tests (Bonferroni).
-	CorrectedAlpha float64 `json:"corrected_alpha"`
-	// Tests is the number of features tested together.
-	Tests int `json:"tests"`
-	// NoiseFloor is, for the distance tests, the expected distance under no
-	// drift for this window and reference size (for Cohen's w, the amount
-	// removed from it).
-	NoiseFloor float64 `json:"noise_floor,omitempty"`
-	// JSDistance is the Jensen-Shannon distance (base 2) of a categorical
-	// feature, reported for reference on the large-reference path.
-	JSDistance float64 `json:"js_distance,omitempty"`
-	// PSI is the population stability index over the reference bins or
-	// levels, and PSIBand its band ("stable", "watch", "alert").
-	PSI     float64 `json:"psi"`
-	PSIBand string  `json:"psi_band"`
-	// Window is the number of current rows, N the number of them tested
-	// (non-missing for numeric features), RefN the reference count.
-	Window int `json:"window"`
-	N      int `json:"n"`
-	RefN   int `json:"ref_n"`
-	// MissingRate and RefMissingRate are the current and reference shares
-	// of missing values.
-	MissingRate    float64 `json:"missing_rate"`
-	RefMissingRate float64 `json:"ref_missing_rate"`
-	// Status is StatusStable, StatusWatch, StatusDrift or
-	// StatusInsufficient.
-	Status string `json:"status"`
-	// Detail explains the verdict in one line.
-	Detail string `json:"detail"`
-}
-
 // CompareFeatures tests every feature of ref against the current window w
 // and returns one result per reference feature, sorted by feature name (then
 // kind). A feature absent from w reports insufficient_data. Features of w
@@ -155,7 +102,7 @@ type FeatureResult struct {
 // p < Alpha/m, with m the number of features that had enough data; the
 // distance tests drift when the distance exceeds DistanceThreshold and
 // sampling noise alone would reach it with probability below Alpha/m.
-func CompareFeatures(ref *Reference, w Window, cfg Config) []FeatureResult {
+func CompareFeatures(ref *Reference, w Window, cfg Config) []icp.FeatureDrift {
 	cfg = cfg.withDefaults()
 	if ref == nil {
 		return nil
@@ -174,7 +121,7 @@ func CompareFeatures(ref *Reference, w Window, cfg Config) []FeatureResult {
 		}
 	}
 	m = max(m, 1)
-	out := make([]FeatureResult, 0, len(ref.Numeric)+len(ref.Categorical))
+	out := make([]icp.FeatureDrift, 0, len(ref.Numeric)+len(ref.Categorical))
 	for i := range ref.Numeric {
 		out = append(out, compareNumeric(&ref.Numeric[i], w.Numeric[ref.Numeric[i].Name], cfg, m, "numeric"))
 	}
@@ -182,7 +129,7 @@ func CompareFeatures(ref *Reference, w Window, cfg Config) []FeatureResult {
 		out = append(out, compareCategorical(&ref.Categorical[i], w.Categorical[ref.Categorical[i].Name], cfg, m))
 	}
 	for i := range out {
-		out[i].sanitize()
+		sanitize(&out[i])
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Feature != out[j].Feature {
@@ -196,12 +143,12 @@ func CompareFeatures(ref *Reference, w Window, cfg Config) []FeatureResult {
 // ScoreDrift compares the current fit scores cur with the reference score
 // distribution, with the same rules as a numeric feature tested alone (no
 // Bonferroni correction).
-func ScoreDrift(refScores NumericRef, cur []float64, cfg Config) FeatureResult {
+func ScoreDrift(refScores NumericRef, cur []float64, cfg Config) icp.FeatureDrift {
 	if refScores.Name == "" {
 		refScores.Name = "score"
 	}
 	res := compareNumeric(&refScores, cur, cfg.withDefaults(), 1, "score")
-	res.sanitize()
+	sanitize(&res)
 	return res
 }
 
@@ -211,7 +158,7 @@ func ScoreDrift(refScores NumericRef, cur []float64, cfg Config) FeatureResult {
 // small to matter, the mix drifts only when p < Alpha and PSI >= PSIWatch
 // (0.1); either alone is a watch. Tiers are ordered as icp.Tiers, then any
 // other tier names in ascending order.
-func TierMix(ref map[icp.Tier]float64, cur map[icp.Tier]int, cfg Config) FeatureResult {
+func TierMix(ref map[icp.Tier]float64, cur map[icp.Tier]int, cfg Config) icp.FeatureDrift {
 	cfg = cfg.withDefaults()
 	tiers := icp.Tiers()
 	known := make(map[icp.Tier]bool, len(tiers))
@@ -242,7 +189,7 @@ func TierMix(ref map[icp.Tier]float64, cur map[icp.Tier]int, cfg Config) Feature
 		n += counts[i]
 		s += props[i]
 	}
-	res := FeatureResult{
+	res := icp.FeatureDrift{
 		Feature: "tier_mix", Kind: "tier_mix", Test: ChiSquareGOFTest,
 		Threshold: cfg.Alpha, CorrectedAlpha: cfg.Alpha, Tests: 1,
 		Window: int(n), N: int(n), PValue: 1,
@@ -271,7 +218,7 @@ func TierMix(ref map[icp.Tier]float64, cur map[icp.Tier]int, cfg Config) Feature
 	default:
 		res.Status = StatusStable
 	}
-	res.sanitize()
+	sanitize(&res)
 	res.Detail = fmt.Sprintf("chi-square %.3g on %d df, p=%.2g (alpha %.2g); PSI %.3f (%s); drift needs both", res.Statistic, res.DF, res.PValue, cfg.Alpha, res.PSI, res.PSIBand)
 	return res
 }
@@ -302,9 +249,9 @@ func numericScale(r *NumericRef) float64 {
 	return 1
 }
 
-func compareNumeric(r *NumericRef, cur []float64, cfg Config, m int, kind string) FeatureResult {
+func compareNumeric(r *NumericRef, cur []float64, cfg Config, m int, kind string) icp.FeatureDrift {
 	x := finiteSorted(cur)
-	res := FeatureResult{
+	res := icp.FeatureDrift{
 		Feature: r.Name, Kind: kind, Window: len(cur), N: len(x), RefN: r.Count(),
 		RefMissingRate: r.MissingRate, Tests: m, CorrectedAlpha: cfg.Alpha / float64(m), PValue: 1,
 	}
@@ -381,7 +328,7 @@ func status(drift, watch bool) string {
 	}
 }
 
-func compareCategorical(r *CategoricalRef, cur []string, cfg Config, m int) FeatureResult {
+func compareCategorical(r *CategoricalRef, cur []string, cfg Config, m int) icp.FeatureDrift {
 	// Cells: the reference levels, then the missing cell, then one pooled
 	// cell for levels the reference never saw.
 	k := len(r.Levels)
@@ -405,7 +352,7 @@ func compareCategorical(r *CategoricalRef, cur []string, cfg Config, m int) Feat
 			curC[k+1]++
 		}
 	}
-	res := FeatureResult{
+	res := icp.FeatureDrift{
 		Feature: r.Name, Kind: "categorical", Window: len(cur), N: len(cur), RefN: r.N,
 		RefMissingRate: r.MissingRate, Tests: m, CorrectedAlpha: cfg.Alpha / float64(m), PValue: 1,
 	}
@@ -562,7 +509,7 @@ func poolCells(a, b []float64, minExp float64) (pa, pb []float64) {
 
 // sanitize replaces non-finite numbers, which only extreme inputs (values
 // near MaxFloat64) produce, so that every result encodes as JSON.
-func (r *FeatureResult) sanitize() {
+func sanitize(r *icp.FeatureDrift) {
 	r.Statistic = finiteOr(r.Statistic, math.MaxFloat64)
 	r.PValue = finiteOr(r.PValue, 1)
 	r.PSI = finiteOr(r.PSI, math.MaxFloat64)

@@ -86,7 +86,7 @@
 // threshold stays 0.1 (Cohen's "small" effect), and the noise p-value guard
 // applies. Both shifts above are then detected in 99.5% to 100% of windows
 // while false alarms stay near 1%. The JS distance is still computed and
-// reported (FeatureResult.JSDistance, alert evidence).
+// reported (icp.FeatureDrift.JSDistance, alert evidence).
 //
 // # Score, tier mix and ICP drift
 //
@@ -101,7 +101,7 @@
 //
 // # Alerts
 //
-// FeatureAlert, ICPAlerts and Report.Alerts turn drifted results into open
+// FeatureAlert, ICPAlerts and Alerts turn drifted results into open
 // icp.Alert candidates with a stable ID and GroupKey (for example
 // "feature_drift:employees" or "icp_drift:winners_outside"), a severity
 // (critical when a distance is at least twice its threshold, PSI is above

@@ -100,7 +100,7 @@ func ExampleMonitor() {
 		m.Observe(drift.Row{Num: map[string]float64{"employees": 0.4 + rng.NormFloat64()}})
 	}
 	rep := m.Evaluate(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
-	for _, a := range rep.Alerts() {
+	for _, a := range drift.Alerts(&rep) {
 		fmt.Println(a.GroupKey, a.Severity)
 		fmt.Println(a.Summary)
 	}

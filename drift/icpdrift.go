@@ -31,35 +31,16 @@ type ICPDriftInput struct {
 	DistanceThreshold float64
 }
 
-// ICPDriftResult is the verdict of ICPDrift.
-type ICPDriftResult struct {
-	Winners        int     `json:"winners"`
-	WinnersOutside int     `json:"winners_outside"`
-	ObservedShare  float64 `json:"observed_share"`
-	ExpectedShare  float64 `json:"expected_share"`
-	// PValue is the exact binomial P[X >= WinnersOutside] for
-	// X ~ Binomial(Winners, ExpectedShare).
-	PValue float64 `json:"p_value"`
-	Alpha  float64 `json:"alpha"`
-	// Status is StatusStable, StatusWatch (p below 2*Alpha), StatusDrift (p
-	// below Alpha) or StatusInsufficient (fewer than MinWinners winners).
-	Status string `json:"status"`
-	Detail string `json:"detail"`
-	// Scores compares the recent winners' scores with the training
-	// winners' scores, nil when not requested.
-	Scores *FeatureResult `json:"scores,omitempty"`
-}
-
 // ICPDrift tests whether recent winners land outside the ICP (tier3 or
 // non_fit) more often than the holdout winners did, by the exact one-sided
 // binomial test (BinomialTestGreater). It returns an error wrapping
 // icp.ErrInvalid when the counts or the expected share are impossible.
-func ICPDrift(in ICPDriftInput) (ICPDriftResult, error) {
+func ICPDrift(in ICPDriftInput) (icp.ICPDrift, error) {
 	if in.Winners < 0 || in.WinnersOutside < 0 || in.WinnersOutside > in.Winners {
-		return ICPDriftResult{}, fmt.Errorf("icp drift: %d of %d winners outside: %w", in.WinnersOutside, in.Winners, icp.ErrInvalid)
+		return icp.ICPDrift{}, fmt.Errorf("icp drift: %d of %d winners outside: %w", in.WinnersOutside, in.Winners, icp.ErrInvalid)
 	}
 	if !(in.ExpectedOutsideShare > 0 && in.ExpectedOutsideShare < 1) {
-		return ICPDriftResult{}, fmt.Errorf("icp drift: expected outside share %v not in (0, 1): %w", in.ExpectedOutsideShare, icp.ErrInvalid)
+		return icp.ICPDrift{}, fmt.Errorf("icp drift: expected outside share %v not in (0, 1): %w", in.ExpectedOutsideShare, icp.ErrInvalid)
 	}
 	if in.MinWinners <= 0 {
 		in.MinWinners = 30
@@ -67,7 +48,7 @@ func ICPDrift(in ICPDriftInput) (ICPDriftResult, error) {
 	if in.Alpha <= 0 || in.Alpha >= 1 {
 		in.Alpha = 0.05
 	}
-	res := ICPDriftResult{
+	res := icp.ICPDrift{
 		Winners: in.Winners, WinnersOutside: in.WinnersOutside,
 		ExpectedShare: in.ExpectedOutsideShare, Alpha: in.Alpha, PValue: 1,
 	}

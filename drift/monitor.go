@@ -154,7 +154,7 @@ func ringCopy[T any](ring []T, start, size int) []T {
 // Evaluate tests the current window and winners against the reference and
 // returns the report stamped with now. The statistics run outside the
 // lock, on a copy.
-func (m *Monitor) Evaluate(now time.Time) Report {
+func (m *Monitor) Evaluate(now time.Time) icp.DriftResult {
 	m.mu.Lock()
 	w := m.snapshotLocked()
 	start := (m.head - m.size + m.cfg.WindowSize) % m.cfg.WindowSize
@@ -166,7 +166,7 @@ func (m *Monitor) Evaluate(now time.Time) Report {
 	size := m.size
 	m.mu.Unlock()
 
-	rep := Report{Time: now, Window: size, Features: CompareFeatures(m.ref, w, m.cfg.Drift)}
+	rep := icp.DriftResult{Time: now, Window: size, Features: CompareFeatures(m.ref, w, m.cfg.Drift)}
 	var scored []float64
 	mix := make(map[icp.Tier]int)
 	for i, t := range tiers {

@@ -100,7 +100,7 @@ func TestMonitorConcurrent(t *testing.T) {
 		t.Errorf("Evaluate().ICP = %+v, want drift over 100 winners", rep.ICP)
 	}
 	keys := map[string]bool{}
-	for _, a := range rep.Alerts() {
+	for _, a := range Alerts(&rep) {
 		keys[a.GroupKey] = true
 	}
 	if !keys["feature_drift:x"] || !keys["icp_drift:winners_outside"] || len(keys) != 2 {

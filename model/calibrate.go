@@ -36,7 +36,7 @@ func FitPlatt(margin, y, weights []float64) (*Platt, error) {
 		}
 	}
 	if npos == 0 || nneg == 0 {
-		return nil, fmt.Errorf("fit platt: need both classes: %w", errGBMInput)
+		return nil, fmt.Errorf("fit platt: need both classes: %w", ErrInvalidInput)
 	}
 	hi, lo := (npos+1)/(npos+2), 1/(nneg+2)
 	target := func(i int) float64 {
@@ -131,7 +131,7 @@ func FitIsotonic(score, y, weights []float64) (*Isotonic, error) {
 		}
 	}
 	if len(idx) == 0 {
-		return nil, fmt.Errorf("fit isotonic: no row with positive weight: %w", errGBMInput)
+		return nil, fmt.Errorf("fit isotonic: no row with positive weight: %w", ErrInvalidInput)
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return score[idx[a]] < score[idx[b]] })
 	// Blocks: weight, weighted score sum, weighted y sum.
@@ -253,12 +253,12 @@ func calibWeight(weights []float64, i int) float64 {
 // calibCheck validates scores, binary targets and weights.
 func calibCheck(score, y, weights []float64) error {
 	if len(score) == 0 {
-		return fmt.Errorf("no rows: %w", errGBMInput)
+		return fmt.Errorf("no rows: %w", ErrInvalidInput)
 	}
 	for i, s := range score {
 		if math.IsNaN(s) || math.IsInf(s, 0) {
-			return fmt.Errorf("row %d: score %v: %w", i, s, errGBMInput)
+			return fmt.Errorf("row %d: score %v: %w", i, s, ErrInvalidInput)
 		}
 	}
-	return gbmCheckTargets(y, weights, "logloss")
+	return CheckTargets(y, weights, true)
 }

@@ -54,24 +54,6 @@ func ExampleFitTree() {
 	// win rate at employees=300, crm=1: 1.00
 }
 
-func ExampleFitGBM() {
-	x, y := exampleAccounts()
-	g, info, err := model.FitGBM(x, y, nil, nil, &model.GBMConfig{Rounds: 50, MinLeafRows: 5, Threads: 1})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	row := []float64{300, 1}
-	base, phi := g.SHAP(row, nil)
-	fmt.Printf("trees: %d\n", info.Rounds)
-	fmt.Printf("P(win) = %.3f\n", g.Prob(row))
-	fmt.Printf("base + employees + uses_crm = %.3f + %.3f + %.3f = margin %.3f\n", base, phi[0], phi[1], g.Margin(row))
-	// Output:
-	// trees: 50
-	// P(win) = 0.981
-	// base + employees + uses_crm = -1.522 + 2.058 + 3.426 = margin 3.962
-}
-
 func ExampleFitIsotonic() {
 	score := []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6}
 	won := []float64{0, 1, 0, 0, 1, 1}

@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"errors"
+	"fmt"
+	"math"
+)
 
 // Sigmoid returns the logistic function 1/(1+exp(-z)).
 //
@@ -25,4 +29,58 @@ func Logit(p float64) float64 {
 		return math.NaN()
 	}
 	return math.Log(p) - math.Log1p(-p)
+}
+
+// Distance returns the Euclidean distance between a and b, which have the
+// same length.
+func Distance(a, b []float64) float64 {
+	s := 0.0
+	for j, v := range a {
+		d := v - b[j]
+		s += d * d
+	}
+	return math.Sqrt(s)
+}
+
+// ErrInvalidInput marks data or parameters a learner refuses: an empty or
+// non-finite matrix, bad targets or weights, parameters out of range, a
+// decoded model whose parts do not fit together.
+var ErrInvalidInput = errors.New("invalid input")
+
+// CheckTargets returns an error matching ErrInvalidInput, naming the row,
+// when a target is not finite (or, with binary, not 0 or 1) or a weight is
+// negative or not finite, or when the weights (nil for uniform) sum to
+// zero.
+func CheckTargets(y, weights []float64, binary bool) error {
+	var sw float64
+	for i, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("row %d: target %v: %w", i, v, ErrInvalidInput)
+		}
+		if binary && v != 0 && v != 1 {
+			return fmt.Errorf("row %d: target %v: want 0 or 1: %w", i, v, ErrInvalidInput)
+		}
+		wi := 1.0
+		if weights != nil {
+			wi = weights[i]
+			if !(wi >= 0) || math.IsInf(wi, 0) {
+				return fmt.Errorf("row %d: weight %v: %w", i, wi, ErrInvalidInput)
+			}
+		}
+		sw += wi
+	}
+	if !(sw > 0) {
+		return fmt.Errorf("weights sum to zero: %w", ErrInvalidInput)
+	}
+	return nil
+}
+
+// Midpoint returns a split threshold t with lo <= t < hi between two
+// consecutive distinct values: the midpoint unless rounding puts it on hi.
+func Midpoint(lo, hi float64) float64 {
+	m := lo + (hi-lo)/2
+	if m >= hi || math.IsInf(m, 0) {
+		m = lo
+	}
+	return m
 }

@@ -153,13 +153,13 @@ func FitTree(x mat.Matrix, y, weights []float64, cfg *TreeConfig) (*Tree, error)
 	}
 	switch {
 	case c.Criterion != "gini" && c.Criterion != "logloss":
-		return nil, fmt.Errorf("fit tree: criterion %q: want gini or logloss: %w", c.Criterion, errGBMInput)
+		return nil, fmt.Errorf("fit tree: criterion %q: want gini or logloss: %w", c.Criterion, ErrInvalidInput)
 	case c.MaxDepth < 0:
-		return nil, fmt.Errorf("fit tree: max depth %d: %w", c.MaxDepth, errGBMInput)
+		return nil, fmt.Errorf("fit tree: max depth %d: %w", c.MaxDepth, ErrInvalidInput)
 	case c.MinLeaf < 0:
-		return nil, fmt.Errorf("fit tree: min leaf %d: %w", c.MinLeaf, errGBMInput)
+		return nil, fmt.Errorf("fit tree: min leaf %d: %w", c.MinLeaf, ErrInvalidInput)
 	case c.MinGain < 0 || math.IsNaN(c.MinGain):
-		return nil, fmt.Errorf("fit tree: min gain %v: %w", c.MinGain, errGBMInput)
+		return nil, fmt.Errorf("fit tree: min gain %v: %w", c.MinGain, ErrInvalidInput)
 	}
 	n, nf := x.Dims()
 	if len(y) != n {
@@ -169,9 +169,9 @@ func FitTree(x mat.Matrix, y, weights []float64, cfg *TreeConfig) (*Tree, error)
 		panic("model: FitTree: len(weights) != rows of x")
 	}
 	if n == 0 || nf == 0 {
-		return nil, fmt.Errorf("fit tree: empty matrix %dx%d: %w", n, nf, errGBMInput)
+		return nil, fmt.Errorf("fit tree: empty matrix %dx%d: %w", n, nf, ErrInvalidInput)
 	}
-	if err := gbmCheckTargets(y, weights, "logloss"); err != nil {
+	if err := CheckTargets(y, weights, true); err != nil {
 		return nil, fmt.Errorf("fit tree: %w", err)
 	}
 	w := weights
@@ -195,7 +195,7 @@ func FitTree(x mat.Matrix, y, weights []float64, cfg *TreeConfig) (*Tree, error)
 		for i := range col {
 			v := x.At(i, f)
 			if math.IsInf(v, 0) {
-				return nil, fmt.Errorf("fit tree: row %d, column %d: infinite value: %w", i, f, errGBMInput)
+				return nil, fmt.Errorf("fit tree: row %d, column %d: infinite value: %w", i, f, ErrInvalidInput)
 			}
 			col[i] = v
 			if math.IsNaN(v) {
@@ -332,7 +332,7 @@ func (ft *treeFitter) bestSplit(seg []treeSeg, w, p float64) treeSplit {
 				if v == next {
 					continue
 				}
-				thr := binMidpoint(v, next)
+				thr := Midpoint(v, next)
 				consider(f, thr, false, wl, pl)
 				if wm > 0 {
 					consider(f, thr, true, wl+wm, pl+pm)
@@ -397,46 +397,19 @@ func (t *Tree) Paths() [][]Condition {
 // parent and in range, features in [0, numFeatures).
 func (t *Tree) Validate(numFeatures int) error {
 	if len(t.Nodes) == 0 {
-		return fmt.Errorf("validate tree: no nodes: %w", errGBMInput)
+		return fmt.Errorf("validate tree: no nodes: %w", ErrInvalidInput)
 	}
 	for i, nd := range t.Nodes {
 		if nd.Leaf {
 			continue
 		}
 		if nd.Feature < 0 || nd.Feature >= numFeatures {
-			return fmt.Errorf("validate tree: node %d: feature %d out of range: %w", i, nd.Feature, errGBMInput)
+			return fmt.Errorf("validate tree: node %d: feature %d out of range: %w", i, nd.Feature, ErrInvalidInput)
 		}
 		l, r := int(nd.Left), int(nd.Right)
 		if l <= i || r <= i || l >= len(t.Nodes) || r >= len(t.Nodes) || l == r || math.IsNaN(nd.Threshold) {
-			return fmt.Errorf("validate tree: node %d: children %d, %d: %w", i, l, r, errGBMInput)
+			return fmt.Errorf("validate tree: node %d: children %d, %d: %w", i, l, r, ErrInvalidInput)
 		}
 	}
 	return nil
-}
-
-// SHAP writes the exact path-dependent Shapley values of each input feature
-// for the tree's prediction (probability scale) into dst (nil allocates;
-// its length sets the number of features and must exceed every split
-// feature) and returns the expected prediction base and dst; base + sum(phi)
-// equals Predict(x) up to rounding. Expectations weight children by Weight.
-func (t *Tree) SHAP(x []float64, dst []float64) (base float64, phi []float64) {
-	if dst == nil {
-		dst = make([]float64, len(x))
-	}
-	clear(dst)
-	p := &gbmPacked{}
-	depth := shapPack(p, len(t.Nodes), func(i int) shapSrcNode {
-		nd := &t.Nodes[i]
-		s := shapSrcNode{feat: -1, value: nd.Value, cover: nd.Weight}
-		if !nd.Leaf {
-			s = shapSrcNode{feat: int32(nd.Feature), thr: nd.Threshold, left: nd.Left, right: nd.Right,
-				missLeft: nd.MissingLeft, cover: nd.Weight}
-		}
-		return s
-	})
-	p.maxDepth = depth
-	p.roots = []int32{0}
-	p.prepareSHAP(len(dst))
-	p.shapTree(0, x, dst, newShapScratch(p))
-	return p.expectation(0), dst
 }

@@ -202,60 +202,6 @@ func treeTestRandom(seed uint64, nf, depth int) (*Tree, *mat.Dense) {
 	return tree, x
 }
 
-func TestTreeSHAPMatchesBruteForce(t *testing.T) {
-	tests := []struct {
-		name      string
-		nf, depth int
-		seed      uint64
-	}{
-		{"2features-depth5", 2, 5, 1},
-		{"4features-depth4", 4, 4, 2},
-		{"6features-depth5", 6, 5, 3},
-		{"8features-depth4", 8, 4, 4},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tree, x := treeTestRandom(tt.seed, tt.nf, tt.depth)
-			// The same tree as a one-tree GBM for the brute force.
-			g := &GBM{Loss: "squared", NumFeatures: tt.nf}
-			var gt GBMTree
-			for _, nd := range tree.Nodes {
-				f := int32(nd.Feature)
-				v := 0.0
-				if nd.Leaf {
-					f, v = -1, nd.Value
-				}
-				gt.Feature = append(gt.Feature, f)
-				gt.Threshold = append(gt.Threshold, nd.Threshold)
-				gt.Left = append(gt.Left, nd.Left)
-				gt.Right = append(gt.Right, nd.Right)
-				gt.MissingLeft = append(gt.MissingLeft, nd.MissingLeft)
-				gt.Value = append(gt.Value, v)
-				gt.Cover = append(gt.Cover, nd.Weight)
-			}
-			g.Trees = []GBMTree{gt}
-			for i := range 30 {
-				row := x.RawRowView(i)
-				base, phi := tree.SHAP(row, nil)
-				wantBase, wantPhi := shapTestBrute(g, row)
-				if math.Abs(base-wantBase) > 1e-9 {
-					t.Errorf("row %d: SHAP base = %v, want %v", i, base, wantBase)
-				}
-				sum := base
-				for j := range phi {
-					sum += phi[j]
-					if math.Abs(phi[j]-wantPhi[j]) > 1e-9 {
-						t.Errorf("row %d: SHAP phi[%d] = %v, want %v", i, j, phi[j], wantPhi[j])
-					}
-				}
-				if p := tree.Predict(row); math.Abs(sum-p) > 1e-9 {
-					t.Errorf("row %d: base+sum(phi) = %v, Predict = %v", i, sum, p)
-				}
-			}
-		})
-	}
-}
-
 func TestTreePaths(t *testing.T) {
 	tree, x := treeTestRandom(9, 5, 4)
 	paths := tree.Paths()

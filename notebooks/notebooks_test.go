@@ -10,7 +10,7 @@ import (
 
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
-	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/train"
 )
 
 // TestNotebooks runs each notebook against a freshly trained model: with
@@ -22,7 +22,7 @@ func TestNotebooks(t *testing.T) {
 		t.Fatal("python3 is needed to run the notebooks")
 	}
 	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 8})
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,20 +36,19 @@ type envelope struct {
 }
 
 // Encode writes p as a versioned, checksummed JSON artifact. The same
-// profile always gives the same bytes.
+// profile always gives the same bytes. The profile is marshalled once: its
+// compact JSON is what the checksum covers, indented for the file.
 func (p *Profile) Encode(w io.Writer) error {
-	body, err := json.MarshalIndent(p, "  ", "  ")
-	if err != nil {
-		return fmt.Errorf("encode profile: %w", err)
-	}
-	sum, err := profileSum(body)
+	body, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("encode profile: %w", err)
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "{\n  \"format\": %q,\n  \"format_version\": %d,\n  \"checksum\": %q,\n  \"profile\": ",
-		formatName, FormatVersion, sum)
-	b.Write(body)
+		formatName, FormatVersion, compactSum(body))
+	if err := json.Indent(&b, body, "  ", "  "); err != nil {
+		return fmt.Errorf("encode profile: %w", err)
+	}
 	b.WriteString("\n}\n")
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("encode profile: %w", err)
@@ -64,7 +62,7 @@ func (p *Profile) Checksum() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("checksum: %w", err)
 	}
-	return profileSum(body)
+	return compactSum(body), nil
 }
 
 // Decode reads an artifact written by Encode. It refuses, with an error
@@ -125,8 +123,14 @@ func profileSum(body []byte) (string, error) {
 	if err := json.Compact(&compact, body); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(compact.Bytes())
-	return "sha256:" + hex.EncodeToString(sum[:]), nil
+	return compactSum(compact.Bytes()), nil
+}
+
+// compactSum is profileSum of JSON that is compact already, as
+// json.Marshal writes it.
+func compactSum(compact []byte) string {
+	sum := sha256.Sum256(compact)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 func invalid(format string, args ...any) error {
@@ -147,7 +151,7 @@ func (p *Profile) check() error {
 		return errors.New("no drift reference")
 	}
 	w := p.Encoder.Width
-	if err := p.Model.check(w); err != nil {
+	if err := p.Model.bind(p.Encoder); err != nil {
 		return err
 	}
 	for _, ce := range p.Encoder.Columns {
@@ -175,41 +179,6 @@ func (p *Profile) check() error {
 	}
 	if len(p.ScoreQuantiles) < 2 || !sort.Float64sAreSorted(p.ScoreQuantiles) {
 		return errors.New("score quantiles missing or unsorted")
-	}
-	return nil
-}
-
-// check verifies that a decoded model can score rows of width w.
-func (m *Model) check(w int) error {
-	switch m.Kind {
-	case KindLogistic:
-		if m.Logistic == nil || len(m.Logistic.Coef) != w || len(m.Ref) != w {
-			return fmt.Errorf("logistic model does not fit %d encoded columns", w)
-		}
-		// JSON cannot hold NaN or Inf, but huge values can overflow the margin.
-		for _, v := range m.Logistic.Coef {
-			if math.Abs(v) > 1e6 {
-				return fmt.Errorf("coefficient %g out of range", v)
-			}
-		}
-	case KindGBM:
-		if m.GBM == nil || m.GBM.NumFeatures != w || m.GBM.Loss != "logloss" {
-			return fmt.Errorf("boosted trees do not fit %d encoded columns", w)
-		}
-		if err := m.GBM.Validate(); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("unknown model kind %q", m.Kind)
-	}
-	c := m.Calibration
-	switch {
-	case c.Method == CalibrationNone:
-	case c.Method == CalibrationPlatt && c.Platt != nil:
-	case c.Method == CalibrationIsotonic && c.Isotonic != nil && len(c.Isotonic.X) > 0 &&
-		len(c.Isotonic.X) == len(c.Isotonic.Y) && sort.Float64sAreSorted(c.Isotonic.X) && sort.Float64sAreSorted(c.Isotonic.Y):
-	default:
-		return fmt.Errorf("calibration %q is incomplete or not increasing", c.Method)
 	}
 	return nil
 }

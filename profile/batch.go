@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/icpengine/icp"
-	"github.com/icpengine/icp/features"
 )
 
 // ModelVersion returns the version of the profile, the one its scores
@@ -21,7 +22,7 @@ func (p *Profile) ModelVersion() string { return p.Version }
 // Score.
 //
 // When attributions is false the scores carry no attributions (nil) and
-// the margins come from the model's batch prediction, which skips the
+// the margins come from the model's plain prediction, which skips the
 // per-account explanation: for boosted trees that is most of the cost of
 // a score. Every other field is the same as Score gives.
 //
@@ -36,130 +37,76 @@ func (p *Profile) ScoreBatch(ctx context.Context, accs []icp.Account, attributio
 		return err
 	}
 	clear(errs)
-	good := accs
-	var idx []int // positions in accs of good, nil when all are good
 	if len(accs) == 0 {
 		return nil
 	}
+	r, err := p.batchRows(accs, dst, errs)
+	if err != nil || r.t == nil {
+		return err
+	}
+	return p.scoreRows(ctx, r, attributions, dst)
+}
+
+// batchRows parses accs as one table. When some accounts do not fit the
+// schema, each of them gets its own field errors in errs[i] and a zero
+// dst[i], and the rows are the table of the others (none when all are
+// bad: r.t is nil).
+func (p *Profile) batchRows(accs []icp.Account, dst []icp.Score, errs []error) (rows, error) {
 	t, err := p.Schema.Table(accs)
+	if err == nil {
+		return rows{t: t, accs: accs}, nil
+	}
+	var verr *icp.ValidationError
+	if !errors.As(err, &verr) {
+		return rows{}, fmt.Errorf("score batch: %w", err)
+	}
+	bad, err := splitFieldErrors(verr, len(accs))
 	if err != nil {
-		// Find the bad accounts one by one, each with its own field
-		// errors, then build the table of the others.
-		var verr *icp.ValidationError
-		if !errors.As(err, &verr) {
-			return fmt.Errorf("score batch: %w", err)
-		}
-		good, idx = make([]icp.Account, 0, len(accs)), make([]int, 0, len(accs))
-		for i, acc := range accs {
-			if _, err := p.Schema.Table([]icp.Account{acc}); err != nil {
-				errs[i] = err
-				dst[i] = icp.Score{}
-				continue
-			}
-			good, idx = append(good, acc), append(idx, i)
-		}
-		if len(good) == 0 {
-			return nil
-		}
-		if t, err = p.Schema.Table(good); err != nil {
-			return fmt.Errorf("score batch: %w", err)
-		}
+		return rows{}, fmt.Errorf("score batch: %w", err)
 	}
-	at := func(k int) int {
-		if idx == nil {
-			return k
+	r := rows{accs: make([]icp.Account, 0, len(accs)), at: make([]int, 0, len(accs))}
+	for i, acc := range accs {
+		if bad[i] != nil {
+			errs[i], dst[i] = bad[i], icp.Score{}
+			continue
 		}
-		return idx[k]
+		r.accs, r.at = append(r.accs, acc), append(r.at, i)
 	}
-	var ids []string
-	if p.Schema.ID != "" {
-		if c := t.Column(p.Schema.ID); c != nil {
-			ids = c.Str
-		}
+	if len(r.accs) == 0 {
+		return rows{}, nil
 	}
-	n := len(good)
-	if attributions {
-		x, err := p.Encoder.Transform(t, nil)
-		if err != nil {
-			return fmt.Errorf("score batch: %w", err)
-		}
-		contrib := make([]float64, p.Encoder.Width)
-		for k := range n {
-			if k%256 == 255 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			i := at(k)
-			acc := good[k]
-			dst[i] = p.scoreRow(t, k, x.RawRowView(k), contrib)
-			dst[i].Attributions = p.group(contrib, func(col string) any { return acc[col] })
-			if ids != nil {
-				dst[i].AccountID = ids[k]
-			}
-		}
-		return nil
+	if r.t, err = p.Schema.Table(r.accs); err != nil {
+		return rows{}, fmt.Errorf("score batch: %w", err)
 	}
-
-	// Without attributions each row is encoded into one reused buffer and
-	// scored by the model's plain margin, as Score does less the
-	// explanation. The segment and anti-ICP answers of a batch share one
-	// backing array each.
-	x := make([]float64, p.Encoder.Width)
-	segs := make([]icp.SegmentRef, 0, n)
-	var antis []icp.AntiICPMatch
-	base := p.baseValue()
-	for k := range n {
-		if k%1024 == 1023 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		p.Encoder.EncodeRow(t, k, x)
-		var seg *icp.SegmentRef
-		// Distances are taken before the model may mark missing values.
-		if s := segmentOf(p.Segments, t, k); s >= 0 {
-			sg := &p.Segments[s]
-			segs = append(segs, icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: distance(x, sg.Centroid)})
-			seg = &segs[len(segs)-1]
-		}
-		var anti *icp.AntiICPMatch
-		if m := p.antiMatch(t, k); m != nil {
-			if antis == nil {
-				antis = make([]icp.AntiICPMatch, 0, n)
-			}
-			antis = append(antis, *m)
-			anti = &antis[len(antis)-1]
-		}
-		sc := p.scoreOf(p.Model.margin(p.Encoder, x), base, seg, anti)
-		if ids != nil {
-			sc.AccountID = ids[k]
-		}
-		dst[at(k)] = sc
-	}
-	return nil
+	return r, nil
 }
 
-// margin returns the model's margin for one encoded row x, as explain
-// does without the attributions. x is changed (missing values marked) for
-// boosted trees.
-func (m *Model) margin(enc *features.Encoder, x []float64) float64 {
-	if m.Kind == KindGBM {
-		enc.MarkMissing(x)
-		return m.GBM.Margin(x)
+// splitFieldErrors splits the field errors of a table of n accounts
+// (fields named "[i].field", or plain for one account) into one
+// *icp.ValidationError per account, whose field names carry no index; the
+// entry of an account without errors is nil.
+func splitFieldErrors(verr *icp.ValidationError, n int) ([]error, error) {
+	per := make([]*icp.ValidationError, n)
+	for _, f := range verr.Fields {
+		i, field := 0, f.Field
+		if n > 1 {
+			idx, rest, ok := strings.Cut(strings.TrimPrefix(f.Field, "["), "].")
+			k, err := strconv.Atoi(idx)
+			if !ok || err != nil || k < 0 || k >= n || !strings.HasPrefix(f.Field, "[") {
+				return nil, fmt.Errorf("field error %q names no account of the batch", f.Field)
+			}
+			i, field = k, rest
+		}
+		if per[i] == nil {
+			per[i] = &icp.ValidationError{}
+		}
+		per[i].Add(field, f.Message)
 	}
-	return m.Logistic.Margin(x)
-}
-
-// baseValue returns the base value of the model's attributions, which does
-// not depend on the account: the expected margin over the training data.
-func (p *Profile) baseValue() float64 {
-	contrib := make([]float64, p.Encoder.Width)
-	x := make([]float64, p.Encoder.Width)
-	if p.Model.Kind == KindGBM {
-		base, _ := p.Model.GBM.SHAP(x, contrib)
-		return base
+	out := make([]error, n)
+	for i, v := range per {
+		if v != nil {
+			out[i] = v
+		}
 	}
-	base, _ := p.Model.Logistic.Attributions(x, p.Model.Ref, contrib)
-	return base
+	return out, nil
 }

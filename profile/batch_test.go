@@ -1,4 +1,4 @@
-package profile
+package profile_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/train"
 )
 
 // TestScoreBatch checks that a batch gives, account by account, what Score
@@ -16,9 +18,9 @@ import (
 // stopping the others.
 func TestScoreBatch(t *testing.T) {
 	tab := generated(t, 2000, 7)
-	for _, kind := range []string{KindLogistic, KindGBM} {
+	for _, kind := range []string{profile.KindLogistic, profile.KindGBM} {
 		t.Run(kind, func(t *testing.T) {
-			p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 1, Models: ModelConfig{Kinds: []string{kind}}})
+			p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1, Models: train.ModelConfig{Kinds: []string{kind}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +90,7 @@ func checkSameScore(t *testing.T, i int, got, want icp.Score, attributions bool)
 }
 
 func TestScoreBatchEdges(t *testing.T) {
-	p, tab := train(t, 2000, 42, TargetWon)
+	p, tab := trained(t, 2000, 42, train.TargetWon)
 	ctx := context.Background()
 	if err := p.ScoreBatch(ctx, nil, true, nil, nil); err != nil {
 		t.Errorf("ScoreBatch(no accounts) = %v, want nil", err)
@@ -121,7 +123,7 @@ func TestScoreBatchEdges(t *testing.T) {
 }
 
 func BenchmarkScoreBatch(b *testing.B) {
-	p, tab := train(b, 5000, 42, TargetWon)
+	p, tab := trained(b, 5000, 42, train.TargetWon)
 	accs := make([]icp.Account, 1000)
 	for i := range accs {
 		accs[i] = tab.Account(i)

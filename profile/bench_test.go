@@ -1,46 +1,23 @@
-package profile
+package profile_test
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"testing"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/train"
 )
-
-var benchLarge = flag.Bool("profile.large", false, "run the 1M-row training benchmark")
-
-// BenchmarkTrain trains on generated tables, both candidates, label won:
-// the whole of Train (validation fits, refit, segments, report data).
-func BenchmarkTrain(b *testing.B) {
-	for _, rows := range []int{10_000, 100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
-			if rows > 100_000 && !*benchLarge {
-				b.Skip("set -profile.large for the 1M-row table")
-			}
-			tab := generated(b, rows, 42)
-			s := features.Infer(tab, features.InferConfig{})
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := Train(tab, s, Config{Seed: 1, Label: LabelConfig{Target: TargetWon}}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
 
 // BenchmarkScoreKinds scores one account with attributions through the
 // serve code path, for each model kind, on a model trained on 20k rows.
 func BenchmarkScoreKinds(b *testing.B) {
 	tab := generated(b, 20_000, 42)
 	s := features.Infer(tab, features.InferConfig{})
-	for _, kind := range []string{KindLogistic, KindGBM} {
+	for _, kind := range []string{profile.KindLogistic, profile.KindGBM} {
 		b.Run(kind, func(b *testing.B) {
-			p, err := Train(tab, s, Config{Seed: 1, Label: LabelConfig{Target: TargetWon}, Models: ModelConfig{Kinds: []string{kind}}})
+			p, err := train.Train(tab, s, train.Config{Seed: 1, Label: train.LabelConfig{Target: train.TargetWon}, Models: train.ModelConfig{Kinds: []string{kind}}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package profile
+package profile_test
 
 import (
 	"context"
@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/drift"
+	"github.com/icpengine/icp/train"
 )
 
 func TestDriftReference(t *testing.T) {
-	p, tab := train(t, 3000, 7, TargetIdeal)
+	p, tab := trained(t, 3000, 7, train.TargetIdeal)
 	ref := p.Drift
 	if ref == nil || len(ref.Numeric) == 0 || len(ref.Categorical) == 0 || ref.Score == nil || ref.WinnerScores == nil {
 		t.Fatalf("drift reference is incomplete: %+v", ref)
@@ -54,7 +56,7 @@ func TestDriftReference(t *testing.T) {
 		}
 		bigger.Observe(row)
 	}
-	status := func(rep drift.Report, feature string) string {
+	status := func(rep icp.DriftResult, feature string) string {
 		for _, f := range rep.Features {
 			if f.Feature == feature {
 				return f.Status

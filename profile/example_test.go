@@ -11,28 +11,12 @@ import (
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/train"
 )
-
-func ExampleTrain() {
-	accounts, _ := synth.Generate(synth.Config{Rows: 2000, Seed: 1})
-	schema := features.Infer(accounts, features.InferConfig{})
-	p, err := profile.Train(accounts, schema, profile.Config{Seed: 1, Label: profile.LabelConfig{Target: profile.TargetWon}})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println("label:", p.Label.Definition)
-	fmt.Printf("closed deals: %d, won: %d\n", p.Data.Labeled, p.Label.Positives)
-	fmt.Printf("holdout ROC AUC: %.2f\n", p.Validation.Holdout.ROCAUC)
-	// Output:
-	// label: won deals (outcome)
-	// closed deals: 2000, won: 491
-	// holdout ROC AUC: 0.86
-}
 
 func ExampleProfile_Score() {
 	accounts, _ := synth.Generate(synth.Config{Rows: 2000, Seed: 1})
-	p, err := profile.Train(accounts, features.Infer(accounts, features.InferConfig{}), profile.Config{Seed: 1})
+	p, err := train.Train(accounts, features.Infer(accounts, features.InferConfig{}), train.Config{Seed: 1})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,14 +1,11 @@
-package profile
+package profile_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,13 +15,13 @@ import (
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/train"
 )
 
-var update = flag.Bool("update", false, "update golden files")
-
-// trained caches one profile per configuration, since training is the slow
-// part of these tests.
-var trained sync.Map
+// cache holds one trained profile per configuration, since training is
+// the slow part of these tests.
+var cache sync.Map
 
 type trainKey struct {
 	rows   int
@@ -39,100 +36,30 @@ func generated(t testing.TB, rows int, seed uint64) *datasets.Table {
 	return tab
 }
 
-func train(t testing.TB, rows int, seed uint64, target string) (*Profile, *datasets.Table) {
+// trained returns a profile trained with seed 1 on a generated table of
+// rows rows (seed seed) under the label target, and the table.
+func trained(t testing.TB, rows int, seed uint64, target string) (*profile.Profile, *datasets.Table) {
 	t.Helper()
 	k := trainKey{rows, seed, target}
 	tab := generated(t, rows, seed)
-	if p, ok := trained.Load(k); ok {
-		return p.(*Profile), tab
+	if p, ok := cache.Load(k); ok {
+		return p.(*profile.Profile), tab
 	}
-	p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 1, Label: LabelConfig{Target: target}})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1, Label: train.LabelConfig{Target: target}})
 	if err != nil {
 		t.Fatalf("Train: %v", err)
 	}
-	trained.Store(k, p)
+	cache.Store(k, p)
 	return p, tab
 }
 
-func TestTrainGenerated(t *testing.T) {
-	p, tab := train(t, 5000, 42, TargetWon)
-	won := 0
-	for _, s := range tab.Column("outcome").Str {
-		if s == "won" {
-			won++
-		}
-	}
-	if p.Label.Positives != won {
-		t.Errorf("positives = %d, want the %d won rows", p.Label.Positives, won)
-	}
-	if auc := p.Validation.Holdout.ROCAUC; auc < 0.72 || auc > 0.9 {
-		t.Errorf("holdout ROC AUC = %.3f, want 0.72..0.90 on generated data", auc)
-	}
-	if lift := p.Validation.Holdout.LiftTopDecile; lift < 1.8 {
-		t.Errorf("top-decile lift = %.2f, want at least 1.8", lift)
-	}
-	if n := p.Validation.Holdout.Rows; n != 1000 {
-		t.Errorf("holdout rows = %d, want 1000 (20%% of 5000)", n)
-	}
-	if p.Validation.From < p.Data.From || p.Validation.To != p.Data.To {
-		t.Errorf("holdout %s..%s is not the newest part of %s..%s", p.Validation.From, p.Validation.To, p.Data.From, p.Data.To)
-	}
-	if len(p.Segments) < 2 {
-		t.Errorf("found %d segments, want at least 2", len(p.Segments))
-	}
-	for _, s := range p.Segments {
-		if s.Name == "" || len(s.Traits) == 0 || s.RuleText == "" || len(s.Centroid) != p.Encoder.Width {
-			t.Errorf("segment %s is not described: %+v", s.ID, s)
-		}
-	}
-	if tt := p.Tiers; !(tt.Tier1 > tt.Tier2 && tt.Tier2 > tt.Tier3) {
-		t.Errorf("tiers %+v are not strictly decreasing", tt)
-	}
-}
-
-func TestIdealLabel(t *testing.T) {
-	p, tab := train(t, 3000, 7, TargetIdeal)
-	won := 0
-	for _, s := range tab.Column("outcome").Str {
-		if s == "won" {
-			won++
-		}
-	}
-	if p.Label.Positives >= won || p.Label.Positives < won/3 {
-		t.Errorf("ideal positives = %d of %d won, want fewer than won but not a handful", p.Label.Positives, won)
-	}
-	if p.Label.LTVColumn != "ltv_usd" || p.Label.ChurnColumn != "churned" || p.Label.LTVThreshold <= 0 {
-		t.Errorf("label = %+v, want churn and an LTV threshold", p.Label)
-	}
-	if !strings.Contains(p.Label.Definition, "did not churn") {
-		t.Errorf("definition %q does not mention churn", p.Label.Definition)
-	}
-}
-
-func TestTrainDeterministic(t *testing.T) {
-	tab := generated(t, 2000, 3)
-	var out [2]bytes.Buffer
-	for k := range out {
-		p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 9})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Encode(&out[k]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
-		t.Errorf("two trainings with the same data and seed gave different artifacts")
-	}
-}
-
 func TestArtifactRoundTrip(t *testing.T) {
-	p, tab := train(t, 3000, 7, TargetIdeal)
+	p, tab := trained(t, 3000, 7, train.TargetIdeal)
 	path := filepath.Join(t.TempDir(), "m", "model.json")
 	if err := p.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadFile(path)
+	back, err := profile.ReadFile(path)
 	if err != nil {
 		t.Fatalf("ReadFile: %v", err)
 	}
@@ -163,18 +90,7 @@ func TestArtifactRoundTrip(t *testing.T) {
 // careless hand edit would, to reach the structural checks.
 func reseal(t *testing.T, art []byte, edit func(profile string) string) []byte {
 	t.Helper()
-	var env envelope
-	if err := json.Unmarshal(art, &env); err != nil {
-		t.Fatal(err)
-	}
-	body := edit(string(env.Profile))
-	sum, err := profileSum([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.Profile = json.RawMessage(body)
-	env.Checksum = sum
-	out, err := json.Marshal(env)
+	out, err := profile.Reseal(art, edit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +98,7 @@ func reseal(t *testing.T, art []byte, edit func(profile string) string) []byte {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	p, _ := train(t, 3000, 7, TargetIdeal)
+	p, _ := trained(t, 3000, 7, train.TargetIdeal)
 	var buf bytes.Buffer
 	if err := p.Encode(&buf); err != nil {
 		t.Fatal(err)
@@ -217,7 +133,7 @@ func TestDecodeRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Decode(bytes.NewReader(tt.give))
+			_, err := profile.Decode(bytes.NewReader(tt.give))
 			if err == nil || !errors.Is(err, icp.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Decode error = %v, want one containing %q", err, tt.want)
 			}
@@ -225,71 +141,8 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
-func TestTrainBadInput(t *testing.T) {
-	read := func(t *testing.T, csv string) *datasets.Table {
-		tab, err := datasets.Read(strings.NewReader(csv), "bad.csv", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tab
-	}
-	var many strings.Builder
-	many.WriteString("industry,employees,outcome,close_date\n")
-	for i := 0; i < 40; i++ {
-		many.WriteString("SaaS,10,won,2024-01-01\n")
-	}
-	tests := []struct {
-		name string
-		give string
-		want string
-	}{
-		{"no outcome column", "industry,employees\nSaaS,10\nRetail,20\n", "no outcome column"},
-		{"single class", many.String(), "single outcome class"},
-		{"all open", "industry,employees,outcome\nSaaS,10,open\nRetail,20,engaging\n", "no closed deals"},
-		{"no features", "account_id,outcome\nA,won\nB,lost\n", "no feature columns"},
-		{"negative employees", "industry,employees,outcome\nSaaS,10,won\nRetail,-20,lost\n", "bad.csv: line 3"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tab := read(t, tt.give)
-			_, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{})
-			if err == nil || !errors.Is(err, icp.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Train error = %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
-}
-
-func TestRetainedLabel(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("customerID,contract,tenure,Churn\n")
-	for i := 0; i < 400; i++ {
-		contract, churn := "Month-to-month", "Yes"
-		if i%3 == 0 {
-			contract, churn = "Two year", "No"
-		} else if i%5 == 0 {
-			churn = "No"
-		}
-		fmt.Fprintf(&b, "C-%04d,%s,%d,%s\n", i, contract, i%70, churn)
-	}
-	tab, err := datasets.Read(strings.NewReader(b.String()), "telco.csv", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{})
-	if err != nil {
-		t.Fatalf("Train: %v", err)
-	}
-	if p.Label.Target != TargetRetained || p.Label.Positives == 0 || p.Label.Negatives == 0 {
-		t.Errorf("label = %+v, want retained customers of both classes", p.Label)
-	}
-	if p.Validation.Holdout.ROCAUC < 0.8 {
-		t.Errorf("holdout ROC AUC = %.3f on a contract-driven churn table, want at least 0.8", p.Validation.Holdout.ROCAUC)
-	}
-}
-
 func TestScoreAttributions(t *testing.T) {
-	p, tab := train(t, 3000, 7, TargetIdeal)
+	p, tab := trained(t, 3000, 7, train.TargetIdeal)
 	for i := 0; i < 300; i++ {
 		s, err := p.Score(context.Background(), tab.Account(i))
 		if err != nil {
@@ -316,7 +169,7 @@ func TestScoreAttributions(t *testing.T) {
 		}
 	}
 	// The batch path agrees with the single-account path.
-	all, err := p.ScoreTable(tab.Take([]int{0, 1, 2}))
+	all, err := p.ScoreTable(tab.Take([]int{0, 1, 2}), nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +182,7 @@ func TestScoreAttributions(t *testing.T) {
 }
 
 func TestScoreValidation(t *testing.T) {
-	p, _ := train(t, 3000, 7, TargetIdeal)
+	p, _ := trained(t, 3000, 7, train.TargetIdeal)
 	_, err := p.Score(context.Background(), icp.Account{"employees": json.Number("-4"), "industri": "SaaS", "tech_stack": []any{"a", 3.0}})
 	var verr *icp.ValidationError
 	if !errors.As(err, &verr) || len(verr.Fields) != 3 {
@@ -343,29 +196,8 @@ func TestScoreValidation(t *testing.T) {
 	}
 }
 
-func TestReportGolden(t *testing.T) {
-	p, _ := train(t, 1500, 5, TargetIdeal)
-	var b bytes.Buffer
-	if err := p.WriteReport(&b); err != nil {
-		t.Fatal(err)
-	}
-	golden := filepath.Join("testdata", "report.golden.md")
-	if *update {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./profile -update to create it)", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("report differs from %s; run go test ./profile -update and review the diff\n%s", golden, b.String())
-	}
-}
-
 func BenchmarkScore(b *testing.B) {
-	p, tab := train(b, 3000, 7, TargetIdeal)
+	p, tab := trained(b, 3000, 7, train.TargetIdeal)
 	acc := tab.Account(17)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -373,5 +205,45 @@ func BenchmarkScore(b *testing.B) {
 		if _, err := p.Score(ctx, acc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestScoreTable checks the table door of the scoring core: the rows of a
+// table encoded by the caller score as the table itself does, and as Score
+// scores each account; a column of another kind is refused.
+func TestScoreTable(t *testing.T) {
+	p, tab := trained(t, 3000, 7, train.TargetIdeal)
+	rows := tab.Take([]int{3, 5, 8, 13, 21, 34})
+	x, err := p.Encoder.Transform(rows, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := p.ScoreTable(rows, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encoded, err := p.ScoreTable(rows, x, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range plain {
+		one, err := p.Score(context.Background(), rows.Account(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain[i].Score != encoded[i].Score || plain[i].Score != one.Score || plain[i].Tier != one.Tier ||
+			plain[i].AccountID != one.AccountID || plain[i].Attributions != nil {
+			t.Errorf("row %d: ScoreTable = %v %s %q (encoded %v), Score = %v %s %q; want equal, without attributions",
+				i, plain[i].Score, plain[i].Tier, plain[i].AccountID, encoded[i].Score, one.Score, one.Tier, one.AccountID)
+		}
+	}
+	bad := rows.Take([]int{0})
+	for k, c := range bad.Columns {
+		if c.Name == "employees" {
+			bad.Columns[k] = &datasets.Column{Name: c.Name, Kind: datasets.String, Str: []string{"many"}}
+		}
+	}
+	if _, err := p.ScoreTable(bad, nil, true); !errors.Is(err, icp.ErrInvalid) {
+		t.Errorf("ScoreTable(employees as text) = %v, want an error matching icp.ErrInvalid", err)
 	}
 }

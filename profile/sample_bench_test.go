@@ -1,4 +1,4 @@
-package profile
+package profile_test
 
 import (
 	"context"
@@ -7,18 +7,20 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/train"
 )
 
 // sampleProfile trains on datasets/sample_accounts.csv as cmd/train does
 // with its defaults (the model scripts/load-bench.sh serves) and returns it
 // with the table.
-func sampleProfile(b *testing.B) (*Profile, *datasets.Table) {
+func sampleProfile(b *testing.B) (*profile.Profile, *datasets.Table) {
 	b.Helper()
 	tab, err := datasets.ReadFile("../datasets/sample_accounts.csv", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 1})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/model"
 )
 
 // AttributionScale names the scale of attributions: the model's margin, in
@@ -29,37 +30,148 @@ func (p *Profile) Score(ctx context.Context, acc icp.Account) (icp.Score, error)
 	if err != nil {
 		return icp.Score{}, err
 	}
-	x := make([]float64, 2*p.Encoder.Width)
-	x, contrib := x[:p.Encoder.Width], x[p.Encoder.Width:]
-	p.Encoder.EncodeRow(t, 0, x)
-	s := p.scoreRow(t, 0, x, contrib)
-	s.Attributions = p.group(contrib, func(col string) any { return acc[col] })
-	if p.Schema.ID != "" {
-		if c := t.Column(p.Schema.ID); c != nil {
-			s.AccountID = c.Str[0]
-		}
-	}
-	return s, nil
+	var s [1]icp.Score
+	err = p.scoreRows(ctx, rows{t: t, accs: []icp.Account{acc}}, true, s[:])
+	return s[0], err
 }
 
-// scoreRow scores row i of t, encoded as x, and writes the
-// per-encoded-column contributions into contrib. x may be changed.
+// ScoreTable scores every row of t, which has the training table's
+// columns (a CSV of accounts to rank, open deals included), as Score
+// would; without attributions the scores carry none (nil), as ScoreBatch
+// gives them. x, when not nil, holds the rows of t as p.Encoder.Transform
+// encodes them, for callers that have encoded them already; nil encodes
+// them here. A column whose kind differs from the training table's is an
+// error.
+func (p *Profile) ScoreTable(t *datasets.Table, x *mat.Dense, attributions bool) ([]icp.Score, error) {
+	if x == nil {
+		var err error
+		if x, err = p.Encoder.Transform(t, nil); err != nil {
+			return nil, fmt.Errorf("score table: %w", err)
+		}
+	} else if r, c := x.Dims(); r < t.Rows() || c != p.Encoder.Width {
+		panic("profile: ScoreTable: x does not hold the rows of t")
+	}
+	out := make([]icp.Score, t.Rows())
+	if err := p.scoreRows(context.Background(), rows{t: t, x: x}, attributions, out); err != nil {
+		return nil, fmt.Errorf("score table: %w", err)
+	}
+	return out, nil
+}
+
+// Predict returns the calibrated score of every row of t, without
+// attributions, segments or tiers: the fast path for the scores alone.
+func (p *Profile) Predict(t *datasets.Table) ([]float64, error) {
+	x, err := p.Encoder.Transform(t, nil)
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	return p.Model.Probs(x)[:t.Rows()], nil
+}
+
+// rows are the accounts scoreRows scores: a table of them, and how to
+// reach their encoding, their raw fields and their place in the answer.
+type rows struct {
+	t *datasets.Table
+	// x holds the rows of t encoded; nil encodes each row when it is
+	// scored.
+	x *mat.Dense
+	// accs are the raw accounts of the rows, whose values attributions
+	// carry; nil reads them from t.
+	accs []icp.Account
+	// at is the index in dst of each row; nil puts row k at dst[k].
+	at []int
+}
+
+// scoreRows is the one scoring path: Score, ScoreBatch, ScoreTable and
+// WarmUp (through Score) all come here. It scores each row of r into its
+// place in dst.
 //
 // The segment is the first whose rule the raw row matches: the rules are
 // what people read in the report, so membership follows them rather than
 // the nearest cluster centre. Distance is still the distance to that
-// segment's centre in the encoded space.
-func (p *Profile) scoreRow(t *datasets.Table, i int, x, contrib []float64) icp.Score {
-	// Distances are taken on the encoded row before the model may mark
-	// missing values in it.
-	var seg *icp.SegmentRef
-	if k := segmentOf(p.Segments, t, i); k >= 0 {
-		sg := &p.Segments[k]
-		seg = &icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: distance(x, sg.Centroid)}
+// segment's centre in the encoded space, taken before the model may mark
+// missing values in the row.
+//
+// With attributions each row is explained: its attributions are summed
+// back to the original columns and carry the raw values. Without, the
+// margin comes from the model's plain prediction, which skips the
+// explanation (for boosted trees most of the cost of a score), the base
+// value is computed once, and Attributions is nil.
+//
+// It returns a non-nil error only when ctx is done; dst is then partly
+// written.
+func (p *Profile) scoreRows(ctx context.Context, r rows, attributions bool, dst []icp.Score) error {
+	n := r.t.Rows()
+	w := p.Encoder.Width
+	buf := make([]float64, 2*w)
+	x, contrib := buf[:w], buf[w:]
+	var ids *datasets.Column
+	if p.Schema.ID != "" {
+		ids = r.t.Column(p.Schema.ID)
 	}
-	anti := p.antiMatch(t, i)
-	margin, base := p.Model.explain(p.Encoder, x, contrib)
-	return p.scoreOf(margin, base, seg, anti)
+	var base float64
+	if !attributions {
+		base = p.Model.baseValue(w)
+	}
+	// The segment and anti-ICP answers share one backing array each.
+	var segs []icp.SegmentRef
+	var antis []icp.AntiICPMatch
+	for k := range n {
+		if k%256 == 255 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if r.x != nil {
+			copy(x, r.x.RawRowView(k))
+		} else {
+			p.Encoder.EncodeRow(r.t, k, x)
+		}
+		var seg *icp.SegmentRef
+		if s := SegmentOf(p.Segments, r.t, k); s >= 0 {
+			if segs == nil {
+				segs = make([]icp.SegmentRef, 0, n)
+			}
+			sg := &p.Segments[s]
+			segs = append(segs, icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: model.Distance(x, sg.Centroid)})
+			seg = &segs[len(segs)-1]
+		}
+		var anti *icp.AntiICPMatch
+		if m := p.antiMatch(r.t, k); m >= 0 {
+			if antis == nil {
+				antis = make([]icp.AntiICPMatch, 0, n)
+			}
+			a := &p.AntiICP.Rules[m]
+			antis = append(antis, icp.AntiICPMatch{ID: a.ID, Rule: a.RuleText, LossRate: a.LossRate})
+			anti = &antis[len(antis)-1]
+		}
+		var s icp.Score
+		if attributions {
+			margin, b := p.Model.Explain(x, contrib)
+			s = p.scoreOf(margin, b, seg, anti)
+			acc := r.account(k)
+			s.Attributions = p.group(contrib, acc)
+		} else {
+			s = p.scoreOf(p.Model.kind.margin(x), base, seg, anti)
+		}
+		if ids != nil {
+			s.AccountID = ids.Text(k)
+		}
+		if r.at != nil {
+			dst[r.at[k]] = s
+		} else {
+			dst[k] = s
+		}
+	}
+	return nil
+}
+
+// account returns the raw fields of row k.
+func (r *rows) account(k int) icp.Account {
+	if r.accs != nil {
+		return r.accs[k]
+	}
+	return r.t.Account(k)
 }
 
 // scoreOf is the answer, without attributions, for a row of the given
@@ -79,35 +191,16 @@ func (p *Profile) scoreOf(margin, base float64, seg *icp.SegmentRef, anti *icp.A
 	}
 }
 
-// Predict returns the calibrated score of every row of t, without
-// attributions: the fast path for batches.
-func (p *Profile) Predict(t *datasets.Table) ([]float64, error) {
-	x, err := p.Encoder.Transform(t, nil)
-	if err != nil {
-		return nil, fmt.Errorf("predict: %w", err)
-	}
-	return p.probs(x)[:t.Rows()], nil
-}
-
-// probs returns the calibrated scores of encoded rows.
-func (p *Profile) probs(x *mat.Dense) []float64 {
-	m := p.Model.margins(p.Encoder, x)
-	for i, v := range m {
-		m[i] = p.Model.Calibration.Prob(v)
-	}
-	return m
-}
-
 // group sums contributions back to the original columns, largest absolute
-// contribution first (ties by column name).
-func (p *Profile) group(contrib []float64, value func(col string) any) []icp.Attribution {
+// contribution first (ties by column name), with the raw values of acc.
+func (p *Profile) group(contrib []float64, acc icp.Account) []icp.Attribution {
 	out := make([]icp.Attribution, 0, len(p.Encoder.Columns))
 	for _, ce := range p.Encoder.Columns {
 		sum := 0.0
 		for _, c := range contrib[ce.Offset : ce.Offset+ce.Width()] {
 			sum += c
 		}
-		out = append(out, icp.Attribution{Feature: ce.Name, Value: value(ce.Name), Contribution: sum})
+		out = append(out, icp.Attribution{Feature: ce.Name, Value: acc[ce.Name], Contribution: sum})
 	}
 	slices.SortStableFunc(out, func(a, b icp.Attribution) int {
 		da, db := math.Abs(a.Contribution), math.Abs(b.Contribution)
@@ -120,28 +213,4 @@ func (p *Profile) group(contrib []float64, value func(col string) any) []icp.Att
 		return strings.Compare(a.Feature, b.Feature)
 	})
 	return out
-}
-
-// ScoreTable scores every row of t, which has the training table's
-// columns (a CSV of accounts to rank, open deals included).
-func (p *Profile) ScoreTable(t *datasets.Table) ([]icp.Score, error) {
-	x, err := p.Encoder.Transform(t, nil)
-	if err != nil {
-		return nil, fmt.Errorf("score table: %w", err)
-	}
-	var ids *datasets.Column
-	if p.Schema.ID != "" {
-		ids = t.Column(p.Schema.ID)
-	}
-	out := make([]icp.Score, t.Rows())
-	contrib := make([]float64, p.Encoder.Width)
-	for i := range out {
-		out[i] = p.scoreRow(t, i, x.RawRowView(i), contrib)
-		acc := t.Account(i)
-		out[i].Attributions = p.group(contrib, func(col string) any { return acc[col] })
-		if ids != nil {
-			out[i].AccountID = ids.Text(i)
-		}
-	}
-	return out, nil
 }

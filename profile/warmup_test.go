@@ -1,4 +1,4 @@
-package profile
+package profile_test
 
 import (
 	"bytes"
@@ -8,16 +8,18 @@ import (
 	"testing"
 
 	"github.com/icpengine/icp/model"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/train"
 )
 
 // copyProfile returns a deep copy of p through its artifact.
-func copyProfile(t *testing.T, p *Profile) *Profile {
+func copyProfile(t *testing.T, p *profile.Profile) *profile.Profile {
 	t.Helper()
 	var b bytes.Buffer
 	if err := p.Encode(&b); err != nil {
 		t.Fatal(err)
 	}
-	q, err := Decode(&b)
+	q, err := profile.Decode(&b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,25 +27,25 @@ func copyProfile(t *testing.T, p *Profile) *Profile {
 }
 
 func TestWarmUp(t *testing.T) {
-	p, _ := train(t, 2000, 42, TargetWon)
+	p, _ := trained(t, 2000, 42, train.TargetWon)
 	if err := p.WarmUp(t.Context(), 8); err != nil {
 		t.Fatalf("WarmUp(trained) = %v, want nil", err)
 	}
 	// The warm-up accounts differ: the medians with each level in turn.
-	if a, b := p.warmUpAccount(1), p.warmUpAccount(2); a["industry"] == b["industry"] {
+	if a, b := p.WarmUpAccount(1), p.WarmUpAccount(2); a["industry"] == b["industry"] {
 		t.Fatalf("warm-up accounts 1 and 2 share industry %v, want the levels in turn", a["industry"])
 	}
 
 	tests := []struct {
 		name  string
-		spoil func(p *Profile)
+		spoil func(p *profile.Profile)
 		want  string
 	}{
-		{"calibration gives NaN", func(p *Profile) {
-			p.Model.Calibration = Calibration{Method: CalibrationPlatt, Platt: &model.Platt{A: math.NaN()}}
+		{"calibration gives NaN", func(p *profile.Profile) {
+			p.Model.Calibration = profile.Calibration{Method: profile.CalibrationPlatt, Platt: &model.Platt{A: math.NaN()}}
 		}, "warm up: account 0"},
-		{"calibration missing", func(p *Profile) {
-			p.Model.Calibration = Calibration{Method: CalibrationPlatt}
+		{"calibration missing", func(p *profile.Profile) {
+			p.Model.Calibration = profile.Calibration{Method: profile.CalibrationPlatt}
 		}, "scoring panicked"},
 	}
 	for _, tt := range tests {
@@ -64,17 +66,17 @@ func TestWarmUp(t *testing.T) {
 }
 
 func TestDecodeChecksumIsTheProfileChecksum(t *testing.T) {
-	p, _ := train(t, 2000, 42, TargetWon)
+	p, _ := trained(t, 2000, 42, train.TargetWon)
 	var b bytes.Buffer
 	if err := p.Encode(&b); err != nil {
 		t.Fatal(err)
 	}
-	q, sum, err := DecodeChecksum(&b)
+	q, sum, err := profile.DecodeChecksum(&b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want, err := q.Checksum()
 	if err != nil || sum != want {
-		t.Fatalf("DecodeChecksum() checksum = %s, Checksum() = %s, %v; want equal", sum, want, err)
+		t.Fatalf("profile.DecodeChecksum() checksum = %s, Checksum() = %s, %v; want equal", sum, want, err)
 	}
 }

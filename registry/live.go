@@ -35,8 +35,8 @@ type LiveConfig struct {
 
 // Live is the model a replica serves, swapped atomically: each call sees
 // either the old model or the new one, never a mix, and no call waits for
-// a swap. It implements the server's scorer and ICP source. It is safe for
-// concurrent use.
+// a swap. It implements the server's scorer. It is safe for concurrent
+// use.
 type Live struct {
 	cur      atomic.Pointer[Model]
 	shadow   atomic.Pointer[Model]
@@ -136,9 +136,6 @@ func (l *Live) offer(acc icp.Account, s icp.Score) {
 		}
 	}
 }
-
-// ICP returns the ICP document of the champion.
-func (l *Live) ICP(ctx context.Context) (any, error) { return l.cur.Load().Profile.ICP(ctx) }
 
 // RunShadow scores the queued accounts with the shadow until ctx is done.
 // Accounts queued before the shadow was removed are dropped.

@@ -14,9 +14,9 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
-	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/store"
+	"github.com/icpengine/icp/train"
 )
 
 // artifacts trains two small models on generated data (seeds 1 and 2) and
@@ -25,7 +25,7 @@ var artifacts = sync.OnceValues(func() ([2][]byte, error) {
 	var out [2][]byte
 	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 7})
 	for i := range out {
-		p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: uint64(i + 1)})
+		p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: uint64(i + 1)})
 		if err != nil {
 			return out, err
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/server"
+	"github.com/icpengine/icp/train"
 )
 
 // The profile is the batch-capable scorer the server type-asserts.
@@ -38,7 +39,7 @@ var (
 // does not change a profile.
 var batchProfile = sync.OnceValues(func() (*profile.Profile, error) {
 	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 2})
-	return profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	return train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
 })
 
 // trainProfile returns batchProfile.

@@ -39,67 +39,11 @@ type TierSummary struct {
 	MinScore float64  `json:"min_score"`
 }
 
-// driftView is the part of the watcher's report (package watch, type
-// Report) that the dashboard shows. It is decoded from the stored JSON,
-// so the server does not depend on the drift packages.
-type driftView struct {
-	Time     time.Time     `json:"time"`
-	Window   int           `json:"window"`
-	Features []featureView `json:"features"`
-	Score    *featureView  `json:"score"`
-	TierMix  *featureView  `json:"tier_mix"`
-	ICP      *struct {
-		Winners        int          `json:"winners"`
-		WinnersOutside int          `json:"winners_outside"`
-		ObservedShare  float64      `json:"observed_share"`
-		ExpectedShare  float64      `json:"expected_share"`
-		PValue         float64      `json:"p_value"`
-		Status         string       `json:"status"`
-		Detail         string       `json:"detail"`
-		Scores         *featureView `json:"scores"`
-	} `json:"icp"`
-	EmergingStatus string `json:"emerging_status"`
-	EmergingDetail string `json:"emerging_detail"`
-	Emerging       []struct {
-		Description string   `json:"description"`
-		Traits      []string `json:"traits"`
-		Count       int      `json:"count"`
-		AccountIDs  []string `json:"account_ids"`
-	} `json:"emerging"`
-	TierKPIs []struct {
-		Tier    icp.Tier `json:"tier"`
-		Deals   int      `json:"deals"`
-		Won     int      `json:"won"`
-		WinRate float64  `json:"win_rate"`
-	} `json:"tier_kpis"`
-	Performance struct {
-		Status string `json:"status"`
-		Detail string `json:"detail"`
-	} `json:"performance"`
-	Stats struct {
-		Dropped  int64 `json:"dropped"`
-		Sampled  int64 `json:"sampled"`
-		Outcomes int64 `json:"outcomes"`
-	} `json:"stats"`
-}
-
-type featureView struct {
-	Feature   string  `json:"feature"`
-	Test      string  `json:"test"`
-	Statistic float64 `json:"statistic"`
-	Threshold float64 `json:"threshold"`
-	PValue    float64 `json:"p_value"`
-	PSI       float64 `json:"psi"`
-	N         int     `json:"n"`
-	Status    string  `json:"status"`
-	Detail    string  `json:"detail"`
-}
-
 // dashboardData feeds the template.
 type dashboardData struct {
 	Now       time.Time
 	ICP       *ICPSummary
-	Report    *driftView
+	Report    *icp.WatchReport
 	ReportAt  time.Time
 	ReportErr string
 	Alerts    []icp.Alert
@@ -122,7 +66,7 @@ func (s *Server) handleDashboard(c *gin.Context) error {
 	if s.ops.Drift == nil {
 		d.ReportErr = "no store configured"
 	} else if r, err := s.ops.Drift.LatestDriftReport(ctx); err == nil {
-		var v driftView
+		var v icp.WatchReport
 		if err := json.Unmarshal(r.Body, &v); err != nil {
 			return fmt.Errorf("dashboard: decode drift report: %w", err)
 		}
@@ -205,7 +149,7 @@ var dashboardTmpl = template.Must(template.New("dashboard").Funcs(template.FuncM
 	"pct":  func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
 	"num":  func(v float64) string { return fmt.Sprintf("%.3g", v) },
 	"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"tierBars": func(v *driftView) template.HTML {
+	"tierBars": func(v *icp.WatchReport) template.HTML {
 		bars := make([]bar, 0, len(v.TierKPIs))
 		for _, k := range v.TierKPIs {
 			bars = append(bars, bar{Label: string(k.Tier), Value: k.WinRate,
@@ -213,14 +157,14 @@ var dashboardTmpl = template.Must(template.New("dashboard").Funcs(template.FuncM
 		}
 		return svgBars(bars, 1)
 	},
-	"psiBars": func(v *driftView) template.HTML {
+	"psiBars": func(v *icp.WatchReport) template.HTML {
 		bars := make([]bar, 0, len(v.Features))
 		for _, f := range v.Features {
 			bars = append(bars, bar{Label: f.Feature, Value: f.PSI, Text: fmt.Sprintf("%.3f", f.PSI), Class: "s-" + f.Status})
 		}
 		return svgBars(bars, 0.25)
 	},
-	"icpBars": func(v *driftView) template.HTML {
+	"icpBars": func(v *icp.WatchReport) template.HTML {
 		return svgBars([]bar{
 			{Label: "expected (holdout)", Value: v.ICP.ExpectedShare, Text: fmt.Sprintf("%.0f%%", 100*v.ICP.ExpectedShare), Class: "s-stable"},
 			{Label: "recent winners", Value: v.ICP.ObservedShare, Text: fmt.Sprintf("%.0f%%", 100*v.ICP.ObservedShare), Class: "s-" + v.ICP.Status},

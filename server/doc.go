@@ -60,8 +60,8 @@
 // the dependencies it consumes, [Scorer] with its optional extensions
 // ([BatchScorer], [ModelVersioner], [AccountChecker]), [KeyVerifier] and the
 // interfaces of ops.go, and cmd/serve wires the implementations (a
-// *registry.Live serving the profile, an *auth.Verifier and adapters over the
-// store and the drift watcher).
+// *registry.Live serving the profile, an *auth.Verifier, the store and the
+// drift watcher), which speak the records of package icp.
 //
 // # Authentication
 //

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -10,11 +11,11 @@ import (
 	"github.com/icpengine/icp"
 )
 
-// ICPSource gives the whole Ideal Customer Profile of the loaded model:
-// segments with their rules and evidence, tiers, the anti-ICP and the
-// validation metrics. The value must encode as JSON.
+// ICPSource gives the whole Ideal Customer Profile of the loaded model,
+// encoded as JSON: segments with their rules and evidence, tiers, the
+// anti-ICP and the validation metrics. The server answers it as it is.
 type ICPSource interface {
-	ICP(ctx context.Context) (any, error)
+	ICP(ctx context.Context) (json.RawMessage, error)
 }
 
 // registerICP adds GET /v1/icp. Without an ICPSource it answers 503, as

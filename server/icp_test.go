@@ -10,21 +10,21 @@ import (
 )
 
 // icpFunc adapts a function to ICPSource.
-type icpFunc func(ctx context.Context) (any, error)
+type icpFunc func(ctx context.Context) (json.RawMessage, error)
 
-func (f icpFunc) ICP(ctx context.Context) (any, error) { return f(ctx) }
+func (f icpFunc) ICP(ctx context.Context) (json.RawMessage, error) { return f(ctx) }
 
 func TestICPRoute(t *testing.T) {
-	doc := map[string]any{"model_version": "test-v1", "segments": []any{map[string]any{"id": "seg-1", "rule_text": "industry = SaaS"}}}
+	doc := json.RawMessage(`{"model_version": "test-v1", "segments": [{"id": "seg-1", "rule_text": "industry = SaaS"}]}`)
 	tests := []struct {
 		name     string
 		give     ICPSource
 		wantCode int
 	}{
-		{"served", icpFunc(func(context.Context) (any, error) { return doc, nil }), http.StatusOK},
+		{"served", icpFunc(func(context.Context) (json.RawMessage, error) { return doc, nil }), http.StatusOK},
 		{"no source", nil, http.StatusServiceUnavailable},
-		{"unavailable", icpFunc(func(context.Context) (any, error) { return nil, icp.ErrUnavailable }), http.StatusServiceUnavailable},
-		{"unencodable", icpFunc(func(context.Context) (any, error) { return func() {}, nil }), http.StatusInternalServerError},
+		{"unavailable", icpFunc(func(context.Context) (json.RawMessage, error) { return nil, icp.ErrUnavailable }), http.StatusServiceUnavailable},
+		{"not JSON", icpFunc(func(context.Context) (json.RawMessage, error) { return json.RawMessage(`{`), nil }), http.StatusInternalServerError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

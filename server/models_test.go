@@ -11,9 +11,9 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
-	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/store"
+	"github.com/icpengine/icp/train"
 )
 
 // registryServer is a server whose admin routes use a real registry on a
@@ -23,7 +23,7 @@ func registryServer(t *testing.T, cfg Config) (http.Handler, [2][]byte) {
 	tab, _ := synth.Generate(synth.Config{Rows: 1000, Seed: 3})
 	var arts [2][]byte
 	for i := range arts {
-		p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: uint64(i + 1)})
+		p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: uint64(i + 1)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -28,22 +27,12 @@ const idempotencyHeader = "Idempotency-Key"
 // started without a store.
 var errNoStore = fmt.Errorf("no store configured: %w", icp.ErrUnavailable)
 
-// RecordResult is the answer to an outcome write.
-type RecordResult struct {
-	// Stored is how many outcomes the write stored.
-	Stored int `json:"stored"`
-	// Replayed is true when the write repeats an earlier one with the same
-	// idempotency key: nothing was written and the earlier result is
-	// returned.
-	Replayed bool `json:"replayed"`
-}
-
 // OutcomeRecorder stores a batch of outcomes durably before it returns. A
 // non-empty idempotencyKey makes the write safe to retry: a repeat with the
 // same batch returns the first result with Replayed set, and with another
 // batch an error matching icp.ErrConflict.
 type OutcomeRecorder interface {
-	RecordOutcomes(ctx context.Context, idempotencyKey string, outcomes []icp.Outcome) (RecordResult, error)
+	RecordOutcomes(ctx context.Context, idempotencyKey string, outcomes []icp.Outcome) (icp.RecordResult, error)
 }
 
 // OutcomeObserver is told about outcomes once they are stored (the drift
@@ -57,18 +46,10 @@ type ScoreObserver interface {
 	ObserveScore(sa icp.ScoredAccount) bool
 }
 
-// DriftReport is a stored drift report: Body is the JSON written by the
-// drift watcher (see package watch, type Report).
-type DriftReport struct {
-	At           time.Time       `json:"at"`
-	ModelVersion string          `json:"model_version"`
-	Body         json.RawMessage `json:"report"`
-}
-
 // DriftSource returns the latest drift report, or an error matching
 // icp.ErrNotFound when none has been made yet.
 type DriftSource interface {
-	LatestDriftReport(ctx context.Context) (DriftReport, error)
+	LatestDriftReport(ctx context.Context) (icp.DriftReport, error)
 }
 
 // AlertService lists alerts and moves them through their review.

@@ -18,8 +18,8 @@ import (
 	"github.com/icpengine/icp/auth"
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
-	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/server"
+	"github.com/icpengine/icp/train"
 )
 
 // newRealServer trains a small real profile on generated data and serves
@@ -27,7 +27,7 @@ import (
 func newRealServer(t *testing.T) http.Handler {
 	t.Helper()
 	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 2})
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
 	if err != nil {
 		t.Fatalf("train: %v", err)
 	}
@@ -203,7 +203,7 @@ func TestScoreConcurrentReal(t *testing.T) {
 // on a real model.
 func BenchmarkScoreReal(b *testing.B) {
 	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 2})
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -27,11 +27,11 @@ type memOutcomes struct {
 	outs []icp.Outcome
 }
 
-func (m *memOutcomes) RecordOutcomes(_ context.Context, _ string, outs []icp.Outcome) (server.RecordResult, error) {
+func (m *memOutcomes) RecordOutcomes(_ context.Context, _ string, outs []icp.Outcome) (icp.RecordResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.outs = append(m.outs, outs...)
-	return server.RecordResult{Stored: len(outs)}, nil
+	return icp.RecordResult{Stored: len(outs)}, nil
 }
 
 func (m *memOutcomes) stored() int {

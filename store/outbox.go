@@ -15,19 +15,6 @@ import (
 // maxDeliveryError bounds the stored text of a delivery failure in bytes.
 const maxDeliveryError = 1024
 
-// Delivery is one webhook notification in the outbox. Delivery is at least
-// once: a receiver deduplicates by the alert id inside the payload.
-type Delivery struct {
-	ID      int64           `json:"id"`
-	AlertID string          `json:"alert_id"`
-	Payload json.RawMessage `json:"payload"`
-	// Attempts counts the failed attempts so far.
-	Attempts    int       `json:"attempts"`
-	NextAttempt time.Time `json:"next_attempt"`
-	LastError   string    `json:"last_error,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
 // EnqueueDelivery adds a notification of an alert to the outbox, due at once.
 // The payload must be valid JSON and is delivered byte for byte. Prefer
 // RaiseAlertWithDelivery, which enqueues in the same transaction as the
@@ -68,11 +55,11 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, alertID string, paylo
 // one at once; settle each with MarkDelivered or MarkFailed. A delivery whose
 // sender dies before settling it becomes due again when the lease ends. A
 // limit <= 0 means 100.
-func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]icp.Delivery, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []Delivery
+	var out []icp.Delivery
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, s.d.q(`SELECT id, alert_id, payload, attempts, next_attempt_at, last_error, created_at
@@ -83,7 +70,7 @@ func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]
 		}
 		for rows.Next() {
 			var (
-				d             Delivery
+				d             icp.Delivery
 				payload       string
 				next, created dbTime
 			)

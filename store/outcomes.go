@@ -17,16 +17,12 @@ import (
 // maxIdempotencyKey bounds the length of an idempotency key in bytes.
 const maxIdempotencyKey = 255
 
-// RecordResult is the answer to RecordOutcomes.
-type RecordResult struct {
-	// Stored is how many outcomes the batch stored.
-	Stored int `json:"stored"`
-	// Replayed is true when the batch repeats an earlier one with the same
-	// idempotency key; nothing was written and the earlier result is
-	// returned.
-	Replayed bool `json:"replayed"`
-	// IDs are the ids of the stored outcomes, in batch order.
-	IDs []int64 `json:"ids"`
+// storedResult is what an idempotency key keeps of its write's result:
+// an icp.RecordResult with the outcome ids, which the API does not answer.
+type storedResult struct {
+	Stored   int     `json:"stored"`
+	Replayed bool    `json:"replayed"`
+	IDs      []int64 `json:"ids"`
 }
 
 // RecordOutcomes stores a batch of outcomes in one transaction. An outcome
@@ -38,20 +34,20 @@ type RecordResult struct {
 // is stored with the key: a retry with the same key and the same batch
 // returns the original result with Replayed set and writes nothing, and the
 // same key with a different batch returns an error matching icp.ErrConflict.
-func (s *Store) RecordOutcomes(ctx context.Context, idempotencyKey string, outcomes []icp.Outcome) (RecordResult, error) {
+func (s *Store) RecordOutcomes(ctx context.Context, idempotencyKey string, outcomes []icp.Outcome) (icp.RecordResult, error) {
 	accounts, err := validateOutcomes(idempotencyKey, outcomes)
 	if err != nil {
-		return RecordResult{}, fmt.Errorf("record outcomes: %w", err)
+		return icp.RecordResult{}, fmt.Errorf("record outcomes: %w", err)
 	}
 	var hash string
 	if idempotencyKey != "" {
 		if hash, err = batchHash(outcomes); err != nil {
-			return RecordResult{}, fmt.Errorf("record outcomes: %w", err)
+			return icp.RecordResult{}, fmt.Errorf("record outcomes: %w", err)
 		}
 	}
-	var res RecordResult
+	var res icp.RecordResult
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
-		res = RecordResult{}
+		res = icp.RecordResult{}
 		now := s.now()
 		if idempotencyKey != "" {
 			r, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO idempotency_keys (idem_key, body_sha256, result, created_at)
@@ -94,7 +90,7 @@ func (s *Store) RecordOutcomes(ctx context.Context, idempotencyKey string, outco
 		}
 		res.Stored = len(outcomes)
 		if idempotencyKey != "" {
-			body, err := json.Marshal(res)
+			body, err := json.Marshal(storedResult(res))
 			if err != nil {
 				return fmt.Errorf("encode result: %w", err)
 			}
@@ -105,14 +101,14 @@ func (s *Store) RecordOutcomes(ctx context.Context, idempotencyKey string, outco
 		return nil
 	})
 	if err != nil {
-		return RecordResult{}, fmt.Errorf("record outcomes: %w", err)
+		return icp.RecordResult{}, fmt.Errorf("record outcomes: %w", err)
 	}
 	return res, nil
 }
 
 // replay loads the stored result of an idempotency key into res, or reports a
 // conflict when the key was used with a different batch.
-func (s *Store) replay(ctx context.Context, tx *sql.Tx, key, hash string, res *RecordResult) error {
+func (s *Store) replay(ctx context.Context, tx *sql.Tx, key, hash string, res *icp.RecordResult) error {
 	var stored, result string
 	err := tx.QueryRowContext(ctx, s.d.q(`SELECT body_sha256, result FROM idempotency_keys WHERE idem_key = ?`), key).Scan(&stored, &result)
 	if err != nil {
@@ -121,7 +117,7 @@ func (s *Store) replay(ctx context.Context, tx *sql.Tx, key, hash string, res *R
 	if stored != hash {
 		return fmt.Errorf("idempotency key %q was used with a different body: %w", key, icp.ErrConflict)
 	}
-	if err := json.Unmarshal([]byte(result), res); err != nil {
+	if err := json.Unmarshal([]byte(result), (*storedResult)(res)); err != nil {
 		return fmt.Errorf("decode idempotent result: %w", err)
 	}
 	res.Replayed = true

@@ -130,14 +130,6 @@ func (s *Store) PruneScores(ctx context.Context, before time.Time) (int64, error
 	return n, nil
 }
 
-// DriftReport is a stored drift report.
-type DriftReport struct {
-	ID           int64           `json:"id"`
-	At           time.Time       `json:"at"`
-	ModelVersion string          `json:"model_version"`
-	Body         json.RawMessage `json:"body"`
-}
-
 // SaveDriftReport stores a drift report computed at the given time and
 // returns its id. The body must be valid JSON. PostgreSQL stores it as JSONB,
 // which keeps its meaning but not its whitespace or key order.
@@ -166,19 +158,19 @@ func (s *Store) SaveDriftReport(ctx context.Context, at time.Time, modelVersion 
 // LatestDriftReport returns the report with the latest time (the highest id
 // among equal times). It returns an error matching icp.ErrNotFound when none
 // is stored.
-func (s *Store) LatestDriftReport(ctx context.Context) (DriftReport, error) {
+func (s *Store) LatestDriftReport(ctx context.Context) (icp.DriftReport, error) {
 	var (
-		r    DriftReport
+		r    icp.DriftReport
 		at   dbTime
 		body string
 	)
 	err := s.rdb.QueryRowContext(ctx, `SELECT id, report_at, model_version, body FROM drift_reports
 		ORDER BY report_at DESC, id DESC LIMIT 1`).Scan(&r.ID, &at, &r.ModelVersion, &body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return DriftReport{}, fmt.Errorf("latest drift report: %w", icp.ErrNotFound)
+		return icp.DriftReport{}, fmt.Errorf("latest drift report: %w", icp.ErrNotFound)
 	}
 	if err != nil {
-		return DriftReport{}, fmt.Errorf("latest drift report: %w", err)
+		return icp.DriftReport{}, fmt.Errorf("latest drift report: %w", err)
 	}
 	r.At, r.Body = at.T, json.RawMessage(body)
 	return r, nil

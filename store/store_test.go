@@ -353,17 +353,17 @@ func testIdempotency(t *testing.T, open func(t *testing.T) *Store) {
 		name    string
 		key     string
 		give    []icp.Outcome
-		want    RecordResult
+		want    icp.RecordResult
 		wantErr error
 		count   int64
 	}{
-		{name: "replay", key: "key-1", give: batch, want: RecordResult{Stored: 2, Replayed: true, IDs: first.IDs}, count: 2},
-		{name: "replay other zone", key: "key-1", give: retry, want: RecordResult{Stored: 2, Replayed: true, IDs: first.IDs}, count: 2},
+		{name: "replay", key: "key-1", give: batch, want: icp.RecordResult{Stored: 2, Replayed: true, IDs: first.IDs}, count: 2},
+		{name: "replay other zone", key: "key-1", give: retry, want: icp.RecordResult{Stored: 2, Replayed: true, IDs: first.IDs}, count: 2},
 		{name: "conflict", key: "key-1", give: batch[:1], wantErr: icp.ErrConflict, count: 2},
 		{name: "conflict changed field", key: "key-1", give: []icp.Outcome{batch[0], {AccountID: "b", CloseDate: t0.Add(time.Hour), Won: true}}, wantErr: icp.ErrConflict, count: 2},
-		{name: "new key", key: "key-2", give: batch[:1], want: RecordResult{Stored: 1}, count: 3},
-		{name: "no key", give: batch[:1], want: RecordResult{Stored: 1}, count: 4},
-		{name: "no key again", give: batch[:1], want: RecordResult{Stored: 1}, count: 5},
+		{name: "new key", key: "key-2", give: batch[:1], want: icp.RecordResult{Stored: 1}, count: 3},
+		{name: "no key", give: batch[:1], want: icp.RecordResult{Stored: 1}, count: 4},
+		{name: "no key again", give: batch[:1], want: icp.RecordResult{Stored: 1}, count: 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -398,7 +398,7 @@ func testIdempotencyConcurrent(t *testing.T, open func(t *testing.T) *Store) {
 	}
 	batch := []icp.Outcome{{AccountID: "a", CloseDate: t0}, {AccountID: "b", CloseDate: t0}}
 	const clients = 6
-	results := make([]RecordResult, clients)
+	results := make([]icp.RecordResult, clients)
 	errs := make([]error, clients)
 	var wg sync.WaitGroup
 	for i := range clients {
@@ -952,7 +952,7 @@ func testOutbox(t *testing.T, open func(t *testing.T) *Store) {
 		t.Fatalf("EnqueueDelivery(bad JSON) = %v, want ErrInvalid", err)
 	}
 	now := t0
-	due := func(at time.Time, want int) []Delivery {
+	due := func(at time.Time, want int) []icp.Delivery {
 		t.Helper()
 		got, err := s.DueDeliveries(ctx, at, 10)
 		if err != nil || len(got) != want {

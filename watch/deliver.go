@@ -6,7 +6,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/icpengine/icp"
 )
 
 // The webhook headers.
@@ -26,19 +27,10 @@ const (
 	AlertIDHeader = "X-ICP-Alert-Id"
 )
 
-// Delivery is one pending webhook notification.
-type Delivery struct {
-	ID      int64
-	AlertID string
-	Payload json.RawMessage
-	// Attempts counts the failed attempts so far.
-	Attempts int
-}
-
 // Outbox is the webhook outbox of the store.
 type Outbox interface {
 	// DueDeliveries claims up to limit deliveries due at now.
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]icp.Delivery, error)
 	MarkDelivered(ctx context.Context, id int64) error
 	MarkFailed(ctx context.Context, id int64, nextAttempt time.Time, errMsg string) error
 }
@@ -177,7 +169,7 @@ func (d *Deliverer) Flush(ctx context.Context) (sent, failed int, err error) {
 }
 
 // send makes one attempt.
-func (d *Deliverer) send(ctx context.Context, del Delivery) error {
+func (d *Deliverer) send(ctx context.Context, del icp.Delivery) error {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.URL, bytes.NewReader(del.Payload))

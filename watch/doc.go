@@ -10,9 +10,11 @@
 //
 // It imports package icp, package drift and package model (for ROC AUC).
 // What it needs from the store and from the trained model it declares as
-// small interfaces (Store, Model, Outbox), and cmd/serve adapts *store.Store
-// and *profile.Profile to them, so the package can be read and tested
-// without either.
+// small interfaces (Store, Model, Outbox) over the records of package icp:
+// *store.Store is the Outbox as it is and the Store with its alert policy,
+// and cmd/serve adapts the served profile to Model, so the package can be
+// read and tested without either. Its report (icp.WatchReport) is the body
+// of the stored drift report that the server's dashboard reads.
 //
 // # Data flow
 //

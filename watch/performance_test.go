@@ -17,13 +17,13 @@ func TestPerformance(t *testing.T) {
 		}
 		return out
 	}
-	falling := []TierKPI{{Tier: icp.Tier1, Deals: 50, WinRate: 0.6}, {Tier: icp.Tier2, Deals: 50, WinRate: 0.3},
+	falling := []icp.TierKPI{{Tier: icp.Tier1, Deals: 50, WinRate: 0.6}, {Tier: icp.Tier2, Deals: 50, WinRate: 0.3},
 		{Tier: icp.Tier3}, {Tier: icp.NonFit, Deals: 100, WinRate: 0.05}}
-	inverted := []TierKPI{{Tier: icp.Tier1, Deals: 50, WinRate: 0.2}, {Tier: icp.Tier2, Deals: 50, WinRate: 0.4}}
+	inverted := []icp.TierKPI{{Tier: icp.Tier1, Deals: 50, WinRate: 0.2}, {Tier: icp.Tier2, Deals: 50, WinRate: 0.4}}
 	tests := []struct {
 		name       string
 		perf       []scored
-		kpis       []TierKPI
+		kpis       []icp.TierKPI
 		wantStatus string
 		wantAUC    float64
 		wantFall   bool

@@ -45,73 +45,7 @@ type Model interface {
 	Reference() *drift.Reference
 	// EmergingSegments clusters the recent winners the model does not
 	// cover and tests each group against the earlier winners.
-	EmergingSegments(recent, earlier []icp.Account) ([]Emerging, error)
-}
-
-// Emerging is a group of recent winners no segment covers.
-type Emerging struct {
-	// Key names the group by its traits, without numbers.
-	Key         string `json:"key"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	Count       int    `json:"count"`
-	Outside     int    `json:"outside"`
-	Winners     int    `json:"winners"`
-	// Observed and Expected are the shares of recent and of earlier
-	// winners in the group's region, Baseline the number of earlier
-	// winners, and PValue the binomial p-value of the growth (see
-	// profile.EmergingSegment).
-	Observed float64 `json:"observed"`
-	Expected float64 `json:"expected"`
-	Baseline int     `json:"baseline"`
-	PValue   float64 `json:"p_value"`
-	// Traits are the readable traits, strongest first.
-	Traits []string `json:"traits"`
-	// Members index the winners given to Model.EmergingSegments; AccountIDs
-	// are their ids, filled in by the watcher.
-	Members    []int    `json:"-"`
-	AccountIDs []string `json:"account_ids"`
-}
-
-// TierKPI counts the recorded outcomes of one tier, as the current model
-// scores their accounts.
-type TierKPI struct {
-	Tier    icp.Tier `json:"tier"`
-	Deals   int      `json:"deals"`
-	Won     int      `json:"won"`
-	WinRate float64  `json:"win_rate"`
-}
-
-// Report is one evaluation: the drift report with the model version, the
-// emerging segments, the tier KPIs and the watcher's counters.
-type Report struct {
-	drift.Report
-	ModelVersion string `json:"model_version"`
-	// EmergingStatus is drift.StatusDrift when an emerging segment is
-	// alerted, drift.StatusWatch when segments are listed but ICP drift is
-	// not established, drift.StatusStable when none is found and
-	// drift.StatusInsufficient below Config.MinEmergingWinners winners.
-	EmergingStatus string     `json:"emerging_status"`
-	EmergingDetail string     `json:"emerging_detail"`
-	Emerging       []Emerging `json:"emerging"`
-	TierKPIs       []TierKPI  `json:"tier_kpis"`
-	// Performance measures the model on the recorded outcomes.
-	Performance Performance `json:"performance"`
-	Stats       Stats       `json:"stats"`
-}
-
-// Stats are the watcher's counters since it started.
-type Stats struct {
-	// Queued scored accounts were accepted by ObserveScore; Dropped found
-	// the queue full.
-	Queued  int64 `json:"queued"`
-	Dropped int64 `json:"dropped"`
-	// Sampled went to the monitor and the log; Logged were written.
-	Sampled int64 `json:"sampled"`
-	Logged  int64 `json:"logged"`
-	// Outcomes and Winners were observed through ObserveOutcomes.
-	Outcomes int64 `json:"outcomes"`
-	Winners  int64 `json:"winners"`
+	EmergingSegments(recent, earlier []icp.Account) ([]icp.EmergingSegment, error)
 }
 
 // Config configures a Watcher. Store and Model are required; every other
@@ -151,7 +85,7 @@ type Config struct {
 	MinBaselineWinners int
 	// OnReport is given each report Evaluate makes (to set gauges); it
 	// must return quickly. Nil gives it to no one.
-	OnReport func(Report)
+	OnReport func(icp.WatchReport)
 	// Seed seeds the sampling.
 	Seed uint64
 	// Now is the clock. Nil means time.Now.
@@ -178,7 +112,7 @@ type Watcher struct {
 	winHead  int
 	base     []winner // ring of earlier winners, the baseline
 	baseHead int
-	tierKPIs map[icp.Tier]*TierKPI
+	tierKPIs map[icp.Tier]*icp.TierKPI
 	perf     []scored // ring of the latest recorded outcomes, scored
 	perfHead int
 }
@@ -195,22 +129,6 @@ const (
 	perfWindow      = 2000
 	minPerfOutcomes = 100
 )
-
-// Performance is how the current model ranks the outcomes recorded since
-// serve started (closed deals only, so every one has matured), next to its
-// holdout figure.
-type Performance struct {
-	Outcomes int `json:"outcomes"`
-	Won      int `json:"won"`
-	// ROCAUC ranks the recorded outcomes' scores; 0 with Status
-	// insufficient_data.
-	ROCAUC float64 `json:"roc_auc"`
-	// TiersFalling is true when the win rate falls from each tier to the
-	// next one that holds outcomes.
-	TiersFalling bool   `json:"tiers_falling"`
-	Status       string `json:"status"`
-	Detail       string `json:"detail"`
-}
 
 type winner struct {
 	id  string
@@ -261,7 +179,7 @@ func New(cfg Config) (*Watcher, error) {
 		now:      cfg.Now,
 		queue:    make(chan icp.ScoredAccount, cfg.QueueSize),
 		rng:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
-		tierKPIs: make(map[icp.Tier]*TierKPI),
+		tierKPIs: make(map[icp.Tier]*icp.TierKPI),
 	}
 	w.monitor.Store(drift.NewMonitor(cfg.Model.Reference(), cfg.Monitor))
 	if w.log == nil {
@@ -282,7 +200,7 @@ func (w *Watcher) ModelChanged() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.monitor.Store(drift.NewMonitor(w.cfg.Model.Reference(), w.cfg.Monitor))
-	w.tierKPIs = make(map[icp.Tier]*TierKPI)
+	w.tierKPIs = make(map[icp.Tier]*icp.TierKPI)
 	w.perf, w.perfHead = nil, 0
 }
 
@@ -300,8 +218,8 @@ func (w *Watcher) ObserveScore(sa icp.ScoredAccount) bool {
 }
 
 // Stats returns the counters.
-func (w *Watcher) Stats() Stats {
-	return Stats{
+func (w *Watcher) Stats() icp.WatchStats {
+	return icp.WatchStats{
 		Queued: w.queued.Load(), Dropped: w.dropped.Load(),
 		Sampled: w.sampled.Load(), Logged: w.logged.Load(),
 		Outcomes: w.outcomes.Load(), Winners: w.winners.Load(),
@@ -407,7 +325,7 @@ func (w *Watcher) ObserveOutcomes(ctx context.Context, outs []icp.Outcome) {
 		w.mu.Lock()
 		k := w.tierKPIs[s.Tier]
 		if k == nil {
-			k = &TierKPI{Tier: s.Tier}
+			k = &icp.TierKPI{Tier: s.Tier}
 			w.tierKPIs[s.Tier] = k
 		}
 		k.Deals++
@@ -445,7 +363,7 @@ func (w *Watcher) ObserveOutcomes(ctx context.Context, outs []icp.Outcome) {
 // Evaluate runs the drift monitor and the emerging-segment search now,
 // saves the report and raises its alerts. It returns the report even when
 // saving or raising failed, with the error.
-func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
+func (w *Watcher) Evaluate(ctx context.Context) (icp.WatchReport, error) {
 	now := w.now()
 	w.mu.Lock()
 	w.kept = 0
@@ -459,9 +377,9 @@ func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
 	for _, b := range w.base[:w.baseHead] {
 		base = append(base, b.acc)
 	}
-	kpis := make([]TierKPI, 0, 4)
+	kpis := make([]icp.TierKPI, 0, 4)
 	for _, t := range icp.Tiers() {
-		k := TierKPI{Tier: t}
+		k := icp.TierKPI{Tier: t}
 		if p := w.tierKPIs[t]; p != nil {
 			k = *p
 		}
@@ -473,9 +391,9 @@ func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
 	perf := append([]scored(nil), w.perf...)
 	w.mu.Unlock()
 
-	rep := Report{Report: w.monitor.Load().Evaluate(now), ModelVersion: w.cfg.Model.Version(), TierKPIs: kpis,
+	rep := icp.WatchReport{DriftResult: w.monitor.Load().Evaluate(now), ModelVersion: w.cfg.Model.Version(), TierKPIs: kpis,
 		Performance: performance(perf, kpis)}
-	alerts := rep.Report.Alerts()
+	alerts := drift.Alerts(&rep.DriftResult)
 	var errs []error
 	if len(wins) < w.cfg.MinEmergingWinners {
 		rep.EmergingStatus = drift.StatusInsufficient
@@ -547,7 +465,7 @@ func (w *Watcher) Evaluate(ctx context.Context) (Report, error) {
 }
 
 // emergingAlert is the alert candidate of one emerging segment.
-func emergingAlert(e Emerging, alpha float64, now time.Time) icp.Alert {
+func emergingAlert(e icp.EmergingSegment, alpha float64, now time.Time) icp.Alert {
 	sev := icp.SeverityWarning
 	if e.Winners > 0 && 5*e.Count >= e.Winners || e.PValue < alpha/1000 {
 		sev = icp.SeverityCritical
@@ -588,8 +506,8 @@ func Payload(a icp.Alert) (json.RawMessage, error) {
 // whether the win rate falls from tier to tier (kpis, best tier first).
 // Below minPerfOutcomes outcomes, or with one class only, it reports
 // insufficient data.
-func performance(perf []scored, kpis []TierKPI) Performance {
-	p := Performance{Outcomes: len(perf)}
+func performance(perf []scored, kpis []icp.TierKPI) icp.ModelPerformance {
+	p := icp.ModelPerformance{Outcomes: len(perf)}
 	y, s := make([]float64, len(perf)), make([]float64, len(perf))
 	for i, o := range perf {
 		s[i] = o.score

@@ -13,38 +13,21 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/drift"
+	"github.com/icpengine/icp/emerging"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/store"
+	"github.com/icpengine/icp/train"
 	"github.com/icpengine/icp/watch"
 )
 
-// storeAdapter and modelAdapter connect the real store and a trained
-// profile to the watcher, as cmd/serve does.
-type storeAdapter struct{ st *store.Store }
+// alertStore and modelAdapter connect the real store and a trained
+// profile to the watcher, as cmd/serve does: the store raises alerts with
+// its default policy and is the outbox as it is.
+type alertStore struct{ *store.Store }
 
-func (a storeAdapter) LogScores(ctx context.Context, s []icp.ScoredAccount) error {
-	return a.st.LogScores(ctx, s)
-}
-func (a storeAdapter) SaveDriftReport(ctx context.Context, at time.Time, v string, b json.RawMessage) (int64, error) {
-	return a.st.SaveDriftReport(ctx, at, v, b)
-}
-func (a storeAdapter) RaiseAlert(ctx context.Context, al icp.Alert, p func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
-	return a.st.RaiseAlertWithDelivery(ctx, al, store.AlertPolicy{}, p)
-}
-func (a storeAdapter) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]watch.Delivery, error) {
-	ds, err := a.st.DueDeliveries(ctx, now, limit)
-	out := make([]watch.Delivery, len(ds))
-	for i, d := range ds {
-		out[i] = watch.Delivery{ID: d.ID, AlertID: d.AlertID, Payload: d.Payload, Attempts: d.Attempts}
-	}
-	return out, err
-}
-func (a storeAdapter) MarkDelivered(ctx context.Context, id int64) error {
-	return a.st.MarkDelivered(ctx, id)
-}
-func (a storeAdapter) MarkFailed(ctx context.Context, id int64, next time.Time, msg string) error {
-	return a.st.MarkFailed(ctx, id, next, msg)
+func (a alertStore) RaiseAlert(ctx context.Context, al icp.Alert, p func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
+	return a.RaiseAlertWithDelivery(ctx, al, store.AlertPolicy{}, p)
 }
 
 type modelAdapter struct{ p *profile.Profile }
@@ -57,19 +40,14 @@ func (m modelAdapter) DriftRow(a icp.Account, s icp.Score) (drift.Row, error) {
 	return m.p.DriftRow(a, s)
 }
 func (m modelAdapter) Reference() *drift.Reference { return m.p.Drift }
-func (m modelAdapter) EmergingSegments(recent, earlier []icp.Account) ([]watch.Emerging, error) {
-	segs, err := m.p.EmergingSegments(recent, earlier, profile.EmergingConfig{})
-	out := make([]watch.Emerging, len(segs))
-	for i, s := range segs {
-		out[i] = watch.Emerging{Key: s.Key, Description: s.Description, Count: s.Count, PValue: s.PValue, Members: s.Members}
-	}
-	return out, err
+func (m modelAdapter) EmergingSegments(recent, earlier []icp.Account) ([]icp.EmergingSegment, error) {
+	return emerging.Records(m.p, recent, earlier, emerging.Config{})
 }
 
 func newWatcher(t *testing.T, cfg watch.Config) (*watch.Watcher, *store.Store, *profile.Profile) {
 	t.Helper()
 	tab, _ := synth.Generate(synth.Config{Rows: 800, Seed: 3})
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +56,7 @@ func newWatcher(t *testing.T, cfg watch.Config) (*watch.Watcher, *store.Store, *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg.Store, cfg.Model = storeAdapter{st}, modelAdapter{p}
+	cfg.Store, cfg.Model = alertStore{st}, modelAdapter{p}
 	w, err := watch.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +74,7 @@ func TestSign(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: storeAdapter{}, URL: "http://127.0.0.1:1", Seed: 7})
+	d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: alertStore{}, URL: "http://127.0.0.1:1", Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +94,8 @@ func TestBackoff(t *testing.T) {
 			t.Errorf("Backoff(%d) = %v, want in [%v, %v)", tt.attempts, got, tt.lo, tt.hi)
 		}
 	}
-	d2, _ := watch.NewDeliverer(watch.DelivererConfig{Outbox: storeAdapter{}, URL: "http://127.0.0.1:1", Seed: 7})
-	d3, _ := watch.NewDeliverer(watch.DelivererConfig{Outbox: storeAdapter{}, URL: "http://127.0.0.1:1", Seed: 7})
+	d2, _ := watch.NewDeliverer(watch.DelivererConfig{Outbox: alertStore{}, URL: "http://127.0.0.1:1", Seed: 7})
+	d3, _ := watch.NewDeliverer(watch.DelivererConfig{Outbox: alertStore{}, URL: "http://127.0.0.1:1", Seed: 7})
 	for i := 1; i < 20; i++ {
 		if a, b := d2.Backoff(i), d3.Backoff(i); a != b {
 			t.Fatalf("Backoff(%d) = %v and %v with the same seed, want equal", i, a, b)
@@ -177,7 +155,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	var hits atomic.Int64
 	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	defer hook.Close()
-	d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: storeAdapter{st}, URL: hook.URL, Poll: 5 * time.Millisecond})
+	d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: st, URL: hook.URL, Poll: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +182,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 // every report.
 func TestModelChangedRestartsWindows(t *testing.T) {
 	var reports atomic.Int64
-	w, _, _ := newWatcher(t, watch.Config{OnReport: func(watch.Report) { reports.Add(1) }})
+	w, _, _ := newWatcher(t, watch.Config{OnReport: func(icp.WatchReport) { reports.Add(1) }})
 	ctx := context.Background()
 	tab, _ := synth.Generate(synth.Config{Rows: 120, Seed: 9})
 	outs := make([]icp.Outcome, 0, tab.Rows())

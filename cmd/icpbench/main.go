@@ -23,7 +23,7 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
-	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/train"
 )
 
 func main() {
@@ -62,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var (
 		data   = fs.String("data", "", "CSV of accounts (required)")
 		models = fs.String("models", "logistic,gbm", "comma-separated model kinds, each measured on its own")
-		label  = fs.String("label", profile.TargetWon, "label target: won (as the reference) or ideal")
+		label  = fs.String("label", train.TargetWon, "label target: won (as the reference) or ideal")
 		seed   = fs.Uint64("seed", 1, "random seed")
 		single = fs.Int("single", 200, "accounts scored one at a time for the latency figures")
 	)
@@ -86,10 +86,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		accounts[i] = hold.Account(i)
 	}
 	for _, kind := range strings.Split(*models, ",") {
-		var tm profile.Timings
-		p, err := profile.Train(t, s, profile.Config{
-			Seed: *seed, Label: profile.LabelConfig{Target: *label},
-			Models: profile.ModelConfig{Kinds: []string{kind}}, Timings: &tm,
+		var tm train.Timings
+		p, err := train.Train(t, s, train.Config{
+			Seed: *seed, Label: train.LabelConfig{Target: *label},
+			Models: train.ModelConfig{Kinds: []string{kind}}, Timings: &tm,
 		})
 		if err != nil {
 			return err

@@ -10,7 +10,7 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
-	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/train"
 )
 
 // writeModels trains two small models and writes their artifacts.
@@ -19,7 +19,7 @@ func writeModels(t *testing.T) (a, b string) {
 	tab, _ := synth.Generate(synth.Config{Rows: 1200, Seed: 4})
 	var paths [2]string
 	for i := range paths {
-		p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: uint64(i + 1)})
+		p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: uint64(i + 1)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,7 +22,7 @@ func TestRunBatchFlags(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--model", model, "--addr", "127.0.0.1:0", "--allow-unauthenticated",
-			"--max-score-batch", "2", "--max-batch-bytes", "4096", "--max-stream-bytes", "65536", "--stream-timeout", "0"}, io.Discard, ready)
+			"--max-score-batch", "2", "--max-batch-bytes", "4096", "--max-stream-bytes", "65536", "--stream-timeout", "-1s"}, io.Discard, ready)
 	}()
 	var addr string
 	select {

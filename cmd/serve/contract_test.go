@@ -19,6 +19,7 @@ import (
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/server"
+	"github.com/icpengine/icp/train"
 )
 
 // serve wires the served model as the account checker of the outcome
@@ -344,7 +345,7 @@ func lookupParents(obj map[string]any, path string) ([]map[string]any, string) {
 // the model's own scores; and an invalid account.
 func contractCases(t *testing.T, p *profile.Profile, tab *datasets.Table) []contractCase {
 	t.Helper()
-	scores, err := p.ScoreTable(tab)
+	scores, err := p.ScoreTable(tab, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +385,7 @@ func TestScoreContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

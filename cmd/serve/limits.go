@@ -34,23 +34,25 @@ type limitOptions struct {
 	streamTimeout     time.Duration
 }
 
-// limitFlags defines the flags of limitOptions on fs.
+// limitFlags defines the flags of limitOptions on fs. The flags that set a
+// server.Config field mean what the field means: zero is the server's
+// default (see server.Config), and negative turns a deadline or bound off.
 func limitFlags(fs *flag.FlagSet) *limitOptions {
 	o := &limitOptions{}
 	fs.BoolVar(&o.allowUnauth, "allow-unauthenticated", false, "serve every route without an API key (local demo only)")
 	fs.DurationVar(&o.keyCacheTTL, "key-cache-ttl", 10*time.Second, "how long a verified API key is trusted before the store is asked again (bounds how late a revocation takes effect)")
-	fs.DurationVar(&o.requestTimeout, "request-timeout", 2*time.Second, "deadline of one request; later answers become 503")
-	fs.IntVar(&o.maxInFlight, "max-in-flight", 256, "requests handled at once before answering 503 with Retry-After (negative: no bound)")
+	fs.DurationVar(&o.requestTimeout, "request-timeout", 0, "deadline of one request; later answers become 503 (0: the server's default; negative: none)")
+	fs.IntVar(&o.maxInFlight, "max-in-flight", 0, "requests handled at once before answering 503 with Retry-After (0: the server's default; negative: no bound)")
 	fs.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second allowed to each API key, 0 for no limit")
 	fs.IntVar(&o.rateBurst, "rate-burst", 0, "requests a key may send at once above --rate-limit (0: the rate rounded up)")
 	fs.DurationVar(&o.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time allowed to read a request's headers")
 	fs.DurationVar(&o.readTimeout, "read-timeout", 15*time.Second, "time allowed to read a whole request")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", 30*time.Second, "time allowed from the end of the headers to the end of the answer")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 120*time.Second, "time a keep-alive connection may stay idle")
-	fs.IntVar(&o.maxBatch, "max-score-batch", 1000, "accounts in one JSON array of POST /v1/score/batch (more: 413; send NDJSON or CSV)")
-	fs.Int64Var(&o.maxBatchBytes, "max-batch-bytes", 16<<20, "largest JSON array body of POST /v1/score/batch")
-	fs.Int64Var(&o.maxStreamBytes, "max-stream-bytes", 256<<20, "largest NDJSON or CSV body of POST /v1/score/batch")
-	fs.DurationVar(&o.streamTimeout, "stream-timeout", 10*time.Minute, "deadline of one NDJSON or CSV stream, in place of --request-timeout, --read-timeout and --write-timeout (0: none)")
+	fs.IntVar(&o.maxBatch, "max-score-batch", 0, "accounts in one JSON array of POST /v1/score/batch; more get 413 (send NDJSON or CSV) (0: the server's default)")
+	fs.Int64Var(&o.maxBatchBytes, "max-batch-bytes", 0, "largest JSON array body of POST /v1/score/batch (0: the server's default)")
+	fs.Int64Var(&o.maxStreamBytes, "max-stream-bytes", 0, "largest NDJSON or CSV body of POST /v1/score/batch (0: the server's default)")
+	fs.DurationVar(&o.streamTimeout, "stream-timeout", 0, "deadline of one NDJSON or CSV stream, in place of --request-timeout, --read-timeout and --write-timeout (0: the server's default; negative: none)")
 	return o
 }
 
@@ -62,24 +64,14 @@ func (o *limitOptions) wire(ctx context.Context, cfg *server.Config, st *store.S
 	if o.rateLimit < 0 {
 		return fmt.Errorf("--rate-limit %v: want 0 (no limit) or more", o.rateLimit)
 	}
-	cfg.RequestTimeout = o.requestTimeout
-	if o.requestTimeout == 0 {
-		cfg.RequestTimeout = -1 // the flag's 0 means none
-	}
-	cfg.MaxInFlight = o.maxInFlight
-	if o.maxInFlight == 0 {
-		cfg.MaxInFlight = -1
-	}
-	cfg.RateLimit, cfg.RateBurst = o.rateLimit, o.rateBurst
-	if o.maxBatch <= 0 || o.maxBatchBytes <= 0 || o.maxStreamBytes <= 0 {
-		return fmt.Errorf("--max-score-batch %d, --max-batch-bytes %d, --max-stream-bytes %d: want positive limits",
+	if o.maxBatch < 0 || o.maxBatchBytes < 0 || o.maxStreamBytes < 0 {
+		return fmt.Errorf("--max-score-batch %d, --max-batch-bytes %d, --max-stream-bytes %d: want positive limits (0: the server's defaults)",
 			o.maxBatch, o.maxBatchBytes, o.maxStreamBytes)
 	}
+	cfg.RequestTimeout, cfg.MaxInFlight = o.requestTimeout, o.maxInFlight
+	cfg.RateLimit, cfg.RateBurst = o.rateLimit, o.rateBurst
 	cfg.MaxBatch, cfg.MaxBatchBytes, cfg.MaxStreamBytes = o.maxBatch, o.maxBatchBytes, o.maxStreamBytes
 	cfg.StreamTimeout = o.streamTimeout
-	if o.streamTimeout <= 0 {
-		cfg.StreamTimeout = -1 // the flag's 0 means none
-	}
 
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {

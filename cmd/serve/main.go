@@ -35,11 +35,14 @@
 // --read-header-timeout, --read-timeout, --write-timeout and
 // --idle-timeout. POST /v1/score/batch has its own: --max-score-batch
 // accounts and --max-batch-bytes for a JSON array, --max-stream-bytes and
-// --stream-timeout for NDJSON and CSV streams. Prometheus metrics are
-// served at /metrics from a registry made here. --debug-addr, off by
-// default, serves the Go runtime profiles (net/http/pprof, under
-// /debug/pprof/) on a listener of its own, which must be a loopback address
-// since profiles reveal the process's internals.
+// --stream-timeout for NDJSON and CSV streams. A limit flag that sets a
+// server.Config field means what the field means: 0 is the server's
+// default (see server.Config), and a negative deadline or bound turns it
+// off. Prometheus metrics are served at /metrics from a registry made
+// here. --debug-addr, off by default, serves the Go runtime profiles
+// (net/http/pprof, under /debug/pprof/) on a listener of its own, which
+// must be a loopback address since profiles reveal the process's
+// internals.
 //
 // On SIGTERM or SIGINT it turns /readyz to 503 at once and stops keeping
 // connections alive, keeps serving for --drain-delay so that load balancers
@@ -92,7 +95,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	var (
 		addr      = fs.String("addr", "127.0.0.1:8080", "listen address")
 		logFormat = fs.String("log-format", "text", "log format: text or json")
-		maxBody   = fs.Int64("max-body-bytes", 1<<20, "largest accepted request body")
+		maxBody   = fs.Int64("max-body-bytes", 0, "largest accepted request body (0: the server's default)")
 		grace     = fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown")
 		drainFor  = fs.Duration("drain-delay", 2*time.Second, "time between SIGTERM and closing the listener, while /readyz answers 503 so that load balancers stop routing here")
 		gcPercent = fs.Int("gc-percent", 400, "garbage collector target (runtime/debug.SetGCPercent), unless the GOGC environment variable is set; 0 keeps Go's default of 100")
@@ -164,7 +167,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		OnShadow:     shadowReporter(cfg.Metrics, logger),
 		OnShadowDrop: func() { cfg.Metrics.ShadowScored(server.ShadowDropped, 1, 0) },
 	})
-	cfg.Scorer, cfg.ICP, cfg.Serving = live, live, served(live)
+	cfg.Scorer, cfg.ICP, cfg.Serving = live, icpDocument{live}, served(live)
 	o, err := startOps(ctx, opsOpts, st, live, cfg.Metrics, logger)
 	if err != nil {
 		return fmt.Errorf("refusing to start: %w", err)

@@ -18,7 +18,6 @@ import (
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/server"
 	"github.com/icpengine/icp/store"
-	"github.com/icpengine/icp/watch"
 )
 
 // modelOptions are the flags of the model registry.
@@ -37,7 +36,7 @@ func modelFlags(fs *flag.FlagSet) *modelOptions {
 	fs.StringVar(&o.replica, "replica", "", "this replica's name in the model history (default host:pid)")
 	fs.DurationVar(&o.poll, "model-poll", 2*time.Second, "how often the store's champion and shadow are checked for a new version")
 	fs.IntVar(&o.warmUp, "warm-up", registry.DefaultWarmUp, "accounts a new model version scores, and checks, before it serves")
-	fs.Int64Var(&o.maxArtifact, "max-artifact-bytes", 256<<20, "largest model artifact accepted by POST /v1/admin/models")
+	fs.Int64Var(&o.maxArtifact, "max-artifact-bytes", 0, "largest model artifact accepted by POST /v1/admin/models (0: the server's default)")
 	return o
 }
 
@@ -151,21 +150,21 @@ func shadowReporter(m *server.Metrics, logger *slog.Logger) func(registry.Shadow
 // driftGauges sets the drift gauges of /metrics from each drift report:
 // every feature's PSI and its alert severity (none when it does not drift),
 // the fit score's and the tier mix's too.
-func driftGauges(m *server.Metrics) func(watch.Report) {
-	return func(rep watch.Report) {
+func driftGauges(m *server.Metrics) func(icp.WatchReport) {
+	return func(rep icp.WatchReport) {
 		m.ResetDrift()
-		set := func(f drift.FeatureResult) {
+		set := func(f icp.FeatureDrift) {
 			m.SetDriftGauge(f.Feature, f.PSI)
 			var sev icp.Severity
-			if a, ok := drift.FeatureAlert(f, rep.Report.Time); ok {
+			if a, ok := drift.FeatureAlert(f, rep.Time); ok {
 				sev = a.Severity
 			}
 			m.SetDriftStatus(f.Feature, sev)
 		}
-		for _, f := range rep.Report.Features {
+		for _, f := range rep.Features {
 			set(f)
 		}
-		for _, f := range []*drift.FeatureResult{rep.Report.Score, rep.Report.TierMix} {
+		for _, f := range []*icp.FeatureDrift{rep.Score, rep.TierMix} {
 			if f != nil {
 				set(*f)
 			}

@@ -35,7 +35,7 @@ func opsFlags(fs *flag.FlagSet) opsOptions {
 		webhookSecret: fs.String("webhook-secret-file", "", "file holding the webhook HMAC secret"),
 		driftInterval: fs.Duration("drift-interval", time.Minute, "time between drift evaluations"),
 		sampleRate:    fs.Float64("sample-rate", 1, "share of scored accounts kept for drift and the score log, in (0, 1]"),
-		maxBatch:      fs.Int("max-batch", 1000, "most outcomes in one POST /v1/outcomes"),
+		maxBatch:      fs.Int("max-batch", 0, "most outcomes in one POST /v1/outcomes (0: the server's default)"),
 	}
 }
 
@@ -99,9 +99,8 @@ func (r *ops) startWatch(o opsOptions, st *store.Store, live *registry.Live, m *
 		}
 	}
 	seed := live.Current().Profile.Seed
-	sa := storeAdapter{st: st, notify: *o.webhookURL != ""}
 	w, err := watch.New(watch.Config{
-		Store: sa, Model: modelAdapter{live: live}, OnReport: driftGauges(m),
+		Store: alertStore{Store: st, notify: *o.webhookURL != ""}, Model: modelAdapter{live: live}, OnReport: driftGauges(m),
 		Logger: logger, Interval: *o.driftInterval, SampleRate: *o.sampleRate, Seed: seed,
 	})
 	if err != nil {
@@ -111,12 +110,12 @@ func (r *ops) startWatch(o opsOptions, st *store.Store, live *registry.Live, m *
 		return err
 	}
 	r.w = w
-	r.cfg.Outcomes, r.cfg.Observer, r.cfg.Scores = sa, w, w
-	r.cfg.Drift, r.cfg.Alerts = sa, sa
+	r.cfg.Outcomes, r.cfg.Observer, r.cfg.Scores = st, w, w
+	r.cfg.Drift, r.cfg.Alerts = st, st
 	r.ready = st.Ping
 	r.wg.Go(func() { _ = w.Run(r.wctx) })
 	if *o.webhookURL != "" {
-		d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: sa, URL: *o.webhookURL, Secret: secret, Seed: seed, Logger: logger})
+		d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: st, URL: *o.webhookURL, Secret: secret, Seed: seed, Logger: logger})
 		if err != nil {
 			return err
 		}

@@ -51,7 +51,7 @@ func TestRunRefusesWithoutAuthentication(t *testing.T) {
 		{"no db", nil, "--allow-unauthenticated"},
 		{"db without keys", []string{"--db", emptyDB}, "holds no active API key"},
 		{"negative rate", []string{"--allow-unauthenticated", "--rate-limit", "-1"}, "--rate-limit"},
-		{"zero score batch", []string{"--allow-unauthenticated", "--max-score-batch", "0"}, "--max-score-batch"},
+		{"negative score batch", []string{"--allow-unauthenticated", "--max-score-batch", "-1"}, "--max-score-batch"},
 		{"negative stream cap", []string{"--allow-unauthenticated", "--max-stream-bytes", "-1"}, "--max-stream-bytes"},
 	}
 	for _, tt := range tests {

@@ -25,8 +25,8 @@ import (
 	"github.com/icpengine/icp/auth"
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
-	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/store"
+	"github.com/icpengine/icp/train"
 )
 
 // storeBackends returns a SQLite file and, when the PostgreSQL test server
@@ -91,7 +91,7 @@ func addKeys(t *testing.T, dsn string, scopes ...[]icp.Scope) []string {
 func writeModel(t *testing.T, seed uint64) string {
 	t.Helper()
 	tab, _ := synth.Generate(synth.Config{Rows: 1500, Seed: 2})
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: seed})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}

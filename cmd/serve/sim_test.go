@@ -19,6 +19,7 @@ import (
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/store"
+	"github.com/icpengine/icp/train"
 	"github.com/icpengine/icp/watch"
 )
 
@@ -110,7 +111,7 @@ func TestSustainedDriftOneAlertPerGroup(t *testing.T) {
 	defer st.Close()
 	// A repeat interval longer than the simulation: every alert is
 	// notified exactly once.
-	sa := storeAdapter{st: st, notify: true, policy: store.AlertPolicy{RepeatInterval: 72 * time.Hour}}
+	sa := alertStore{Store: st, notify: true, policy: store.AlertPolicy{RepeatInterval: 72 * time.Hour}}
 	w, err := watch.New(watch.Config{Store: sa, Model: modelAdapter{live: liveOf(t, p)}, Now: clk.Now,
 		Interval: 15 * time.Minute, QueueSize: 1000})
 	if err != nil {
@@ -231,7 +232,7 @@ func liveOf(t *testing.T, p *profile.Profile) *registry.Live {
 func trainProfile(t *testing.T, rows int, seed uint64) *profile.Profile {
 	t.Helper()
 	tab, _ := synth.Generate(synth.Config{Rows: rows, Seed: seed})
-	p, err := profile.Train(tab, features.Infer(tab, features.InferConfig{}), profile.Config{Seed: 1})
+	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,13 +247,13 @@ func TestEmergingSegmentAlert(t *testing.T) {
 	gen := synth.Config{Rows: 6000, Seed: 21, Emerging: true, EmergingFrom: from}
 	tab, _ := synth.Generate(gen)
 	s := features.Infer(tab, features.InferConfig{})
-	var train []int
+	var older []int
 	for i, d := range tab.Column("close_date").Num {
 		if d < float64(from.Unix())/86400 {
-			train = append(train, i)
+			older = append(older, i)
 		}
 	}
-	p, err := profile.Train(tab.Take(train), s, profile.Config{Seed: 1})
+	p, err := train.Train(tab.Take(older), s, train.Config{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +284,7 @@ func TestEmergingSegmentAlert(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			sa := storeAdapter{st: st}
+			sa := alertStore{Store: st}
 			w, err := watch.New(watch.Config{Store: sa, Model: modelAdapter{live: liveOf(t, p)}, Now: clk.Now})
 			if err != nil {
 				t.Fatal(err)

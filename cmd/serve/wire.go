@@ -3,79 +3,36 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/drift"
+	"github.com/icpengine/icp/emerging"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
+	"github.com/icpengine/icp/report"
 	"github.com/icpengine/icp/server"
 	"github.com/icpengine/icp/store"
 	"github.com/icpengine/icp/watch"
 )
 
-// storeAdapter adapts *store.Store to the interfaces of package watch and
-// package server.
-type storeAdapter struct {
-	st     *store.Store
+// alertStore is the store as the drift watcher uses it: alerts are
+// deduplicated by policy (zero: the store's defaults), and they enqueue a
+// webhook payload only when notify is set (a webhook is configured), so
+// that the outbox does not fill with deliveries no one sends. Every other
+// method is the store's own.
+type alertStore struct {
+	*store.Store
 	policy store.AlertPolicy
-	// notify enqueues webhook payloads; false when no webhook is set, so
-	// the outbox does not fill with deliveries no one sends.
 	notify bool
 }
 
-func (a storeAdapter) LogScores(ctx context.Context, scored []icp.ScoredAccount) error {
-	return a.st.LogScores(ctx, scored)
-}
-
-func (a storeAdapter) SaveDriftReport(ctx context.Context, at time.Time, version string, body json.RawMessage) (int64, error) {
-	return a.st.SaveDriftReport(ctx, at, version, body)
-}
-
-func (a storeAdapter) RaiseAlert(ctx context.Context, al icp.Alert, payload func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
-	var p store.PayloadFunc
-	if a.notify {
-		p = payload
+// RaiseAlert records one observation of an alert, and enqueues its
+// payload when it is to be notified and notify is set.
+func (a alertStore) RaiseAlert(ctx context.Context, al icp.Alert, payload func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
+	if !a.notify {
+		payload = nil
 	}
-	return a.st.RaiseAlertWithDelivery(ctx, al, a.policy, p)
-}
-
-func (a storeAdapter) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]watch.Delivery, error) {
-	ds, err := a.st.DueDeliveries(ctx, now, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]watch.Delivery, len(ds))
-	for i, d := range ds {
-		out[i] = watch.Delivery{ID: d.ID, AlertID: d.AlertID, Payload: d.Payload, Attempts: d.Attempts}
-	}
-	return out, nil
-}
-
-func (a storeAdapter) MarkDelivered(ctx context.Context, id int64) error {
-	return a.st.MarkDelivered(ctx, id)
-}
-
-func (a storeAdapter) MarkFailed(ctx context.Context, id int64, next time.Time, msg string) error {
-	return a.st.MarkFailed(ctx, id, next, msg)
-}
-
-func (a storeAdapter) RecordOutcomes(ctx context.Context, key string, outs []icp.Outcome) (server.RecordResult, error) {
-	r, err := a.st.RecordOutcomes(ctx, key, outs)
-	return server.RecordResult{Stored: r.Stored, Replayed: r.Replayed}, err
-}
-
-func (a storeAdapter) LatestDriftReport(ctx context.Context) (server.DriftReport, error) {
-	r, err := a.st.LatestDriftReport(ctx)
-	return server.DriftReport{At: r.At, ModelVersion: r.ModelVersion, Body: r.Body}, err
-}
-
-func (a storeAdapter) Alerts(ctx context.Context, status icp.AlertStatus, limit int) ([]icp.Alert, error) {
-	return a.st.Alerts(ctx, status, limit)
-}
-
-func (a storeAdapter) SetAlertStatus(ctx context.Context, id string, status icp.AlertStatus, by string) (icp.Alert, error) {
-	return a.st.SetAlertStatus(ctx, id, status, by)
+	return a.RaiseAlertWithDelivery(ctx, al, a.policy, payload)
 }
 
 // modelAdapter adapts the served model to watch.Model: each call goes to
@@ -98,41 +55,19 @@ func (m modelAdapter) DriftRow(acc icp.Account, s icp.Score) (drift.Row, error) 
 
 func (m modelAdapter) Reference() *drift.Reference { return m.p().Drift }
 
-func (m modelAdapter) EmergingSegments(winners, earlier []icp.Account) ([]watch.Emerging, error) {
+func (m modelAdapter) EmergingSegments(winners, earlier []icp.Account) ([]icp.EmergingSegment, error) {
 	p := m.p()
-	// Winners whose fields no longer fit the schema are left out.
-	keep := make([]icp.Account, 0, len(winners))
-	index := make([]int, 0, len(winners))
-	for i, acc := range winners {
-		if _, err := p.Schema.Table([]icp.Account{acc}); err == nil {
-			keep = append(keep, acc)
-			index = append(index, i)
-		}
-	}
-	base := make([]icp.Account, 0, len(earlier))
-	for _, acc := range earlier {
-		if _, err := p.Schema.Table([]icp.Account{acc}); err == nil {
-			base = append(base, acc)
-		}
-	}
-	segs, err := p.EmergingSegments(keep, base, profile.EmergingConfig{Seed: p.Seed})
-	if err != nil {
+	return emerging.Records(p, winners, earlier, emerging.Config{Seed: p.Seed})
+}
+
+// icpDocument answers GET /v1/icp with the champion's ICP document.
+type icpDocument struct{ live *registry.Live }
+
+func (d icpDocument) ICP(ctx context.Context) (json.RawMessage, error) {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]watch.Emerging, len(segs))
-	for i, s := range segs {
-		e := watch.Emerging{Key: s.Key, Name: s.Name, Description: s.Description,
-			Count: s.Count, Outside: s.Outside, Winners: len(winners),
-			Observed: s.Observed, Expected: s.Expected, Baseline: s.Baseline, PValue: s.PValue}
-		for _, t := range s.Traits {
-			e.Traits = append(e.Traits, t.Text)
-		}
-		for _, j := range s.Members {
-			e.Members = append(e.Members, index[j])
-		}
-		out[i] = e
-	}
-	return out, nil
+	return json.Marshal(report.Document(d.live.Current().Profile))
 }
 
 // icpSummary is the dashboard's brief of the model.
@@ -152,8 +87,15 @@ func icpSummary(p *profile.Profile) *server.ICPSummary {
 	return s
 }
 
-// The served model scores batches in one call and names its version.
+// The served model scores batches in one call and names its version; the
+// store serves the outcome, drift report and alert routes and the webhook
+// outbox as it is.
 var (
-	_ server.BatchScorer    = (*registry.Live)(nil)
-	_ server.ModelVersioner = (*registry.Live)(nil)
+	_ server.BatchScorer     = (*registry.Live)(nil)
+	_ server.ModelVersioner  = (*registry.Live)(nil)
+	_ server.OutcomeRecorder = (*store.Store)(nil)
+	_ server.DriftSource     = (*store.Store)(nil)
+	_ server.AlertService    = (*store.Store)(nil)
+	_ watch.Store            = alertStore{}
+	_ watch.Outbox           = (*store.Store)(nil)
 )

@@ -32,7 +32,9 @@ import (
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/report"
 	"github.com/icpengine/icp/store"
+	"github.com/icpengine/icp/train"
 )
 
 func main() {
@@ -54,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		data    = fs.String("data", "", "CSV export of accounts (required)")
 		out     = fs.String("out", "", "output directory for model.json and report.md (required)")
 		schema  = fs.String("schema", "", "JSON file overriding inferred column roles")
-		label   = fs.String("label", profile.TargetIdeal, "what counts as a positive: ideal or won")
+		label   = fs.String("label", train.TargetIdeal, "what counts as a positive: ideal or won")
 		ltvQ    = fs.Float64("ltv-quantile", 0.25, "quantile of won accounts' LTV an ideal customer reaches; negative drops the LTV condition")
 		holdout = fs.Float64("holdout", 0.2, "share of the newest closed deals held out for validation")
 		seed    = fs.Uint64("seed", 1, "random seed")
@@ -77,7 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 
-	var tiers profile.TierConfig
+	var tiers train.TierConfig
 	var err error
 	if tiers.Shares, err = triple("--tier-shares", *shares); err != nil {
 		return err
@@ -127,10 +129,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	t = s.Clean(t)
-	p, err := profile.Train(t, s, profile.Config{
+	p, err := train.Train(t, s, train.Config{
 		Seed:            *seed,
 		Version:         *version,
-		Label:           profile.LabelConfig{Target: *label, LTVQuantile: *ltvQ},
+		Label:           train.LabelConfig{Target: *label, LTVQuantile: *ltvQ},
 		HoldoutFraction: *holdout,
 		Tiers:           tiers,
 	})
@@ -141,21 +143,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := p.WriteFile(modelPath); err != nil {
 		return err
 	}
-	var opts profile.ReportOptions
+	var opts report.Options
 	if previous != nil {
-		if opts.Changes, err = p.Compare(previous, t); err != nil {
+		if opts.Changes, err = report.Compare(p, previous, t); err != nil {
 			return err
 		}
 	}
 	reportPath := filepath.Join(*out, "report.md")
 	htmlPath := filepath.Join(*out, "report.html")
-	if err := writeReport(reportPath, func(w io.Writer) error { return p.WriteReportWith(w, opts) }); err != nil {
+	if err := writeReport(reportPath, func(w io.Writer) error { return report.WriteMarkdown(w, p, opts) }); err != nil {
 		return err
 	}
-	if err := writeReport(htmlPath, func(w io.Writer) error { return p.WriteHTMLReport(w, opts) }); err != nil {
+	if err := writeReport(htmlPath, func(w io.Writer) error { return report.WriteHTML(w, p, opts) }); err != nil {
 		return err
 	}
-	p.WriteSummary(stdout)
+	report.WriteSummary(stdout, p)
 	fmt.Fprintf(stdout, "\nwrote %s, %s and %s\n", modelPath, reportPath, htmlPath)
 	return nil
 }

@@ -1,0 +1,6 @@
+//go:build race
+
+package gbm
+
+// treeRaceEnabled reports whether the race detector is on.
+const treeRaceEnabled = true

@@ -1,6 +1,0 @@
-//go:build race
-
-package model
-
-// treeRaceEnabled reports whether the race detector is on.
-const treeRaceEnabled = true

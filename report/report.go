@@ -1,0 +1,524 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/icpengine/icp/profile"
+)
+
+// Options adds to the report. The zero value is ready to use.
+type Options struct {
+	// Changes, when not nil, adds a "what changed since the previous
+	// model" section (see Compare).
+	Changes *Changes
+}
+
+// WriteMarkdown writes the ICP report of p as Markdown: who the ideal
+// customers are (segments with their rules and evidence), the anti-ICP,
+// the tiers and their backtest, the data and label, validation and the
+// model card.
+func WriteMarkdown(w io.Writer, p *profile.Profile, o Options) error {
+	return icpReport{p}.document(o, false).markdown(w)
+}
+
+// WriteHTML writes the report as one self-contained HTML page with inline
+// SVG charts (gains and lift, calibration, score distribution by outcome,
+// tier results); it loads nothing from the network.
+func WriteHTML(w io.Writer, p *profile.Profile, o Options) error {
+	return icpReport{p}.document(o, true).html(w, "Ideal Customer Profile — model "+p.Version)
+}
+
+// icpReport is the profile a report describes; its sections are its
+// methods.
+type icpReport struct{ *profile.Profile }
+
+// document builds the report; charts only go into the HTML form.
+func (p icpReport) document(o Options, charts bool) *document {
+	d := &document{}
+	data, v := p.Data, p.Validation
+	d.h1("Ideal Customer Profile — model %s", p.Version)
+	intro := fmt.Sprintf("Learned from %d accounts in `%s` (%d with a closed outcome", data.Rows, data.Source, data.Labeled)
+	if data.From != "" {
+		intro += fmt.Sprintf(", closed %s to %s", data.From, data.To)
+	}
+	intro += fmt.Sprintf("). On the newest deals, which it did not see in training, it ranks with ROC AUC %s, and the top-scored tenth of them hold %s× the base rate of %s.",
+		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), targetNoun(p.Label.Target))
+	d.para("%s", intro)
+	if len(p.Segments) > 0 {
+		d.para("It found %d segments of %s:", len(p.Segments), targetNoun(p.Label.Target))
+		var items []string
+		for _, s := range p.Segments {
+			items = append(items, fmt.Sprintf("**%s** (%s): `%s` — %d closed accounts, %s of them %s, %s the base rate.",
+				s.Name, s.ID, s.RuleText, s.Accounts, pct(s.PositiveRate), p.Label.Target, times(s.Lift)))
+		}
+		d.list(items)
+	} else {
+		d.para("**No reliable segments**: %s.", p.SegmentSearch.Reason)
+	}
+	if len(p.AntiICP.Rules) > 0 {
+		var items []string
+		for _, r := range p.AntiICP.Rules {
+			items = append(items, fmt.Sprintf("%s: `%s` — %s of %d deals lost.", r.ID, r.RuleText, pct(r.LossRate), r.Evidence.Closed))
+		}
+		d.para("Not worth pursuing (the anti-ICP):")
+		d.list(items)
+	}
+
+	p.segmentSection(d)
+	p.antiSection(d)
+	p.tierSection(d, charts)
+	p.backtestSection(d, charts)
+	if o.Changes != nil {
+		o.Changes.section(d)
+	}
+	p.dataSection(d)
+
+	d.h2("Validation")
+	split := "Split: " + v.Split
+	if v.From != "" {
+		split += fmt.Sprintf(" (closed %s to %s)", v.From, v.To)
+	}
+	d.para("%s. Every candidate model was fitted on the older deals and scored on the holdout; the one with the least calibrated log loss was then refitted on all closed deals and serves.", split)
+	var rows [][]string
+	for _, c := range v.Candidates {
+		sel := ""
+		if c.Selected {
+			sel = "**selected**"
+		}
+		name := c.Kind
+		if c.Rounds > 0 {
+			name = fmt.Sprintf("%s (%d trees)", c.Kind, c.Rounds)
+		}
+		rows = append(rows, []string{name, c.Calibration, fmt3(c.Holdout.ROCAUC), fmt3(c.Holdout.PRAUC), fmt3(c.Holdout.LogLoss),
+			fmt3(c.Calibrated.LogLoss), fmt3(c.Calibrated.Brier), fmt2(c.Holdout.LiftTopDecile), sel})
+	}
+	d.table([]string{"model", "calibration", "holdout ROC AUC", "PR AUC", "log loss", "calibrated log loss", "Brier", "lift, top decile", ""}, rows)
+	d.para("The selected model on its training split: ROC AUC %s, log loss %s (holdout: %s, %s).",
+		fmt3(v.Train.ROCAUC), fmt3(v.Train.LogLoss), fmt3(v.Holdout.ROCAUC), fmt3(v.Holdout.LogLoss))
+	d.h3("Calibration on the holdout")
+	d.para("Calibration: %s. Each half of the holdout is scored by a calibration fitted on the other half, then binned by decile of the score:", p.Model.Calibration.Method)
+	rows = nil
+	var pts [][2]float64
+	for _, r := range v.Reliability {
+		rows = append(rows, []string{fmt3(r.Lo) + "–" + fmt3(r.Hi), fmt.Sprint(r.N), pct(r.Predicted), pct(r.Observed)})
+		pts = append(pts, [2]float64{r.Predicted, r.Observed})
+	}
+	d.table([]string{"scores", "accounts", "predicted", "observed"}, rows)
+	if charts && len(pts) > 0 {
+		top := 0.0
+		for _, p := range pts {
+			top = math.Max(top, math.Max(p[0], p[1]))
+		}
+		top = math.Min(1, math.Ceil(top*10+0.5)/10)
+		d.chart(lineChart("Calibration (reliability) on the holdout", "predicted", "observed", top, top, pctTick, pctTick,
+			[]series{{name: "perfect calibration", color: colorMuted, dashed: true, pts: [][2]float64{{0, 0}, {top, top}}},
+				{name: "model", color: colorA, pts: pts}}))
+	}
+
+	d.h2("What drives the score")
+	d.para("Mean absolute contribution of each column to the margin (log-odds), over %d training accounts, largest first:", p.Importance.Rows)
+	rows = nil
+	for _, c := range p.Importance.Columns {
+		rows = append(rows, []string{"`" + c.Column + "`", fmt.Sprintf("%.3f", c.MeanAbs)})
+	}
+	d.table([]string{"column", "mean absolute contribution"}, rows)
+	p.modelCard(d)
+	return d
+}
+
+func (p icpReport) segmentSection(d *document) {
+	d.h2("Ideal customer segments")
+	ss := p.SegmentSearch
+	if len(p.Segments) == 0 {
+		d.para("**No reliable segments.** %s. The score still ranks accounts; it is the segments, readable groups that win clearly more often than the rest, that the data do not support.", capitalize(ss.Reason))
+	} else {
+		d.para("Each segment is a cluster of %s described by a rule learned by a shallow decision tree on the raw column values. An account belongs to the first segment whose rule it matches; the evidence counts every closed account matching the rule, against all %d closed accounts.",
+			targetNoun(p.Label.Target), p.Baseline.Closed)
+	}
+	for _, s := range p.Segments {
+		d.h3("%s: %s", s.ID, s.Name)
+		d.para("%s", s.Summary)
+		d.para("**Rule:** `%s`", s.RuleText)
+		d.para("The rule matches %s of the cluster's %d %s (recall) and %s of the %s it matches belong to the cluster (precision).",
+			pct(s.Recall), s.Size, targetNoun(p.Label.Target), pct(s.Precision), targetNoun(p.Label.Target))
+		d.table([]string{"evidence", "segment", "all closed accounts", "lift"}, evidenceRows(s.Evidence, p.Baseline))
+		if len(s.Traits) > 0 {
+			var rows [][]string
+			for _, t := range s.Traits {
+				rows = append(rows, []string{t.Text, traitValue(t, t.Segment), traitValue(t, t.Base)})
+			}
+			d.para("Profile of the cluster's members:")
+			d.table([]string{"trait", "in segment", "all accounts"}, rows)
+		}
+	}
+	d.h3("How the segments were chosen")
+	space := "each column's contribution to the score (attributions, log-odds)"
+	if ss.Space == profile.SpaceFeatures {
+		space = "the encoded features, each column scaled to equal weight"
+	}
+	d.para("k-means++ clustered the %d %s on %s, using the columns %s. For each number of clusters k, the silhouette measures separation and the stability is the mean adjusted Rand index between the clustering and its refits on bootstrap resamples; only stable ks are described. A cluster becomes a segment when its rule's accounts turn positive clearly more often than the base rate; the k whose segments tell the most about the label (mutual information) wins.",
+		ss.Positives, targetNoun(p.Label.Target), space, codeList(ss.Columns))
+	if len(ss.Ks) > 0 {
+		var rows [][]string
+		for _, k := range ss.Ks {
+			mark := ""
+			if k.K == ss.K {
+				mark = "**chosen**"
+			}
+			rows = append(rows, []string{fmt.Sprint(k.K), fmt3(k.Silhouette), fmt3(k.Stability), fmt.Sprint(k.Segments), pct(k.Coverage), fmt.Sprintf("%.4f", k.Gain), mark})
+		}
+		d.table([]string{"k", "silhouette", "stability (ARI)", "segments", "positives covered", "information (nats)", ""}, rows)
+	}
+	if len(ss.Dropped) > 0 {
+		d.para("Clusters not kept as segments:")
+		d.list(ss.Dropped)
+	}
+}
+
+// evidenceRows compares a group's evidence with the baseline.
+func evidenceRows(e, b profile.Evidence) [][]string {
+	rows := [][]string{
+		{"closed accounts", fmt.Sprint(e.Closed), fmt.Sprint(b.Closed), ""},
+		{"won deals", fmt.Sprint(e.Won), fmt.Sprint(b.Won), ""},
+		{"win rate", pct(e.WinRate), pct(b.WinRate), times(e.WinLift)},
+		{"positive rate", pct(e.PositiveRate), pct(b.PositiveRate), times(e.Lift)},
+	}
+	if e.HasLTV || b.HasLTV {
+		rows = append(rows, []string{"median LTV of won", optNum(e.MedianLTV, e.HasLTV), optNum(b.MedianLTV, b.HasLTV), times(e.LTVLift)})
+	}
+	if e.HasChurn || b.HasChurn {
+		rows = append(rows, []string{"churn rate of won", optPct(e.ChurnRate, e.HasChurn), optPct(b.ChurnRate, b.HasChurn), times(e.ChurnLift)})
+	}
+	if e.HasCycle || b.HasCycle {
+		rows = append(rows, []string{"median sales cycle of won (days)", optNum(e.MedianCycleDays, e.HasCycle), optNum(b.MedianCycleDays, b.HasCycle), times(e.CycleRatio)})
+	}
+	rows = append(rows, []string{"share of all won deals", pct(e.ShareOfWins), "100.0%", ""})
+	return rows
+}
+
+func optNum(v float64, ok bool) string {
+	if !ok {
+		return "–"
+	}
+	return num(v)
+}
+
+func optPct(v float64, ok bool) string {
+	if !ok {
+		return "–"
+	}
+	return pct(v)
+}
+
+func codeList(cols []string) string {
+	parts := make([]string, len(cols))
+	for k, c := range cols {
+		parts[k] = "`" + c + "`"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (p icpReport) antiSection(d *document) {
+	a := p.AntiICP
+	d.h2("Anti-ICP: who not to pursue")
+	if a.Definition == "" {
+		d.para("Not learned: no closed accounts.")
+		return
+	}
+	d.para("A good outcome is %s; %s of closed accounts have one. A shallow tree on the raw column values separates good outcomes from lost deals, churned and low-LTV customers; each of its leaves whose rate of good outcomes is far and significantly below the base rate is a disqualifier. Scoring returns `anti_icp` with the rule an account matches.",
+		a.Definition, pct(a.BaseGoodRate))
+	if len(a.Rules) == 0 {
+		d.para("No group of accounts does clearly worse than the rest.")
+		return
+	}
+	var rows [][]string
+	for _, r := range a.Rules {
+		e := r.Evidence
+		rows = append(rows, []string{r.ID, "`" + r.RuleText + "`", fmt.Sprint(e.Closed), pct(r.LossRate), pct(r.GoodRate),
+			optPct(e.ChurnRate, e.HasChurn && e.Won > 0), optNum(e.MedianCycleDays, e.HasCycle && e.Won > 0)})
+	}
+	d.table([]string{"id", "rule", "closed accounts", "loss rate", "good outcomes", "churn of won", "median cycle of won (days)"}, rows)
+	var items []string
+	for _, r := range a.Rules {
+		items = append(items, r.Summary)
+	}
+	d.list(items)
+}
+
+func (p icpReport) tierSection(d *document, charts bool) {
+	t, bt := p.Tiers, p.Backtest
+	d.h2("Tiers")
+	method := t.Method
+	if method == "" {
+		method = "shares"
+	}
+	d.para("Thresholds on the calibrated score, set by %s: %s.", method, t.Target)
+	rows := [][]string{}
+	for k, th := range []float64{t.Tier1, t.Tier2, t.Tier3} {
+		rows = append(rows, []string{fmt.Sprintf("tier%d", k+1), fmt3(th), pct(t.Shares[k])})
+	}
+	rows = append(rows, []string{"non_fit", "below " + fmt3(t.Tier3), pct(math.Max(0, 1-t.Shares[0]-t.Shares[1]-t.Shares[2]))})
+	d.table([]string{"tier", "score at least", "share of training accounts"}, rows)
+	if len(bt.Tiers) == 0 {
+		return
+	}
+	d.para("On the %d holdout deals, scored by the model fitted on older deals:", bt.Rows)
+	d.table(groupHead("tier"), groupRows(bt.Tiers))
+	if bt.WinRateFalls {
+		d.para("The win rate falls from tier to tier on the holdout, as it should.")
+	} else {
+		d.para("**Warning:** the win rate does not fall from tier to tier on the holdout; the tiers do not order accounts reliably on recent deals. Review the thresholds (`--tier-shares`, `--tier-lift`, `--tier1-capacity`) or the data.")
+	}
+	if charts {
+		var names []string
+		win := make([]float64, len(bt.Tiers))
+		share := make([]float64, len(bt.Tiers))
+		for k, g := range bt.Tiers {
+			names = append(names, g.Name)
+			win[k], share[k] = g.Evidence.WinRate, g.Evidence.ShareOfWins
+		}
+		d.chart(barChart("Tier results on the holdout", "rate", names, []string{"win rate", "share of all wins"}, []string{colorA, colorB}, [][]float64{win, share}, pctTick))
+	}
+}
+
+func groupHead(first string) []string {
+	return []string{first, "deals", "won", "win rate", "median cycle of won (days)", "median LTV of won", "churn of won", "share of all wins"}
+}
+
+func groupRows(gs []profile.GroupResult) [][]string {
+	var rows [][]string
+	for _, g := range gs {
+		e := g.Evidence
+		rows = append(rows, []string{g.Name, fmt.Sprint(e.Closed), fmt.Sprint(e.Won), pct(e.WinRate), optNum(e.MedianCycleDays, e.HasCycle),
+			optNum(e.MedianLTV, e.HasLTV), optPct(e.ChurnRate, e.HasChurn), pct(e.ShareOfWins)})
+	}
+	return rows
+}
+
+func (p icpReport) backtestSection(d *document, charts bool) {
+	bt := p.Backtest
+	d.h2("Backtest on the holdout")
+	if bt.Rows == 0 {
+		d.para("No holdout.")
+		return
+	}
+	d.para("The %d newest closed deals (%s to %s) were scored by the model fitted on the older ones, with cross-fitted calibration, and placed by the final tiers and rules.", bt.Rows, p.Validation.From, p.Validation.To)
+	d.h3("By segment")
+	d.table(groupHead("segment"), groupRows(append(append([]profile.GroupResult(nil), bt.Segments...), bt.AntiICP)))
+	if len(bt.Gains) > 0 {
+		d.h3("Gains")
+		var rows [][]string
+		var gains, lift [][2]float64
+		for _, g := range bt.Gains {
+			if g.Share == 0 {
+				gains = append(gains, [2]float64{0, 0})
+				continue
+			}
+			gains = append(gains, [2]float64{g.Share, g.Captured})
+			lift = append(lift, [2]float64{g.Share, g.Lift})
+			if math.Mod(math.Round(g.Share*100), 10) == 0 {
+				rows = append(rows, []string{pct(g.Share), pct(g.Captured), fmt2(g.Lift)})
+			}
+		}
+		d.table([]string{"top deals by score", "positives captured", "lift"}, rows)
+		if charts {
+			d.chart(lineChart("Gains on the holdout", "share of deals, top score first", "share of positives captured", 1, 1, pctTick, pctTick,
+				[]series{{name: "random", color: colorMuted, dashed: true, pts: [][2]float64{{0, 0}, {1, 1}}}, {name: "model", color: colorA, pts: gains}}))
+			top := 1.0
+			for _, l := range lift {
+				top = math.Max(top, l[1])
+			}
+			d.chart(lineChart("Lift on the holdout", "share of deals, top score first", "lift over the base rate", 1, math.Ceil(top), pctTick, numTick,
+				[]series{{name: "random", color: colorMuted, dashed: true, pts: [][2]float64{{0, 1}, {1, 1}}}, {name: "model", color: colorA, pts: lift}}))
+		}
+	}
+	if charts {
+		var groups []string
+		pos := make([]float64, 20)
+		neg := make([]float64, 20)
+		var np, nn float64
+		for k := range bt.Histogram.Positive {
+			np += float64(bt.Histogram.Positive[k])
+			nn += float64(bt.Histogram.Negative[k])
+		}
+		for k := range pos {
+			groups = append(groups, fmt.Sprintf("%.2f", float64(k)/20))
+			pos[k] = float64(bt.Histogram.Positive[k]) / math.Max(1, np)
+			neg[k] = float64(bt.Histogram.Negative[k]) / math.Max(1, nn)
+		}
+		d.chart(barChart("Score distribution by outcome (holdout)", "share of the outcome's deals", groups, []string{"positive", "negative"}, []string{colorA, colorB}, [][]float64{pos, neg}, pctTick))
+	}
+	if len(bt.Recent) > 0 {
+		d.h3("Recent deals")
+		d.para("The last %d won and lost deals of the holdout, newest first, with how the model placed them:", len(bt.Recent))
+		var rows [][]string
+		for _, r := range bt.Recent {
+			res := "lost"
+			if r.Won {
+				res = "won"
+			}
+			rows = append(rows, []string{r.AccountID, r.CloseDate, res, fmt3(r.Score), string(r.Tier), dash(r.Segment), dash(r.AntiICP)})
+		}
+		d.table([]string{"account", "closed", "outcome", "score", "tier", "segment", "anti-ICP"}, rows)
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func (p icpReport) dataSection(d *document) {
+	data := p.Data
+	d.h2("Data and label")
+	rows := [][]string{
+		{"source", "`" + data.Source + "`"},
+		{"data hash", "`" + p.DataHash + "`"},
+		{"rows", fmt.Sprint(data.Rows)},
+		{"labeled (closed)", fmt.Sprint(data.Labeled)},
+		{"open (scored, not trained on)", fmt.Sprint(p.Label.Open)},
+		{"positives / negatives", fmt.Sprintf("%d / %d (%s positive)", p.Label.Positives, p.Label.Negatives,
+			pct(float64(p.Label.Positives)/float64(max(1, p.Label.Positives+p.Label.Negatives))))},
+	}
+	if data.From != "" {
+		rows = append(rows, []string{"close dates", data.From + " to " + data.To})
+	}
+	rows = append(rows, []string{"encoded features", fmt.Sprint(data.Features)}, []string{"seed", fmt.Sprint(p.Seed)})
+	d.table([]string{"", ""}, rows)
+	d.para("**Label (%s):** %s.", p.Label.Target, p.Label.Definition)
+	if len(p.Label.Values) > 0 {
+		var parts []string
+		for _, lv := range p.Label.Values {
+			val := lv.Value
+			if val == "" {
+				val = "(empty)"
+			}
+			parts = append(parts, fmt.Sprintf("`%s` %d (%s)", val, lv.Count, lv.Meaning))
+		}
+		d.para("Values of `%s`: %s.", p.Label.WonColumn, strings.Join(parts, ", "))
+	}
+	d.h3("Columns")
+	rows = nil
+	for _, c := range p.Schema.Columns {
+		rows = append(rows, []string{"`" + c.Name + "`", string(c.Role), c.Kind, c.Reason})
+	}
+	d.table([]string{"column", "role", "kind", "why"}, rows)
+}
+
+func (p icpReport) modelCard(d *document) {
+	v := p.Validation
+	d.h2("Model card")
+	window := "no close dates"
+	if p.Data.From != "" {
+		window = p.Data.From + " to " + p.Data.To
+	}
+	var kind string
+	for _, c := range v.Candidates {
+		if c.Selected {
+			kind = c.Kind
+			if c.Rounds > 0 {
+				kind += fmt.Sprintf(" (%d trees)", c.Rounds)
+			}
+		}
+	}
+	d.table([]string{"", ""}, [][]string{
+		{"model", fmt.Sprintf("%s, calibration %s, version `%s`", kind, p.Model.Calibration.Method, p.Version)},
+		{"training window", window},
+		{"rows", fmt.Sprintf("%d accounts, %d closed, %d open", p.Data.Rows, p.Data.Labeled, p.Label.Open)},
+		{"label", p.Label.Definition},
+		{"holdout", fmt.Sprintf("%d deals, %s", v.Holdout.Rows, v.Split)},
+		{"holdout metrics", fmt.Sprintf("ROC AUC %s, PR AUC %s, calibrated log loss %s, Brier %s, top-decile lift %s",
+			fmt3(v.Holdout.ROCAUC), fmt3(v.Holdout.PRAUC), fmt3(v.Calibrated.LogLoss), fmt3(v.Calibrated.Brier), fmt2(v.Holdout.LiftTopDecile))},
+		{"segments", fmt.Sprintf("%d (k = %d)", len(p.Segments), p.SegmentSearch.K)},
+		{"anti-ICP rules", fmt.Sprint(len(p.AntiICP.Rules))},
+	})
+	d.h3("Limitations")
+	d.list([]string{
+		"The model learns from past closed deals: it reflects who sales chose to pursue, not the whole market.",
+		"Churn and LTV of recent customers are still unfolding, so recent wins may be labeled ideal too early.",
+		"Segment rules are shallow trees that describe clusters of positives; an account matching a rule is like the segment's members, not certain to win. Membership at serving time follows the rules.",
+		"Lifts and rates are measured on the training data, the backtest on the newest deals only; small segments have wide uncertainty.",
+		"Correlation, not cause: a column that marks a segment may stand in for something the data do not hold.",
+	})
+}
+
+func targetNoun(target string) string {
+	switch target {
+	case profile.TargetWon:
+		return "won accounts"
+	case profile.TargetRetained:
+		return "retained customers"
+	}
+	return "ideal customers"
+}
+
+func traitValue(t profile.Trait, v float64) string {
+	if t.Measure == "median" {
+		return "median " + num(v)
+	}
+	return pct(v)
+}
+
+// pct, times and num are the profile's formats under the short names the
+// tables read best with.
+func pct(v float64) string   { return profile.FormatPercent(v) }
+func times(v float64) string { return profile.FormatTimes(v) }
+func num(v float64) string   { return profile.FormatNumber(v) }
+
+func fmt2(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func fmt3(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// WriteSummary prints a few lines about p for the trainer's console: rows,
+// label balance, validation metrics, segments and tier thresholds.
+func WriteSummary(w io.Writer, p *profile.Profile) {
+	l, v := p.Label, p.Validation
+	fmt.Fprintf(w, "model %s: %d rows, %d closed (%d positive, %d negative), %d open\n",
+		p.Version, p.Data.Rows, p.Data.Labeled, l.Positives, l.Negatives, l.Open)
+	fmt.Fprintf(w, "label: %s\n", l.Definition)
+	fmt.Fprintf(w, "validation: %s\n", v.Split)
+	for _, c := range v.Candidates {
+		mark := " "
+		if c.Selected {
+			mark = "*"
+		}
+		fmt.Fprintf(w, " %s %-8s ROC AUC %s, PR AUC %s, log loss %s (calibrated, %s: %s), Brier %s, top-decile lift %s\n",
+			mark, c.Kind, fmt3(c.Holdout.ROCAUC), fmt3(c.Holdout.PRAUC), fmt3(c.Holdout.LogLoss), c.Calibration,
+			fmt3(c.Calibrated.LogLoss), fmt3(c.Calibrated.Brier), fmt2(c.Holdout.LiftTopDecile))
+	}
+	if len(p.Segments) == 0 {
+		fmt.Fprintf(w, "segments: no reliable segments: %s\n", p.SegmentSearch.Reason)
+	} else {
+		fmt.Fprintf(w, "segments: %d\n", len(p.Segments))
+	}
+	for _, s := range p.Segments {
+		fmt.Fprintf(w, "  %s %s: %d %s, %s×\n    %s\n", s.ID, s.Name, s.Size, targetNoun(p.Label.Target), fmt2(s.Lift), s.RuleText)
+	}
+	fmt.Fprintf(w, "anti-ICP rules: %d\n", len(p.AntiICP.Rules))
+	for _, r := range p.AntiICP.Rules {
+		fmt.Fprintf(w, "  %s %s: %d closed, %s lost, %s good outcomes\n", r.ID, r.RuleText, r.Evidence.Closed, pct(r.LossRate), pct(r.GoodRate))
+	}
+	fmt.Fprintf(w, "tiers: tier1 >= %s, tier2 >= %s, tier3 >= %s\n", fmt3(p.Tiers.Tier1), fmt3(p.Tiers.Tier2), fmt3(p.Tiers.Tier3))
+}

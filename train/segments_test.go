@@ -1,0 +1,202 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
+	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/model"
+	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/report"
+)
+
+// TestSegmentRecovery checks the segments and the anti-ICP against the
+// generator's ground truth on a 20,000-row table: among won accounts of
+// the three ICP segments, the adjusted Rand index between the true and the
+// proposed segments (rule membership, "none" counting as a label) is at
+// least 0.8; each true segment has a proposed rule with at least 0.8
+// precision and recall on won accounts; and the anti-ICP rules catch at
+// least 80% of the true anti-ICP accounts with at least 80% precision.
+func TestSegmentRecovery(t *testing.T) {
+	rows := 20000
+	if testing.Short() {
+		t.Skip("trains on 20,000 rows")
+	}
+	tab, truth := synth.Generate(synth.Config{Rows: rows, Seed: 42})
+	tab.Source = "generated.csv"
+	// Logistic regression only keeps the test fast under -race; segments
+	// are found in the same way on boosted trees' attributions.
+	p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 1, Label: LabelConfig{Target: TargetWon},
+		Models: ModelConfig{Kinds: []string{profile.KindLogistic}}})
+	if err != nil {
+		t.Fatalf("Train: %v", err)
+	}
+	for _, s := range p.Segments {
+		t.Logf("%s %s: %s (lift %.2f)", s.ID, s.Name, s.RuleText, s.Lift)
+	}
+	icpSegs := []string{synth.SegmentSaaSMidmarket, synth.SegmentEcomScale, synth.SegmentHealthEnterprise}
+	index := map[string]int{}
+	for k, s := range icpSegs {
+		index[s] = k
+	}
+	won := tab.Column("outcome").Str
+	var trueLab, gotLab []int
+	for i := range truth {
+		k, ok := index[truth[i].Segment]
+		if !ok || won[i] != "won" {
+			continue
+		}
+		trueLab = append(trueLab, k)
+		gotLab = append(gotLab, profile.SegmentOf(p.Segments, tab, i))
+	}
+	ari := model.AdjustedRandIndex(trueLab, gotLab)
+	t.Logf("ARI = %.3f over %d won ICP accounts", ari, len(trueLab))
+	if ari < 0.8 {
+		t.Errorf("AdjustedRandIndex(true, proposed) = %.3f, want >= 0.8", ari)
+	}
+	for _, name := range icpSegs {
+		bestP, bestR, bestID := 0.0, 0.0, ""
+		for _, s := range p.Segments {
+			var hit, tp, members int
+			for i := range truth {
+				if won[i] != "won" {
+					continue
+				}
+				in, m := truth[i].Segment == name, s.Rule.Match(tab, i)
+				if in {
+					members++
+				}
+				if m {
+					hit++
+					if in {
+						tp++
+					}
+				}
+			}
+			prec, rec := float64(tp)/float64(max(hit, 1)), float64(tp)/float64(max(members, 1))
+			if min(prec, rec) > min(bestP, bestR) {
+				bestP, bestR, bestID = prec, rec, s.ID
+			}
+		}
+		t.Logf("%s: best rule %s, precision %.3f, recall %.3f", name, bestID, bestP, bestR)
+		if bestP < 0.8 || bestR < 0.8 {
+			t.Errorf("segment %s: best rule %q has precision %.3f and recall %.3f, want both >= 0.8", name, bestID, bestP, bestR)
+		}
+	}
+
+	scores, err := p.ScoreTable(tab, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hit, tp, anti int
+	for i := range truth {
+		in, m := truth[i].Segment == synth.SegmentAntiICP, scores[i].AntiICP != nil
+		if in {
+			anti++
+		}
+		if m {
+			hit++
+			if in {
+				tp++
+			}
+		}
+	}
+	prec, rec := float64(tp)/float64(max(hit, 1)), float64(tp)/float64(max(anti, 1))
+	t.Logf("anti-ICP: %d rules, precision %.3f, recall %.3f", len(p.AntiICP.Rules), prec, rec)
+	if prec < 0.8 || rec < 0.8 {
+		t.Errorf("anti-ICP precision %.3f and recall %.3f, want both >= 0.8", prec, rec)
+	}
+
+	// Serving returns the rule of the segment and of the anti-ICP.
+	sc, err := p.Score(context.Background(), icp.Account{"industry": "Government", "employees": 900.0, "region": "NA", "country": "US"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.AntiICP == nil || sc.AntiICP.Rule == "" {
+		t.Errorf("Score(Government).AntiICP = %+v, want a matched rule", sc.AntiICP)
+	}
+	sc, err = p.Score(context.Background(), icp.Account{"industry": "SaaS", "employees": 180.0, "region": "NA", "country": "US",
+		"funding_stage": "Series B", "tech_stack": "hubspot;aws"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Segment == nil || sc.Segment.Rule == "" || sc.AntiICP != nil {
+		t.Errorf("Score(SaaS mid-market) = segment %+v, anti-ICP %+v; want a segment with its rule and no anti-ICP", sc.Segment, sc.AntiICP)
+	}
+	if !p.Backtest.WinRateFalls {
+		t.Errorf("backtest: win rate does not fall from tier to tier: %+v", p.Backtest.Tiers)
+	}
+}
+
+// TestNoSegmentsOnShuffledOutcomes shuffles the outcomes of a generated
+// table, which leaves no link between who an account is and how it did:
+// training must find no reliable segment and the report must say so.
+func TestNoSegmentsOnShuffledOutcomes(t *testing.T) {
+	tab, _ := synth.Generate(synth.Config{Rows: 4000, Seed: 3})
+	tab.Source = "shuffled.csv"
+	rng := rand.New(rand.NewPCG(9, 9))
+	perm := rng.Perm(tab.Rows())
+	for _, name := range []string{"outcome", "sales_cycle_days", "ltv_usd", "churned"} {
+		c := tab.Column(name)
+		if c.Kind == datasets.String {
+			old := append([]string(nil), c.Str...)
+			for i, j := range perm {
+				c.Str[i] = old[j]
+			}
+		} else {
+			old := append([]float64(nil), c.Num...)
+			for i, j := range perm {
+				c.Num[i] = old[j]
+			}
+		}
+	}
+	p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 1, Label: LabelConfig{Target: TargetWon}})
+	if err != nil {
+		t.Fatalf("Train: %v", err)
+	}
+	if len(p.Segments) != 0 || p.SegmentSearch.Reliable {
+		for _, s := range p.Segments {
+			t.Logf("%s: %s lift %.2f", s.ID, s.RuleText, s.Lift)
+		}
+		t.Errorf("found %d segments on shuffled outcomes, want none", len(p.Segments))
+	}
+	var b bytes.Buffer
+	if err := report.WriteMarkdown(&b, p, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "No reliable segments") {
+		t.Errorf("report does not say %q", "No reliable segments")
+	}
+}
+
+// TestSegmentsOnASample clusters a seeded sample of the winners: segments
+// are still found and checked on all accounts, and the same seed gives the
+// same segments.
+func TestSegmentsOnASample(t *testing.T) {
+	tab := generated(t, 6000, 42)
+	cfg := Config{Seed: 1, Segments: SegmentConfig{MaxPositives: 500}}
+	var rules [2][]string
+	for i := range rules {
+		p, err := Train(tab, features.Infer(tab, features.InferConfig{}), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss := p.SegmentSearch
+		if ss.Clustered != 500 || ss.Positives <= 500 || !ss.Reliable || len(p.Segments) == 0 {
+			t.Fatalf("SegmentSearch = clustered %d of %d positives, reliable %v, %d segments; want 500 clustered and segments found",
+				ss.Clustered, ss.Positives, ss.Reliable, len(p.Segments))
+		}
+		for _, s := range p.Segments {
+			rules[i] = append(rules[i], s.RuleText)
+		}
+	}
+	if strings.Join(rules[0], "|") != strings.Join(rules[1], "|") {
+		t.Fatalf("rules differ between two runs with the same seed:\n%v\n%v", rules[0], rules[1])
+	}
+}

@@ -1,0 +1,410 @@
+package train
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/model"
+	"github.com/icpengine/icp/profile"
+)
+
+// The label targets (see LabelConfig), as the artifact records them.
+const (
+	TargetIdeal    = profile.TargetIdeal
+	TargetWon      = profile.TargetWon
+	TargetRetained = profile.TargetRetained
+)
+
+// Config tunes Train. The zero value is ready to use.
+type Config struct {
+	// Seed seeds every random choice; the same data and seed give the same
+	// artifact.
+	Seed uint64
+	// Version names the model; empty means a name derived from the
+	// artifact's content ("m-" and 12 hex digits).
+	Version string
+	Label   LabelConfig
+	// HoldoutFraction is the share of the newest closed deals held out for
+	// validation. Zero means 0.2.
+	HoldoutFraction float64
+	Models          ModelConfig
+	Encoder         features.EncoderConfig
+	Tiers           TierConfig
+	Segments        SegmentConfig
+	Anti            AntiConfig
+	// Timings, when not nil, receives how long the steps took.
+	Timings *Timings
+}
+
+// TierConfig sets the tier thresholds. The zero value gives Tier 1, 2 and
+// 3 to the top 10%, next 20% and next 30% of training scores.
+type TierConfig struct {
+	// Shares are the shares of training accounts in Tier 1, 2 and 3, from
+	// the top score down; the rest are non-fit. Zero means 0.10, 0.20,
+	// 0.30.
+	Shares [3]float64
+	// Lift, when set, puts the threshold of each tier at a calibrated
+	// score of Lift[k] times the base rate: with {3, 1.5, 0.75} a Tier 1
+	// account is expected to become a positive at three times the base
+	// rate or more. It overrides Shares.
+	Lift [3]float64
+	// Capacity, when positive, sizes Tier 1 to the accounts sales can work
+	// in a quarter: Tier 1 holds Capacity of the accounts closed per
+	// quarter (counted from the close dates), and Tiers 2 and 3 the next
+	// Shares[1] and Shares[2]. It needs a close date column.
+	Capacity int
+}
+
+// Train learns an ICP profile from a table and its schema.
+//
+// It labels rows from the outcome columns, holds out the newest closed
+// deals (by close date) to validate a model fitted on the older ones, then
+// refits the encoder and the model on every labeled row. Segments are
+// k-means clusters of the positive accounts; tier thresholds come from the
+// score distribution of all rows, open ones included.
+func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile, error) {
+	began := time.Now()
+	r, err := newRun(t, s, cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, step := range []func() error{
+		r.validate,       // fit every candidate on the older deals, select on the holdout
+		r.refit,          // the selected kind on every closed deal; every row encoded once
+		r.importance,     // rank the columns by mean absolute attribution
+		r.scoreAll,       // score every row; percentiles and tier thresholds
+		r.driftReference, // what served traffic is compared with
+		r.findSegments,   // clusters of positives, their rules and evidence
+		r.findAntiICP,    // the rules of accounts not worth pursuing
+		r.backtest,       // the holdout replayed per tier, segment and anti-ICP
+		r.name,           // the version, derived from the content
+	} {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+	}
+	if cfg.Timings != nil {
+		cfg.Timings.Total = time.Since(began)
+	}
+	return r.p, nil
+}
+
+// trainRun is one training: it owns the table, its labels, the
+// time-ordered splits and the encodings that every step reads, and the
+// profile the steps fill in.
+type trainRun struct {
+	cfg Config
+	t   *datasets.Table
+	s   *features.Schema
+	lab *labels
+	od  *outcomeData
+	// labeled are the closed rows, oldest close first; fit are the older
+	// ones, the models' training split, and hold the newest, the holdout.
+	labeled, fit, hold []int
+	// closeDays are the close dates of the rows in days, nil without a
+	// close date column.
+	closeDays []float64
+	// best is the candidate validation selected and holdProbs its
+	// cross-fitted calibrated probabilities on the holdout.
+	best      *fitted
+	holdProbs []float64
+	// all holds every row of t encoded by the profile's encoder, and
+	// scores their calibrated scores.
+	all    *mat.Dense
+	scores []float64
+	p      *profile.Profile
+}
+
+// newRun checks the table, labels it and splits the closed deals by
+// close date.
+func newRun(t *datasets.Table, s *features.Schema, cfg Config) (*trainRun, error) {
+	if t.Rows() == 0 {
+		return nil, fmt.Errorf("train: %s: no rows: %w", t.Source, icp.ErrInvalid)
+	}
+	if err := s.Check(t); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if err := checkFeatures(t, s); err != nil {
+		return nil, err
+	}
+	lab, err := makeLabels(t, s, cfg.Label)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	r := &trainRun{cfg: cfg, t: t, s: s, lab: lab, p: &profile.Profile{Seed: cfg.Seed, Schema: s, Label: lab.def}}
+	if r.p.DataHash, err = tableHash(t); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	r.labeled, r.closeDays = orderByClose(t, s, lab)
+	frac := cfg.HoldoutFraction
+	if frac == 0 {
+		frac = 0.2
+	}
+	if !(frac > 0 && frac < 1) {
+		return nil, fmt.Errorf("train: holdout fraction %g is not in (0, 1): %w", frac, icp.ErrInvalid)
+	}
+	nHold := int(math.Round(frac * float64(len(r.labeled))))
+	r.fit, r.hold = r.labeled[:len(r.labeled)-nHold], r.labeled[len(r.labeled)-nHold:]
+	r.p.Validation.Split = fmt.Sprintf("file order: the last %.0f%% of closed deals (no close date column)", 100*frac)
+	if r.closeDays != nil && len(r.hold) > 0 {
+		r.p.Validation.Split = fmt.Sprintf("time-ordered: the newest %.0f%% of closed deals by %s", 100*frac, s.Outcomes.CloseDate)
+		r.p.Validation.From, r.p.Validation.To = r.day(r.hold[0]), r.day(r.hold[len(r.hold)-1])
+	}
+	r.od = newOutcomeData(t, s, lab)
+	r.p.Baseline = r.od.evidence(r.labeled)
+	return r, nil
+}
+
+// day is the close date of row i, "" when unknown.
+func (r *trainRun) day(i int) string {
+	if r.closeDays == nil {
+		return ""
+	}
+	return profile.FormatDay(r.closeDays[i])
+}
+
+// refit fits the encoder on every labeled row, encodes every row of the
+// table once with it, and refits the selected kind on the labeled rows,
+// keeping the number of trees early stopping chose and the calibration
+// fitted on the holdout.
+func (r *trainRun) refit() error {
+	enc, err := features.Fit(r.t, r.s, r.labeled, r.cfg.Encoder)
+	if err != nil {
+		return err
+	}
+	if r.all, err = enc.Transform(r.t, nil); err != nil {
+		return err
+	}
+	m, _, err := r.fitCandidate(r.best.m.Kind, enc, rowsOf(r.all, r.labeled), pick(r.lab.y, r.labeled), r.best.cand.Rounds)
+	if err != nil {
+		return err
+	}
+	m.Calibration = r.best.m.Calibration
+	p := r.p
+	p.Encoder, p.Model = enc, m
+	p.Data = profile.DataInfo{Source: r.t.Source, Rows: r.t.Rows(), Labeled: len(r.labeled), Features: enc.Width}
+	if len(r.labeled) > 0 {
+		p.Data.From, p.Data.To = r.day(r.labeled[0]), r.day(r.labeled[len(r.labeled)-1])
+	}
+	return nil
+}
+
+// scoreAll scores every row, open deals included, and sets the score
+// percentiles and the tier thresholds from them.
+func (r *trainRun) scoreAll() error {
+	p := r.p
+	r.scores = p.Model.Probs(r.all)[:r.t.Rows()]
+	sorted := append([]float64(nil), r.scores...)
+	sort.Float64s(sorted)
+	p.ScoreQuantiles = make([]float64, 101)
+	for q := range p.ScoreQuantiles {
+		p.ScoreQuantiles[q] = stat.Quantile(float64(q)/100, stat.LinInterp, sorted, nil)
+	}
+	baseRate := float64(r.lab.def.Positives) / float64(r.lab.def.Positives+r.lab.def.Negatives)
+	var err error
+	p.Tiers, err = makeTiers(sorted, r.cfg.Tiers, baseRate, perQuarter(r.labeled, r.closeDays))
+	return err
+}
+
+// name sets the version: Config.Version, or one derived from the content.
+// Empty lists are set first, so that they encode as [], not null, for
+// readers of the artifact.
+func (r *trainRun) name() error {
+	p := r.p
+	if p.Segments == nil {
+		p.Segments = []profile.Segment{}
+	}
+	if p.AntiICP.Rules == nil {
+		p.AntiICP.Rules = []profile.AntiRule{}
+	}
+	p.Version = r.cfg.Version
+	if p.Version == "" {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		p.Version = "m-" + hex.EncodeToString(sum[:6])
+	}
+	return nil
+}
+
+// checkFeatures refuses a table with no usable feature column.
+func checkFeatures(t *datasets.Table, s *features.Schema) error {
+	if len(s.Features()) == 0 {
+		return fmt.Errorf("train: %s: no feature columns: every column is an id, an outcome or excluded: %w", t.Source, icp.ErrInvalid)
+	}
+	return nil
+}
+
+func metrics(y, p []float64) profile.Metrics {
+	m := profile.Metrics{Rows: len(y)}
+	for _, v := range y {
+		if v == 1 {
+			m.Positives++
+		}
+	}
+	m.ROCAUC = model.ROCAUC(y, p, nil)
+	m.PRAUC = model.PRAUC(y, p, nil)
+	m.LogLoss = model.LogLoss(y, p, nil)
+	m.Brier = model.Brier(y, p, nil)
+	m.LiftTopDecile = model.LiftAtTop(y, p, 0.1)
+	return m
+}
+
+func bothClasses(y []float64) bool {
+	var pos, neg bool
+	for _, v := range y {
+		pos = pos || v == 1
+		neg = neg || v == 0
+	}
+	return pos && neg
+}
+
+// orderByClose returns the labeled rows, oldest close first (rows without
+// a close date first, then by row order), and the close days per row (nil
+// without a close date column).
+func orderByClose(t *datasets.Table, s *features.Schema, lab *labels) ([]int, []float64) {
+	var rows []int
+	for i, v := range lab.y {
+		if !math.IsNaN(v) {
+			rows = append(rows, i)
+		}
+	}
+	c := outcomeColumn(t, s.Outcomes.CloseDate)
+	if c == nil || c.Kind != datasets.Date {
+		return rows, nil
+	}
+	key := func(i int) float64 {
+		if math.IsNaN(c.Num[i]) {
+			return math.Inf(-1)
+		}
+		return c.Num[i]
+	}
+	sort.SliceStable(rows, func(a, b int) bool { return key(rows[a]) < key(rows[b]) })
+	return rows, c.Num
+}
+
+// makeTiers sets the thresholds from the sorted training scores: by
+// shares, by lift over the base rate, or by sales capacity per quarter.
+func makeTiers(sorted []float64, cfg TierConfig, baseRate, perQuarter float64) (profile.Tiers, error) {
+	shares := cfg.Shares
+	if shares == [3]float64{} {
+		shares = [3]float64{0.10, 0.20, 0.30}
+	}
+	t := profile.Tiers{Method: "shares"}
+	switch {
+	case cfg.Lift != [3]float64{}:
+		l := cfg.Lift
+		if !(l[0] >= l[1] && l[1] >= l[2] && l[2] > 0) {
+			return t, fmt.Errorf("tiers: lifts %v must be positive and decreasing: %w", l, icp.ErrInvalid)
+		}
+		t.Method = "lift"
+		t.Target = fmt.Sprintf("calibrated score at least %g×, %g× and %g× the base rate of %s", l[0], l[1], l[2], profile.FormatPercent(baseRate))
+		t.Tier1, t.Tier2, t.Tier3 = math.Min(1, l[0]*baseRate), math.Min(1, l[1]*baseRate), math.Min(1, l[2]*baseRate)
+		above := func(th float64) float64 {
+			return 1 - float64(sort.SearchFloat64s(sorted, th))/float64(max(1, len(sorted)))
+		}
+		a1, a2, a3 := above(t.Tier1), above(t.Tier2), above(t.Tier3)
+		t.Shares = [3]float64{a1, a2 - a1, a3 - a2}
+		return t, nil
+	case cfg.Capacity > 0:
+		if !(perQuarter > 0) {
+			return t, fmt.Errorf("tiers: a capacity needs close dates to count accounts per quarter: %w", icp.ErrInvalid)
+		}
+		t.Method = "capacity"
+		shares[0] = math.Min(1, float64(cfg.Capacity)/perQuarter)
+		shares[1] = math.Min(shares[1], 1-shares[0])
+		shares[2] = math.Min(shares[2], 1-shares[0]-shares[1])
+		t.Target = fmt.Sprintf("Tier 1 holds %d of the %.0f accounts closed per quarter", cfg.Capacity, perQuarter)
+	default:
+		for _, v := range shares {
+			if v < 0 || math.IsNaN(v) {
+				return t, fmt.Errorf("tiers: shares %v must not be negative: %w", shares, icp.ErrInvalid)
+			}
+		}
+		if shares[0]+shares[1]+shares[2] > 1+1e-9 {
+			return t, fmt.Errorf("tiers: shares %v add up to more than 1: %w", shares, icp.ErrInvalid)
+		}
+		t.Target = fmt.Sprintf("the top %s, next %s and next %s of training scores", profile.FormatPercent(shares[0]), profile.FormatPercent(shares[1]), profile.FormatPercent(shares[2]))
+	}
+	t.Shares = shares
+	cum := 0.0
+	cut := func(share float64) float64 {
+		cum += share
+		return stat.Quantile(math.Max(0, 1-cum), stat.Empirical, sorted, nil)
+	}
+	t.Tier1, t.Tier2, t.Tier3 = cut(shares[0]), cut(shares[1]), cut(shares[2])
+	return t, nil
+}
+
+// perQuarter is the number of closed accounts per quarter (91.3 days)
+// over the span of close dates, NaN without dates.
+func perQuarter(rows []int, closeDays []float64) float64 {
+	if closeDays == nil || len(rows) < 2 {
+		return math.NaN()
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, i := range rows {
+		if v := closeDays[i]; !math.IsNaN(v) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	span := hi - lo + 1
+	if !(span > 0) {
+		return math.NaN()
+	}
+	return float64(len(rows)) / math.Max(1, span/91.3125)
+}
+
+func tableHash(t *datasets.Table) (string, error) {
+	h := sha256.New()
+	if err := datasets.WriteCSV(h, t); err != nil {
+		return "", fmt.Errorf("hash training data: %w", err)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// rowsOf copies the given rows of x into a new matrix, in order.
+func rowsOf(x *mat.Dense, rows []int) *mat.Dense {
+	_, c := x.Dims()
+	out := mat.NewDense(max(len(rows), 1), c, nil)
+	for j, i := range rows {
+		copy(out.RawRowView(j), x.RawRowView(i))
+	}
+	return out
+}
+
+func pick(v []float64, rows []int) []float64 {
+	out := make([]float64, len(rows))
+	for j, i := range rows {
+		out[j] = v[i]
+	}
+	return out
+}
+
+func columnMeans(x *mat.Dense) []float64 {
+	r, c := x.Dims()
+	m := make([]float64, c)
+	for i := 0; i < r; i++ {
+		row := x.RawRowView(i)
+		for j, v := range row {
+			m[j] += v
+		}
+	}
+	for j := range m {
+		m[j] /= float64(r)
+	}
+	return m
+}
