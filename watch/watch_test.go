@@ -32,6 +32,13 @@ func (a storeAdapter) SaveDriftReport(ctx context.Context, at time.Time, v strin
 func (a storeAdapter) RaiseAlert(ctx context.Context, al icp.Alert, p func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
 	return a.st.RaiseAlertWithDelivery(ctx, al, store.AlertPolicy{}, p)
 }
+func (a storeAdapter) ActiveAlerts(ctx context.Context) ([]icp.Alert, error) {
+	return a.st.ActiveAlerts(ctx)
+}
+func (a storeAdapter) ResolveQuietAlert(ctx context.Context, key string, since time.Time, note string, tr *icp.AlertTrend,
+	p func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
+	return a.st.ResolveQuietAlert(ctx, key, since, note, tr, p)
+}
 func (a storeAdapter) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]watch.Delivery, error) {
 	ds, err := a.st.DueDeliveries(ctx, now, limit)
 	out := make([]watch.Delivery, len(ds))

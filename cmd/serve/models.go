@@ -149,25 +149,26 @@ func shadowReporter(m *server.Metrics, logger *slog.Logger) func(registry.Shadow
 }
 
 // driftGauges sets the drift gauges of /metrics from each drift report:
-// every feature's PSI and its alert severity (none when it does not drift),
-// the fit score's and the tier mix's too.
+// the PSI of every feature, the fit score and the tier mix, and the
+// severity of their signal, the one package watch grades for the alerts
+// and the dashboard too.
 func driftGauges(m *server.Metrics) func(watch.Report) {
 	return func(rep watch.Report) {
 		m.ResetDrift()
-		set := func(f drift.FeatureResult) {
-			m.SetDriftGauge(f.Feature, f.PSI)
-			var sev icp.Severity
-			if a, ok := drift.FeatureAlert(f, rep.Report.Time); ok {
-				sev = a.Severity
-			}
-			m.SetDriftStatus(f.Feature, sev)
-		}
+		psi := make(map[string]float64, len(rep.Report.Features)+2)
 		for _, f := range rep.Report.Features {
-			set(f)
+			psi[f.Feature] = f.PSI
 		}
 		for _, f := range []*drift.FeatureResult{rep.Report.Score, rep.Report.TierMix} {
 			if f != nil {
-				set(*f)
+				psi[f.Feature] = f.PSI
+			}
+		}
+		for _, s := range rep.Signals {
+			switch s.Kind {
+			case watch.KindFeatureDrift, watch.KindScoreDrift, watch.KindTierMixDrift:
+				m.SetDriftGauge(s.Feature, psi[s.Feature])
+				m.SetDriftStatus(s.Feature, s.Severity)
 			}
 		}
 	}

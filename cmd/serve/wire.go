@@ -40,6 +40,19 @@ func (a storeAdapter) RaiseAlert(ctx context.Context, al icp.Alert, payload func
 	return a.st.RaiseAlertWithDelivery(ctx, al, a.policy, p)
 }
 
+func (a storeAdapter) ActiveAlerts(ctx context.Context) ([]icp.Alert, error) {
+	return a.st.ActiveAlerts(ctx)
+}
+
+func (a storeAdapter) ResolveQuietAlert(ctx context.Context, key string, since time.Time, resolution string, trend *icp.AlertTrend,
+	payload func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
+	var p store.PayloadFunc
+	if a.notify {
+		p = payload
+	}
+	return a.st.ResolveQuietAlert(ctx, key, since, resolution, trend, p)
+}
+
 func (a storeAdapter) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]watch.Delivery, error) {
 	ds, err := a.st.DueDeliveries(ctx, now, limit)
 	if err != nil {
