@@ -238,8 +238,9 @@ type AlertTrend struct {
 	Label string `json:"label"`
 	// Unit is as in AlertMeasure.
 	Unit string `json:"unit,omitempty"`
-	// Warning and Critical are the levels at which the statistic makes
-	// the alert a warning and critical, zero when it has none.
+	// Warning and Critical are reference levels to draw on its chart (for
+	// PSI the bands 0.1 and 0.25, above which a shift reads moderate and
+	// large), zero when it has none.
 	Warning  float64 `json:"warning,omitempty"`
 	Critical float64 `json:"critical,omitempty"`
 	// Points are the values, oldest first.
