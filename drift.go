@@ -112,7 +112,41 @@ type WatchReport struct {
 	TierKPIs       []TierKPI         `json:"tier_kpis"`
 	// Performance measures the model on the recorded outcomes.
 	Performance ModelPerformance `json:"performance"`
-	Stats       WatchStats       `json:"stats"`
+	// Signals are every watched quantity with its severity, the one the
+	// alerts, the dashboard and /metrics show (see WatchSignal).
+	Signals []WatchSignal `json:"signals"`
+	Stats   WatchStats    `json:"stats"`
+}
+
+// WatchSignal is one quantity an evaluation of the drift watcher watched,
+// in the terms of its alert. Every feature, the score, the tier mix, the
+// ICP drift tests and each emerging segment found give one, drifting or
+// not, so that the dashboard and /metrics show the same severity as the
+// alert: package watch grades it with its one severity rule.
+type WatchSignal struct {
+	// Key is the group key of its alert, for example
+	// "feature_drift:industry".
+	Key  string `json:"key"`
+	Kind string `json:"kind"`
+	// Feature is the drift result's name for the signals measured by PSI
+	// (a feature, "score", "tier_mix", "winner_score"), empty for the
+	// others.
+	Feature string `json:"feature,omitempty"`
+	// Subject names what is watched in words ("Industry", "Tier mix").
+	Subject string `json:"subject"`
+	// Status is the drift verdict: "stable", "watch", "drift" or
+	// "insufficient_data" (the Status constants of package drift).
+	Status string `json:"status"`
+	// Severity is the watcher's grade, empty when none; an alert is
+	// raised exactly for the signals with warning or critical.
+	Severity Severity `json:"severity,omitempty"`
+	// Value is the statistic its trend follows, named by Metric: the PSI
+	// for distributions ("psi"), a share of won deals for the ICP drift
+	// and emerging-segment signals ("share"), the share of accounts
+	// without a value for a numeric feature whose values went missing
+	// ("missing"); the Metric constants of package watch.
+	Value  float64 `json:"value"`
+	Metric string  `json:"metric"`
 }
 
 // EmergingSegment is a group of recent winners no segment covers.

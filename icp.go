@@ -186,26 +186,92 @@ const (
 	AlertResolved     AlertStatus = "resolved"
 )
 
-// Alert is a persisted drift alert for leadership to review.
+// Alert is a persisted drift alert for leadership to review. Title,
+// Summary, Action, Measure and Trend speak to a reader who is not a
+// statistician; Details holds the statistics behind them.
 type Alert struct {
 	// ID is stable across repeats of the same alert, so receivers can
 	// deduplicate.
 	ID string `json:"id"`
 	// GroupKey identifies what the alert is about (for example
 	// "feature_drift:employees"); one open alert exists per key.
-	GroupKey string      `json:"group_key"`
-	Kind     string      `json:"kind"`
-	Severity Severity    `json:"severity"`
-	Status   AlertStatus `json:"status"`
-	Summary  string      `json:"summary"`
-	// Evidence holds the numbers and account ids behind the alert.
-	Evidence  map[string]any `json:"evidence,omitempty"`
+	GroupKey string   `json:"group_key"`
+	Kind     string   `json:"kind"`
+	Severity Severity `json:"severity"`
+	// Status is where the review stands. An alert resolved by the watcher
+	// because its condition cleared has UpdatedBy "auto-resolve" and a
+	// Resolution.
+	Status AlertStatus `json:"status"`
+	// Title is the headline in plain words, for example "More wins are
+	// coming from outside the ICP".
+	Title string `json:"title,omitempty"`
+	// Subject names what changed in readable words: a feature ("Industry"),
+	// a tier ("Tier 1"), a segment or the won deals.
+	Subject string `json:"subject,omitempty"`
+	// Summary says what changed, how much (with an interval), where and
+	// over which accounts or deals, in plain words.
+	Summary string `json:"summary"`
+	// Action is the recommended next step (review the ICP, retrain, check
+	// a data feed).
+	Action string `json:"action,omitempty"`
+	// Measure is the headline figure of the summary with its interval and
+	// its training baseline, for charts; nil when the alert has none.
+	Measure *AlertMeasure `json:"measure,omitempty"`
+	// Trend is the alert's statistic at the latest evaluations, for a
+	// small chart; nil when none was recorded.
+	Trend *AlertTrend `json:"trend,omitempty"`
+	// Details holds the technical statistics behind the alert (tests,
+	// p-values, PSI, raw keys, account ids).
+	Details   map[string]any `json:"details,omitempty"`
 	FirstSeen time.Time      `json:"first_seen"`
 	LastSeen  time.Time      `json:"last_seen"`
 	// Count is how many times the condition was observed while open.
 	Count     int       `json:"count"`
 	UpdatedBy string    `json:"updated_by,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// ResolvedAt is when the alert was resolved, zero while it is not.
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	// Resolution says why an alert resolved itself.
+	Resolution string `json:"resolution,omitempty"`
+}
+
+// AlertMeasure is the headline figure of an alert: a value with its 95%
+// interval and what training (or the earlier period) gave.
+type AlertMeasure struct {
+	// Label names the figure, for example "share of won deals outside the
+	// ICP" or "median employees".
+	Label string `json:"label"`
+	// Unit is "share" for a proportion in [0, 1] and "" for a number in
+	// the unit of the feature.
+	Unit  string  `json:"unit,omitempty"`
+	Value float64 `json:"value"`
+	// Low and High bound the 95% interval of Value (Wilson's for shares,
+	// order statistics for medians).
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
+	// Baseline is the figure in the training data or the earlier period.
+	Baseline float64 `json:"baseline"`
+}
+
+// AlertTrend is one statistic of an alert over the latest evaluations.
+type AlertTrend struct {
+	// Label names the statistic, for example "shift size (PSI)".
+	Label string `json:"label"`
+	// Unit is as in AlertMeasure.
+	Unit string `json:"unit,omitempty"`
+	// Warning and Critical are reference levels to draw on its chart (for
+	// PSI the bands 0.1 and 0.25, above which a shift reads moderate and
+	// large), zero when it has none.
+	Warning  float64 `json:"warning,omitempty"`
+	Critical float64 `json:"critical,omitempty"`
+	// Points are the values, oldest first.
+	Points []TrendPoint `json:"points"`
+}
+
+// TrendPoint is one value of a trend.
+type TrendPoint struct {
+	Time  time.Time `json:"time"`
+	Value float64   `json:"value"`
 }
 
 // FieldError is one problem with one input field.

@@ -4,8 +4,8 @@
 // It holds compact reference distributions (NumericRef, CategoricalRef,
 // Reference), saved as deterministic JSON inside the model artifact, the
 // statistics that compare a window of recent values with them, and a
-// concurrency-safe Monitor that keeps the window and turns verdicts into
-// icp.Alert candidates. It imports only package icp and gonum.
+// concurrency-safe Monitor that keeps the window and evaluates it into an
+// icp.DriftResult of verdicts. It imports only package icp and gonum.
 //
 // # Statistics
 //
@@ -86,7 +86,7 @@
 // threshold stays 0.1 (Cohen's "small" effect), and the noise p-value guard
 // applies. Both shifts above are then detected in 99.5% to 100% of windows
 // while false alarms stay near 1%. The JS distance is still computed and
-// reported (icp.FeatureDrift.JSDistance, alert evidence).
+// reported (icp.FeatureDrift.JSDistance, alert details).
 //
 // # Score, tier mix and ICP drift
 //
@@ -101,13 +101,9 @@
 //
 // # Alerts
 //
-// FeatureAlert, ICPAlerts and Alerts turn drifted results into open
-// icp.Alert candidates with a stable ID and GroupKey (for example
-// "feature_drift:employees" or "icp_drift:winners_outside"), a severity
-// (critical when a distance is at least twice its threshold, PSI is above
-// 0.25, or a p-value is a thousand times below its threshold), a summary in
-// plain words and the numbers as evidence. Deduplication and persistence
-// belong to the store.
+// The package measures and never alerts: package watch turns drifted
+// results into alerts, with their severity, plain-words text and
+// recommended action, and the store deduplicates them.
 //
 // # Measured rates
 //

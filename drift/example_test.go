@@ -78,14 +78,10 @@ func ExampleICPDrift() {
 		return
 	}
 	fmt.Println(res.Status)
-	for _, a := range drift.ICPAlerts(res, time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)) {
-		fmt.Println(a.GroupKey, a.Severity)
-		fmt.Println(a.Summary)
-	}
+	fmt.Println(res.Detail)
 	// Output:
 	// drift
-	// icp_drift:winners_outside critical
-	// Winners are landing outside the ICP: 22 of the last 50 winners (44%) were scored tier3 or non_fit, against 20% expected from the holdout (binomial p = 0.0001)
+	// 22 of 50 winners (44.0%) outside the ICP, 20.0% expected; binomial p=0.0001 (alpha 0.05)
 }
 
 func ExampleMonitor() {
@@ -100,11 +96,9 @@ func ExampleMonitor() {
 		m.Observe(drift.Row{Num: map[string]float64{"employees": 0.4 + rng.NormFloat64()}})
 	}
 	rep := m.Evaluate(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
-	for _, a := range drift.Alerts(&rep) {
-		fmt.Println(a.GroupKey, a.Severity)
-		fmt.Println(a.Summary)
+	for _, f := range rep.Features {
+		fmt.Println(f.Feature, f.Status, f.PSIBand)
 	}
 	// Output:
-	// feature_drift:employees critical
-	// employees drifted: Wasserstein 0.42 of a reference standard deviation (threshold 0.1) over the last 1,000 scored accounts; PSI 0.18 (watch)
+	// employees drift watch
 }

@@ -52,11 +52,6 @@ func FuzzCompareFeatures(f *testing.F) {
 			if _, err := json.Marshal(r); err != nil {
 				t.Fatalf("json.Marshal(%+v) error %v", r, err)
 			}
-			if a, ok := FeatureAlert(r, testTime); ok {
-				if _, err := json.Marshal(a); err != nil {
-					t.Fatalf("json.Marshal(alert %+v) error %v", a, err)
-				}
-			}
 		}
 		s := ScoreDrift(ref.Numeric[0], x[k:], cfg)
 		if _, err := json.Marshal(s); err != nil {

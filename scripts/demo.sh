@@ -32,7 +32,7 @@ echo
 echo "\$ curl -s -X POST http://$addr/v1/score -H 'Content-Type: application/json' -d '$body'"
 curl -fsS -X POST "http://$addr/v1/score" -H 'Content-Type: application/json' -d "$body" | python3 -m json.tool
 echo
-echo "== replay a drifted stream: Logistics enterprises on snowflake start winning in 2024"
+echo "== replay a drifted stream: its accounts are scored, then their deals close; Logistics enterprises on snowflake start winning in 2024"
 bin/gen --rows 4000 --seed 11 --emerging --emerging-from 2024-01-01 --out "$out/stream.csv" >/dev/null
 bin/replay --model "$out/model.json" --data "$out/stream.csv" --url "http://$addr"
 sleep 2.5 # two drift evaluations
@@ -44,8 +44,10 @@ import json, sys
 alerts = json.load(sys.stdin)["alerts"]
 print(f"{len(alerts)} open alert(s)")
 for a in alerts:
-    print("- [%s] %s" % (a["severity"], a["summary"]))
-    print("  id %s, group %s" % (a["id"], a["group_key"]))
+    print("- [%s] %s" % (a["severity"], a.get("title") or a["summary"]))
+    print("  %s" % a["summary"])
+    print("  What to do: %s" % a.get("action", ""))
+    print("  id %s" % a["id"])
 if not alerts:
     sys.exit("no alert was raised")
 '

@@ -37,7 +37,9 @@ type Registry interface {
 //	icp_model_reloads_total{result}                            counter: success, failure
 //	icp_drift_value{feature}                                   gauge: the drift statistic
 //	icp_drift_status{feature}                                  gauge: 0 none, 1 info,
-//	                                                           2 warning, 3 critical
+//	                                                           2 warning, 3 critical: the
+//	                                                           severity of the feature's
+//	                                                           drift signal, as on its alert
 //	icp_model_serving{alias,checksum,model_version}            gauge: 1 for the versions
 //	                                                           this replica serves
 //	icp_shadow_scores_total{result}                            counter: agree, disagree
@@ -111,7 +113,7 @@ func NewMetrics(reg Registry) (*Metrics, error) {
 		}, []string{"feature"}),
 		driftStatus: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "icp_drift_status",
-			Help: "Latest drift status of each feature: 0 none, 1 info, 2 warning, 3 critical.",
+			Help: "Latest drift severity of each feature, the one its alert shows: 0 none, 1 info (watch), 2 warning, 3 critical.",
 		}, []string{"feature"}),
 		serving: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "icp_model_serving",
@@ -191,7 +193,8 @@ func (m *Metrics) SetDriftGauge(feature string, value float64) {
 }
 
 // SetDriftStatus sets the latest drift status of a feature: the severity
-// of its alert, or "" when it does not drift.
+// of its drift signal, which its alert and the dashboard show too ("" when
+// it is stable or has too little data).
 func (m *Metrics) SetDriftStatus(feature string, sev icp.Severity) {
 	var v float64
 	switch sev {

@@ -307,6 +307,33 @@ func migrations() []migration {
 				FOR EACH ROW EXECUTE FUNCTION model_registry_refuse()`,
 			},
 		},
+		{
+			version: 8,
+			name:    "alert text for leadership",
+			// The evidence column keeps its name and holds icp.Alert.Details.
+			// notified_severity is the severity of the last notification, so
+			// that only a rise above it notifies again early.
+			sqlite: []string{
+				`ALTER TABLE alerts ADD COLUMN title TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE alerts ADD COLUMN subject TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE alerts ADD COLUMN action TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE alerts ADD COLUMN measure TEXT`,
+				`ALTER TABLE alerts ADD COLUMN trend TEXT`,
+				`ALTER TABLE alerts ADD COLUMN resolution TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE alerts ADD COLUMN notified_severity TEXT NOT NULL DEFAULT ''`,
+				`UPDATE alerts SET notified_severity = severity WHERE last_notified_at IS NOT NULL`,
+			},
+			postgres: []string{
+				`ALTER TABLE alerts ADD COLUMN title TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE alerts ADD COLUMN subject TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE alerts ADD COLUMN action TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE alerts ADD COLUMN measure JSONB`,
+				`ALTER TABLE alerts ADD COLUMN trend JSONB`,
+				`ALTER TABLE alerts ADD COLUMN resolution TEXT NOT NULL DEFAULT ''`,
+				`ALTER TABLE alerts ADD COLUMN notified_severity TEXT NOT NULL DEFAULT ''`,
+				`UPDATE alerts SET notified_severity = severity WHERE last_notified_at IS NOT NULL`,
+			},
+		},
 	}
 }
 

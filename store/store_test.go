@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -166,6 +167,8 @@ func runStoreSuite(t *testing.T, open func(t *testing.T) *Store) {
 		{"AlertCooldown", testAlertCooldown},
 		{"AlertConcurrentRaise", testAlertConcurrentRaise},
 		{"AlertStatus", testAlertStatus},
+		{"AlertText", testAlertText},
+		{"AlertResolveQuiet", testAlertResolveQuiet},
 		{"Outbox", testOutbox},
 		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
 		{"Durability", testDurability},
@@ -630,13 +633,13 @@ func testDriftReports(t *testing.T, open func(t *testing.T) *Store) {
 	}
 }
 
-func driftAlert(group string, sev icp.Severity, evidence map[string]any) icp.Alert {
+func driftAlert(group string, sev icp.Severity, details map[string]any) icp.Alert {
 	return icp.Alert{
 		GroupKey: group,
 		Kind:     "feature_drift",
 		Severity: sev,
 		Summary:  "distribution of " + group + " shifted",
-		Evidence: evidence,
+		Details:  details,
 	}
 }
 
@@ -715,7 +718,7 @@ func testAlertSustained(t *testing.T, open func(t *testing.T) *Store) {
 					t.Errorf("%s notified %d times, want %d", g, notifies[g], tt.wantNotify)
 				}
 				a, err := s.Alert(ctx, ids[g])
-				if err != nil || a.Evidence["tick"] != float64(steps) || a.GroupKey != g {
+				if err != nil || a.Details["tick"] != float64(steps) || a.GroupKey != g {
 					t.Errorf("Alert(%s) = %+v, %v, want latest evidence", ids[g], a, err)
 				}
 			}
@@ -738,9 +741,10 @@ func testAlertSeverity(t *testing.T, open func(t *testing.T) *Store) {
 	}{
 		{icp.SeverityWarning, icp.SeverityWarning, true},
 		{icp.SeverityWarning, icp.SeverityWarning, false},
-		{icp.SeverityCritical, icp.SeverityCritical, true}, // escalation notifies
-		{icp.SeverityInfo, icp.SeverityCritical, false},    // never lowered
-		{icp.SeverityCritical, icp.SeverityCritical, false},
+		{icp.SeverityCritical, icp.SeverityCritical, true},  // escalation notifies
+		{icp.SeverityWarning, icp.SeverityWarning, false},   // follows the latest observation
+		{icp.SeverityCritical, icp.SeverityCritical, false}, // already notified as critical
+		{icp.SeverityInfo, icp.SeverityInfo, false},
 	}
 	for i, tt := range tests {
 		clock.Advance(time.Minute)
@@ -1054,7 +1058,7 @@ func testDurability(t *testing.T, open func(t *testing.T) *Store) {
 		t.Fatalf("ScoredSince() after reopen = %+v, %v", scores, err)
 	}
 	got, err := s2.Alert(ctx, a.ID)
-	if err != nil || got.Evidence["psi"] != 0.4 || got.Severity != icp.SeverityCritical {
+	if err != nil || got.Details["psi"] != 0.4 || got.Severity != icp.SeverityCritical {
 		t.Fatalf("Alert() after reopen = %+v, %v", got, err)
 	}
 	if r, err := s2.LatestDriftReport(ctx); err != nil || !strings.Contains(string(r.Body), "true") {
@@ -1113,5 +1117,107 @@ func testConcurrentWriters(t *testing.T, open func(t *testing.T) *Store) {
 	}
 	if n, err := s.OutcomeCount(ctx); err != nil || n != writers*perWriter {
 		t.Fatalf("OutcomeCount() = %d, %v, want %d", n, err, writers*perWriter)
+	}
+}
+
+func testAlertText(t *testing.T, open func(t *testing.T) *Store) {
+	ctx := t.Context()
+	s := open(t)
+	clock := newFakeClock(t0)
+	withClock(s, clock)
+	give := icp.Alert{
+		GroupKey: "feature_drift:industry", Kind: "feature_drift", Severity: icp.SeverityWarning,
+		Title: "More Logistics accounts", Subject: "Industry", Summary: "Logistics is 24% of scored accounts",
+		Action:  "Ask marketing whether targeting changed.",
+		Measure: &icp.AlertMeasure{Label: "share of Logistics", Unit: "share", Value: 0.24, Low: 0.21, High: 0.27, Baseline: 0.08},
+		Trend: &icp.AlertTrend{Label: "shift size (PSI)", Warning: 0.1, Critical: 0.25,
+			Points: []icp.TrendPoint{{Time: t0.Add(-time.Minute), Value: 0.05}, {Time: t0, Value: 0.12}}},
+		Details: map[string]any{"psi": 0.12},
+	}
+	a, _, err := s.RaiseAlert(ctx, give, AlertPolicy{})
+	if err != nil {
+		t.Fatalf("RaiseAlert: %v", err)
+	}
+	got, err := s.Alert(ctx, a.ID)
+	if err != nil {
+		t.Fatalf("Alert: %v", err)
+	}
+	if got.Title != give.Title || got.Subject != give.Subject || got.Action != give.Action || got.Summary != give.Summary ||
+		!reflect.DeepEqual(got.Measure, give.Measure) || got.Details["psi"] != 0.12 || got.Trend == nil ||
+		len(got.Trend.Points) != 2 || !got.Trend.Points[1].Time.Equal(t0) || got.Trend.Points[1].Value != 0.12 || got.Trend.Critical != 0.25 {
+		t.Fatalf("Alert() = %+v (measure %+v, trend %+v), want the texts, measure and trend raised", got, got.Measure, got.Trend)
+	}
+	// A later raise replaces every text, and a nil measure clears it.
+	clock.Advance(time.Minute)
+	next := give
+	next.Title, next.Summary, next.Measure, next.Severity = "Fewer SaaS accounts", "SaaS is 10%", nil, icp.SeverityCritical
+	a2, notify, err := s.RaiseAlert(ctx, next, AlertPolicy{})
+	if err != nil || !notify || a2.ID != a.ID || a2.Title != next.Title || a2.Summary != next.Summary || a2.Measure != nil ||
+		a2.Severity != icp.SeverityCritical || !a2.ResolvedAt.IsZero() {
+		t.Fatalf("RaiseAlert(update) = %+v, notify %v, %v; want the new texts on the same alert, notified", a2, notify, err)
+	}
+}
+
+func testAlertResolveQuiet(t *testing.T, open func(t *testing.T) *Store) {
+	ctx := t.Context()
+	s := open(t)
+	clock := newFakeClock(t0)
+	withClock(s, clock)
+	p := AlertPolicy{Cooldown: time.Hour}
+	a, _, err := s.RaiseAlertWithDelivery(ctx, driftAlert("g", icp.SeverityWarning, nil), p, alertPayload)
+	if err != nil {
+		t.Fatalf("RaiseAlert: %v", err)
+	}
+	if _, _, err := s.RaiseAlert(ctx, driftAlert("other", icp.SeverityWarning, nil), p); err != nil {
+		t.Fatalf("RaiseAlert(other): %v", err)
+	}
+	active, err := s.ActiveAlerts(ctx)
+	if err != nil || len(active) != 2 {
+		t.Fatalf("ActiveAlerts() = %d alerts, %v, want 2", len(active), err)
+	}
+	trend := &icp.AlertTrend{Label: "psi", Points: []icp.TrendPoint{{Time: t0, Value: 0.3}, {Time: t0.Add(time.Hour), Value: 0.01}}}
+	tests := []struct {
+		name         string
+		key          string
+		at           time.Time
+		quietSince   time.Time
+		wantResolved bool
+	}{
+		{"raised at the start of the quiet run", "g", t0.Add(time.Hour), t0, false},
+		{"unknown key", "nothing", t0.Add(time.Hour), t0.Add(time.Minute), false},
+		{"quiet since after the last raise", "g", t0.Add(time.Hour), t0.Add(time.Minute), true},
+		{"already resolved", "g", t0.Add(2 * time.Hour), t0.Add(time.Minute), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock.Set(tt.at)
+			got, resolved, err := s.ResolveQuietAlert(ctx, tt.key, tt.quietSince, "cleared for an hour", trend, alertPayload)
+			if err != nil || resolved != tt.wantResolved {
+				t.Fatalf("ResolveQuietAlert(%s, %v) = %v, %v; want %v", tt.key, tt.quietSince, resolved, err, tt.wantResolved)
+			}
+			if !resolved {
+				return
+			}
+			if got.ID != a.ID || got.Status != icp.AlertResolved || got.UpdatedBy != AutoResolvedBy ||
+				got.Resolution != "cleared for an hour" || !got.ResolvedAt.Equal(tt.at) || got.Trend == nil || len(got.Trend.Points) != 2 {
+				t.Fatalf("ResolveQuietAlert() = %+v, want alert %s resolved now by %s with the trend", got, a.ID, AutoResolvedBy)
+			}
+		})
+	}
+	if n, err := s.PendingDeliveries(ctx); err != nil || n != 2 {
+		t.Errorf("PendingDeliveries() = %d, %v, want 2 (the raise and the resolution)", n, err)
+	}
+	active, err = s.ActiveAlerts(ctx)
+	if err != nil || len(active) != 1 || active[0].GroupKey != "other" {
+		t.Fatalf("ActiveAlerts() after resolve = %+v, %v, want only other", active, err)
+	}
+	// The cooldown applies to an alert that resolved itself.
+	clock.Set(t0.Add(90 * time.Minute))
+	if got, notify, err := s.RaiseAlert(ctx, driftAlert("g", icp.SeverityWarning, nil), p); err != nil || notify || got.ID != a.ID {
+		t.Fatalf("RaiseAlert within the cooldown = %s notify %v, %v; want the resolved alert, quiet", got.ID, notify, err)
+	}
+	clock.Set(t0.Add(3 * time.Hour))
+	if got, notify, err := s.RaiseAlert(ctx, driftAlert("g", icp.SeverityWarning, nil), p); err != nil || !notify || got.ID == a.ID {
+		t.Fatalf("RaiseAlert after the cooldown = %s notify %v, %v; want a new alert", got.ID, notify, err)
 	}
 }

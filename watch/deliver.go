@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,7 +41,17 @@ type DelivererConfig struct {
 	Outbox Outbox
 	// URL receives the POSTs.
 	URL string
-	// Secret keys the HMAC signature; empty sends no signature header.
+	// Format is what the webhook receives (see Render): FormatGeneric (the
+	// default) is the PayloadEvent JSON with X-ICP-Alert-Id and, with a
+	// Secret, X-ICP-Signature; FormatSlack and FormatTeams are messages for
+	// those services, whose webhook URL is itself the secret, so they are
+	// sent without the two headers.
+	Format string
+	// Link, when set, is linked from Slack and Teams messages (the
+	// dashboard's public URL).
+	Link string
+	// Secret keys the HMAC signature of the generic format; empty sends no
+	// signature header. It must be empty for the other formats.
 	Secret []byte
 	// Client sends the requests. Nil means a client with Timeout.
 	Client *http.Client
@@ -72,6 +83,16 @@ type Deliverer struct {
 func NewDeliverer(cfg DelivererConfig) (*Deliverer, error) {
 	if cfg.Outbox == nil || cfg.URL == "" {
 		return nil, errors.New("new deliverer: Outbox and URL are required")
+	}
+	switch cfg.Format {
+	case "":
+		cfg.Format = FormatGeneric
+	case FormatGeneric, FormatSlack, FormatTeams:
+	default:
+		return nil, fmt.Errorf("new deliverer: unknown format %q (want %s)", cfg.Format, strings.Join(Formats(), ", "))
+	}
+	if cfg.Format != FormatGeneric && len(cfg.Secret) > 0 {
+		return nil, fmt.Errorf("new deliverer: a secret signs the %s format only; %s webhooks take none", FormatGeneric, cfg.Format)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
@@ -172,14 +193,20 @@ func (d *Deliverer) Flush(ctx context.Context) (sent, failed int, err error) {
 func (d *Deliverer) send(ctx context.Context, del icp.Delivery) error {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.URL, bytes.NewReader(del.Payload))
+	body, err := Render(d.cfg.Format, del.Payload, d.cfg.Link)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.cfg.URL, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(AlertIDHeader, del.AlertID)
-	if len(d.cfg.Secret) > 0 {
-		req.Header.Set(SignatureHeader, Sign(d.cfg.Secret, del.Payload))
+	if d.cfg.Format == FormatGeneric {
+		req.Header.Set(AlertIDHeader, del.AlertID)
+		if len(d.cfg.Secret) > 0 {
+			req.Header.Set(SignatureHeader, Sign(d.cfg.Secret, body))
+		}
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,9 +18,6 @@ import (
 	"github.com/icpengine/icp/drift"
 	"github.com/icpengine/icp/model"
 )
-
-// KindEmergingSegment is the kind of emerging-segment alerts.
-const KindEmergingSegment = "emerging_segment"
 
 // Store is what the watcher needs from persistence.
 type Store interface {
@@ -31,6 +29,14 @@ type Store interface {
 	// when the alert is to be notified enqueues payload(alert) for the
 	// webhook in the same transaction. It reports whether it notified.
 	RaiseAlert(ctx context.Context, a icp.Alert, payload func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error)
+	// ActiveAlerts lists the open and acknowledged alerts.
+	ActiveAlerts(ctx context.Context) ([]icp.Alert, error)
+	// ResolveQuietAlert resolves the active alert of groupKey unless it
+	// was raised at or after quietSince, records resolution and trend
+	// (when not nil), and enqueues payload(alert) in the same transaction.
+	// It reports whether it resolved one.
+	ResolveQuietAlert(ctx context.Context, groupKey string, quietSince time.Time, resolution string, trend *icp.AlertTrend,
+		payload func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error)
 }
 
 // Model is what the watcher needs from the trained model.
@@ -83,6 +89,16 @@ type Config struct {
 	// MinBaselineWinners is the fewest earlier winners the test needs;
 	// with fewer, groups are listed but not alerted on. Zero means 100.
 	MinBaselineWinners int
+	// ResolveAfter is how long the condition of an open or acknowledged
+	// alert must have been found clear, at every evaluation, before the
+	// watcher resolves it (with a notification). An evaluation without
+	// enough data to judge starts the wait again, so does a restart, and an
+	// alert raised meanwhile by another replica is not resolved. Zero means
+	// an hour; a negative value never resolves alerts.
+	ResolveAfter time.Duration
+	// TrendPoints is how many evaluations an alert's trend keeps. Zero
+	// means 12.
+	TrendPoints int
 	// OnReport is given each report Evaluate makes (to set gauges); it
 	// must return quickly. Nil gives it to no one.
 	OnReport func(icp.WatchReport)
@@ -104,10 +120,16 @@ type Watcher struct {
 
 	queued, dropped, sampled, logged, outcomes, winners atomic.Int64
 
+	// evalMu serializes Evaluate, whose alert state (trends, clear) is
+	// read and written across store calls.
+	evalMu sync.Mutex
+
 	mu       sync.Mutex // guards the fields below
 	rng      *rand.Rand
 	kept     int // samples kept in the current interval
 	pending  []icp.ScoredAccount
+	recent   []sample // ring of the monitor's window, as the alerts describe it
+	recHead  int
 	wins     []winner // ring of the latest winners
 	winHead  int
 	base     []winner // ring of earlier winners, the baseline
@@ -115,6 +137,19 @@ type Watcher struct {
 	tierKPIs map[icp.Tier]*icp.TierKPI
 	perf     []scored // ring of the latest recorded outcomes, scored
 	perfHead int
+	// trends holds the latest values of each signal, and clear the time
+	// from which each active alert's condition has been found clear at
+	// every evaluation.
+	trends map[string]*trend
+	clear  map[string]time.Time
+	evals  int // evaluations made, for pruning trends
+}
+
+// trend is the ring of one signal's latest values.
+type trend struct {
+	points []icp.TrendPoint
+	metric string
+	last   int // the evaluation that added the newest point
 }
 
 // scored is one recorded outcome as the current model scores its account.
@@ -131,8 +166,11 @@ const (
 )
 
 type winner struct {
-	id  string
-	acc icp.Account
+	id     string
+	acc    icp.Account
+	closed time.Time
+	// score is the fit score the model gave when the outcome arrived.
+	score float64
 }
 
 // New returns a watcher. It fails when Store or Model is nil.
@@ -155,6 +193,9 @@ func New(cfg Config) (*Watcher, error) {
 	if cfg.MaxSamplesPerInterval <= 0 {
 		cfg.MaxSamplesPerInterval = 10000
 	}
+	if cfg.Monitor.WindowSize <= 0 {
+		cfg.Monitor.WindowSize = 1000
+	}
 	if cfg.Monitor.WinnerWindow <= 0 {
 		cfg.Monitor.WinnerWindow = 200
 	}
@@ -173,6 +214,12 @@ func New(cfg Config) (*Watcher, error) {
 	if cfg.MinBaselineWinners <= 0 {
 		cfg.MinBaselineWinners = 100
 	}
+	if cfg.ResolveAfter == 0 {
+		cfg.ResolveAfter = time.Hour
+	}
+	if cfg.TrendPoints <= 0 {
+		cfg.TrendPoints = 12
+	}
 	w := &Watcher{
 		cfg:      cfg,
 		log:      cfg.Logger,
@@ -180,6 +227,8 @@ func New(cfg Config) (*Watcher, error) {
 		queue:    make(chan icp.ScoredAccount, cfg.QueueSize),
 		rng:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		tierKPIs: make(map[icp.Tier]*icp.TierKPI),
+		trends:   make(map[string]*trend),
+		clear:    make(map[string]time.Time),
 	}
 	w.monitor.Store(drift.NewMonitor(cfg.Model.Reference(), cfg.Monitor))
 	if w.log == nil {
@@ -194,14 +243,18 @@ func New(cfg Config) (*Watcher, error) {
 // ModelChanged starts the model's windows afresh after the served model
 // was swapped: drift is measured against the new model's reference, and
 // the tier counts and performance against its scores, which the old
-// model's are not comparable with. The winners kept for the emerging-
-// segment search are accounts, not scores, and stay.
+// model's are not comparable with; the trends and the clear runs of the
+// alerts start again too. The winners kept for the emerging-segment search
+// are accounts, not scores, and stay.
 func (w *Watcher) ModelChanged() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.monitor.Store(drift.NewMonitor(w.cfg.Model.Reference(), w.cfg.Monitor))
 	w.tierKPIs = make(map[icp.Tier]*icp.TierKPI)
 	w.perf, w.perfHead = nil, 0
+	w.recent, w.recHead = nil, 0
+	w.trends = make(map[string]*trend)
+	w.clear = make(map[string]time.Time)
 }
 
 // ObserveScore offers one scored account to the watcher without blocking:
@@ -289,6 +342,15 @@ func (w *Watcher) take(sa icp.ScoredAccount) {
 		return // an account the model could not read was not scored either
 	}
 	w.monitor.Load().Observe(row)
+	w.mu.Lock()
+	s := sample{at: sa.Time, score: sa.Score, tier: sa.Tier}
+	if len(w.recent) < w.cfg.Monitor.WindowSize {
+		w.recent = append(w.recent, s)
+	} else {
+		w.recent[w.recHead] = s
+		w.recHead = (w.recHead + 1) % len(w.recent)
+	}
+	w.mu.Unlock()
 }
 
 // Flush takes what is queued and writes the pending samples to the log.
@@ -322,6 +384,10 @@ func (w *Watcher) ObserveOutcomes(ctx context.Context, outs []icp.Outcome) {
 		if err != nil {
 			continue
 		}
+		closed := o.CloseDate
+		if closed.IsZero() {
+			closed = o.RecordedAt
+		}
 		w.mu.Lock()
 		k := w.tierKPIs[s.Tier]
 		if k == nil {
@@ -337,7 +403,7 @@ func (w *Watcher) ObserveOutcomes(ctx context.Context, outs []icp.Outcome) {
 		}
 		if o.Won {
 			k.Won++
-			win := winner{id: o.AccountID, acc: o.Account}
+			win := winner{id: o.AccountID, acc: o.Account, closed: closed, score: s.Score}
 			if len(w.wins) < w.cfg.Monitor.WinnerWindow {
 				w.wins = append(w.wins, win)
 			} else {
@@ -361,9 +427,13 @@ func (w *Watcher) ObserveOutcomes(ctx context.Context, outs []icp.Outcome) {
 }
 
 // Evaluate runs the drift monitor and the emerging-segment search now,
-// saves the report and raises its alerts. It returns the report even when
-// saving or raising failed, with the error.
+// grades every signal, saves the report, raises the alerts of the drifting
+// signals and resolves the alerts whose condition has been clear for
+// Config.ResolveAfter. It returns the report even when saving, raising or
+// resolving failed, with the error. Evaluations run one at a time.
 func (w *Watcher) Evaluate(ctx context.Context) (icp.WatchReport, error) {
+	w.evalMu.Lock()
+	defer w.evalMu.Unlock()
 	now := w.now()
 	w.mu.Lock()
 	w.kept = 0
@@ -377,6 +447,9 @@ func (w *Watcher) Evaluate(ctx context.Context) (icp.WatchReport, error) {
 	for _, b := range w.base[:w.baseHead] {
 		base = append(base, b.acc)
 	}
+	recent := make([]sample, 0, len(w.recent))
+	recent = append(recent, w.recent[w.recHead:]...)
+	recent = append(recent, w.recent[:w.recHead]...)
 	kpis := make([]icp.TierKPI, 0, 4)
 	for _, t := range icp.Tiers() {
 		k := icp.TierKPI{Tier: t}
@@ -391,55 +464,32 @@ func (w *Watcher) Evaluate(ctx context.Context) (icp.WatchReport, error) {
 	perf := append([]scored(nil), w.perf...)
 	w.mu.Unlock()
 
-	rep := icp.WatchReport{DriftResult: w.monitor.Load().Evaluate(now), ModelVersion: w.cfg.Model.Version(), TierKPIs: kpis,
+	mon := w.monitor.Load()
+	rep := icp.WatchReport{DriftResult: mon.Evaluate(now), ModelVersion: w.cfg.Model.Version(), TierKPIs: kpis,
 		Performance: performance(perf, kpis)}
-	alerts := drift.Alerts(&rep.DriftResult)
 	var errs []error
-	if len(wins) < w.cfg.MinEmergingWinners {
-		rep.EmergingStatus = drift.StatusInsufficient
-		rep.EmergingDetail = fmt.Sprintf("%d recent winners, need %d", len(wins), w.cfg.MinEmergingWinners)
-	} else {
-		accs := make([]icp.Account, len(wins))
-		for i, x := range wins {
-			accs[i] = x.acc
-		}
-		em, err := w.cfg.Model.EmergingSegments(accs, base)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("emerging segments: %w", err))
-		}
-		for i := range em {
-			em[i].AccountIDs = make([]string, 0, len(em[i].Members))
-			for _, m := range em[i].Members {
-				if m >= 0 && m < len(wins) {
-					em[i].AccountIDs = append(em[i].AccountIDs, wins[m].id)
-				}
+	em, err := w.emerging(&rep, wins, base)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	var snap *drift.Window
+	ec := &evalContext{now: now, ref: w.cfg.Model.Reference(), recent: recent, winners: wins, alpha: w.cfg.EmergingAlpha,
+		window: func() drift.Window {
+			if snap == nil {
+				s := mon.Snapshot()
+				snap = &s
 			}
-			sort.Strings(em[i].AccountIDs)
-		}
-		rep.Emerging = em
-		var alerted int
-		enough := len(base) >= w.cfg.MinBaselineWinners
-		for _, e := range em {
-			if enough && e.PValue < w.cfg.EmergingAlpha {
-				alerted++
-				alerts = append(alerts, emergingAlert(e, w.cfg.EmergingAlpha, now))
-			}
-		}
-		switch {
-		case len(em) == 0:
-			rep.EmergingStatus = drift.StatusStable
-			rep.EmergingDetail = fmt.Sprintf("no uncovered group among the last %d winners", len(wins))
-		case !enough:
-			rep.EmergingStatus = drift.StatusInsufficient
-			rep.EmergingDetail = fmt.Sprintf("%d uncovered group(s) among the last %d winners; %d earlier winners to compare with, need %d",
-				len(em), len(wins), len(base), w.cfg.MinBaselineWinners)
-		case alerted == 0:
-			rep.EmergingStatus = drift.StatusWatch
-			rep.EmergingDetail = fmt.Sprintf("%d uncovered group(s) among the last %d winners, none grown against %d earlier winners (p >= %.2g)", len(em), len(wins), len(base), w.cfg.EmergingAlpha)
-		default:
-			rep.EmergingStatus = drift.StatusDrift
-			rep.EmergingDetail = fmt.Sprintf("%d new segment(s) among the last %d winners (p < %.2g)", alerted, len(wins), w.cfg.EmergingAlpha)
-		}
+			return *snap
+		}}
+	minWindow := w.cfg.Monitor.Drift.MinWindow
+	if minWindow <= 0 {
+		minWindow = 200 // drift.Config's default
+	}
+	sigs, alerts := compose(&rep, em, ec, minWindow)
+	rep.Signals = sigs
+	trends := w.record(sigs, now)
+	for i := range alerts {
+		alerts[i].Trend = trends[alerts[i].GroupKey]
 	}
 	rep.Stats = w.Stats()
 	if w.cfg.OnReport != nil {
@@ -458,48 +508,231 @@ func (w *Watcher) Evaluate(ctx context.Context) (icp.WatchReport, error) {
 			errs = append(errs, err)
 		}
 	}
+	if err := w.resolveCleared(ctx, &rep, trends, now); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return rep, fmt.Errorf("evaluate: %w", err)
 	}
 	return rep, nil
 }
 
-// emergingAlert is the alert candidate of one emerging segment.
-func emergingAlert(e icp.EmergingSegment, alpha float64, now time.Time) icp.Alert {
-	sev := icp.SeverityWarning
-	if e.Winners > 0 && 5*e.Count >= e.Winners || e.PValue < alpha/1000 {
-		sev = icp.SeverityCritical
+// emerging runs the emerging-segment search on the recent winners against
+// the earlier ones, fills the report's emerging fields and returns each
+// group with its status.
+func (w *Watcher) emerging(rep *icp.WatchReport, wins []winner, base []icp.Account) ([]emergingVerdict, error) {
+	if len(wins) < w.cfg.MinEmergingWinners {
+		rep.EmergingStatus = drift.StatusInsufficient
+		rep.EmergingDetail = fmt.Sprintf("%d recent winners, need %d", len(wins), w.cfg.MinEmergingWinners)
+		return nil, nil
 	}
-	ids := e.AccountIDs
-	if len(ids) > 50 {
-		ids = ids[:50]
+	accs := make([]icp.Account, len(wins))
+	for i, x := range wins {
+		accs[i] = x.acc
 	}
-	return icp.Alert{
-		GroupKey: KindEmergingSegment + ":" + e.Key,
-		Kind:     KindEmergingSegment,
-		Severity: sev,
-		Status:   icp.AlertOpen,
-		Summary:  "Emerging segment: " + e.Description,
-		Evidence: map[string]any{
-			"count": e.Count, "winners": e.Winners, "outside": e.Outside,
-			"traits": e.Traits, "account_ids": ids,
-			"observed_share": e.Observed, "expected_share": e.Expected, "baseline_winners": e.Baseline,
-			"p_value": e.PValue, "alpha": alpha,
-		},
-		FirstSeen: now, LastSeen: now, UpdatedAt: now, Count: 1,
+	em, err := w.cfg.Model.EmergingSegments(accs, base)
+	if err != nil {
+		err = fmt.Errorf("emerging segments: %w", err)
+	}
+	for i := range em {
+		em[i].AccountIDs = make([]string, 0, len(em[i].Members))
+		for _, m := range em[i].Members {
+			if m >= 0 && m < len(wins) {
+				em[i].AccountIDs = append(em[i].AccountIDs, wins[m].id)
+			}
+		}
+		sort.Strings(em[i].AccountIDs)
+		if em[i].Winners == 0 {
+			em[i].Winners = len(wins)
+		}
+	}
+	rep.Emerging = em
+	out := make([]emergingVerdict, len(em))
+	var alerted int
+	enough := len(base) >= w.cfg.MinBaselineWinners
+	for i, e := range em {
+		out[i] = emergingVerdict{e: e, status: drift.StatusWatch}
+		switch {
+		case !enough:
+			out[i].status = drift.StatusInsufficient
+		case e.PValue < w.cfg.EmergingAlpha:
+			out[i].status = drift.StatusDrift
+			alerted++
+		}
+	}
+	switch {
+	case len(em) == 0:
+		rep.EmergingStatus = drift.StatusStable
+		rep.EmergingDetail = fmt.Sprintf("no uncovered group among the last %d winners", len(wins))
+	case !enough:
+		rep.EmergingStatus = drift.StatusInsufficient
+		rep.EmergingDetail = fmt.Sprintf("%d uncovered group(s) among the last %d winners; %d earlier winners to compare with, need %d",
+			len(em), len(wins), len(base), w.cfg.MinBaselineWinners)
+	case alerted == 0:
+		rep.EmergingStatus = drift.StatusWatch
+		rep.EmergingDetail = fmt.Sprintf("%d uncovered group(s) among the last %d winners, none grown against %d earlier winners (p >= %.2g)", len(em), len(wins), len(base), w.cfg.EmergingAlpha)
+	default:
+		rep.EmergingStatus = drift.StatusDrift
+		rep.EmergingDetail = fmt.Sprintf("%d new segment(s) among the last %d winners (p < %.2g)", alerted, len(wins), w.cfg.EmergingAlpha)
+	}
+	return out, err
+}
+
+// record adds each tested signal's value to its trend, forgets the trends
+// of signals not seen for TrendPoints evaluations, and returns a copy of
+// every trend by group key.
+func (w *Watcher) record(sigs []icp.WatchSignal, now time.Time) map[string]*icp.AlertTrend {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.evals++
+	for _, s := range sigs {
+		if s.Status == drift.StatusInsufficient {
+			continue
+		}
+		t := w.trends[s.Key]
+		if t == nil || t.metric != s.Metric {
+			t = &trend{metric: s.Metric}
+			w.trends[s.Key] = t
+		}
+		t.points = append(t.points, icp.TrendPoint{Time: now, Value: s.Value})
+		if len(t.points) > w.cfg.TrendPoints {
+			t.points = append(t.points[:0], t.points[len(t.points)-w.cfg.TrendPoints:]...)
+		}
+		t.last = w.evals
+	}
+	out := make(map[string]*icp.AlertTrend, len(w.trends))
+	for k, t := range w.trends {
+		if w.evals-t.last >= w.cfg.TrendPoints {
+			delete(w.trends, k)
+			continue
+		}
+		out[k] = trendOf(t)
+	}
+	return out
+}
+
+// trendOf copies a trend into an alert's, with its label and reference
+// levels.
+func trendOf(t *trend) *icp.AlertTrend {
+	at := &icp.AlertTrend{Points: append([]icp.TrendPoint(nil), t.points...)}
+	switch t.metric {
+	case MetricPSI:
+		at.Label, at.Warning, at.Critical = "shift size (PSI)", psiModerate, psiLarge
+	case MetricShare:
+		at.Label, at.Unit = "share of recent won deals", "share"
+	case MetricMissing:
+		at.Label, at.Unit = "share of scored accounts without a value", "share"
+	}
+	return at
+}
+
+// verdict is what an evaluation says of an alert's condition.
+type verdict int
+
+const (
+	verdictUnknown verdict = iota // not evaluated, or too little data
+	verdictClear                  // evaluated and not drifting
+	verdictRaised                 // drifting: the alert was raised again
+)
+
+// verdicts reads the verdict of every group key an evaluation judged;
+// emerging-segment keys it did not list are clear when the search ran with
+// a baseline.
+func verdicts(rep *icp.WatchReport) func(key string) verdict {
+	by := make(map[string]verdict, len(rep.Signals))
+	for _, s := range rep.Signals {
+		switch s.Status {
+		case drift.StatusDrift:
+			by[s.Key] = verdictRaised
+		case drift.StatusStable, drift.StatusWatch:
+			by[s.Key] = verdictClear
+		}
+	}
+	searched := rep.EmergingStatus != "" && rep.EmergingStatus != drift.StatusInsufficient
+	return func(key string) verdict {
+		if v, ok := by[key]; ok {
+			return v
+		}
+		if searched && strings.HasPrefix(key, KindEmergingSegment+":") {
+			return verdictClear
+		}
+		return verdictUnknown
 	}
 }
 
+// resolveCleared resolves the active alerts whose condition has been found
+// clear at every evaluation for ResolveAfter.
+func (w *Watcher) resolveCleared(ctx context.Context, rep *icp.WatchReport, trends map[string]*icp.AlertTrend, now time.Time) error {
+	if w.cfg.ResolveAfter < 0 {
+		return nil
+	}
+	active, err := w.cfg.Store.ActiveAlerts(ctx)
+	if err != nil {
+		return fmt.Errorf("resolve cleared alerts: %w", err)
+	}
+	judge := verdicts(rep)
+	type due struct {
+		key   string
+		since time.Time
+	}
+	var todo []due
+	w.mu.Lock()
+	keep := make(map[string]time.Time, len(active))
+	for _, a := range active {
+		if judge(a.GroupKey) == verdictClear {
+			// The run starts again when another replica raised the alert
+			// since it began.
+			since, ok := w.clear[a.GroupKey]
+			if !ok || !a.LastSeen.Before(since) {
+				since = now
+			}
+			keep[a.GroupKey] = since
+			if now.Sub(since) >= w.cfg.ResolveAfter {
+				todo = append(todo, due{a.GroupKey, since})
+			}
+		}
+	}
+	w.clear = keep
+	w.mu.Unlock()
+
+	var errs []error
+	for _, d := range todo {
+		note := fmt.Sprintf("Resolved on its own: the condition has been clear at every evaluation since %s UTC (%s).",
+			d.since.UTC().Format("2 Jan 2006 15:04"), now.Sub(d.since).Round(time.Second))
+		_, _, err := w.cfg.Store.ResolveQuietAlert(ctx, d.key, d.since, note, trends[d.key], Payload)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		w.mu.Lock()
+		delete(w.clear, d.key)
+		w.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// The events of a webhook payload.
+const (
+	EventAlert    = "alert"
+	EventResolved = "resolved"
+)
+
 // PayloadEvent is the body of a webhook notification.
 type PayloadEvent struct {
-	// Event is "alert".
+	// Event is EventAlert for a new, repeated or escalated alert and
+	// EventResolved for one that resolved itself.
 	Event string    `json:"event"`
 	Alert icp.Alert `json:"alert"`
 }
 
-// Payload builds the webhook body of an alert: {"event":"alert","alert":{...}}.
+// Payload builds the webhook body of an alert:
+// {"event":"alert","alert":{...}}, or "resolved" for a resolved alert.
 func Payload(a icp.Alert) (json.RawMessage, error) {
-	return json.Marshal(PayloadEvent{Event: "alert", Alert: a})
+	ev := EventAlert
+	if a.Status == icp.AlertResolved {
+		ev = EventResolved
+	}
+	return json.Marshal(PayloadEvent{Event: ev, Alert: a})
 }
 
 // performance measures the scores of recorded outcomes: ROC AUC, and

@@ -23,11 +23,16 @@ import (
 
 // alertStore and modelAdapter connect the real store and a trained
 // profile to the watcher, as cmd/serve does: the store raises alerts with
-// its default policy and is the outbox as it is.
+// its default policy, resolves with the watcher's payload function and is
+// the outbox as it is.
 type alertStore struct{ *store.Store }
 
 func (a alertStore) RaiseAlert(ctx context.Context, al icp.Alert, p func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
 	return a.RaiseAlertWithDelivery(ctx, al, store.AlertPolicy{}, p)
+}
+func (a alertStore) ResolveQuietAlert(ctx context.Context, key string, since time.Time, note string, tr *icp.AlertTrend,
+	p func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
+	return a.Store.ResolveQuietAlert(ctx, key, since, note, tr, p)
 }
 
 type modelAdapter struct{ p *profile.Profile }

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/icpengine/icp"
-	"github.com/icpengine/icp/drift"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/server"
 	"github.com/icpengine/icp/store"
+	"github.com/icpengine/icp/watch"
 )
 
 // modelOptions are the flags of the model registry.
@@ -148,25 +148,26 @@ func shadowReporter(m *server.Metrics, logger *slog.Logger) func(registry.Shadow
 }
 
 // driftGauges sets the drift gauges of /metrics from each drift report:
-// every feature's PSI and its alert severity (none when it does not drift),
-// the fit score's and the tier mix's too.
+// the PSI of every feature, the fit score and the tier mix, and the
+// severity of their signal, the one package watch grades for the alerts
+// and the dashboard too.
 func driftGauges(m *server.Metrics) func(icp.WatchReport) {
 	return func(rep icp.WatchReport) {
 		m.ResetDrift()
-		set := func(f icp.FeatureDrift) {
-			m.SetDriftGauge(f.Feature, f.PSI)
-			var sev icp.Severity
-			if a, ok := drift.FeatureAlert(f, rep.Time); ok {
-				sev = a.Severity
-			}
-			m.SetDriftStatus(f.Feature, sev)
-		}
+		psi := make(map[string]float64, len(rep.Features)+2)
 		for _, f := range rep.Features {
-			set(f)
+			psi[f.Feature] = f.PSI
 		}
 		for _, f := range []*icp.FeatureDrift{rep.Score, rep.TierMix} {
 			if f != nil {
-				set(*f)
+				psi[f.Feature] = f.PSI
+			}
+		}
+		for _, s := range rep.Signals {
+			switch s.Kind {
+			case watch.KindFeatureDrift, watch.KindScoreDrift, watch.KindTierMixDrift:
+				m.SetDriftGauge(s.Feature, psi[s.Feature])
+				m.SetDriftStatus(s.Feature, s.Severity)
 			}
 		}
 	}

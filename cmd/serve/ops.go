@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,9 @@ type opsOptions struct {
 	db            *string
 	webhookURL    *string
 	webhookSecret *string
+	webhookFormat *string
+	dashboardURL  *string
+	resolveAfter  *time.Duration
 	driftInterval *time.Duration
 	sampleRate    *float64
 	maxBatch      *int
@@ -32,7 +36,10 @@ func opsFlags(fs *flag.FlagSet) opsOptions {
 	return opsOptions{
 		db:            fs.String("db", "", "store for outcomes, drift reports and alerts: a SQLite path or a postgres:// URL (empty: scoring only)"),
 		webhookURL:    fs.String("webhook-url", "", "URL that receives alert notifications (needs --db)"),
-		webhookSecret: fs.String("webhook-secret-file", "", "file holding the webhook HMAC secret"),
+		webhookSecret: fs.String("webhook-secret-file", "", "file holding the webhook HMAC secret (generic format only)"),
+		webhookFormat: fs.String("webhook-format", watch.FormatGeneric, "what the webhook receives: generic (signed JSON), slack (incoming-webhook message) or teams (Adaptive Card)"),
+		dashboardURL:  fs.String("dashboard-url", "", "public URL of the dashboard, linked from Slack and Teams messages"),
+		resolveAfter:  fs.Duration("alert-resolve-after", time.Hour, "time an alert's condition must stay clear before it resolves itself (negative: never)"),
 		driftInterval: fs.Duration("drift-interval", time.Minute, "time between drift evaluations"),
 		sampleRate:    fs.Float64("sample-rate", 1, "share of scored accounts kept for drift and the score log, in (0, 1]"),
 		maxBatch:      fs.Int("max-batch", 0, "most outcomes in one POST /v1/outcomes (0: the server's default)"),
@@ -87,6 +94,12 @@ func (r *ops) startWatch(o opsOptions, st *store.Store, live *registry.Live, m *
 	if *o.driftInterval <= 0 {
 		return fmt.Errorf("--drift-interval %v: want a positive duration", *o.driftInterval)
 	}
+	if !slices.Contains(watch.Formats(), *o.webhookFormat) {
+		return fmt.Errorf("--webhook-format %q: want one of %s", *o.webhookFormat, strings.Join(watch.Formats(), ", "))
+	}
+	if *o.webhookFormat != watch.FormatGeneric && *o.webhookSecret != "" {
+		return fmt.Errorf("--webhook-secret-file signs the generic format only; a %s webhook URL is its own secret", *o.webhookFormat)
+	}
 	var secret []byte
 	if *o.webhookSecret != "" {
 		b, err := os.ReadFile(*o.webhookSecret)
@@ -101,7 +114,7 @@ func (r *ops) startWatch(o opsOptions, st *store.Store, live *registry.Live, m *
 	seed := live.Current().Profile.Seed
 	w, err := watch.New(watch.Config{
 		Store: alertStore{Store: st, notify: *o.webhookURL != ""}, Model: modelAdapter{live: live}, OnReport: driftGauges(m),
-		Logger: logger, Interval: *o.driftInterval, SampleRate: *o.sampleRate, Seed: seed,
+		Logger: logger, Interval: *o.driftInterval, SampleRate: *o.sampleRate, Seed: seed, ResolveAfter: *o.resolveAfter,
 	})
 	if err != nil {
 		return err
@@ -115,13 +128,15 @@ func (r *ops) startWatch(o opsOptions, st *store.Store, live *registry.Live, m *
 	r.ready = st.Ping
 	r.wg.Go(func() { _ = w.Run(r.wctx) })
 	if *o.webhookURL != "" {
-		d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: st, URL: *o.webhookURL, Secret: secret, Seed: seed, Logger: logger})
+		d, err := watch.NewDeliverer(watch.DelivererConfig{Outbox: st, URL: *o.webhookURL, Format: *o.webhookFormat,
+			Link: *o.dashboardURL, Secret: secret, Seed: seed, Logger: logger})
 		if err != nil {
 			return err
 		}
 		r.wg.Go(func() { _ = d.Run(r.wctx) })
 	}
-	logger.Info("store open", "backend", st.Backend(), "drift_interval", o.driftInterval.String(), "webhook", *o.webhookURL != "")
+	logger.Info("store open", "backend", st.Backend(), "drift_interval", o.driftInterval.String(), "webhook", *o.webhookURL != "",
+		"webhook_format", *o.webhookFormat)
 	return nil
 }
 

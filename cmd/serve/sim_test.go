@@ -371,8 +371,8 @@ func TestEmergingSegmentAlert(t *testing.T) {
 				}
 				t.Fatalf("no emerging-segment alert naming Logistics, snowflake and employees by %v, the first window with 30 emerging wins", firstFull.Format(time.DateOnly))
 			}
-			if p, _ := named.Evidence["p_value"].(float64); p >= 1e-5 {
-				t.Errorf("emerging alert evidence %v, want p_value < 1e-5", named.Evidence)
+			if p, _ := named.Details["p_value"].(float64); p >= 1e-5 {
+				t.Errorf("emerging alert details %v, want p_value < 1e-5", named.Details)
 			}
 			t.Logf("first window with 30 emerging wins: %s; emerging-segment alert %s first raised %s: %s",
 				firstFull.Format(time.DateOnly), named.GroupKey, fired[named.GroupKey].Format(time.DateOnly), named.Summary)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/drift"
@@ -33,6 +34,17 @@ func (a alertStore) RaiseAlert(ctx context.Context, al icp.Alert, payload func(i
 		payload = nil
 	}
 	return a.RaiseAlertWithDelivery(ctx, al, a.policy, payload)
+}
+
+// ResolveQuietAlert resolves the active alert of key unless it was raised
+// since its condition cleared, and enqueues the resolved notice only when
+// notify is set, as RaiseAlert does.
+func (a alertStore) ResolveQuietAlert(ctx context.Context, key string, since time.Time, resolution string, trend *icp.AlertTrend,
+	payload func(icp.Alert) (json.RawMessage, error)) (icp.Alert, bool, error) {
+	if !a.notify {
+		payload = nil
+	}
+	return a.Store.ResolveQuietAlert(ctx, key, since, resolution, trend, payload)
 }
 
 // modelAdapter adapts the served model to watch.Model: each call goes to
