@@ -46,7 +46,8 @@ func TestSeverityAgreesAcrossSurfaces(t *testing.T) {
 	}))
 	defer hook.Close()
 	base := liveServe(t, modelPath, "--db", filepath.Join(t.TempDir(), "icp.db"), "--drift-interval", "1s",
-		"--webhook-url", hook.URL, "--webhook-format", "slack", "--dashboard-url", "https://icp.example.com/dashboard")
+		"--webhook-url", hook.URL, "--webhook-format", "slack", "--dashboard-url", "https://icp.example.com/dashboard",
+		"--request-timeout", seedTimeout)
 	seedTraffic(t, base, p)
 	waitAlerts(t, base)
 	time.Sleep(1500 * time.Millisecond) // one more evaluation of the same window

@@ -102,8 +102,16 @@ func call(t *testing.T, method, url, key, body string, out any) int {
 	return resp.StatusCode
 }
 
+// seedTimeout is the request deadline of the servers seedTraffic feeds:
+// POST /v1/outcomes re-scores each recorded account for the drift watcher
+// before it answers, about a second for one of seedTraffic's batches of 500
+// under the race detector alone, too close to the 2 s default when make
+// test runs every package at once.
+const seedTimeout = "30s"
+
 // seedTraffic scores drifted accounts and records outcomes from a table
-// with an emerging segment, through the API.
+// with an emerging segment, through the API. Start the server with
+// --request-timeout seedTimeout.
 func seedTraffic(t *testing.T, base string, p *profile.Profile) {
 	t.Helper()
 	for _, acc := range driftedAccounts(t, p.Schema, 300) {
@@ -198,7 +206,7 @@ func TestOutcomesDriftAlertsAPI(t *testing.T) {
 	}))
 	defer hook.Close()
 	base := liveServe(t, modelPath, "--db", filepath.Join(dir, "icp.db"), "--drift-interval", "1s",
-		"--webhook-url", hook.URL, "--webhook-secret-file", secretFile, "--max-batch", "600")
+		"--webhook-url", hook.URL, "--webhook-secret-file", secretFile, "--max-batch", "600", "--request-timeout", seedTimeout)
 
 	one := `{"account_id":"A-1","account":{"industry":"SaaS","employees":120},"outcome":"won","churned":null,"close_date":"2026-03-01","ltv_usd":1200.5,"sales_cycle_days":41}`
 	var res struct {

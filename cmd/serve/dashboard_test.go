@@ -34,7 +34,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	dbPath := filepath.Join(t.TempDir(), "icp.db")
-	base := liveServe(t, modelPath, "--db", dbPath, "--drift-interval", "500ms")
+	base := liveServe(t, modelPath, "--db", dbPath, "--drift-interval", "500ms", "--request-timeout", seedTimeout)
 	seedTraffic(t, base, p)
 	alerts := waitAlerts(t, base)
 	// One more evaluation, so the report holds all the seeded traffic.
