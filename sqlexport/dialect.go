@@ -1,0 +1,182 @@
+package sqlexport
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// The dialects.
+const (
+	Postgres = "postgres"
+	DuckDB   = "duckdb"
+)
+
+// dialect writes the few constructs the two databases spell differently.
+type dialect struct {
+	name string
+}
+
+func newDialect(name string) (dialect, error) {
+	switch name {
+	case Postgres, DuckDB:
+		return dialect{name}, nil
+	}
+	return dialect{}, fmt.Errorf("sql export: dialect %q: want %q or %q", name, Postgres, DuckDB)
+}
+
+// num is an exact double literal: the shortest decimal that reads back
+// as v, typed double in both dialects (PostgreSQL reads a bare literal
+// with an exponent as numeric).
+func (d dialect) num(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "CAST('Infinity' AS DOUBLE PRECISION)"
+	case math.IsInf(v, -1):
+		return "CAST('-Infinity' AS DOUBLE PRECISION)"
+	case math.IsNaN(v):
+		return "CAST('NaN' AS DOUBLE PRECISION)"
+	}
+	s := strconv.FormatFloat(v, 'e', -1, 64)
+	if d.name == Postgres {
+		s += "::float8"
+	}
+	if v < 0 || math.Signbit(v) {
+		return "(" + s + ")"
+	}
+	return s
+}
+
+// str is a text literal.
+func str(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// ident quotes an identifier.
+func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// tableName quotes a table name, each dot-separated part on its own
+// (schema.table).
+func tableName(s string) string {
+	parts := strings.Split(s, ".")
+	for k, p := range parts {
+		parts[k] = ident(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// whiteSpace lists the characters Go's unicode.IsSpace accepts, as an
+// expression of chr() calls: the set strings.TrimSpace trims and
+// features.TagKey collapses.
+var whiteSpace = []int{
+	9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680,
+	0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200A,
+	0x2028, 0x2029, 0x202F, 0x205F, 0x3000,
+}
+
+// wsChars is the text of every white-space character.
+func wsChars() string {
+	parts := make([]string, len(whiteSpace))
+	for k, c := range whiteSpace {
+		parts[k] = fmt.Sprintf("chr(%d)", c)
+	}
+	return "(" + strings.Join(parts, " || ") + ")"
+}
+
+// trim removes white space from both ends of a text expression.
+func (d dialect) trim(x string) string {
+	if d.name == Postgres {
+		return "btrim(" + x + ", " + wsChars() + ")"
+	}
+	return "trim(" + x + ", " + wsChars() + ")"
+}
+
+// wsRun is a regular expression matching a run of white space.
+func (d dialect) wsRun() string {
+	var b strings.Builder
+	b.WriteString("[")
+	for _, c := range whiteSpace {
+		if d.name == Postgres {
+			fmt.Fprintf(&b, `\u%04X`, c)
+		} else {
+			fmt.Fprintf(&b, `\x{%X}`, c)
+		}
+	}
+	b.WriteString("]+")
+	return b.String()
+}
+
+// tagKeys is a list of features.TagKey of every tag of the text x split
+// at sep, leaving out empty tags and placeholders (ph, lower-cased).
+func (d dialect) tagKeys(x, sep string, ph []string) string {
+	keep := "NOT (" + d.trim("t") + " = ''"
+	if len(ph) > 0 {
+		keep += " OR lower(" + d.trim("t") + ") IN (" + strList(ph) + ")"
+	}
+	keep += ")"
+	key := "lower(regexp_replace(" + d.trim("t") + ", " + str(d.wsRun()) + ", ' ', 'g'))"
+	if d.name == Postgres {
+		return "ARRAY(SELECT " + key + " FROM unnest(string_to_array(" + x + ", " + str(sep) + ")) AS _icp_u(t) WHERE " + keep + ")"
+	}
+	return "[" + key + " FOR t IN string_split(" + x + ", " + str(sep) + ") IF " + keep + "]"
+}
+
+// hasKey is true when the list of keys holds key, false when not or when
+// the list is NULL.
+func (d dialect) hasKey(keys, key string) string {
+	if d.name == Postgres {
+		return "COALESCE(" + str(key) + " = ANY(" + keys + "), FALSE)"
+	}
+	return "COALESCE(list_contains(" + keys + ", " + str(key) + "), FALSE)"
+}
+
+// noKeys is true when the list of keys is NULL or empty.
+func (d dialect) noKeys(keys string) string {
+	if d.name == Postgres {
+		return "COALESCE(cardinality(" + keys + "), 0) = 0"
+	}
+	return "COALESCE(len(" + keys + "), 0) = 0"
+}
+
+// epoch is the seconds since 1970-01-01 UTC of an ISO date or timestamp
+// text, NULL for text that is not one.
+func (d dialect) epoch(t string) string {
+	if d.name == Postgres {
+		iso := `^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?Z?$`
+		return "CASE WHEN " + t + " ~ " + str(iso) + " THEN CAST(EXTRACT(EPOCH FROM CAST(" + t + " AS TIMESTAMP)) AS DOUBLE PRECISION) END"
+	}
+	return "CAST(epoch(TRY_CAST(" + t + " AS TIMESTAMP)) AS DOUBLE)"
+}
+
+// days turns seconds since the epoch into days, fractional for times of
+// day, as datasets.ParseDate computes them.
+func (d dialect) days(e string) string {
+	day := d.num(86400)
+	return "(floor(" + e + " / " + day + ") + (" + e + " - floor(" + e + " / " + day + ") * " + day + ") / " + day + ")"
+}
+
+// strList is a comma-separated list of text literals.
+func strList(vs []string) string {
+	parts := make([]string, len(vs))
+	for k, v := range vs {
+		parts[k] = str(v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// numList is a comma-separated list of double literals.
+func (d dialect) numList(vs []float64) string {
+	parts := make([]string, len(vs))
+	for k, v := range vs {
+		parts[k] = d.num(v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// fence ends a layer of the query: PostgreSQL would otherwise fold the
+// layers into one and repeat each expression at every use.
+func (d dialect) fence() string {
+	if d.name == Postgres {
+		return " OFFSET 0"
+	}
+	return ""
+}
