@@ -520,4 +520,3 @@ func TestRawThresholdIsExact(t *testing.T) {
 		t.Fatal("no split on a number column to check")
 	}
 }
-
