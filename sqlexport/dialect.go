@@ -54,6 +54,10 @@ func str(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" 
 // ident quotes an identifier.
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
+// TableName quotes a table or view name for SQL, each dot-separated part
+// on its own (schema.table).
+func TableName(s string) string { return tableName(s) }
+
 // tableName quotes a table name, each dot-separated part on its own
 // (schema.table).
 func tableName(s string) string {
