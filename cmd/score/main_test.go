@@ -136,7 +136,7 @@ func TestScoresMatchTheProfile(t *testing.T) {
 		}
 		score, _ := strconv.ParseFloat(r[2], 64)
 		contrib, _ := strconv.ParseFloat(r[9], 64)
-		wantRow := []string{w.AccountID, w.ModelVersion, string(w.Tier), seg, anti, w.Attributions[0].Feature, fmt.Sprint(i%5), ind.Str[i]}
+		wantRow := []string{w.AccountID, w.ModelVersion, string(w.Tier), seg, anti, w.Attributions[0].Feature, fmt.Sprint(i % 5), ind.Str[i]}
 		gotRow := []string{r[0], r[1], r[4], r[5], r[6], r[7], strings.TrimPrefix(r[13], "Owner "), r[14]}
 		if strings.Join(gotRow, "|") != strings.Join(wantRow, "|") || score != w.Score || contrib != w.Attributions[0].Contribution {
 			t.Fatalf("row %d = %v (score %v), want %v (score %v)", i+1, r, score, wantRow, w.Score)
@@ -322,4 +322,3 @@ func BenchmarkScoreFile(b *testing.B) {
 		})
 	}
 }
-
