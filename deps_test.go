@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"datasets":       {"."},
 	"datasets/synth": {".", "datasets"},
 	"features":       {".", "datasets"},
+	"rollup":         {".", "datasets", "features"},
 	// Statistics and keys.
 	"drift": {"."},
 	"auth":  {"."},
