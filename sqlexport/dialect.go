@@ -77,11 +77,14 @@ var whiteSpace = []int{
 	0x2028, 0x2029, 0x202F, 0x205F, 0x3000,
 }
 
-// wsChars is the text of every white-space character.
-func wsChars() string {
-	parts := make([]string, len(whiteSpace))
-	for k, c := range whiteSpace {
-		parts[k] = fmt.Sprintf("chr(%d)", c)
+// wsChars is the text of every white-space character, the space
+// included or not.
+func wsChars(space bool) string {
+	var parts []string
+	for _, c := range whiteSpace {
+		if c != ' ' || space {
+			parts = append(parts, fmt.Sprintf("chr(%d)", c))
+		}
 	}
 	return "(" + strings.Join(parts, " || ") + ")"
 }
@@ -89,15 +92,15 @@ func wsChars() string {
 // trim removes white space from both ends of a text expression.
 func (d dialect) trim(x string) string {
 	if d.name == Postgres {
-		return "btrim(" + x + ", " + wsChars() + ")"
+		return "btrim(" + x + ", " + wsChars(true) + ")"
 	}
-	return "trim(" + x + ", " + wsChars() + ")"
+	return "trim(" + x + ", " + wsChars(true) + ")"
 }
 
-// wsRun is a regular expression matching a run of white space.
-func (d dialect) wsRun() string {
+// wsClass is the inside of a regular expression's bracket expression
+// matching one white-space character.
+func (d dialect) wsClass() string {
 	var b strings.Builder
-	b.WriteString("[")
 	for _, c := range whiteSpace {
 		if d.name == Postgres {
 			fmt.Fprintf(&b, `\u%04X`, c)
@@ -105,23 +108,65 @@ func (d dialect) wsRun() string {
 			fmt.Fprintf(&b, `\x{%X}`, c)
 		}
 	}
-	b.WriteString("]+")
 	return b.String()
 }
 
-// tagKeys is a list of features.TagKey of every tag of the text x split
-// at sep, leaving out empty tags and placeholders (ph, lower-cased).
-func (d dialect) tagKeys(x, sep string, ph []string) string {
-	keep := "NOT (" + d.trim("t") + " = ''"
-	if len(ph) > 0 {
-		keep += " OR lower(" + d.trim("t") + ") IN (" + strList(ph) + ")"
-	}
-	keep += ")"
-	key := "lower(regexp_replace(" + d.trim("t") + ", " + str(d.wsRun()) + ", ' ', 'g'))"
+// tagTokens is the trimmed text x of a tag list lower-cased, with the
+// white space around each separator removed: its tags, split at sep, are
+// trimmed and lower-cased.
+func (d dialect) tagTokens(x, sep string) string {
+	ws := "[" + d.wsClass() + "]*"
+	return "lower(regexp_replace(" + x + ", " + str(ws+regexpQuote(sep)+ws) + ", " + str(sep) + ", 'g'))"
+}
+
+// tagKeys is the list of features.TagKey of the tags of tokens (see
+// tagTokens): their inner runs of white space made one space.
+func (d dialect) tagKeys(tokens, sep string) string {
+	collapsed := "regexp_replace(" + tokens + ", " + str("["+d.wsClass()+"]+") + ", ' ', 'g')"
 	if d.name == Postgres {
-		return "ARRAY(SELECT " + key + " FROM unnest(string_to_array(" + x + ", " + str(sep) + ")) AS _icp_u(t) WHERE " + keep + ")"
+		return "string_to_array(" + collapsed + ", " + str(sep) + ")"
 	}
-	return "[" + key + " FOR t IN string_split(" + x + ", " + str(sep) + ") IF " + keep + "]"
+	return "string_split(" + collapsed + ", " + str(sep) + ")"
+}
+
+// tagPresent is true when tokens (see tagTokens) hold a tag that is not
+// empty and not a placeholder (ph, lower-cased): the tag list is not
+// missing.
+func (d dialect) tagPresent(tokens, sep string, ph []string) string {
+	if d.name == Postgres {
+		arr := "array_remove(string_to_array(" + tokens + ", " + str(sep) + "), '')"
+		for _, p := range ph {
+			arr = "array_remove(" + arr + ", " + str(p) + ")"
+		}
+		return "COALESCE(cardinality(" + arr + "), 0) > 0"
+	}
+	keep := "t <> ''"
+	if len(ph) > 0 {
+		keep += " AND NOT " + d.in("t", ph)
+	}
+	return "COALESCE(len([t FOR t IN string_split(" + tokens + ", " + str(sep) + ") IF " + keep + "]), 0) > 0"
+}
+
+// regexpQuote escapes the characters of s that regular expressions read
+// as operators.
+func regexpQuote(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`\.^$|?*+()[]{}-`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// in is true when the text x is one of vs (NULL when x is NULL). DuckDB
+// would turn a long IN list into a join; a list lookup stays a function.
+func (d dialect) in(x string, vs []string) string {
+	if d.name == Postgres {
+		return "(" + x + " IN (" + strList(vs) + "))"
+	}
+	return "list_contains([" + strList(vs) + "], " + x + ")"
 }
 
 // hasKey is true when the list of keys holds key, false when not or when
@@ -131,14 +176,6 @@ func (d dialect) hasKey(keys, key string) string {
 		return "COALESCE(" + str(key) + " = ANY(" + keys + "), FALSE)"
 	}
 	return "COALESCE(list_contains(" + keys + ", " + str(key) + "), FALSE)"
-}
-
-// noKeys is true when the list of keys is NULL or empty.
-func (d dialect) noKeys(keys string) string {
-	if d.name == Postgres {
-		return "COALESCE(cardinality(" + keys + "), 0) = 0"
-	}
-	return "COALESCE(len(" + keys + "), 0) = 0"
 }
 
 // epoch is the seconds since 1970-01-01 UTC of an ISO date or timestamp

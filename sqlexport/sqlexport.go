@@ -3,8 +3,10 @@ package sqlexport
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
@@ -95,6 +97,8 @@ type source struct {
 	// date columns (days), trimmed text for categories (NULL when
 	// missing), the list of tag keys for tags.
 	v string
+	// present names the condition that a tag list is not missing.
+	present string
 }
 
 // builder writes the query of one profile.
@@ -106,8 +110,9 @@ type builder struct {
 
 	sources map[string]*source
 	order   []*source
-	raw     layer // over the table
-	days    layer // dates from epoch seconds
+	base    layer // over the table: the columns, text trimmed
+	raw     layer // values
+	raw2    layer // tag keys; dates from epoch seconds
 	enc     layer // encoded columns used, rules
 	xs      map[int]string
 	logs    []layer // the log step of the logistic model
@@ -131,8 +136,8 @@ func newBuilder(p *profile.Profile, opts Options) (*builder, error) {
 	}
 	idExpr := "''"
 	if id := p.Schema.ID; id != "" {
-		t := b.d.trim(ident(id))
-		idExpr = "CASE WHEN " + b.missingText(t) + " THEN '' ELSE " + t + " END"
+		b.base.add("_icp_cid", b.d.trim(ident(id)))
+		idExpr = "CASE WHEN " + b.missingText("_icp_cid") + " THEN '' ELSE _icp_cid END"
 	}
 	b.raw.add("_icp_id", idExpr)
 	return b, nil
@@ -141,7 +146,7 @@ func newBuilder(p *profile.Profile, opts Options) (*builder, error) {
 // missingText is true when the trimmed text t is empty or a missing-value
 // marker of a text column (datasets.IsMissing).
 func (b *builder) missingText(t string) string {
-	return "(" + t + " IS NULL OR " + t + " = '' OR " + t + " = '#N/A' OR lower(" + t + ") IN ('-', '--', 'n/a', 'nan', 'null'))"
+	return "(" + t + " IS NULL OR " + t + " = '' OR " + t + " = '#N/A' OR " + b.d.in("lower("+t+")", []string{"-", "--", "n/a", "nan", "null"}) + ")"
 }
 
 // src returns the column of the table with the given name, adding its
@@ -160,26 +165,45 @@ func (b *builder) src(name string) (*source, error) {
 		s.sep = ";"
 	}
 	col := ident(name)
+	c := "_icp_c" + strconv.Itoa(len(b.order))
+	if s.kind == "number" {
+		b.base.add(c, col)
+	} else {
+		b.base.add(c, b.d.trim(col))
+	}
 	switch {
 	case s.kind == "number":
-		b.raw.add(s.v, "NULLIF("+col+", "+b.d.num(nan())+")")
+		b.raw.add(s.v, "NULLIF("+c+", "+b.d.num(nan())+")")
 	case s.kind == "bool":
-		t := "lower(" + b.d.trim(col) + ")"
-		b.raw.add(s.v, "CASE WHEN "+t+" IN ('t', 'true', 'y', 'yes', '1') THEN "+b.d.num(1)+
-			" WHEN "+t+" IN ('f', 'false', 'n', 'no', '0') THEN "+b.d.num(0)+" END")
+		t := "lower(" + c + ")"
+		b.raw.add(s.v, "CASE WHEN "+b.d.in(t, []string{"t", "true", "y", "yes", "1"})+" THEN "+b.d.num(1)+
+			" WHEN "+b.d.in(t, []string{"f", "false", "n", "no", "0"})+" THEN "+b.d.num(0)+" END")
 	case s.kind == "date":
 		e := "_icp_e" + strconv.Itoa(len(b.order))
-		b.raw.add(e, b.d.epoch(b.d.trim(col)))
-		b.days.add(s.v, b.d.days(e))
+		b.raw.add(e, b.d.epoch(c))
+		b.raw2.add(s.v, b.d.days(e))
 	case s.kind == "string" && s.role == features.RoleTags:
-		b.raw.add(s.v, b.d.tagKeys(col, s.sep, b.ph))
-	case s.kind == "string":
-		t := b.d.trim(col)
-		miss := b.missingText(t)
-		if len(b.ph) > 0 {
-			miss = "(" + miss + " OR lower(" + t + ") IN (" + strList(b.ph) + "))"
+		if strings.TrimFunc(s.sep, unicode.IsSpace) != s.sep || strings.ToLower(s.sep) != s.sep || strings.ToUpper(s.sep) != s.sep {
+			return nil, fmt.Errorf("sql export: column %q: tag separator %q is not supported (white space or letters)", name, s.sep)
 		}
-		b.raw.add(s.v, "CASE WHEN "+miss+" THEN NULL ELSE "+t+" END")
+		for _, p := range b.p.Encoder.Placeholders {
+			for _, ce := range b.p.Encoder.Columns {
+				if ce.Name == name && slices.ContainsFunc(ce.Levels, func(l string) bool { return features.TagKey(l) == features.TagKey(p) }) {
+					return nil, fmt.Errorf("sql export: column %q: the tag %q reads as the placeholder %q", name, features.TagKey(p), p)
+				}
+			}
+		}
+		tok := "_icp_p" + strconv.Itoa(len(b.order))
+		s.present = "_icp_f" + strconv.Itoa(len(b.order))
+		b.raw.add(tok, b.d.tagTokens(c, s.sep))
+		b.raw2.add(s.v, b.d.tagKeys(tok, s.sep))
+		b.raw2.add(s.present, b.d.tagPresent(tok, s.sep, b.ph))
+	case s.kind == "string":
+		miss := b.missingText(c)
+		if len(b.ph) > 0 {
+			miss = "(" + miss + " OR " + b.d.in("lower("+c+")", b.ph) + ")"
+		}
+		b.raw.add(s.v, "CASE WHEN "+miss+" THEN NULL ELSE "+c+" END")
 	default:
 		return nil, fmt.Errorf("sql export: column %q: kind %q is not supported", name, s.kind)
 	}
@@ -191,7 +215,7 @@ func (b *builder) src(name string) (*source, error) {
 // missing is the SQL condition (never NULL) of a missing value of s.
 func (b *builder) missing(s *source) string {
 	if s.kind == "string" && s.role == features.RoleTags {
-		return b.d.noKeys(s.v)
+		return "(NOT " + s.present + ")"
 	}
 	return "(" + s.v + " IS NULL)"
 }
@@ -235,7 +259,7 @@ func (b *builder) query() (string, error) {
 	}
 	sc.add("_icp_tier", tier)
 
-	layers := []layer{b.raw, b.days}
+	layers := []layer{b.base, b.raw, b.raw2}
 	layers = append(layers, b.logs...)
 	layers = append(layers, b.enc, m, sc)
 	var q strings.Builder
