@@ -68,25 +68,24 @@ func tableName(s string) string {
 	return strings.Join(parts, ".")
 }
 
-// whiteSpace lists the characters Go's unicode.IsSpace accepts, as an
-// expression of chr() calls: the set strings.TrimSpace trims and
-// features.TagKey collapses.
+// whiteSpace lists the characters Go's unicode.IsSpace accepts: the set
+// strings.TrimSpace trims and features.TagKey collapses.
 var whiteSpace = []int{
 	9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680,
 	0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200A,
 	0x2028, 0x2029, 0x202F, 0x205F, 0x3000,
 }
 
-// wsChars is the text of every white-space character, the space
+// wsChars is a text literal of every white-space character, the space
 // included or not.
 func wsChars(space bool) string {
-	var parts []string
+	var b strings.Builder
 	for _, c := range whiteSpace {
 		if c != ' ' || space {
-			parts = append(parts, fmt.Sprintf("chr(%d)", c))
+			b.WriteRune(rune(c))
 		}
 	}
-	return "(" + strings.Join(parts, " || ") + ")"
+	return str(b.String())
 }
 
 // trim removes white space from both ends of a text expression.
@@ -94,7 +93,9 @@ func (d dialect) trim(x string) string {
 	if d.name == Postgres {
 		return "btrim(" + x + ", " + wsChars(true) + ")"
 	}
-	return "trim(" + x + ", " + wsChars(true) + ")"
+	// DuckDB's trim with a set of characters is slow; most cells need none.
+	edge := "[" + d.wsClass() + "]"
+	return "(CASE WHEN regexp_matches(" + x + ", " + str("^"+edge+"|"+edge+"$") + ") THEN trim(" + x + ", " + wsChars(true) + ") ELSE " + x + " END)"
 }
 
 // wsClass is the inside of a regular expression's bracket expression
@@ -160,13 +161,23 @@ func regexpQuote(s string) string {
 	return b.String()
 }
 
-// in is true when the text x is one of vs (NULL when x is NULL). DuckDB
-// would turn a long IN list into a join; a list lookup stays a function.
+// in is true when the text x is one of vs (NULL or false when x is
+// NULL). DuckDB turns an IN list, and a list lookup, into a join with a
+// table of the values; a CASE stays an expression.
 func (d dialect) in(x string, vs []string) string {
 	if d.name == Postgres {
 		return "(" + x + " IN (" + strList(vs) + "))"
 	}
-	return "list_contains([" + strList(vs) + "], " + x + ")"
+	return "(CASE " + x + " WHEN " + strings.Join(strListParts(vs), " THEN TRUE WHEN ") + " THEN TRUE ELSE FALSE END)"
+}
+
+// strListParts are the text literals of vs.
+func strListParts(vs []string) []string {
+	out := make([]string, len(vs))
+	for k, v := range vs {
+		out[k] = str(v)
+	}
+	return out
 }
 
 // hasKey is true when the list of keys holds key, false when not or when
