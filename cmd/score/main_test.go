@@ -322,3 +322,31 @@ func BenchmarkScoreFile(b *testing.B) {
 		})
 	}
 }
+
+// clean scores as features.Schema.Clean would, placeholders in tag lists
+// and categories included.
+func TestCleanScoresAsSchemaClean(t *testing.T) {
+	_, p := testModel(t)
+	tab, _ := synth.Generate(synth.Config{Rows: 400, Seed: 14})
+	tags, ind := tab.Column("tech_stack"), tab.Column("industry")
+	for i, v := range []string{"Unknown", "n/a; select ", " ; ", "Unknown;aws", "HubSpot ;  AWS"} {
+		tags.Str[i] = v
+	}
+	ind.Str[5], ind.Str[6] = "Unknown", " -- none -- "
+	want, err := p.ScoreTable(p.Schema.Clean(tab), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.ScoreTable(clean(p.Schema, tab), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if fmt.Sprint(got[i].Score, got[i].Segment, got[i].AntiICP) != fmt.Sprint(want[i].Score, want[i].Segment, want[i].AntiICP) {
+			t.Errorf("row %d: %v %v %v, want %v %v %v", i, got[i].Score, got[i].Segment, got[i].AntiICP, want[i].Score, want[i].Segment, want[i].AntiICP)
+		}
+	}
+	if c := clean(p.Schema, tab).Column("tech_stack"); c.Str[0] != "" || c.Str[1] != "" || c.Str[3] == "" {
+		t.Errorf("tag lists %q, want the first two missing", c.Str[:4])
+	}
+}

@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 )
 
@@ -180,7 +183,7 @@ func scoreChunk(p *profile.Profile, ch *datasets.Chunk, l *layout, asCSV, rowNum
 	if t.Rows() == 0 {
 		return pt
 	}
-	scores, err := p.ScoreTable(p.Schema.Clean(t), nil, l.attributions > 0)
+	scores, err := p.ScoreTable(clean(p.Schema, t), nil, l.attributions > 0)
 	if err != nil {
 		pt.err = fmt.Errorf("%s: %w", t.Source, err)
 		return pt
@@ -192,6 +195,56 @@ func scoreChunk(p *profile.Profile, ch *datasets.Chunk, l *layout, asCSV, rowNum
 		pt.table = l.table(scores, kept)
 	}
 	return pt
+}
+
+// clean is features.Schema.Clean without its rewriting of each tag in its
+// most common spelling, which scoring does not need (the encoder and the
+// rules compare tags by features.TagKey) and which took a third of a
+// chunk's time: a tag list holding no tag but placeholders becomes
+// missing, as Clean makes it, and the other columns go through Clean.
+func clean(s *features.Schema, t *datasets.Table) *datasets.Table {
+	view := &datasets.Table{Source: t.Source, Lines: t.Lines}
+	isTags := make([]bool, len(t.Columns))
+	for k, c := range t.Columns {
+		if sc := s.Column(c.Name); sc != nil && sc.Role == features.RoleTags && c.Kind == datasets.String {
+			isTags[k] = true
+			continue
+		}
+		view.Columns = append(view.Columns, c)
+	}
+	cleaned := s.Clean(view)
+	out := &datasets.Table{Source: t.Source, Lines: t.Lines, Columns: make([]*datasets.Column, len(t.Columns))}
+	next := 0
+	for k, c := range t.Columns {
+		if !isTags[k] {
+			out.Columns[k] = cleaned.Columns[next]
+			next++
+			continue
+		}
+		out.Columns[k] = c
+		sep := s.Column(c.Name).Separator
+		for i, cell := range c.Str {
+			if cell != "" && onlyPlaceholders(cell, sep, s.Placeholders) {
+				if out.Columns[k] == c {
+					out.Columns[k] = &datasets.Column{Name: c.Name, Kind: c.Kind, Str: append([]string(nil), c.Str...)}
+				}
+				out.Columns[k].Str[i] = ""
+			}
+		}
+	}
+	return out
+}
+
+// onlyPlaceholders reports whether a tag list holds no tag but
+// placeholders (compared as the schema compares them: trimmed, in any
+// case).
+func onlyPlaceholders(cell, sep string, ph []string) bool {
+	for _, tag := range features.SplitTags(cell, sep) {
+		if !slices.ContainsFunc(ph, func(p string) bool { return strings.EqualFold(tag, p) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // negatives finds the rows with a negative value in a column of counts or
