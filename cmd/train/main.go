@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *data == "" && *tables.accounts == "" || *out == "" {
 		fs.Usage()
-		return errors.New("--data (or --accounts with --deals) and --out are required")
+		return errors.New("--data and --out are required (or --accounts with --deals or --churn instead of --data)")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
