@@ -24,17 +24,20 @@ var allowed = map[string][]string{
 	"datasets":       {"."},
 	"datasets/synth": {".", "datasets"},
 	"features":       {".", "datasets"},
+	"rollup":         {".", "datasets", "features"},
 	// Statistics and keys.
 	"drift": {"."},
 	"auth":  {"."},
 	// The served profile: the artifact and scoring.
 	"profile": {".", "datasets", "features", "model", "model/gbm", "drift"},
 	// What reads a profile or makes one.
-	"traits":   {".", "datasets", "features", "drift", "profile"},
-	"train":    {".", "datasets", "features", "model", "model/gbm", "drift", "profile", "traits"},
-	"report":   {".", "datasets", "profile"},
-	"emerging": {".", "datasets", "drift", "model", "profile", "traits"},
-	"registry": {".", "profile"},
+	"traits": {".", "datasets", "features", "drift", "profile"},
+	"train":  {".", "datasets", "features", "model", "model/gbm", "drift", "profile", "traits"},
+	"report": {".", "datasets", "profile"},
+	// The model as SQL for warehouses.
+	"sqlexport": {".", "datasets", "features", "model", "model/gbm", "profile"},
+	"emerging":  {".", "datasets", "drift", "model", "profile", "traits"},
+	"registry":  {".", "profile"},
 	// Serving: persistence, the watcher and HTTP, which speak icp only.
 	"store":            {"."},
 	"watch":            {".", "drift", "model"},

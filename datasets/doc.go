@@ -1,5 +1,5 @@
-// Package datasets reads CRM exports into typed, column-oriented tables and
-// writes them back as CSV.
+// Package datasets reads CRM exports into typed, column-oriented tables,
+// whole or in chunks, and writes them back as CSV or Parquet.
 //
 // # Reading
 //
@@ -27,10 +27,30 @@
 // Dates are read with icp.ParseDate, the module's one date parser;
 // ParseDate here returns them as days since 1970-01-01.
 //
+// # Reading in chunks
+//
+// OpenChunks and OpenChunksFile read a file of accounts to score in
+// chunks of rows, in memory that does not grow with the file: CSV, gzip
+// CSV, NDJSON (one JSON object a line) and Parquet, told apart by their
+// first bytes. Each column's kind is fixed by the caller (a model's
+// schema) rather than inferred, every cell is parsed by the parsers Read
+// uses (ParseCell), and a row that does not parse is set aside as a
+// *ParseError with its line (or row) and field while the reading goes on.
+//
 // # Writing
 //
 // WriteCSV writes a table back as plain comma-separated values that Read,
-// pandas and the Python reference benchmark read unchanged.
+// pandas and the Python reference benchmark read unchanged. ParquetWriter
+// writes tables of the same columns as one Parquet file, a row group at a
+// time.
+//
+// # Two-table exports
+//
+// RollupDeals rolls a one-to-many table of deals up onto the accounts
+// (won if any deal closed won, lost if all closed deals were lost, open
+// otherwise; the deciding deal's close date and cycle; the sum of won
+// amounts) and RollupEvents adds the date of each account's first event
+// (churn). Package rollup finds the key and the columns they need.
 //
 // # Generating
 //

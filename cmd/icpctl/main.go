@@ -66,11 +66,15 @@ const usage = `usage:
   icpctl models rollback --db DB [--reason TEXT]
   icpctl models shadow   --db DB [--reason TEXT] REF
   icpctl models unshadow --db DB [--reason TEXT]
-  icpctl models history  --db DB [--limit N] [--json]`
+  icpctl models history  --db DB [--limit N] [--json]
+  icpctl sql --model FILE --dialect postgres|duckdb [--table NAME] [--view NAME] [--create-table]`
 
 // run executes one command, writing results to stdout and diagnostics to
 // stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "sql" {
+		return runSQL(args[1:], stdout, stderr)
+	}
 	if len(args) < 2 || args[0] != "keys" && args[0] != "models" {
 		fmt.Fprintln(stderr, usage)
 		return errors.New("want a command: keys create|list|revoke or models register|list|promote|rollback|shadow|unshadow|history")

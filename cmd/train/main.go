@@ -67,13 +67,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		lifts   = fs.String("tier-lift", "", "tier thresholds as multiples of the base rate on the calibrated score, e.g. 3,1.5,0.75")
 		capac   = fs.Int("tier1-capacity", 0, "accounts sales can work per quarter: sizes tier 1 from the closed accounts per quarter")
 		prev    = fs.String("previous", "", "previous model.json, to report what changed")
+		tables  = addTableFlags(fs)
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *data == "" || *out == "" {
+	if *data == "" && *tables.accounts == "" || *out == "" {
 		fs.Usage()
-		return errors.New("--data and --out are required")
+		return errors.New("--data and --out are required (or --accounts with --deals or --churn instead of --data)")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -101,22 +102,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	t, err := datasets.ReadFile(*data, nil)
-	if err != nil {
-		return err
-	}
 	var o *features.Override
 	if *schema != "" {
 		if o, err = features.ReadOverride(*schema); err != nil {
 			return err
 		}
 	}
+	t, o, source, err := readTraining(*data, tables, o, stdout)
+	if err != nil {
+		return err
+	}
 	s, err := features.InferWith(t, features.InferConfig{}, o)
 	if err != nil {
 		return err
 	}
 	if !*quiet {
-		fmt.Fprintf(stdout, "read %d rows and %d columns from %s\n\n", t.Rows(), len(t.Columns), *data)
+		fmt.Fprintf(stdout, "read %d rows and %d columns from %s\n\n", t.Rows(), len(t.Columns), source)
 		s.WriteTable(stdout)
 		fmt.Fprintln(stdout)
 	}
