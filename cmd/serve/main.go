@@ -103,6 +103,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		models    = modelFlags(fs)
 		opsOpts   = opsFlags(fs)
 		lim       = limitFlags(fs)
+		sessions  = sessionFlags(fs)
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -159,6 +160,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		cfg.Models = reg
 	}
 	if err := lim.wire(ctx, &cfg, st, logger); err != nil {
+		return err
+	}
+	if cfg.Sessions, err = sessions.config(); err != nil {
 		return err
 	}
 	cfg.Metrics.ModelReloaded(server.ReloadSuccess)
