@@ -26,7 +26,10 @@
 // with, and says why. It also refuses to start without authentication:
 // either --db names a store holding at least one active API key (made with
 // icpctl keys create), or --allow-unauthenticated turns authentication off,
-// which it logs as a warning.
+// which it logs as a warning. Browsers sign in to the /dashboard with a
+// key holding the dashboard (or read) scope; the session lasts
+// --session-ttl, and its cookie is marked Secure behind a TLS-terminating
+// proxy only with --trust-forwarded-proto.
 //
 // Limits, all flags: --max-body-bytes (413), --max-artifact-bytes (the
 // model upload), --request-timeout (a request not answered in time gets a
