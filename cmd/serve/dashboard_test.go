@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -379,5 +380,40 @@ func TestChartOverlapsFindsOverlaps(t *testing.T) {
 	}
 	if len(rep.Overlaps) != 2 || rep.MissingValues != 1 {
 		t.Errorf("chartOverlaps on overlapping fixtures = %+v, want 2 overlaps and 1 bar without a value", rep)
+	}
+}
+
+// TestSessionFlags checks that --session-ttl and --trust-forwarded-proto
+// reach the session cookie, and that a negative TTL is refused.
+func TestSessionFlags(t *testing.T) {
+	model := trainModel(t)
+	err := run(t.Context(), []string{"--model", model, "--addr", "127.0.0.1:0", "--allow-unauthenticated", "--session-ttl", "-1h"}, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "--session-ttl") {
+		t.Errorf("run with --session-ttl -1h = %v, want an error naming the flag", err)
+	}
+	db := filepath.Join(t.TempDir(), "icp.db")
+	key := createKey(t, db, "vp-sales", icp.ScopeDashboard)
+	base := liveServe(t, model, "--allow-unauthenticated=false", "--db", db, "--session-ttl", "90m", "--trust-forwarded-proto")
+	for _, tt := range []struct {
+		proto      string
+		wantSecure bool
+	}{{"", false}, {"https", true}, {"http", false}} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/dashboard/login", strings.NewReader(`{"key":"`+key+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if tt.proto != "" {
+			req.Header.Set("X-Forwarded-Proto", tt.proto)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		cookies := resp.Cookies()
+		if resp.StatusCode != http.StatusOK || len(cookies) != 1 {
+			t.Fatalf("sign in with X-Forwarded-Proto %q = %d with cookies %v, want 200 and one cookie", tt.proto, resp.StatusCode, cookies)
+		}
+		if c := cookies[0]; c.MaxAge != 90*60 || c.Secure != tt.wantSecure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+			t.Errorf("cookie with X-Forwarded-Proto %q = %+v, want Max-Age 5400, Secure %v, HttpOnly, SameSite=Strict", tt.proto, c, tt.wantSecure)
+		}
 	}
 }
