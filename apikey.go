@@ -21,15 +21,21 @@ const (
 	// ScopeOutcomes allows recording deal outcomes.
 	ScopeOutcomes Scope = "outcomes"
 	// ScopeRead allows reading the profile, drift reports, alerts and the
-	// dashboard.
+	// dashboard (viewing it, without reviewing alerts there).
 	ScopeRead Scope = "read"
 	// ScopeAdmin allows changing state that is not scoring data: alert
 	// reviews and the administration routes.
 	ScopeAdmin Scope = "admin"
+	// ScopeDashboard allows signing in to the dashboard, viewing it and
+	// acknowledging or resolving alerts there: the key to give leadership.
+	// It reaches nothing under /v1.
+	ScopeDashboard Scope = "dashboard"
 )
 
 // Scopes lists every scope in a fixed order.
-func Scopes() []Scope { return []Scope{ScopeScore, ScopeOutcomes, ScopeRead, ScopeAdmin} }
+func Scopes() []Scope {
+	return []Scope{ScopeScore, ScopeOutcomes, ScopeRead, ScopeAdmin, ScopeDashboard}
+}
 
 // Valid reports whether s is one of the scopes of Scopes.
 func (s Scope) Valid() bool { return slices.Contains(Scopes(), s) }

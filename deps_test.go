@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 	// Serving: persistence, the watcher and HTTP, which speak icp only.
 	"store":            {"."},
 	"watch":            {".", "drift", "model"},
-	"server":           {"."},
+	"server":           {".", "server/dashboard"},
 	"server/dashboard": {"."},
 	"notebooks":        {},
 }

@@ -49,7 +49,8 @@
 //	registry         versions, aliases, hot swap                icp, profile
 //	store            SQLite or PostgreSQL persistence           icp
 //	watch            drift watcher, alerts, webhooks            icp, drift, model
-//	server           the HTTP API (declares what it consumes)   icp
+//	server/dashboard the dashboard's pages, templates embedded  icp
+//	server           the HTTP API (declares what it consumes)   icp, server/dashboard
 //	cmd/*            flags, files, signals, wiring              anything
 //
 // Following a score request: server decodes it and calls the Scorer that

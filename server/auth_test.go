@@ -34,7 +34,14 @@ func TestRouteAccess(t *testing.T) {
 		{"POST", "/v1/alerts/:id/acknowledge", access{scope: icp.ScopeAdmin}},
 		{"POST", "/v1/alerts/:id/resolve", access{scope: icp.ScopeAdmin}},
 		{"GET", "/v1/icp", access{scope: icp.ScopeRead}},
-		{"GET", "/dashboard", access{scope: icp.ScopeRead}},
+		{"GET", "/dashboard", access{scope: icp.ScopeRead, also: icp.ScopeDashboard, session: true}},
+		{"HEAD", "/dashboard", access{scope: icp.ScopeRead, also: icp.ScopeDashboard, session: true}},
+		{"GET", "/dashboard/login", access{public: true}},
+		{"POST", "/dashboard/login", access{public: true}},
+		{"POST", "/dashboard/logout", access{public: true}},
+		{"POST", "/dashboard/alerts/:id/acknowledge", access{scope: icp.ScopeDashboard, also: icp.ScopeAdmin, session: true}},
+		{"POST", "/dashboard/alerts/:id/resolve", access{scope: icp.ScopeDashboard, also: icp.ScopeAdmin, session: true}},
+		{"POST", "/dashboard", access{scope: icp.ScopeAdmin}},
 		{"GET", "/v1/admin/models", access{scope: icp.ScopeAdmin}},
 		{"POST", "/v1/admin/models/reload", access{scope: icp.ScopeAdmin}},
 		{"GET", "/v1/admin", access{scope: icp.ScopeAdmin}},
@@ -219,7 +226,7 @@ func TestAuthMatrix(t *testing.T) {
 				rec := serve(f.s.Handler(), routeRequest(rt.Method, rt.Path, f.keys[cred]))
 				sc, isScopeKey := f.scopes[cred]
 				switch {
-				case a.public || (isScopeKey && sc == a.scope):
+				case a.public || (isScopeKey && (sc == a.scope || sc == a.also)):
 					want, known := handled[rt.Method+" "+rt.Path]
 					if known && rec.Code != want {
 						t.Errorf("status = %d, want %d; body %s", rec.Code, want, rec.Body)

@@ -28,6 +28,11 @@
 //	POST /v1/alerts/{id}/acknowledge  optional body {"by": "name"}
 //	POST /v1/alerts/{id}/resolve      optional body {"by": "name"}
 //	GET  /dashboard                   server-rendered HTML for leadership
+//	GET  /dashboard/login             the dashboard's sign-in page
+//	POST /dashboard/login             {"key": "icp_..."}: sign a browser in (session cookie)
+//	POST /dashboard/logout            end the browser's session
+//	POST /dashboard/alerts/{id}/acknowledge, /resolve
+//	                                  the dashboard's review buttons
 //
 // and, through Config.Models (models.go), the model registry's admin routes:
 //
@@ -47,11 +52,11 @@
 // answer to POST /v1/outcomes means the OutcomeRecorder has durably stored
 // the batch.
 //
-// The dashboard is one self-contained page: inline CSS, charts as inline
-// SVG and a small inline script whose acknowledge and resolve buttons post
-// JSON to the alert routes, so the API's Content-Type rule needs no
-// exception for form posts. Its Content-Security-Policy forbids loading
-// anything from elsewhere.
+// Package dashboard renders the dashboard from embedded templates: one
+// self-contained page whose small inline script posts JSON (so the API's
+// Content-Type rule needs no exception for form posts), under a
+// Content-Security-Policy that forbids loading anything from elsewhere and
+// runs only the page's own script, by its nonce.
 //
 // The package imports the icp vocabulary and, from outside the module, gin,
 // the Prometheus client, golang.org/x/time/rate and jsontext (the streaming
@@ -66,13 +71,16 @@
 // # Authentication
 //
 // Requests present an API key as "Authorization: Bearer <key>"; a key in
-// the query string is refused (401) on every route. Each route needs one
+// the query string is refused (401) on every route. Each route needs a
 // scope, and scopes are independent:
 //
 //	GET /healthz /livez /readyz /metrics /openapi.json  none (public)
+//	/dashboard/login, /dashboard/logout                 none (they check keys and sessions)
+//	GET /dashboard                                      read or dashboard
+//	POST /dashboard/alerts/...                          dashboard or admin
 //	POST /v1/score, POST /v1/score/batch                score
 //	POST /v1/outcomes                                   outcomes
-//	GET and HEAD routes (drift, alerts, profile, dashboard)  read
+//	other GET and HEAD routes (drift, alerts, profile)  read
 //	/v1/admin/..., alert acknowledge and resolve, any other write  admin
 //
 // No or a malformed, unknown or revoked key gives 401 with a
@@ -80,6 +88,18 @@
 // 403. The access log records the key's id, never the key. Without
 // Config.Keys the server refuses to be built unless
 // Config.AllowUnauthenticated says so, and then it logs a warning.
+//
+// Browsers sign in to the dashboard instead (session.go): POST
+// /dashboard/login takes a key with the dashboard or read scope and sets a
+// session cookie (HttpOnly, SameSite=Strict, Path=/dashboard, Secure over
+// TLS or behind a proxy trusted by Config.Sessions, expiring after
+// Config.Sessions.TTL), which stands for the key on the /dashboard routes
+// only. The session's key is verified on each request, so revoking it ends
+// the session within the key cache's TTL; each POST must carry the
+// session's CSRF token in X-CSRF-Token; sign-out forgets the session. A
+// browser asking for the dashboard without a valid session (GET, Accept:
+// text/html) is redirected to the sign-in page; an API client still gets
+// 401.
 //
 // # Overload
 //
@@ -122,6 +142,7 @@
 //	malformed body                        400 {"error":"malformed request body","detail":...,"offset":N}
 //	missing or bad API key                401 {"error":"unauthenticated"}, WWW-Authenticate
 //	key without the route's scope         403 {"error":"forbidden"}
+//	session POST without its CSRF token   403 {"error":"forbidden"}
 //	icp.ErrNotFound, unknown path         404
 //	known path, wrong method              405 (with an Allow header)
 //	icp.ErrConflict                       409

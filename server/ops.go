@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/server/dashboard"
 )
 
 // defaultMaxBatch is the batch size cap of POST /v1/outcomes when
@@ -75,7 +76,7 @@ type OpsConfig struct {
 	Alerts AlertService
 	// ICP summarizes the served model for the dashboard, asked on every
 	// page so that a swapped model shows at once; nil shows none.
-	ICP func() *ICPSummary
+	ICP func() *dashboard.ICPSummary
 	// MaxBatch caps the outcomes of one POST /v1/outcomes. Zero means 1000.
 	MaxBatch int
 }
@@ -90,7 +91,7 @@ func (s *Server) registerOps(e *gin.Engine) {
 	e.GET("/v1/alerts", s.handle(s.handleAlerts))
 	e.POST("/v1/alerts/:id/acknowledge", s.handle(s.handleAlertStatus(icp.AlertAcknowledged)))
 	e.POST("/v1/alerts/:id/resolve", s.handle(s.handleAlertStatus(icp.AlertResolved)))
-	e.GET("/dashboard", s.handle(s.handleDashboard))
+	s.registerDashboard(e)
 }
 
 // observeScore offers a successful score to the ScoreObserver.

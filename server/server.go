@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/server/dashboard"
 )
 
 // defaultMaxBodyBytes is the body size cap when Config.MaxBodyBytes is zero.
@@ -50,6 +51,8 @@ type Config struct {
 	// Keys verifies the API keys of requests to the routes that need one
 	// (see routeAccess). Nil is allowed only with AllowUnauthenticated.
 	Keys KeyVerifier
+	// Sessions tunes the dashboard's sign-in sessions (session.go).
+	Sessions SessionConfig
 	// AllowUnauthenticated serves every route without a key. It must be set
 	// explicitly when Keys is nil, and not together with Keys; New logs a
 	// warning when it is set.
@@ -133,6 +136,9 @@ type Server struct {
 	maxBatchBytes  int64
 	maxStreamBytes int64
 	streamTimeout  time.Duration
+
+	sessions *sessionStore
+	dash     *dashboard.Renderer
 }
 
 // New returns a Server configured by cfg, with its routes and middleware
@@ -192,6 +198,12 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.sessions = newSessionStore(cfg.Sessions, s.now)
+	dash, err := dashboard.New()
+	if err != nil {
+		return nil, fmt.Errorf("new server: %w", err)
+	}
+	s.dash = dash
 	if s.timeout == 0 {
 		s.timeout = defaultRequestTimeout
 	}

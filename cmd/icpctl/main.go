@@ -57,7 +57,7 @@ func main() {
 }
 
 const usage = `usage:
-  icpctl keys create --db DB --name NAME --scopes score,outcomes,read,admin
+  icpctl keys create --db DB --name NAME --scopes score,outcomes,read,admin,dashboard
   icpctl keys list   --db DB [--json]
   icpctl keys revoke --db DB ID
   icpctl models register --db DB --file FILE [--promote] [--reason TEXT]
@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "create":
 		name = fs.String("name", "", "who uses the key, e.g. crm-sync (required)")
-		scopes = fs.String("scopes", "", "comma-separated scopes: score, outcomes, read, admin (required)")
+		scopes = fs.String("scopes", "", "comma-separated scopes: score, outcomes, read, admin, dashboard (required)")
 	case "list":
 		asJSON = fs.Bool("json", false, "print JSON instead of a table")
 	case "revoke":

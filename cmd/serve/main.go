@@ -26,7 +26,10 @@
 // with, and says why. It also refuses to start without authentication:
 // either --db names a store holding at least one active API key (made with
 // icpctl keys create), or --allow-unauthenticated turns authentication off,
-// which it logs as a warning.
+// which it logs as a warning. Browsers sign in to the /dashboard with a
+// key holding the dashboard (or read) scope; the session lasts
+// --session-ttl, and its cookie is marked Secure behind a TLS-terminating
+// proxy only with --trust-forwarded-proto.
 //
 // Limits, all flags: --max-body-bytes (413), --max-artifact-bytes (the
 // model upload), --request-timeout (a request not answered in time gets a
@@ -103,6 +106,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		models    = modelFlags(fs)
 		opsOpts   = opsFlags(fs)
 		lim       = limitFlags(fs)
+		sessions  = sessionFlags(fs)
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -159,6 +163,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		cfg.Models = reg
 	}
 	if err := lim.wire(ctx, &cfg, st, logger); err != nil {
+		return err
+	}
+	if cfg.Sessions, err = sessions.config(); err != nil {
 		return err
 	}
 	cfg.Metrics.ModelReloaded(server.ReloadSuccess)

@@ -15,6 +15,7 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/server"
+	"github.com/icpengine/icp/server/dashboard"
 	"github.com/icpengine/icp/store"
 	"github.com/icpengine/icp/watch"
 )
@@ -69,7 +70,7 @@ func (o opsOptions) openStore(ctx context.Context, logger *slog.Logger) (*store.
 // routes then answer 503 "no store configured".
 func startOps(ctx context.Context, o opsOptions, st *store.Store, live *registry.Live, m *server.Metrics, logger *slog.Logger) (*ops, error) {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r := &ops{cfg: server.OpsConfig{ICP: func() *server.ICPSummary { return icpSummary(live.Current().Profile) }, MaxBatch: *o.maxBatch},
+	r := &ops{cfg: server.OpsConfig{ICP: func() *dashboard.ICPSummary { return icpSummary(live.Current().Profile) }, MaxBatch: *o.maxBatch},
 		stop: cancel, wctx: wctx}
 	r.wg.Go(func() { _ = live.RunShadow(wctx) })
 	if st == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/report"
 	"github.com/icpengine/icp/server"
+	"github.com/icpengine/icp/server/dashboard"
 	"github.com/icpengine/icp/store"
 	"github.com/icpengine/icp/watch"
 )
@@ -83,8 +84,8 @@ func (d icpDocument) ICP(ctx context.Context) (json.RawMessage, error) {
 }
 
 // icpSummary is the dashboard's brief of the model.
-func icpSummary(p *profile.Profile) *server.ICPSummary {
-	s := &server.ICPSummary{ModelVersion: p.Version, Tiers: []server.TierSummary{
+func icpSummary(p *profile.Profile) *dashboard.ICPSummary {
+	s := &dashboard.ICPSummary{ModelVersion: p.Version, Tiers: []dashboard.TierSummary{
 		{Tier: icp.Tier1, MinScore: p.Tiers.Tier1},
 		{Tier: icp.Tier2, MinScore: p.Tiers.Tier2},
 		{Tier: icp.Tier3, MinScore: p.Tiers.Tier3},
@@ -93,7 +94,7 @@ func icpSummary(p *profile.Profile) *server.ICPSummary {
 	for _, seg := range p.Segments {
 		// The rule is what decides membership when scoring, so it is what
 		// the dashboard shows.
-		s.Segments = append(s.Segments, server.SegmentSummary{ID: seg.ID, Name: seg.Name, Share: seg.Share, Lift: seg.Lift,
+		s.Segments = append(s.Segments, dashboard.SegmentSummary{ID: seg.ID, Name: seg.Name, Share: seg.Share, Lift: seg.Lift,
 			Traits: []string{seg.RuleText}})
 	}
 	return s
