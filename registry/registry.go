@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,7 +42,7 @@ type Model struct {
 // it up with warmUp scores (DefaultWarmUp when warmUp <= 0), each checked
 // (see profile.Profile.WarmUp). Every failure matches icp.ErrInvalid.
 func Load(ctx context.Context, artifact []byte, warmUp int) (*Model, error) {
-	p, sum, err := profile.DecodeChecksum(bytes.NewReader(artifact))
+	p, sum, err := profile.DecodeBytes(artifact)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
