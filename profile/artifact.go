@@ -269,7 +269,7 @@ func scanArtifact(b []byte) (envelope, []byte, error) {
 const (
 	costValue  = 16
 	costArray  = 24
-	costObject = 512
+	costObject = 1024
 )
 
 // budgetValue reads the next value of dec, a profile, checking the

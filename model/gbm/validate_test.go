@@ -73,47 +73,48 @@ func stump() Tree {
 func TestValidateRefusesForgedTrees(t *testing.T) {
 	tests := []struct {
 		name string
-		give Model
+		base float64
+		give []Tree
 		want string
 	}{
-		{"shared children (DAG)", Model{Trees: []Tree{dagTree(80)}}, "reached twice"},
-		{"too deep", Model{Trees: []Tree{chainTree(MaxTreeDepth+1, 1000)}}, "deeper than"},
-		{"500,000 levels", Model{Trees: []Tree{chainTree(500_000, 4)}}, "more than 65536"},
-		{"unreached node", Model{Trees: []Tree{func() Tree {
+		{"shared children (DAG)", 0, []Tree{dagTree(80)}, "reached twice"},
+		{"too deep", 0, []Tree{chainTree(MaxTreeDepth+1, 1000)}, "deeper than"},
+		{"500,000 levels", 0, []Tree{chainTree(500_000, 4)}, "more than 65536"},
+		{"unreached node", 0, []Tree{func() Tree {
 			tr := stump()
 			b := treeBuilder{tr}
 			b.leaf(1, 1)
 			return b.t
-		}()}}, "not reached from the root"},
-		{"child before parent", Model{Trees: []Tree{func() Tree {
+		}()}, "not reached from the root"},
+		{"child before parent", 0, []Tree{func() Tree {
 			var b treeBuilder
 			b.split(0, 2, 1, 2)
 			b.split(0, 0, 2, 1)
 			b.leaf(1, 1)
 			return b.t
-		}()}}, "children"},
-		{"covers that do not add up", Model{Trees: []Tree{func() Tree {
+		}()}, "children"},
+		{"covers that do not add up", 0, []Tree{func() Tree {
 			tr := stump()
 			tr.Cover[2] = 1e300
 			return tr
-		}()}}, "cover"},
-		{"feature out of range", Model{Trees: []Tree{func() Tree {
+		}()}, "cover"},
+		{"feature out of range", 0, []Tree{func() Tree {
 			tr := stump()
 			tr.Feature[0] = 1000
 			return tr
-		}()}}, "out of range"},
-		{"leaf values that overflow the margin", Model{Trees: []Tree{func() Tree {
+		}()}, "out of range"},
+		{"leaf values that overflow the margin", 0, []Tree{func() Tree {
 			tr := stump()
 			tr.Value[1] = math.MaxFloat64
 			return tr
-		}(), stump()}}, "add up to"},
-		{"base that overflows with the leaves", Model{Base: math.MaxFloat64 / 3, Trees: []Tree{func() Tree {
+		}(), stump()}, "add up to"},
+		{"base that overflows with the leaves", math.MaxFloat64 / 3, []Tree{func() Tree {
 			tr := stump()
 			tr.Value[1] = math.MaxFloat64 / 3
 			return tr
-		}()}}, "add up to"},
-		{"too many trees", Model{Trees: make([]Tree, MaxTrees+1)}, "trees, more than"},
-		{"SHAP tables over budget", Model{Trees: func() []Tree {
+		}()}, "add up to"},
+		{"too many trees", 0, make([]Tree, MaxTrees+1), "trees, more than"},
+		{"SHAP tables over budget", 0, func() []Tree {
 			// 300 chains of 300 levels on distinct features: each needs
 			// 6 * 150 * 601 table values.
 			out := make([]Tree, 300)
@@ -121,12 +122,11 @@ func TestValidateRefusesForgedTrees(t *testing.T) {
 				out[i] = chainTree(300, 1000)
 			}
 			return out
-		}()}, "TreeSHAP tables"},
+		}(), "TreeSHAP tables"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := tt.give
-			g.Loss, g.NumFeatures = "logloss", 1000
+			g := &Model{Base: tt.base, Trees: tt.give, Loss: "logloss", NumFeatures: 1000}
 			err := g.Validate()
 			if !errors.Is(err, model.ErrInvalidInput) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Validate() = %v, want ErrInvalidInput containing %q", err, tt.want)
