@@ -708,6 +708,13 @@ type streamWriter struct {
 }
 
 func (w *streamWriter) write(parts ...[]byte) error {
+	// The client must take each chunk within streamWriteTimeout (and
+	// within the stream's deadline); one that stops reading is let go.
+	until := time.Now().Add(streamWriteTimeout)
+	if d, ok := w.c.Request.Context().Deadline(); ok && d.Before(until) {
+		until = d
+	}
+	_ = http.NewResponseController(w.c.Writer).SetWriteDeadline(until)
 	if !w.started {
 		w.started = true
 		w.c.Header("Content-Type", w.contentType)
@@ -817,6 +824,8 @@ func (s *Server) streamEndLine(ctx context.Context, pos int, version string, err
 	switch {
 	case errors.As(err, &tooLarge):
 		l.Error, l.Detail, l.Limit = "request body too large", "the stream stopped here", tooLarge.Limit
+	case errors.As(err, new(*slowBodyError)):
+		l.Error, l.Detail = "timeout", "the stream stopped here: "+err.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		l.Error, l.Detail = "timeout", fmt.Sprintf("the stream stopped here: no end within the stream deadline of %v", s.streamTimeout)
 	case errors.Is(err, context.Canceled):
@@ -836,7 +845,7 @@ func (s *Server) streamEndLine(ctx context.Context, pos int, version string, err
 func (s *Server) scoreNDJSON(c *gin.Context, mediaType string, opts batchOptions) error {
 	ctx := c.Request.Context()
 	s.startStream(c)
-	rd := newLineReader(c.Request.Body, int(s.maxBody))
+	rd := newLineReader(s.streamBody(c), int(s.maxBody))
 	w := &streamWriter{c: c, contentType: mediaType + "; charset=utf-8", fields: opts.fields}
 	version := ""
 	if v, ok := s.scorer.(ModelVersioner); ok {

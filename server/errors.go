@@ -98,6 +98,8 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		forbidden *forbiddenError
 		limited   *rateLimitError
 		overload  *overloadError
+		streams   *streamLimitError
+		slow      *slowBodyError
 	)
 	s.metrics.countRejection(err)
 	switch {
@@ -113,6 +115,15 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	case errors.As(err, &limited):
 		c.Header("Retry-After", retryAfterSeconds(limited.retryAfter))
 		status, body.Error, body.Detail = http.StatusTooManyRequests, "rate limited", "this API key sent more requests than its rate allows"
+	case errors.As(err, &streams):
+		// Closing the connection answers at once: net/http would
+		// otherwise read what is left of the body first.
+		c.Header("Connection", "close")
+		c.Header("Retry-After", "1")
+		status, body.Error, body.Detail = http.StatusTooManyRequests, "too many streams", streams.Error()
+	case errors.As(err, &slow):
+		c.Header("Connection", "close")
+		status, body.Error, body.Detail = http.StatusRequestTimeout, "request too slow", slow.Error()
 	case errors.As(err, &overload):
 		c.Header("Retry-After", "1")
 		status, body.Error, body.Detail = http.StatusServiceUnavailable, "overloaded", "too many requests in flight"

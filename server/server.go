@@ -102,6 +102,20 @@ type Config struct {
 	// write deadlines for it once the request is authenticated. Zero means
 	// 10 minutes; negative means no deadline.
 	StreamTimeout time.Duration
+	// MaxStreamsPerKey bounds the NDJSON and CSV streams one API key (one
+	// client address without authentication) has open at once; more are
+	// answered 429 with Retry-After, so that one key cannot hold every
+	// MaxInFlight slot. Zero means 8; negative means no bound.
+	MaxStreamsPerKey int
+	// StreamMinRate is the least average rate, in bytes a second, at which
+	// a stream's client must send its body, over the time the server
+	// waits for it once StreamRateGrace has passed; a slower stream is
+	// ended (408 before its answer begins, an end line after). Zero means
+	// 1024; negative turns the check off.
+	StreamMinRate float64
+	// StreamRateGrace is the wait a stream's client is allowed before
+	// StreamMinRate applies. Zero means 10s.
+	StreamRateGrace time.Duration
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -133,6 +147,9 @@ type Server struct {
 	maxBatchBytes  int64
 	maxStreamBytes int64
 	streamTimeout  time.Duration
+	streams        *keyStreams // nil means no bound per key
+	streamMinRate  float64     // bytes a second; <= 0 means no minimum
+	streamGrace    time.Duration
 }
 
 // New returns a Server configured by cfg, with its routes and middleware
@@ -179,6 +196,14 @@ func New(cfg Config) (*Server, error) {
 		maxBatchBytes:  cmp.Or(cfg.MaxBatchBytes, defaultMaxBatchBytes),
 		maxStreamBytes: cmp.Or(cfg.MaxStreamBytes, defaultMaxStreamBytes),
 		streamTimeout:  cmp.Or(cfg.StreamTimeout, defaultStreamTimeout),
+		streamMinRate:  cmp.Or(cfg.StreamMinRate, defaultStreamMinRate),
+		streamGrace:    cmp.Or(cfg.StreamRateGrace, defaultStreamRateGrace),
+	}
+	if n := cmp.Or(cfg.MaxStreamsPerKey, defaultMaxStreamsPerKey); n > 0 {
+		s.streams = newKeyStreams(n)
+	}
+	if math.IsNaN(cfg.StreamMinRate) || cfg.StreamRateGrace < 0 {
+		return nil, fmt.Errorf("new server: StreamMinRate %v, StreamRateGrace %v", cfg.StreamMinRate, cfg.StreamRateGrace)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -244,6 +269,7 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 		s.shed,
 		s.authenticate,
 		s.rateLimit,
+		s.limitStreams,
 		s.limitBody,
 		s.requireJSON,
 	)
