@@ -128,6 +128,11 @@ func (r *Registry) Register(ctx context.Context, artifact []byte, actor string) 
 		return icp.ModelRecord{}, false, fmt.Errorf("register: %w", err)
 	}
 	r.markValidated(m.Checksum)
+	// A caller whose deadline passed during validation gets an error:
+	// nothing is stored for it.
+	if err := ctx.Err(); err != nil {
+		return icp.ModelRecord{}, false, fmt.Errorf("register %s: %w", m.Checksum, err)
+	}
 	rec := icp.ModelRecord{Checksum: m.Checksum, Version: m.Profile.Version, Summary: Summary(m.Profile), RegisteredBy: actor}
 	return r.st.RegisterModel(ctx, rec, artifact)
 }

@@ -100,6 +100,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		overload  *overloadError
 		streams   *streamLimitError
 		slow      *slowBodyError
+		busy      *busyError
 	)
 	s.metrics.countRejection(err)
 	switch {
@@ -121,6 +122,9 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		c.Header("Connection", "close")
 		c.Header("Retry-After", "1")
 		status, body.Error, body.Detail = http.StatusTooManyRequests, "too many streams", streams.Error()
+	case errors.As(err, &busy):
+		c.Header("Retry-After", "5")
+		status, body.Error, body.Detail = http.StatusTooManyRequests, "busy", busy.what
 	case errors.As(err, &slow):
 		c.Header("Connection", "close")
 		status, body.Error, body.Detail = http.StatusRequestTimeout, "request too slow", slow.Error()

@@ -83,6 +83,13 @@ type Config struct {
 	// MaxArtifactBytes caps the body of POST /v1/admin/models (a model
 	// artifact). Zero means 256 MiB.
 	MaxArtifactBytes int64
+	// UploadTimeout bounds the handling of POST /v1/admin/models (reading
+	// the artifact, validating and storing it) in place of RequestTimeout,
+	// and replaces the HTTP server's read and write deadlines for it once
+	// the request is authenticated. Zero means a deadline sized to
+	// MaxArtifactBytes: 30 s plus a second per MiB (286 s for 256 MiB);
+	// negative means none.
+	UploadTimeout time.Duration
 
 	// The limits of POST /v1/score/batch (batch.go). A JSON array is read
 	// whole and answered all at once under RequestTimeout; NDJSON and CSV
@@ -143,6 +150,9 @@ type Server struct {
 	models         ModelAdmin
 	serving        func() ServedModels
 	maxArtifact    int64
+	uploadTimeout  time.Duration
+	// uploads admits one model upload at a time.
+	uploads chan struct{}
 	maxBatch       int
 	maxBatchBytes  int64
 	maxStreamBytes int64
@@ -186,6 +196,7 @@ func New(cfg Config) (*Server, error) {
 		timeout:   cfg.RequestTimeout,
 		metrics:   cfg.Metrics,
 		scoreJobs: make(chan scoreJob),
+		uploads:   make(chan struct{}, 1),
 		ops:       cfg.Ops,
 		icp:       cfg.ICP,
 
@@ -213,6 +224,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.maxArtifact == 0 {
 		s.maxArtifact = defaultMaxArtifactBytes
+	}
+	s.uploadTimeout = cfg.UploadTimeout
+	if s.uploadTimeout == 0 {
+		s.uploadTimeout = uploadTimeoutFor(s.maxArtifact)
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -385,16 +400,25 @@ func (s *Server) handleReady(c *gin.Context) error {
 	return s.writeJSON(c, http.StatusOK, statusBody{Status: "ok"})
 }
 
+// maxPreGrow bounds the buffer readBody allocates from the announced
+// Content-Length before reading.
+const maxPreGrow = 16 << 20
+
 // readBody reads the whole request body. limitBody has already capped it
 // at limit bytes; limit only sizes the buffer.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
 	if n := r.ContentLength; n > 0 {
-		// Room for the body and the final read that sees EOF.
-		buf.Grow(int(min(n, limit)) + bytes.MinRead)
+		// Room for the body and the final read that sees EOF, up to
+		// maxPreGrow: a large announced body is not allocated before it
+		// arrives.
+		buf.Grow(int(min(n, limit, maxPreGrow)) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(r.Body); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, err
+		}
+		if _, ok := errors.AsType[*slowBodyError](err); ok {
 			return nil, err
 		}
 		// The client sent a body shorter than announced, or went away.
