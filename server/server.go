@@ -147,12 +147,12 @@ type Server struct {
 	scoreJobs chan scoreJob
 	icp       ICPSource
 
-	models         ModelAdmin
-	serving        func() ServedModels
-	maxArtifact    int64
-	uploadTimeout  time.Duration
+	models        ModelAdmin
+	serving       func() ServedModels
+	maxArtifact   int64
+	uploadTimeout time.Duration
 	// uploads admits one model upload at a time.
-	uploads chan struct{}
+	uploads        chan struct{}
 	maxBatch       int
 	maxBatchBytes  int64
 	maxStreamBytes int64
