@@ -151,9 +151,16 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		// The message describes the client's own input.
 		status, body.Error, body.Detail = http.StatusBadRequest, "invalid input", err.Error()
 	case errors.As(err, &notReady):
+		c.Header("Retry-After", retryAfterUnavailable)
 		status, body.Error, body.Detail = http.StatusServiceUnavailable, "not ready", notReady.reason
+	case errors.Is(err, errNoStore):
+		// Not an outage: this server was started without a store.
+		status, body.Error, body.Detail = http.StatusServiceUnavailable, "unavailable", "no store configured"
 	case errors.Is(err, icp.ErrUnavailable):
+		// A dependency (the store) is out of reach for now: the client
+		// may retry.
 		s.log.WarnContext(ctx, "dependency unavailable", slog.String("request_id", id), slog.Any("err", err))
+		c.Header("Retry-After", retryAfterUnavailable)
 		status, body.Error = http.StatusServiceUnavailable, "unavailable"
 	case errors.Is(err, icp.ErrNotFound), errors.Is(err, errNoRoute):
 		status, body.Error = http.StatusNotFound, "not found"
@@ -184,6 +191,10 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	}
 	c.Data(status, jsonContentType, buf)
 }
+
+// retryAfterUnavailable is the Retry-After of an answer 503 while a
+// dependency is out of reach, in seconds.
+const retryAfterUnavailable = "5"
 
 // jsonContentType is the Content-Type of every response.
 const jsonContentType = "application/json; charset=utf-8"
