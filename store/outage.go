@@ -71,8 +71,8 @@ func isOutage(err error) bool {
 	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
 		switch {
 		case strings.HasPrefix(pe.Code, "08"), // connection exception
-			strings.HasPrefix(pe.Code, "53"), // insufficient resources
-			strings.HasPrefix(pe.Code, "58"), // system error (I/O)
+			strings.HasPrefix(pe.Code, "53"),                           // insufficient resources
+			strings.HasPrefix(pe.Code, "58"),                           // system error (I/O)
 			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03": // shutdown, crash, cannot connect now
 			return true
 		}
