@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -261,6 +262,34 @@ func scanArtifact(b []byte) (envelope, []byte, error) {
 	return env, body, nil
 }
 
+// arrayPath names the array holding the value at p, a JSON pointer into an
+// artifact, as a field path of the profile: "/profile/model/gbm/trees/0/f/7"
+// is "model.gbm.trees[0].f".
+func arrayPath(p jsontext.Pointer) string {
+	toks := slices.Collect(p.Tokens())
+	if len(toks) > 0 && toks[0] == "profile" {
+		toks = toks[1:]
+	}
+	if len(toks) > 0 {
+		toks = toks[:len(toks)-1]
+	}
+	var b strings.Builder
+	for _, tok := range toks {
+		if tok != "" && strings.Trim(tok, "0123456789") == "" {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	if b.Len() == 0 {
+		return "the profile"
+	}
+	return b.String()
+}
+
 // The estimated memory, in bytes, that encoding/json takes to decode one
 // token into the profile, slice growth included: a value in an array or a
 // field (a number, a literal, a string header), a slice header, and an
@@ -311,13 +340,13 @@ func budgetValue(dec *jsontext.Decoder) error {
 		}
 		if top != nil && top.array && k != ']' {
 			if top.n++; top.n > top.limit {
-				return invalid("profile: %s holds more than %d elements", dec.StackPointer(), top.limit)
+				return invalid("profile: %s holds more than %d elements", arrayPath(dec.StackPointer()), top.limit)
 			}
 		}
 		switch k {
 		case '{', '[':
 			if len(stack) >= maxNesting {
-				return invalid("profile: nested deeper than %d levels at %s", maxNesting, dec.StackPointer())
+				return invalid("profile: nested deeper than %d levels at %s", maxNesting, arrayPath(dec.StackPointer()))
 			}
 			f := frame{array: k == '['}
 			if k == '{' {

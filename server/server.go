@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -408,23 +409,44 @@ const maxPreGrow = 16 << 20
 // at limit bytes; limit only sizes the buffer.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
-	if n := r.ContentLength; n > 0 {
+	n := r.ContentLength
+	if n > 0 {
 		// Room for the body and the final read that sees EOF, up to
 		// maxPreGrow: a large announced body is not allocated before it
 		// arrives.
 		buf.Grow(int(min(n, limit, maxPreGrow)) + bytes.MinRead)
 	}
-	if _, err := buf.ReadFrom(r.Body); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, err
+	body := r.Body
+	if n > maxPreGrow {
+		// Once the first maxPreGrow bytes have come, the announced length
+		// is believed: the rest goes into one buffer of that size rather
+		// than one doubled again and again (which would hold about twice
+		// the body, and as much garbage, at the end).
+		if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxPreGrow)); err != nil {
+			return nil, bodyReadError(err, buf.Len())
 		}
-		if _, ok := errors.AsType[*slowBodyError](err); ok {
-			return nil, err
+		if int64(buf.Len()) == maxPreGrow {
+			buf.Grow(int(min(n, limit)) - buf.Len() + bytes.MinRead)
 		}
-		// The client sent a body shorter than announced, or went away.
-		return nil, &bodyError{Offset: int64(buf.Len()), Msg: "read request body: " + err.Error()}
+	}
+	if _, err := buf.ReadFrom(body); err != nil {
+		return nil, bodyReadError(err, buf.Len())
 	}
 	return buf.Bytes(), nil
+}
+
+// bodyReadError is the error of a body that could not be read whole, n
+// bytes in: the body cap and a body too slow as they are, anything else a
+// *bodyError.
+func bodyReadError(err error, n int) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return err
+	}
+	if _, ok := errors.AsType[*slowBodyError](err); ok {
+		return err
+	}
+	// The client sent a body shorter than announced, or went away.
+	return &bodyError{Offset: int64(n), Msg: "read request body: " + err.Error()}
 }
 
 // checkFinite returns an error naming the first NaN or infinite number in

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/model/gbm"
+	"github.com/icpengine/icp/profile"
 )
 
 // syncWriter is a writer safe for the server's logger and the test.
@@ -196,5 +198,39 @@ func TestStoreOutage(t *testing.T) {
 			t.Fatalf("POST /v1/outcomes after PostgreSQL restarted = %d %s, want 201 within 15 s", code, b)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestForgedModelRefusedAtStart reproduces the first finding of the
+// outside test at start-up: serve --model with a tree whose nodes are
+// shared (node i points to i+1 and i+2) died of exhausted memory. It now
+// refuses to start, saying why.
+func TestForgedModelRefusedAtStart(t *testing.T) {
+	p, err := profile.ReadFile(trainModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dag gbm.Tree
+	for i := range 1000 {
+		f, l, r := int32(i%3), int32(i+1), int32(i+2)
+		if i >= 998 {
+			f, l, r = -1, -1, -1
+		}
+		dag.Feature, dag.Threshold = append(dag.Feature, f), append(dag.Threshold, 0.5)
+		dag.Left, dag.Right = append(dag.Left, l), append(dag.Right, r)
+		dag.MissingLeft, dag.Value, dag.Cover = append(dag.MissingLeft, true), append(dag.Value, 0.01), append(dag.Cover, 1)
+	}
+	for i := 997; i >= 0; i-- {
+		dag.Cover[i] = dag.Cover[i+1] + dag.Cover[i+2]
+	}
+	p.Model = profile.NewGBMModel(&gbm.Model{Trees: []gbm.Tree{dag}, Loss: "logloss", NumFeatures: p.Encoder.Width}, p.Encoder)
+	forged := filepath.Join(t.TempDir(), "forged.json")
+	if err := p.WriteFile(forged); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncWriter
+	err = run(t.Context(), []string{"--model", forged, "--addr", "127.0.0.1:0", "--allow-unauthenticated"}, &logs, make(chan string, 1))
+	if err == nil || !strings.Contains(err.Error(), "reached twice") {
+		t.Fatalf("run(--model forged) = %v, want a refusal naming the shared node", err)
 	}
 }
