@@ -59,8 +59,11 @@ func ownPostgres(t *testing.T) (url string, stop, start func()) {
 	var b [4]byte
 	rand.Read(b[:])
 	// The state lives under /tmp itself: the server runs as another user,
-	// who cannot enter the test's temporary directory.
-	base := "/tmp/icp-pg-outage-" + hex.EncodeToString(b[:])
+	// who cannot enter the test's temporary directory. Its name does not
+	// start with the script's default prefix (/tmp/icp-pg), so that a
+	// "postgres-test-server.sh stop" run for the shared server leaves it
+	// alone.
+	base := "/tmp/icp-outage-pg-" + hex.EncodeToString(b[:])
 	env := append(os.Environ(), fmt.Sprintf("ICP_PG_PORT=%d", port), "ICP_PG_BASE="+base)
 	runScript := func(args ...string) string {
 		cmd := exec.Command(script, args...)
