@@ -204,8 +204,9 @@ func scanArtifact(b []byte) (envelope, []byte, error) {
 	if err != nil {
 		return env, nil, notJSON(err)
 	}
-	if tok.Kind() != '{' {
-		return env, nil, invalid("not an ICP model artifact (a JSON %v, not an object)", tok.Kind())
+	if k := tok.Kind(); k != '{' {
+		what := map[jsontext.Kind]string{'[': "an array", '"': "a string", '0': "a number", 't': "true", 'f': "false", 'n': "null"}[k]
+		return env, nil, invalid("not an ICP model artifact (%s, not an object)", what)
 	}
 	for dec.PeekKind() != '}' {
 		tok, err := dec.ReadToken()
