@@ -63,6 +63,17 @@ func (s *Schema) Table(accs []icp.Account) (*datasets.Table, error) {
 		}
 		t.Columns = append(t.Columns, col)
 	}
+	// Many fields are looked up through a map made once, not by a search
+	// of the columns for each (quadratic in wide tables).
+	var byName map[string]int
+	if len(s.Columns) > 64 {
+		byName = make(map[string]int, len(s.Columns))
+		for k := range s.Columns {
+			if _, dup := byName[s.Columns[k].Name]; !dup {
+				byName[s.Columns[k].Name] = k
+			}
+		}
+	}
 	var verr icp.ValidationError
 	for i, acc := range accs {
 		prefix := ""
@@ -70,7 +81,14 @@ func (s *Schema) Table(accs []icp.Account) (*datasets.Table, error) {
 			prefix = "[" + strconv.Itoa(i) + "]."
 		}
 		for name, v := range acc {
-			k := s.columnIndex(name)
+			k := -1
+			if byName != nil {
+				if j, ok := byName[name]; ok {
+					k = j
+				}
+			} else {
+				k = s.columnIndex(name)
+			}
 			if k < 0 {
 				verr.Add(prefix+name, "unknown field")
 				continue

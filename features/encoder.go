@@ -333,9 +333,11 @@ func (e *Encoder) Transform(t *datasets.Table, dst *mat.Dense) (*mat.Dense, erro
 	} else if r, c := dst.Dims(); r != n || c != e.Width {
 		panic("features: destination size mismatch")
 	}
+	at := 0
 	for k := range e.Columns {
 		ce := &e.Columns[k]
-		col := t.Column(ce.Name)
+		var col *datasets.Column
+		col, at = ColumnFrom(t, ce.Name, at)
 		if col != nil && col.Kind.String() != ce.Kind && !(ce.Role == RoleCategorical) {
 			return nil, fmt.Errorf("encode column %q: holds %ss, the model was trained on %ss: %w",
 				ce.Name, col.Kind, ce.Kind, icp.ErrInvalid)
@@ -352,10 +354,31 @@ func (e *Encoder) EncodeRow(t *datasets.Table, i int, dst []float64) {
 	if len(dst) != e.Width {
 		panic("features: destination length mismatch")
 	}
+	at := 0
 	for k := range e.Columns {
 		ce := &e.Columns[k]
-		ce.encode(t.Column(ce.Name), i, dst[ce.Offset:ce.Offset+ce.Width()])
+		var col *datasets.Column
+		col, at = ColumnFrom(t, ce.Name, at)
+		ce.encode(col, i, dst[ce.Offset:ce.Offset+ce.Width()])
 	}
+}
+
+// ColumnFrom returns the column of t named name, searching from index from
+// onwards and then from the start, and the index after it (from when there
+// is none). Columns looked up in the table's order, as an encoder's and a
+// schema's are, are each found at once when every call passes back the
+// index the previous one returned: a search from the start for every
+// column of every row takes time quadratic in the columns, seconds per
+// row for a table of 10,000.
+func ColumnFrom(t *datasets.Table, name string, from int) (*datasets.Column, int) {
+	n := len(t.Columns)
+	for k := range n {
+		j := (from + k) % n
+		if c := t.Columns[j]; c.Name == name {
+			return c, j + 1
+		}
+	}
+	return nil, from
 }
 
 // encode writes row i of col (nil: missing) into out.

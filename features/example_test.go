@@ -149,3 +149,23 @@ func ExampleSchema_Clean() {
 	// "Student" "AWS,Slack"
 	// "Working" "AWS,Zoom"
 }
+
+func ExampleColumnFrom() {
+	t := &datasets.Table{Columns: []*datasets.Column{
+		{Name: "industry", Kind: datasets.String},
+		{Name: "employees", Kind: datasets.Number},
+		{Name: "country", Kind: datasets.String},
+	}}
+	// Columns looked up in the table's order are each found at once.
+	at := 0
+	for _, name := range []string{"industry", "employees", "revenue", "country"} {
+		var c *datasets.Column
+		c, at = features.ColumnFrom(t, name, at)
+		fmt.Println(name, c != nil, at)
+	}
+	// Output:
+	// industry true 1
+	// employees true 2
+	// revenue false 2
+	// country true 3
+}

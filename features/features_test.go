@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/datasets/synth"
 )
 
 const fixture = `account_id,company_name,industry,employees,annual_revenue_usd,region,tech_stack,is_public,founded_at,all_blank,outcome,close_date,sales_cycle_days,ltv_usd,churned,close_value
@@ -392,5 +394,53 @@ func BenchmarkTableAndEncode(b *testing.B) {
 			b.Fatal(err)
 		}
 		e.EncodeRow(t, 0, row)
+	}
+}
+
+func TestColumnFrom(t *testing.T) {
+	tab := &datasets.Table{Columns: []*datasets.Column{{Name: "a"}, {Name: "b"}, {Name: "c"}}}
+	s := &Schema{Columns: []Column{{Name: "a"}, {Name: "b"}, {Name: "c"}}}
+	tests := []struct {
+		give string
+		from int
+		want int // index of the column found, -1 for none
+	}{
+		{"a", 0, 0}, {"c", 0, 2}, {"a", 2, 0}, {"b", 3, 1}, {"c", 1, 2}, {"z", 1, -1}, {"b", 7, 1},
+	}
+	for _, tt := range tests {
+		c, next := ColumnFrom(tab, tt.give, tt.from)
+		sc, snext := s.ColumnFrom(tt.give, tt.from)
+		switch {
+		case tt.want < 0 && (c != nil || sc != nil || next != tt.from || snext != tt.from):
+			t.Errorf("ColumnFrom(%q, %d) = %v, %d and %v, %d; want nil and %d", tt.give, tt.from, c, next, sc, snext, tt.from)
+		case tt.want >= 0 && (c != tab.Columns[tt.want] || next != tt.want+1 || sc != &s.Columns[tt.want] || snext != tt.want+1):
+			t.Errorf("ColumnFrom(%q, %d) = %v, %d and %v, %d; want column %d and %d", tt.give, tt.from, c, next, sc, snext, tt.want, tt.want+1)
+		}
+	}
+	if c, next := ColumnFrom(&datasets.Table{}, "a", 0); c != nil || next != 0 {
+		t.Errorf("ColumnFrom(empty table) = %v, %d", c, next)
+	}
+}
+
+// TestEncodeRowColumnOrder checks that a table whose columns come in
+// another order than the encoder's encodes as the same table in order.
+func TestEncodeRowColumnOrder(t *testing.T) {
+	tab, _ := synth.Generate(synth.Config{Rows: 300, Seed: 5})
+	s := Infer(tab, InferConfig{})
+	enc, err := Fit(tab, s, nil, EncoderConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shuffled := &datasets.Table{Columns: slices.Clone(tab.Columns)}
+	slices.Reverse(shuffled.Columns)
+	a, b := make([]float64, enc.Width), make([]float64, enc.Width)
+	for i := range 300 {
+		enc.EncodeRow(tab, i, a)
+		enc.EncodeRow(shuffled, i, b)
+		for j := range a {
+			if a[j] != b[j] && !(math.IsNaN(a[j]) && math.IsNaN(b[j])) {
+				t.Fatalf("row %d, encoded column %d: %v in order, %v reversed", i, j, a[j], b[j])
+			}
+		}
 	}
 }

@@ -121,6 +121,21 @@ func (s *Schema) Column(name string) *Column {
 	return nil
 }
 
+// ColumnFrom is Column searching from index from onwards, then from the
+// start, and returns the index after the column found (from when there is
+// none): callers that look up columns in the schema's order, passing back
+// that index, find each at once (see ColumnFrom of a table).
+func (s *Schema) ColumnFrom(name string, from int) (*Column, int) {
+	n := len(s.Columns)
+	for k := range n {
+		j := (from + k) % n
+		if c := &s.Columns[j]; c.Name == name {
+			return c, j + 1
+		}
+	}
+	return nil, from
+}
+
 // Features returns the feature columns in table order.
 func (s *Schema) Features() []Column {
 	var out []Column

@@ -15,9 +15,11 @@ import (
 // or "false" and a tag list becomes one "true"/"false" feature per tag the
 // encoder knows, named "column has tag".
 func (p *Profile) DriftValues(t *datasets.Table, i int, num map[string]float64, cat map[string]string) {
+	at := 0
 	for k := range p.Encoder.Columns {
 		ce := &p.Encoder.Columns[k]
-		col := t.Column(ce.Name)
+		var col *datasets.Column
+		col, at = features.ColumnFrom(t, ce.Name, at)
 		missing := col == nil || col.IsMissing(i)
 		switch ce.Role {
 		case features.RoleNumeric, features.RoleDate:

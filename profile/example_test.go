@@ -1,8 +1,10 @@
 package profile_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 
@@ -66,4 +68,36 @@ func ExampleRule() {
 	// Output:
 	// industry in {FinTech, SaaS} and 50 <= employees <= 500 and tech_stack has hubspot
 	// true false
+}
+
+func ExampleDecodeBytes() {
+	accounts, _ := synth.Generate(synth.Config{Rows: 1000, Seed: 1})
+	p, err := train.Train(accounts, features.Infer(accounts, features.InferConfig{}), train.Config{Seed: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var art bytes.Buffer
+	if err := p.Encode(&art); err != nil {
+		fmt.Println(err)
+		return
+	}
+	q, sum, err := profile.DecodeBytes(art.Bytes())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	want, _ := p.Checksum()
+	fmt.Println(q.Version == p.Version, sum == want)
+
+	// An edit the checksum does not cover is refused, as is a file that is
+	// not an artifact.
+	_, _, err = profile.DecodeBytes(bytes.Replace(art.Bytes(), []byte(`"tier1": 0.`), []byte(`"tier1": 1.`), 1))
+	fmt.Println(errors.Is(err, icp.ErrInvalid))
+	_, _, err = profile.DecodeBytes([]byte(`[[[`))
+	fmt.Println(err)
+	// Output:
+	// true true
+	// true
+	// decode artifact: not an ICP model artifact (an array, not an object): invalid input
 }

@@ -25,3 +25,13 @@ func Reseal(art []byte, edit func(profile string) string) ([]byte, error) {
 	env.Checksum = sum
 	return json.Marshal(env)
 }
+
+// Seal makes a compact artifact of a profile's JSON body, checksummed, as
+// a forger would write one by hand.
+func Seal(body []byte) ([]byte, error) {
+	sum, err := profileSum(body)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(envelope{Format: formatName, FormatVersion: FormatVersion, Checksum: sum, Profile: body})
+}

@@ -1,9 +1,11 @@
 package profile
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -105,8 +107,28 @@ func NewGBMModel(g *gbm.Model, enc *features.Encoder) Model {
 	return Model{Kind: KindGBM, GBM: g, kind: trees{g, enc}}
 }
 
-// bind checks that a decoded model can score rows encoded by enc and
-// chooses its kind: the one place that asks which kind a model is.
+// The bounds of a decoded model's parameters (see bind). Margins are in
+// log-odds: beyond maxLogOdds a probability is 0 or 1 to 43 digits, so a
+// base value, intercept, leaf value or Platt offset past it can only make
+// every score saturate. The slope of a Platt calibration maps a margin to
+// the calibrated log-odds; fitted ones are near 1.
+const (
+	maxLogOdds    = 100
+	maxPlattSlope = 100
+	// maxCoef bounds a logistic coefficient on standardized columns, and
+	// maxEncoded an encoded value the model holds (the reference row, a
+	// segment centre).
+	maxCoef    = 1e6
+	maxEncoded = 1e6
+	// maxIsotonic bounds the knots of an isotonic calibration (one per
+	// pooled block of the holdout).
+	maxIsotonic = 1 << 20
+)
+
+// bind checks that a decoded model can score rows encoded by enc, with
+// parameters within the bounds above, and chooses its kind: the one place
+// that asks which kind a model is. JSON holds no NaN or infinity, but
+// huge finite values can overflow a margin or saturate every score.
 func (m *Model) bind(enc *features.Encoder) error {
 	w := enc.Width
 	switch m.Kind {
@@ -114,34 +136,69 @@ func (m *Model) bind(enc *features.Encoder) error {
 		if m.Logistic == nil || len(m.Logistic.Coef) != w || len(m.Ref) != w {
 			return fmt.Errorf("logistic model does not fit %d encoded columns", w)
 		}
-		// JSON cannot hold NaN or Inf, but huge values can overflow the margin.
-		for _, v := range m.Logistic.Coef {
-			if math.Abs(v) > 1e6 {
-				return fmt.Errorf("coefficient %g out of range", v)
+		for j, v := range m.Logistic.Coef {
+			if math.Abs(v) > maxCoef {
+				return fmt.Errorf("logistic coefficient %d is %g, beyond ±%g", j, v, float64(maxCoef))
+			}
+		}
+		if v := m.Logistic.Intercept; math.Abs(v) > maxLogOdds {
+			return fmt.Errorf("logistic intercept %g beyond ±%d log-odds", v, maxLogOdds)
+		}
+		for j, v := range m.Ref {
+			if math.Abs(v) > maxEncoded {
+				return fmt.Errorf("reference row value %d is %g, beyond ±%g", j, v, float64(maxEncoded))
 			}
 		}
 		m.kind = linear{m.Logistic, m.Ref}
 	case KindGBM:
-		if m.GBM == nil || m.GBM.NumFeatures != w || m.GBM.Loss != "logloss" {
+		g := m.GBM
+		if g == nil || g.NumFeatures != w || g.Loss != "logloss" {
 			return fmt.Errorf("boosted trees do not fit %d encoded columns", w)
 		}
-		if err := m.GBM.Validate(); err != nil {
-			return err
+		if err := g.Validate(); err != nil {
+			// Said once: the caller marks the error invalid.
+			return errors.New(strings.TrimSuffix(err.Error(), ": "+model.ErrInvalidInput.Error()))
 		}
-		m.kind = trees{m.GBM, enc}
+		if math.Abs(g.Base) > maxLogOdds {
+			return fmt.Errorf("boosted trees' base value %g beyond ±%d log-odds", g.Base, maxLogOdds)
+		}
+		for ti := range g.Trees {
+			for n, v := range g.Trees[ti].Value {
+				if math.Abs(v) > maxLogOdds {
+					return fmt.Errorf("tree %d: node %d: leaf value %g beyond ±%d log-odds", ti, n, v, maxLogOdds)
+				}
+			}
+		}
+		m.kind = trees{g, enc}
 	default:
 		return fmt.Errorf("unknown model kind %q", m.Kind)
 	}
-	c := m.Calibration
+	return m.Calibration.check()
+}
+
+// check verifies that a decoded calibration is complete, increasing where
+// it must be, and within bounds.
+func (c *Calibration) check() error {
 	switch {
 	case c.Method == CalibrationNone:
+		return nil
 	case c.Method == CalibrationPlatt && c.Platt != nil:
+		if a, b := c.Platt.A, c.Platt.B; math.Abs(a) > maxPlattSlope || math.Abs(b) > maxLogOdds {
+			return fmt.Errorf("platt calibration slope %g, offset %g: want at most %d and %d in size", a, b, maxPlattSlope, maxLogOdds)
+		}
+		return nil
 	case c.Method == CalibrationIsotonic && c.Isotonic != nil && len(c.Isotonic.X) > 0 &&
 		len(c.Isotonic.X) == len(c.Isotonic.Y) && sort.Float64sAreSorted(c.Isotonic.X) && sort.Float64sAreSorted(c.Isotonic.Y):
-	default:
-		return fmt.Errorf("calibration %q is incomplete or not increasing", c.Method)
+		iso := c.Isotonic
+		if len(iso.X) > maxIsotonic {
+			return fmt.Errorf("isotonic calibration has %d knots, more than %d", len(iso.X), maxIsotonic)
+		}
+		if lo, hi := iso.Y[0], iso.Y[len(iso.Y)-1]; lo < 0 || hi > 1 {
+			return fmt.Errorf("isotonic calibration gives %g to %g, outside [0, 1]", lo, hi)
+		}
+		return nil
 	}
-	return nil
+	return fmt.Errorf("calibration %q is incomplete or not increasing", c.Method)
 }
 
 // Calibration maps a margin to a probability.

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,20 +38,33 @@ type Model struct {
 	LoadedAt time.Time
 }
 
-// Load decodes an artifact, verifies its checksum and structure, and warms
-// it up with warmUp scores (DefaultWarmUp when warmUp <= 0), each checked
-// (see profile.Profile.WarmUp). Every failure matches icp.ErrInvalid.
+// warmUpBudget bounds the warm-up of a model being loaded. Decoding is
+// bounded by the artifact's budget (see profile.DecodeBytes) and each score
+// by the trees' (see gbm.Model.Validate); a model that still takes longer
+// to score a few accounts would not serve.
+const warmUpBudget = 30 * time.Second
+
+// Load decodes an artifact, verifies its checksum and structure within the
+// decoding budget, and warms it up with warmUp scores (DefaultWarmUp when
+// warmUp <= 0), each checked, within warmUpBudget (see
+// profile.Profile.WarmUp). Every failure of the artifact matches
+// icp.ErrInvalid; a ctx done first gives its own error.
 func Load(ctx context.Context, artifact []byte, warmUp int) (*Model, error) {
-	p, sum, err := profile.DecodeChecksum(bytes.NewReader(artifact))
+	p, sum, err := profile.DecodeBytes(artifact)
 	if err != nil {
 		return nil, fmt.Errorf("load model: %w", err)
 	}
 	if warmUp <= 0 {
 		warmUp = DefaultWarmUp
 	}
-	if err := p.WarmUp(ctx, warmUp); err != nil {
-		if ctx.Err() != nil {
+	wctx, cancel := context.WithTimeout(ctx, warmUpBudget)
+	defer cancel()
+	if err := p.WarmUp(wctx, warmUp); err != nil {
+		switch {
+		case ctx.Err() != nil:
 			return nil, fmt.Errorf("load model %s: %w", sum, err)
+		case wctx.Err() != nil:
+			return nil, fmt.Errorf("load model %s: %w: warm-up of %d accounts took longer than %v", sum, icp.ErrInvalid, warmUp, warmUpBudget)
 		}
 		return nil, fmt.Errorf("load model %s: %w: %w", sum, icp.ErrInvalid, err)
 	}
@@ -129,6 +141,11 @@ func (r *Registry) Register(ctx context.Context, artifact []byte, actor string) 
 		return icp.ModelRecord{}, false, fmt.Errorf("register: %w", err)
 	}
 	r.markValidated(m.Checksum)
+	// A caller whose deadline passed during validation gets an error:
+	// nothing is stored for it.
+	if err := ctx.Err(); err != nil {
+		return icp.ModelRecord{}, false, fmt.Errorf("register %s: %w", m.Checksum, err)
+	}
 	rec := icp.ModelRecord{Checksum: m.Checksum, Version: m.Profile.Version, Summary: Summary(m.Profile), RegisteredBy: actor}
 	return r.st.RegisterModel(ctx, rec, artifact)
 }

@@ -164,6 +164,13 @@ func newAuthFixture(t *testing.T, cfg Config) *authFixture {
 	f.keys["wrong secret"] = "Bearer " + real[:len(real)-4] + "AAAA"
 	f.keys["basic scheme"] = "Basic " + real
 	f.keys["no scheme"] = real
+	f.keys["empty bearer"] = "Bearer "
+	f.keys["key and more"] = "Bearer " + real + " more"
+	// The scheme is case-insensitive and spaces may precede the key
+	// (RFC 7235): these are the score key.
+	f.keys["lower-case scheme"] = "bearer " + real
+	f.keys["spaces before the key"] = "Bearer    " + real
+	f.scopes["lower-case scheme"], f.scopes["spaces before the key"] = icp.ScopeScore, icp.ScopeScore
 
 	cfg.Keys = auth.NewVerifier(st, auth.VerifierConfig{})
 	f.s, f.logs = newTestServer(t, cfg)

@@ -196,12 +196,21 @@ func (s *Server) handleScoreBatch(c *gin.Context) error {
 	}
 	switch f {
 	case formatNDJSON:
-		return s.scoreNDJSON(c, mt, opts)
+		err = s.scoreNDJSON(c, mt, opts)
 	case formatCSV:
-		return s.scoreCSV(c, opts)
+		err = s.scoreCSV(c, opts)
 	default:
 		return s.scoreArray(c, opts)
 	}
+	if err != nil {
+		// The answer has not begun: net/http reads what is left of the
+		// body (up to 256 KiB) before it answers, so that the client,
+		// still sending, reads the answer rather than a reset
+		// connection. A client that has stopped sending is not waited
+		// for long.
+		_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(time.Second))
+	}
+	return err
 }
 
 // batchOptions are the query options of one batch request.
@@ -708,7 +717,16 @@ type streamWriter struct {
 }
 
 func (w *streamWriter) write(parts ...[]byte) error {
+	// The client must take each chunk within streamWriteTimeout (and
+	// within the stream's deadline); one that stops reading is let go.
+	until := time.Now().Add(streamWriteTimeout)
+	if d, ok := w.c.Request.Context().Deadline(); ok && d.Before(until) {
+		until = d
+	}
+	rc := http.NewResponseController(w.c.Writer)
+	_ = rc.SetWriteDeadline(until)
 	if !w.started {
+		_ = rc.EnableFullDuplex()
 		w.started = true
 		w.c.Header("Content-Type", w.contentType)
 		if v := w.fields.header(); v != "" {
@@ -737,10 +755,13 @@ func (w *streamWriter) finish() {
 	}
 }
 
-// startStream stretches the connection's deadlines to the stream's and
-// turns on full duplex, so that the body can be read while the answer is
-// written. Writers that support neither (tests' recorders) are fine: the
-// answer is then only read after the body.
+// startStream stretches the connection's deadlines to the stream's.
+// Full duplex, so that the body can be read while the answer is written,
+// is turned on when the answer begins (streamWriter.write): an error
+// answered before then leaves net/http to read what is left of a small
+// body first, as it does for other routes. Writers that support neither
+// (tests' recorders) are fine: the answer is then only read after the
+// body.
 func (s *Server) startStream(c *gin.Context) {
 	rc := http.NewResponseController(c.Writer)
 	var until time.Time // the zero time: no deadline
@@ -749,7 +770,6 @@ func (s *Server) startStream(c *gin.Context) {
 	}
 	_ = rc.SetReadDeadline(until)
 	_ = rc.SetWriteDeadline(until)
-	_ = rc.EnableFullDuplex()
 }
 
 // streamLine is an error line of an NDJSON answer, or an error row of a
@@ -817,6 +837,8 @@ func (s *Server) streamEndLine(ctx context.Context, pos int, version string, err
 	switch {
 	case errors.As(err, &tooLarge):
 		l.Error, l.Detail, l.Limit = "request body too large", "the stream stopped here", tooLarge.Limit
+	case errors.As(err, new(*slowBodyError)):
+		l.Error, l.Detail = "timeout", "the stream stopped here: "+err.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		l.Error, l.Detail = "timeout", fmt.Sprintf("the stream stopped here: no end within the stream deadline of %v", s.streamTimeout)
 	case errors.Is(err, context.Canceled):
@@ -836,7 +858,7 @@ func (s *Server) streamEndLine(ctx context.Context, pos int, version string, err
 func (s *Server) scoreNDJSON(c *gin.Context, mediaType string, opts batchOptions) error {
 	ctx := c.Request.Context()
 	s.startStream(c)
-	rd := newLineReader(c.Request.Body, int(s.maxBody))
+	rd := newLineReader(s.streamBody(c), int(s.maxBody))
 	w := &streamWriter{c: c, contentType: mediaType + "; charset=utf-8", fields: opts.fields}
 	version := ""
 	if v, ok := s.scorer.(ModelVersioner); ok {

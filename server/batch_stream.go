@@ -108,6 +108,9 @@ func readError(err error) error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return err
 	}
+	if _, ok := errors.AsType[*slowBodyError](err); ok {
+		return err
+	}
 	var be *bodyError
 	if errors.As(err, &be) {
 		return err
@@ -215,7 +218,7 @@ const topAttributions = 3
 func (s *Server) scoreCSV(c *gin.Context, opts batchOptions) error {
 	ctx := c.Request.Context()
 	s.startStream(c)
-	rd := newCSVStream(c.Request.Body, s.maxBody)
+	rd := newCSVStream(s.streamBody(c), s.maxBody)
 	cols, err := s.readCSVHeader(ctx, rd, opts.fields)
 	if err != nil {
 		return err

@@ -112,6 +112,17 @@
 // a request over it gets 429 with Retry-After. The body cap counts the whole
 // body, trailing bytes included.
 //
+// A stream (NDJSON or CSV to the batch route) holds its in-flight slot for
+// as long as it lasts, so streams share fairly: each key (each client
+// address without keys) may have Config.MaxStreamsPerKey open (8), more get
+// 429 with Retry-After; a stream's client must send at Config.StreamMinRate
+// (1 KiB/s) on average over the time the server waits for it, after
+// Config.StreamRateGrace (10 s), or the stream ends (408, or an end line
+// once the answer has begun); each chunk of the answer must be taken within
+// 30 s. A model upload (POST /v1/admin/models) runs under
+// Config.UploadTimeout, sized to Config.MaxArtifactBytes, at the same
+// minimum rate, one at a time.
+//
 // # Requests
 //
 // The request body is untrusted input. It must be at most Config.MaxBodyBytes
@@ -146,12 +157,15 @@
 //	icp.ErrNotFound, unknown path         404
 //	known path, wrong method              405 (with an Allow header)
 //	icp.ErrConflict                       409
+//	body sent below the minimum rate      408 {"error":"request too slow"}, connection closed
 //	body over the limit                   413
 //	wrong Content-Type                    415
 //	key over its rate                     429 {"error":"rate limited"}, Retry-After
+//	key with its streams all open         429 {"error":"too many streams"}, Retry-After
+//	another model upload under way        429 {"error":"busy"}, Retry-After
 //	too many requests in flight           503 {"error":"overloaded"}, Retry-After
 //	request deadline passed               503 {"error":"timeout"}, Retry-After
-//	icp.ErrUnavailable                    503
+//	icp.ErrUnavailable (a store outage)   503 {"error":"unavailable"}, Retry-After
 //	anything else                         500 {"error":"internal error"}, logged
 //
 // Internal errors and panics are logged with the request id and reach the
@@ -164,8 +178,9 @@
 // random one is made; it is echoed in the response), panic recovery, the
 // access log (one slog Info line per request, which also feeds the request
 // metrics), the deadline, the in-flight bound, authentication, the per-key
-// rate limit, the body size cap and, for POST, the Content-Type check. The
-// batch route's streams get their own deadline (Config.StreamTimeout) and
+// rate limit, the per-key bound on streams, the body size cap and, for POST,
+// the Content-Type check. The batch route's streams get their own deadline
+// (Config.StreamTimeout), a minimum body rate and
 // body cap (Config.MaxStreamBytes), its JSON arrays Config.MaxBatchBytes,
 // and it accepts NDJSON and CSV besides JSON.
 //

@@ -98,6 +98,9 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		forbidden *forbiddenError
 		limited   *rateLimitError
 		overload  *overloadError
+		streams   *streamLimitError
+		slow      *slowBodyError
+		busy      *busyError
 	)
 	s.metrics.countRejection(err)
 	switch {
@@ -113,6 +116,18 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	case errors.As(err, &limited):
 		c.Header("Retry-After", retryAfterSeconds(limited.retryAfter))
 		status, body.Error, body.Detail = http.StatusTooManyRequests, "rate limited", "this API key sent more requests than its rate allows"
+	case errors.As(err, &streams):
+		// Closing the connection answers at once: net/http would
+		// otherwise read what is left of the body first.
+		c.Header("Connection", "close")
+		c.Header("Retry-After", "1")
+		status, body.Error, body.Detail = http.StatusTooManyRequests, "too many streams", streams.Error()
+	case errors.As(err, &busy):
+		c.Header("Retry-After", "5")
+		status, body.Error, body.Detail = http.StatusTooManyRequests, "busy", busy.what
+	case errors.As(err, &slow):
+		c.Header("Connection", "close")
+		status, body.Error, body.Detail = http.StatusRequestTimeout, "request too slow", slow.Error()
 	case errors.As(err, &overload):
 		c.Header("Retry-After", "1")
 		status, body.Error, body.Detail = http.StatusServiceUnavailable, "overloaded", "too many requests in flight"
@@ -136,9 +151,16 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		// The message describes the client's own input.
 		status, body.Error, body.Detail = http.StatusBadRequest, "invalid input", err.Error()
 	case errors.As(err, &notReady):
+		c.Header("Retry-After", retryAfterUnavailable)
 		status, body.Error, body.Detail = http.StatusServiceUnavailable, "not ready", notReady.reason
+	case errors.Is(err, errNoStore):
+		// Not an outage: this server was started without a store.
+		status, body.Error, body.Detail = http.StatusServiceUnavailable, "unavailable", "no store configured"
 	case errors.Is(err, icp.ErrUnavailable):
+		// A dependency (the store) is out of reach for now: the client
+		// may retry.
 		s.log.WarnContext(ctx, "dependency unavailable", slog.String("request_id", id), slog.Any("err", err))
+		c.Header("Retry-After", retryAfterUnavailable)
 		status, body.Error = http.StatusServiceUnavailable, "unavailable"
 	case errors.Is(err, icp.ErrNotFound), errors.Is(err, errNoRoute):
 		status, body.Error = http.StatusNotFound, "not found"
@@ -169,6 +191,10 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	}
 	c.Data(status, jsonContentType, buf)
 }
+
+// retryAfterUnavailable is the Retry-After of an answer 503 while a
+// dependency is out of reach, in seconds.
+const retryAfterUnavailable = "5"
 
 // jsonContentType is the Content-Type of every response.
 const jsonContentType = "application/json; charset=utf-8"

@@ -61,11 +61,14 @@ func retryAfterSeconds(d time.Duration) string {
 // deadline bounds the handling of each request with RequestTimeout through
 // its context: the scorer and the store see the deadline, and a scorer that
 // overruns it is answered 503 (see callScorer). A stream to the batch route
-// gets StreamTimeout instead.
+// gets StreamTimeout instead, and a model upload UploadTimeout.
 func (s *Server) deadline(c *gin.Context) {
 	timeout := s.timeout
-	if isStream(c) {
+	switch {
+	case isStream(c):
 		timeout = s.streamTimeout
+	case isUpload(c):
+		timeout = s.uploadTimeout
 	}
 	if timeout <= 0 {
 		c.Next()

@@ -251,6 +251,10 @@ func (m *Metrics) countRejection(err error) {
 		reason = "rate_limited"
 	case errors.As(err, new(*overloadError)):
 		reason = "overloaded"
+	case errors.As(err, new(*streamLimitError)):
+		reason = "too_many_streams"
+	case errors.As(err, new(*slowBodyError)):
+		reason = "too_slow"
 	case errors.As(err, new(*timeoutError)):
 		reason = "timeout"
 	default:

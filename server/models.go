@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -106,13 +107,57 @@ func (s *Server) handleModels(c *gin.Context) error {
 	return s.writeJSON(c, http.StatusOK, body)
 }
 
+// busyError is a request refused while another of its kind runs,
+// answered 429 with Retry-After.
+type busyError struct{ what string }
+
+func (e *busyError) Error() string { return "busy: " + e.what }
+
+// uploadTimeoutFor is the default deadline of a model upload whose body
+// may hold limit bytes: 30 s, and a second for each MiB.
+func uploadTimeoutFor(limit int64) time.Duration {
+	return 30*time.Second + time.Duration(limit>>20)*time.Second
+}
+
+// isUpload reports whether c uploads a model artifact.
+func isUpload(c *gin.Context) bool {
+	return c.Request.Method == http.MethodPost && c.FullPath() == modelsPath
+}
+
 // handleRegisterModel stores the artifact in the body as a version: 201
-// when it is new, 200 when it was registered already.
+// when it is new, 200 when it was registered already. It runs under
+// UploadTimeout: the connection's read and write deadlines are stretched
+// to it (the request is authenticated by now), and the body must arrive at
+// StreamMinRate, as a stream's does. Nothing is stored unless the answer
+// is a success: the registry stores last, and not once the deadline has
+// passed.
 func (s *Server) handleRegisterModel(c *gin.Context) error {
 	if s.models == nil {
 		return errNoStore
 	}
-	body, err := readBody(c.Request, s.maxArtifact)
+	// One upload at a time: each may hold its artifact, and the model
+	// decoded from it, in memory.
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	default:
+		c.Header("Connection", "close") // answer without reading the body
+		return &busyError{what: "another model upload is under way"}
+	}
+	rc := http.NewResponseController(c.Writer)
+	var until time.Time // the zero time: no deadline
+	if d, ok := c.Request.Context().Deadline(); ok {
+		until = d
+	}
+	_ = rc.SetReadDeadline(until)
+	_ = rc.SetWriteDeadline(until)
+	req := c.Request
+	if s.streamMinRate > 0 {
+		r := *c.Request
+		r.Body = io.NopCloser(s.streamBody(c))
+		req = &r
+	}
+	body, err := readBody(req, s.maxArtifact)
 	if err != nil {
 		return err
 	}

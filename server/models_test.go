@@ -3,14 +3,18 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/model/gbm"
+	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/store"
 	"github.com/icpengine/icp/train"
@@ -173,5 +177,127 @@ func TestModelRoutesWithoutRegistry(t *testing.T) {
 		if rec := serve(s.Handler(), r); rec.Code != http.StatusServiceUnavailable {
 			t.Errorf("%s %s without a registry = %d, want 503", r.method, r.path, rec.Code)
 		}
+	}
+}
+
+// slowReader hands out its bytes in n parts, sleeping pause before each.
+type slowReader struct {
+	b     []byte
+	part  int
+	pause time.Duration
+}
+
+func newSlowReader(b []byte, parts int, pause time.Duration) *slowReader {
+	return &slowReader{b: b, part: (len(b) + parts - 1) / parts, pause: pause}
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(r.pause)
+	n := copy(p, r.b[:min(len(r.b), r.part)])
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// registered counts the versions the admin route lists.
+func registered(t *testing.T, h http.Handler) int {
+	t.Helper()
+	rec := serve(h, adminReq(http.MethodGet, "/v1/admin/models", ""))
+	var got struct {
+		Models []icp.ModelRecord `json:"models"`
+	}
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &got) != nil {
+		t.Fatalf("GET /v1/admin/models = %d %s", rec.Code, rec.Body)
+	}
+	return len(got.Models)
+}
+
+// TestModelUploadDeadline reproduces the fourth finding of the outside
+// test: uploads ran under the request deadline, so a large artifact got
+// 503 and was stored anyway. An upload now has its own deadline, and one
+// that misses it is not stored.
+func TestModelUploadDeadline(t *testing.T) {
+	// The request deadline is far shorter than the upload takes; the
+	// upload deadline is not.
+	h, arts := registryServer(t, Config{RequestTimeout: 50 * time.Millisecond, UploadTimeout: 10 * time.Second})
+	r := adminReq(http.MethodPost, "/v1/admin/models", "")
+	r.body = newSlowReader(arts[0], 4, 60*time.Millisecond)
+	if rec := serve(h, r); rec.Code != http.StatusCreated {
+		t.Fatalf("upload over 240 ms with a 50 ms request deadline = %d %s, want 201", rec.Code, rec.Body)
+	}
+	if n := registered(t, h); n != 1 {
+		t.Fatalf("%d versions registered, want 1", n)
+	}
+
+	// An upload that misses its own deadline is answered with an error and
+	// leaves nothing behind.
+	h, arts = registryServer(t, Config{UploadTimeout: 100 * time.Millisecond})
+	r.body = newSlowReader(arts[1], 4, 60*time.Millisecond)
+	rec := serve(h, r)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "timeout") {
+		t.Fatalf("upload past its deadline = %d %s, want 503 timeout", rec.Code, rec.Body)
+	}
+	if n := registered(t, h); n != 0 {
+		t.Fatalf("%d versions registered after a failed upload, want 0", n)
+	}
+	if got := uploadTimeoutFor(256 << 20); got != 286*time.Second {
+		t.Errorf("uploadTimeoutFor(256 MiB) = %v, want 286s", got)
+	}
+}
+
+// TestModelUploadForged reproduces the first finding of the outside test
+// through the admin route: forged trees (shared nodes, 40,000 levels)
+// are refused with 400 and not stored.
+func TestModelUploadForged(t *testing.T) {
+	h, arts := registryServer(t, Config{})
+	p, err := profile.Decode(bytes.NewReader(arts[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := func(tr *gbm.Tree, f, l, r int32, v, cover float64) {
+		tr.Feature, tr.Threshold = append(tr.Feature, f), append(tr.Threshold, 0.5)
+		tr.Left, tr.Right = append(tr.Left, l), append(tr.Right, r)
+		tr.MissingLeft, tr.Value, tr.Cover = append(tr.MissingLeft, true), append(tr.Value, v), append(tr.Cover, cover)
+	}
+	var dag, deep gbm.Tree
+	for i := range 1000 { // node i points to i+1 and i+2
+		if i >= 998 {
+			node(&dag, -1, -1, -1, 0.01, 1)
+		} else {
+			node(&dag, int32(i%3), int32(i+1), int32(i+2), 0, 0)
+		}
+	}
+	for i := 997; i >= 0; i-- {
+		dag.Cover[i] = dag.Cover[i+1] + dag.Cover[i+2]
+	}
+	// 40,000 levels are enough to pass the bound of a tree's nodes (the
+	// profile package's tests take 500,000).
+	for k := range 40_000 {
+		node(&deep, int32(k%3), int32(2*k+1), int32(2*k+2), 0, float64(40_000-k+1))
+		node(&deep, -1, -1, -1, 0.01, 1)
+	}
+	node(&deep, -1, -1, -1, 0.02, 1)
+	for _, tt := range []struct {
+		name string
+		tree gbm.Tree
+		want string
+	}{{"DAG", dag, "reached twice"}, {"40,000 levels", deep, "more than 65536 elements"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			q := *p
+			q.Model = profile.NewGBMModel(&gbm.Model{Trees: []gbm.Tree{tt.tree}, Loss: "logloss", NumFeatures: p.Encoder.Width}, p.Encoder)
+			var b bytes.Buffer
+			if err := q.Encode(&b); err != nil {
+				t.Fatal(err)
+			}
+			rec := serve(h, adminReq(http.MethodPost, "/v1/admin/models", b.String()))
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), tt.want) {
+				t.Fatalf("POST /v1/admin/models (%s, %d bytes) = %d %.300s, want 400 containing %q", tt.name, b.Len(), rec.Code, rec.Body, tt.want)
+			}
+			if n := registered(t, h); n != 0 {
+				t.Fatalf("%d versions registered, want 0", n)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -86,6 +87,13 @@ type Config struct {
 	// MaxArtifactBytes caps the body of POST /v1/admin/models (a model
 	// artifact). Zero means 256 MiB.
 	MaxArtifactBytes int64
+	// UploadTimeout bounds the handling of POST /v1/admin/models (reading
+	// the artifact, validating and storing it) in place of RequestTimeout,
+	// and replaces the HTTP server's read and write deadlines for it once
+	// the request is authenticated. Zero means a deadline sized to
+	// MaxArtifactBytes: 30 s plus a second per MiB (286 s for 256 MiB);
+	// negative means none.
+	UploadTimeout time.Duration
 
 	// The limits of POST /v1/score/batch (batch.go). A JSON array is read
 	// whole and answered all at once under RequestTimeout; NDJSON and CSV
@@ -105,6 +113,20 @@ type Config struct {
 	// write deadlines for it once the request is authenticated. Zero means
 	// 10 minutes; negative means no deadline.
 	StreamTimeout time.Duration
+	// MaxStreamsPerKey bounds the NDJSON and CSV streams one API key (one
+	// client address without authentication) has open at once; more are
+	// answered 429 with Retry-After, so that one key cannot hold every
+	// MaxInFlight slot. Zero means 8; negative means no bound.
+	MaxStreamsPerKey int
+	// StreamMinRate is the least average rate, in bytes a second, at which
+	// a stream's client must send its body, over the time the server
+	// waits for it once StreamRateGrace has passed; a slower stream is
+	// ended (408 before its answer begins, an end line after). Zero means
+	// 1024; negative turns the check off.
+	StreamMinRate float64
+	// StreamRateGrace is the wait a stream's client is allowed before
+	// StreamMinRate applies. Zero means 10s.
+	StreamRateGrace time.Duration
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -129,16 +151,22 @@ type Server struct {
 	scoreJobs chan scoreJob
 	icp       ICPSource
 
-	models         ModelAdmin
-	serving        func() ServedModels
-	maxArtifact    int64
+	models        ModelAdmin
+	serving       func() ServedModels
+	maxArtifact   int64
+	uploadTimeout time.Duration
+	// uploads admits one model upload at a time.
+	uploads        chan struct{}
 	maxBatch       int
 	maxBatchBytes  int64
 	maxStreamBytes int64
 	streamTimeout  time.Duration
 
-	sessions *sessionStore
-	dash     *dashboard.Renderer
+	sessions      *sessionStore
+	dash          *dashboard.Renderer
+	streams       *keyStreams // nil means no bound per key
+	streamMinRate float64     // bytes a second; <= 0 means no minimum
+	streamGrace   time.Duration
 }
 
 // New returns a Server configured by cfg, with its routes and middleware
@@ -175,6 +203,7 @@ func New(cfg Config) (*Server, error) {
 		timeout:   cfg.RequestTimeout,
 		metrics:   cfg.Metrics,
 		scoreJobs: make(chan scoreJob),
+		uploads:   make(chan struct{}, 1),
 		ops:       cfg.Ops,
 		icp:       cfg.ICP,
 
@@ -185,6 +214,14 @@ func New(cfg Config) (*Server, error) {
 		maxBatchBytes:  cmp.Or(cfg.MaxBatchBytes, defaultMaxBatchBytes),
 		maxStreamBytes: cmp.Or(cfg.MaxStreamBytes, defaultMaxStreamBytes),
 		streamTimeout:  cmp.Or(cfg.StreamTimeout, defaultStreamTimeout),
+		streamMinRate:  cmp.Or(cfg.StreamMinRate, defaultStreamMinRate),
+		streamGrace:    cmp.Or(cfg.StreamRateGrace, defaultStreamRateGrace),
+	}
+	if n := cmp.Or(cfg.MaxStreamsPerKey, defaultMaxStreamsPerKey); n > 0 {
+		s.streams = newKeyStreams(n)
+	}
+	if math.IsNaN(cfg.StreamMinRate) || cfg.StreamRateGrace < 0 {
+		return nil, fmt.Errorf("new server: StreamMinRate %v, StreamRateGrace %v", cfg.StreamMinRate, cfg.StreamRateGrace)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -194,6 +231,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.maxArtifact == 0 {
 		s.maxArtifact = defaultMaxArtifactBytes
+	}
+	s.uploadTimeout = cfg.UploadTimeout
+	if s.uploadTimeout == 0 {
+		s.uploadTimeout = uploadTimeoutFor(s.maxArtifact)
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -256,6 +297,7 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 		s.shed,
 		s.authenticate,
 		s.rateLimit,
+		s.limitStreams,
 		s.limitBody,
 		s.requireJSON,
 	)
@@ -371,22 +413,52 @@ func (s *Server) handleReady(c *gin.Context) error {
 	return s.writeJSON(c, http.StatusOK, statusBody{Status: "ok"})
 }
 
+// maxPreGrow bounds the buffer readBody allocates from the announced
+// Content-Length before reading.
+const maxPreGrow = 16 << 20
+
 // readBody reads the whole request body. limitBody has already capped it
 // at limit bytes; limit only sizes the buffer.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
-	if n := r.ContentLength; n > 0 {
-		// Room for the body and the final read that sees EOF.
-		buf.Grow(int(min(n, limit)) + bytes.MinRead)
+	n := r.ContentLength
+	if n > 0 {
+		// Room for the body and the final read that sees EOF, up to
+		// maxPreGrow: a large announced body is not allocated before it
+		// arrives.
+		buf.Grow(int(min(n, limit, maxPreGrow)) + bytes.MinRead)
 	}
-	if _, err := buf.ReadFrom(r.Body); err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, err
+	body := r.Body
+	if n > maxPreGrow {
+		// Once the first maxPreGrow bytes have come, the announced length
+		// is believed: the rest goes into one buffer of that size rather
+		// than one doubled again and again (which would hold about twice
+		// the body, and as much garbage, at the end).
+		if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxPreGrow)); err != nil {
+			return nil, bodyReadError(err, buf.Len())
 		}
-		// The client sent a body shorter than announced, or went away.
-		return nil, &bodyError{Offset: int64(buf.Len()), Msg: "read request body: " + err.Error()}
+		if int64(buf.Len()) == maxPreGrow {
+			buf.Grow(int(min(n, limit)) - buf.Len() + bytes.MinRead)
+		}
+	}
+	if _, err := buf.ReadFrom(body); err != nil {
+		return nil, bodyReadError(err, buf.Len())
 	}
 	return buf.Bytes(), nil
+}
+
+// bodyReadError is the error of a body that could not be read whole, n
+// bytes in: the body cap and a body too slow as they are, anything else a
+// *bodyError.
+func bodyReadError(err error, n int) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return err
+	}
+	if _, ok := errors.AsType[*slowBodyError](err); ok {
+		return err
+	}
+	// The client sent a body shorter than announced, or went away.
+	return &bodyError{Offset: int64(n), Msg: "read request body: " + err.Error()}
 }
 
 // checkFinite returns an error naming the first NaN or infinite number in

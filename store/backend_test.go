@@ -29,13 +29,13 @@ func TestSQLitePragmas(t *testing.T) {
 		pragma string
 		want   string
 	}{
-		{"writer journal", s.wdb, "journal_mode", "wal"},
-		{"writer synchronous FULL", s.wdb, "synchronous", "2"},
-		{"writer foreign keys", s.wdb, "foreign_keys", "1"},
-		{"writer busy timeout", s.wdb, "busy_timeout", "5000"},
-		{"reader journal", s.rdb, "journal_mode", "wal"},
-		{"reader query only", s.rdb, "query_only", "1"},
-		{"reader busy timeout", s.rdb, "busy_timeout", "5000"},
+		{"writer journal", s.wdb.DB, "journal_mode", "wal"},
+		{"writer synchronous FULL", s.wdb.DB, "synchronous", "2"},
+		{"writer foreign keys", s.wdb.DB, "foreign_keys", "1"},
+		{"writer busy timeout", s.wdb.DB, "busy_timeout", "5000"},
+		{"reader journal", s.rdb.DB, "journal_mode", "wal"},
+		{"reader query only", s.rdb.DB, "query_only", "1"},
+		{"reader busy timeout", s.rdb.DB, "busy_timeout", "5000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,7 +35,8 @@ func validAlias(a string) bool { return a == icp.AliasChampion || a == icp.Alias
 // history. rec gives Checksum, Version, Summary and RegisteredBy; Size and
 // RegisteredAt are set here. Registering a checksum already stored keeps
 // the first record and its bytes, returned with created false; the history
-// still notes the attempt.
+// still notes the attempt. A version name already stored for another
+// checksum is refused with an error matching icp.ErrConflict.
 func (s *Store) RegisterModel(ctx context.Context, rec icp.ModelRecord, artifact []byte) (out icp.ModelRecord, created bool, err error) {
 	var v icp.ValidationError
 	if !checksumPattern.MatchString(rec.Checksum) {
@@ -60,6 +61,22 @@ func (s *Store) RegisterModel(ctx context.Context, rec icp.ModelRecord, artifact
 			return err
 		}
 		if n == 0 {
+			// A version name names one artifact: another artifact may not
+			// take a name in use (a forged file passing for the champion).
+			if s.d.name == BackendPostgres {
+				// Concurrent registrations of one name wait for each other.
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "model_version:"+rec.Version); err != nil {
+					return err
+				}
+			}
+			var other string
+			err := tx.QueryRowContext(ctx, s.d.q(`SELECT checksum FROM model_versions WHERE version = ? LIMIT 1`), rec.Version).Scan(&other)
+			switch {
+			case err == nil:
+				return fmt.Errorf("version %q names another artifact already (%s): %w", rec.Version, other, icp.ErrConflict)
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
 			created = true
 			if _, err := tx.ExecContext(ctx, s.d.q(`INSERT INTO model_versions
 				(checksum, version, artifact, size, summary, registered_at, registered_by) VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -77,7 +94,10 @@ func (s *Store) RegisterModel(ctx context.Context, rec icp.ModelRecord, artifact
 	if err != nil {
 		return icp.ModelRecord{}, false, fmt.Errorf("register model %s: %w", rec.Checksum, err)
 	}
-	out, err = s.Model(ctx, rec.Checksum)
+	// The version is stored: reading its record back must not fail
+	// because the caller's deadline passes now, or the caller would be
+	// told of an error for a write that took place.
+	out, err = s.Model(context.WithoutCancel(ctx), rec.Checksum)
 	return out, created, err
 }
 

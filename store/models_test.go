@@ -54,6 +54,16 @@ func testModelRegistry(t *testing.T, open func(t *testing.T) *Store) {
 	if b, _ := s.ModelArtifact(ctx, recs[0].Checksum); string(b) != `{"model":"a"}` {
 		t.Fatalf("artifact after a second register = %q, want the first bytes", b)
 	}
+	// Another artifact may not take a version name in use (a forged file
+	// passing for the champion).
+	forged, forgedArt := fakeModel("forged")
+	forged.Version = recs[0].Version
+	if _, _, err := s.RegisterModel(ctx, forged, forgedArt); !errors.Is(err, icp.ErrConflict) || !strings.Contains(err.Error(), recs[0].Checksum) {
+		t.Fatalf("RegisterModel(another artifact named %s) = %v, want ErrConflict naming %s", forged.Version, err, recs[0].Checksum)
+	}
+	if _, err := s.ModelArtifact(ctx, forged.Checksum); !errors.Is(err, icp.ErrNotFound) {
+		t.Fatalf("ModelArtifact(refused) = %v, want ErrNotFound: nothing stored", err)
+	}
 
 	ids := []string{recs[0].Checksum, recs[1].Checksum, recs[2].Checksum}
 	if _, err := s.RollbackModelAlias(ctx, icp.AliasChampion, "ops", ""); !errors.Is(err, icp.ErrNotFound) {

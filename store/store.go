@@ -16,8 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
-
-	"github.com/icpengine/icp"
 )
 
 // ErrSchemaNewer reports a database whose schema was migrated by a newer
@@ -59,8 +57,8 @@ type Store struct {
 	log     *slog.Logger
 	now     func() time.Time
 	d       dialect
-	wdb     *sql.DB // transactions that write
-	rdb     *sql.DB // plain reads; the same pool as wdb except for a SQLite file
+	wdb     db // transactions that write
+	rdb     db // plain reads; the same pool as wdb except for a SQLite file
 	lease   time.Duration
 	closers []*sql.DB
 }
@@ -128,7 +126,7 @@ func (s *Store) openPostgres(ctx context.Context, dsn string) error {
 		return fmt.Errorf("connect postgres %s:%d/%s: %w", pc.Host, pc.Port, pc.Database, err)
 	}
 	s.d = postgresDialect()
-	s.wdb, s.rdb = db, db
+	s.wdb, s.rdb = outageDB(db), outageDB(db)
 	s.log.Info("store opened", "backend", BackendPostgres, "host", pc.Host, "port", pc.Port, "database", pc.Database)
 	return nil
 }
@@ -167,7 +165,7 @@ func (s *Store) openSQLite(ctx context.Context, dsn string) error {
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
 	s.d = sqliteDialect()
-	s.wdb, s.rdb = wdb, wdb
+	s.wdb, s.rdb = outageDB(wdb), outageDB(wdb)
 	if err := s.checkSQLitePragmas(ctx, memory); err != nil {
 		return err
 	}
@@ -183,7 +181,7 @@ func (s *Store) openSQLite(ctx context.Context, dsn string) error {
 		}
 		rdb.SetMaxOpenConns(size)
 		rdb.SetMaxIdleConns(size)
-		s.rdb = rdb
+		s.rdb = outageDB(rdb)
 	}
 	s.log.Info("store opened", "backend", BackendSQLite, "path", dsn)
 	return nil
@@ -234,11 +232,11 @@ func (s *Store) Close() error {
 // icp.ErrUnavailable.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.wdb.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping store: %w: %w", icp.ErrUnavailable, err)
+		return fmt.Errorf("ping store: %w", markUnavailable(err))
 	}
 	if s.rdb != s.wdb {
 		if err := s.rdb.PingContext(ctx); err != nil {
-			return fmt.Errorf("ping store: %w: %w", icp.ErrUnavailable, err)
+			return fmt.Errorf("ping store: %w", markUnavailable(err))
 		}
 	}
 	return nil
@@ -250,11 +248,14 @@ func (s *Store) Backend() string { return s.d.name }
 // writeTx runs fn in a write transaction (BEGIN IMMEDIATE in SQLite) and
 // commits it. In PostgreSQL it retries fn a few times after a serialisation
 // failure or a deadlock.
+//
+// An error that says the database is out of reach matches
+// icp.ErrUnavailable (see unavailable), whichever statement met it.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	const attempts = 4
 	var err error
 	for i := range attempts {
-		err = s.writeTxOnce(ctx, fn)
+		err = unavailable(s.writeTxOnce(ctx, fn))
 		if err == nil || !s.retryable(err) || i == attempts-1 {
 			return err
 		}

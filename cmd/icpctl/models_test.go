@@ -10,6 +10,8 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/model/gbm"
+	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/train"
 )
 
@@ -114,5 +116,44 @@ func TestModelsRefusals(t *testing.T) {
 				t.Fatalf("icpctl %v = %v, want an error containing %q", tt.args, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestModelsRegisterForged reproduces the first finding of the outside
+// test through icpctl: a model file whose tree shares its nodes (node i
+// points to i+1 and i+2) exhausted memory when registered. It is refused,
+// and nothing is stored.
+func TestModelsRegisterForged(t *testing.T) {
+	a, _ := writeModels(t)
+	p, err := profile.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dag gbm.Tree
+	for i := range 1000 {
+		f, l, r := int32(i%3), int32(i+1), int32(i+2)
+		if i >= 998 {
+			f, l, r = -1, -1, -1
+		}
+		dag.Feature, dag.Threshold = append(dag.Feature, f), append(dag.Threshold, 0.5)
+		dag.Left, dag.Right = append(dag.Left, l), append(dag.Right, r)
+		dag.MissingLeft, dag.Value, dag.Cover = append(dag.MissingLeft, true), append(dag.Value, 0.01), append(dag.Cover, 1)
+	}
+	for i := 997; i >= 0; i-- {
+		dag.Cover[i] = dag.Cover[i+1] + dag.Cover[i+2]
+	}
+	p.Model = profile.NewGBMModel(&gbm.Model{Trees: []gbm.Tree{dag}, Loss: "logloss", NumFeatures: p.Encoder.Width}, p.Encoder)
+	forged := filepath.Join(t.TempDir(), "forged.json")
+	if err := p.WriteFile(forged); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "icp.db")
+	if _, _, err := icpctl(t, "models", "register", "--db", db, "--file", forged); err == nil || !strings.Contains(err.Error(), "reached twice") {
+		t.Fatalf("models register (forged) = %v, want an error naming the shared node", err)
+	}
+	out, _, err := icpctl(t, "models", "list", "--db", db, "--json")
+	var list []icp.ModelRecord
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 0 {
+		t.Fatalf("models list --json = %q, %v, want no version", out, err)
 	}
 }

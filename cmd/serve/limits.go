@@ -32,6 +32,10 @@ type limitOptions struct {
 	maxBatchBytes     int64
 	maxStreamBytes    int64
 	streamTimeout     time.Duration
+	maxStreamsPerKey  int
+	streamMinRate     float64
+	streamRateGrace   time.Duration
+	uploadTimeout     time.Duration
 }
 
 // limitFlags defines the flags of limitOptions on fs. The flags that set a
@@ -53,6 +57,10 @@ func limitFlags(fs *flag.FlagSet) *limitOptions {
 	fs.Int64Var(&o.maxBatchBytes, "max-batch-bytes", 0, "largest JSON array body of POST /v1/score/batch (0: the server's default)")
 	fs.Int64Var(&o.maxStreamBytes, "max-stream-bytes", 0, "largest NDJSON or CSV body of POST /v1/score/batch (0: the server's default)")
 	fs.DurationVar(&o.streamTimeout, "stream-timeout", 0, "deadline of one NDJSON or CSV stream, in place of --request-timeout, --read-timeout and --write-timeout (0: the server's default; negative: none)")
+	fs.IntVar(&o.maxStreamsPerKey, "max-streams-per-key", 0, "NDJSON or CSV streams one API key may have open at once; more get 429 (0: the server's default; negative: no bound)")
+	fs.Float64Var(&o.streamMinRate, "stream-min-rate", 0, "least average rate, in bytes a second, at which a stream's client must send once --stream-rate-grace has passed (0: the server's default; negative: none)")
+	fs.DurationVar(&o.streamRateGrace, "stream-rate-grace", 0, "wait a stream's client is allowed before --stream-min-rate applies (0: the server's default)")
+	fs.DurationVar(&o.uploadTimeout, "upload-timeout", 0, "deadline of a model upload to POST /v1/admin/models, in place of --request-timeout and the HTTP read and write deadlines (0: the server's default, sized to --max-artifact-bytes; negative: none)")
 	return o
 }
 
@@ -72,6 +80,8 @@ func (o *limitOptions) wire(ctx context.Context, cfg *server.Config, st *store.S
 	cfg.RateLimit, cfg.RateBurst = o.rateLimit, o.rateBurst
 	cfg.MaxBatch, cfg.MaxBatchBytes, cfg.MaxStreamBytes = o.maxBatch, o.maxBatchBytes, o.maxStreamBytes
 	cfg.StreamTimeout = o.streamTimeout
+	cfg.MaxStreamsPerKey, cfg.StreamMinRate, cfg.StreamRateGrace = o.maxStreamsPerKey, o.streamMinRate, o.streamRateGrace
+	cfg.UploadTimeout = o.uploadTimeout
 
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collectors.NewGoCollector()); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -105,7 +104,7 @@ func (o *modelOptions) initialModel(ctx context.Context, st *store.Store, reg *r
 	}
 	if file != nil {
 		// Only the identity matters here: the file is not served.
-		if _, sum, err := profile.DecodeChecksum(bytes.NewReader(file)); err == nil && sum != m.Checksum {
+		if _, sum, err := profile.DecodeBytes(file); err == nil && sum != m.Checksum {
 			logger.Warn("--model is not the store's champion and is not served; promote it with icpctl models promote or POST /v1/admin/models/promote",
 				"model", o.path, "file_checksum", sum, "champion", m.Checksum)
 		}

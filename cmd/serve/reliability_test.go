@@ -14,6 +14,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -89,8 +90,73 @@ func servingChecksum(t *testing.T, addr, key string) string {
 	return list.Serving.Champion.Checksum
 }
 
+// holdConns keeps idle connections (that send nothing) and slow-header
+// connections (that send a request's headers a byte a second) open to
+// addr until the returned function is called; a connection the server
+// closes (its header timeout) is dialled again. It returns how many were
+// dialled again.
+func holdConns(t *testing.T, addr string, idle, slow int) func() int {
+	t.Helper()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	redials := 0
+	hold := func(slowHeaders bool) {
+		defer wg.Done()
+		for first := true; ; first = false {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if !first {
+				mu.Lock()
+				redials++
+				mu.Unlock()
+			}
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			head := []byte("POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+			for k := 0; ; k++ {
+				if slowHeaders {
+					if _, err := conn.Write(head[k%len(head) : k%len(head)+1]); err != nil {
+						break
+					}
+				}
+				select {
+				case <-done:
+					conn.Close()
+					return
+				case <-time.After(time.Second):
+				}
+				if !slowHeaders {
+					// An idle connection learns it was closed by reading.
+					conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+					if _, err := conn.Read(make([]byte, 1)); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+						break
+					}
+				}
+			}
+			conn.Close()
+		}
+	}
+	for i := range idle + slow {
+		wg.Add(1)
+		go hold(i >= idle)
+	}
+	return func() int {
+		close(done)
+		wg.Wait()
+		return redials
+	}
+}
+
 // TestHotSwapUnderLoad promotes three versions in turn 100 times through
-// the admin API while a separate process keeps 8 connections scoring: no
+// the admin API while a separate process keeps 8 connections scoring, and
+// 500 idle and 200 slow-header connections are held open: no
 // request fails, and the p99 latency during the swaps stays within twice
 // the steady p99 measured just before. With three versions in turn, none
 // is the champion the replica just replaced, so every swap loads,
@@ -128,6 +194,8 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	time.Sleep(steady)
 	base := stopLoad(t, load, out)
 
+	idle, slow := envInt("ICP_RELIABILITY_IDLE", 500), envInt("ICP_RELIABILITY_SLOW_HEADERS", 200)
+	stopHeld := holdConns(t, addr, idle, slow)
 	load, out = startLoad(t, addr, scorer, conns)
 	start := time.Now()
 	for i := range swaps {
@@ -146,7 +214,9 @@ func TestHotSwapUnderLoad(t *testing.T) {
 	}
 	took := time.Since(start)
 	swapping := stopLoad(t, load, out)
+	redials := stopHeld()
 	t.Logf("steady: %d requests in %v, p50 %.2f ms, p99 %.2f ms, %d failed", base.Requests, steady, base.P50, base.P99, base.Failures)
+	t.Logf("during the swaps %d idle and %d slow-header connections were held open (%d dialled again after the server closed them)", idle, slow, redials)
 	t.Logf("%d swaps in %v: %d requests, p50 %.2f ms, p99 %.2f ms (%.2fx steady), %d failed", swaps, took.Round(time.Millisecond),
 		swapping.Requests, swapping.P50, swapping.P99, swapping.P99/base.P99, swapping.Failures)
 	if base.Failures != 0 || swapping.Failures != 0 {

@@ -26,9 +26,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
@@ -108,12 +110,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	t, o, source, err := readTraining(*data, tables, o, stdout)
-	if err != nil {
+	var t *datasets.Table
+	var source string
+	if err := step(stderr, "reading the training data", func() (err error) {
+		t, o, source, err = readTraining(*data, tables, o, stdout)
+		return err
+	}); err != nil {
 		return err
 	}
-	s, err := features.InferWith(t, features.InferConfig{}, o)
-	if err != nil {
+	var s *features.Schema
+	if err := step(stderr, fmt.Sprintf("inferring the roles of %d columns", len(t.Columns)), func() (err error) {
+		s, err = features.InferWith(t, features.InferConfig{}, o)
+		return err
+	}); err != nil {
 		return err
 	}
 	if !*quiet {
@@ -122,7 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout)
 	}
 	if *outDB != "" {
-		if t, err = appendRecorded(ctx, t, s, *outDB, stdout); err != nil {
+		if t, err = appendRecorded(ctx, t, s, *outDB, stdout, stderr); err != nil {
 			return err
 		}
 	}
@@ -130,14 +139,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	t = s.Clean(t)
-	p, err := train.Train(t, s, train.Config{
-		Seed:            *seed,
-		Version:         *version,
-		Label:           train.LabelConfig{Target: *label, LTVQuantile: *ltvQ},
-		HoldoutFraction: *holdout,
-		Tiers:           tiers,
-	})
-	if err != nil {
+	var p *profile.Profile
+	if err := step(stderr, fmt.Sprintf("training on %d rows and %d columns", t.Rows(), len(t.Columns)), func() (err error) {
+		p, err = train.Train(t, s, train.Config{
+			Seed:            *seed,
+			Version:         *version,
+			Label:           train.LabelConfig{Target: *label, LTVQuantile: *ltvQ},
+			HoldoutFraction: *holdout,
+			Tiers:           tiers,
+		})
+		return err
+	}); err != nil {
 		return err
 	}
 	modelPath := filepath.Join(*out, "model.json")
@@ -163,6 +175,53 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// The progress of a long step on stderr: a first line once it has run for
+// progressAfter, then one every progressEvery, and its duration at the
+// end; a step quicker than progressAfter prints nothing.
+const (
+	progressAfter = 5 * time.Second
+	progressEvery = 30 * time.Second
+)
+
+// step runs fn, reporting its progress on stderr as described above. fn
+// must not write to stderr itself.
+func step(stderr io.Writer, what string, fn func() error) error {
+	return progress{w: stderr, after: progressAfter, every: progressEvery}.step(what, fn)
+}
+
+// progress reports the steps of a run on w (see step).
+type progress struct {
+	w            io.Writer
+	after, every time.Duration
+}
+
+func (pr progress) step(what string, fn func() error) error {
+	stderr := pr.w
+	start := time.Now()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		wait := time.NewTimer(pr.after)
+		defer wait.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-wait.C:
+				fmt.Fprintf(stderr, "train: %s: %s so far\n", what, time.Since(start).Round(time.Second))
+				wait.Reset(pr.every)
+			}
+		}
+	})
+	err := fn()
+	close(done)
+	wg.Wait()
+	if d := time.Since(start); d >= pr.after && err == nil {
+		fmt.Fprintf(stderr, "train: %s took %s\n", what, d.Round(100*time.Millisecond))
+	}
+	return err
+}
+
 // writeReport writes one report file.
 func writeReport(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
@@ -180,7 +239,9 @@ func writeReport(path string, write func(io.Writer) error) error {
 }
 
 // appendRecorded adds the outcomes stored in the database dsn to t.
-func appendRecorded(ctx context.Context, t *datasets.Table, s *features.Schema, dsn string, stdout io.Writer) (*datasets.Table, error) {
+// Records the table's schema cannot use are skipped, counted on stdout and
+// named on stderr.
+func appendRecorded(ctx context.Context, t *datasets.Table, s *features.Schema, dsn string, stdout, stderr io.Writer) (*datasets.Table, error) {
 	st, err := store.Open(ctx, dsn, store.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("outcomes db: %w", err)
@@ -190,12 +251,61 @@ func appendRecorded(ctx context.Context, t *datasets.Table, s *features.Schema, 
 	if err != nil {
 		return nil, fmt.Errorf("outcomes db: %w", err)
 	}
+	outs, skipped := usableOutcomes(s, outs)
 	t, err = s.AppendOutcomes(t, outs)
 	if err != nil {
 		return nil, fmt.Errorf("outcomes db: %w", err)
 	}
-	fmt.Fprintf(stdout, "added %d recorded outcomes from the outcomes db\n", len(outs))
+	fmt.Fprintf(stdout, "added %d recorded outcomes from the outcomes db", len(outs))
+	if len(skipped) > 0 {
+		fmt.Fprintf(stdout, ", skipped %d it cannot use (listed on stderr)", len(skipped))
+		fmt.Fprintf(stderr, "train: skipped %d recorded outcomes this table's schema cannot use:\n", len(skipped))
+		for k, why := range skipped {
+			if k == maxSkippedListed {
+				fmt.Fprintf(stderr, "  and %d more\n", len(skipped)-k)
+				break
+			}
+			fmt.Fprintf(stderr, "  %s\n", why)
+		}
+	}
+	fmt.Fprintln(stdout)
 	return t, nil
+}
+
+// maxSkippedListed bounds the skipped outcomes named one by one.
+const maxSkippedListed = 20
+
+// usableOutcomes returns the recorded outcomes that s can add to a table,
+// each checked on its own as AppendOutcomes checks them all, and for
+// every other one a line naming it (account id, close date) and why. A
+// store may hold records that the current table cannot use: written by an
+// older server that checked less, or for columns this export no longer
+// has; one of them must not fail the whole retraining.
+func usableOutcomes(s *features.Schema, outs []icp.Outcome) ([]icp.Outcome, []string) {
+	keep := make([]icp.Outcome, 0, len(outs))
+	var skipped []string
+	empty := &datasets.Table{}
+	for i, o := range outs {
+		_, err := s.AppendOutcomes(empty, outs[i:i+1])
+		if err == nil {
+			keep = append(keep, o)
+			continue
+		}
+		why := err.Error()
+		if verr, ok := errors.AsType[*icp.ValidationError](err); ok {
+			var parts []string
+			for _, f := range verr.Fields {
+				parts = append(parts, strings.TrimPrefix(strings.TrimPrefix(f.Field, "outcomes[0]"), ".")+": "+f.Message)
+			}
+			why = strings.Join(parts, "; ")
+		}
+		day := "no close date"
+		if !o.CloseDate.IsZero() {
+			day = "closed " + o.CloseDate.UTC().Format(time.DateOnly)
+		}
+		skipped = append(skipped, fmt.Sprintf("account %q (%s): %s", o.AccountID, day, why))
+	}
+	return keep, skipped
 }
 
 // triple parses "a,b,c" into three numbers; "" gives zeros.

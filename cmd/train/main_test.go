@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/datasets/synth"
@@ -170,5 +171,20 @@ func TestRunPreviousAndTiers(t *testing.T) {
 				t.Errorf("run(%v) = %v, want an error containing %q", tt.give, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	pr := progress{w: &b, after: 20 * time.Millisecond, every: 30 * time.Millisecond}
+	if err := pr.step("quick", func() error { return nil }); err != nil || b.Len() != 0 {
+		t.Fatalf("step(quick) = %v, printed %q; want nil and nothing", err, b.String())
+	}
+	if err := pr.step("slow", func() error { time.Sleep(80 * time.Millisecond); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "train: slow: ") || !strings.HasPrefix(lines[len(lines)-1], "train: slow took ") {
+		t.Fatalf("step(slow) printed %q, want progress lines and the duration", b.String())
 	}
 }

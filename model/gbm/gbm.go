@@ -1058,58 +1058,204 @@ func (b *builder) updateMargins(t *grown, margin []float64) {
 	}
 }
 
-// Validate checks the structure of a decoded Model: consistent array lengths,
-// children after their parent and in range, features in range, finite
-// values. Margin, MarginBatch and SHAP assume a valid model and panic on an
-// invalid one, so call Validate on models read from untrusted storage.
+// The bounds of a Model that Validate accepts. They keep what a decoded
+// model costs to pack, to predict with and to explain within a budget, so
+// that a corrupted or hostile model is refused rather than exhausting
+// memory, stack or time. Fit stays far within them with the default
+// Config (31 leaves give at most 61 nodes and depth 30); a Config with
+// many more leaves or rounds can exceed them, and its model is then
+// refused with the bound it breaks.
+const (
+	// MaxFeatures bounds NumFeatures, the length of an input row.
+	MaxFeatures = 1 << 20
+	// MaxTrees bounds the number of trees.
+	MaxTrees = 1 << 16
+	// MaxTreeNodes bounds the nodes of one tree, and MaxNodes those of
+	// all trees.
+	MaxTreeNodes = 1 << 16
+	MaxNodes     = 1 << 20
+	// MaxTreeDepth bounds the edges from a root to its deepest leaf.
+	MaxTreeDepth = 512
+	// MaxSHAPTable bounds, in float64 values, the TreeSHAP tables the
+	// packed model holds (64 MiB), and MaxSHAPScratch the scratch of one
+	// SHAP call (2 MiB): their sizes grow with each tree's nodes times
+	// half the most distinct features on one of its paths.
+	MaxSHAPTable   = 1 << 23
+	MaxSHAPScratch = 1 << 18
+)
+
+// Validate checks the structure of a decoded Model within the bounds
+// above: consistent array lengths; every tree a tree, each node reached
+// exactly once from the root (0) through children stored after their
+// parent, within MaxTreeDepth; features in range; finite values whose
+// sum cannot overflow the margin; covers that are not negative and that
+// the children of a node share (up to rounding), as TreeSHAP reads them.
+// It walks each tree without recursion and allocates in proportion to the
+// nodes and the depth, never to what packing would build. Margin,
+// MarginBatch and SHAP assume a valid model and may panic on an invalid
+// one, or exhaust memory on a model whose trees share nodes, so call
+// Validate on models read from untrusted storage.
 func (g *Model) Validate() error {
 	if g.Loss != "logloss" && g.Loss != "squared" {
 		return fmt.Errorf("validate gbm: loss %q: %w", g.Loss, model.ErrInvalidInput)
 	}
-	if g.NumFeatures <= 0 {
-		return fmt.Errorf("validate gbm: %d features: %w", g.NumFeatures, model.ErrInvalidInput)
+	if g.NumFeatures <= 0 || g.NumFeatures > MaxFeatures {
+		return fmt.Errorf("validate gbm: %d features, want 1 to %d: %w", g.NumFeatures, MaxFeatures, model.ErrInvalidInput)
 	}
 	if math.IsNaN(g.Base) || math.IsInf(g.Base, 0) {
 		return fmt.Errorf("validate gbm: base %v: %w", g.Base, model.ErrInvalidInput)
 	}
+	if len(g.Trees) > MaxTrees {
+		return fmt.Errorf("validate gbm: %d trees, more than %d: %w", len(g.Trees), MaxTrees, model.ErrInvalidInput)
+	}
+	nodes := 0
+	for ti := range g.Trees {
+		nodes += len(g.Trees[ti].Feature)
+		if nodes > MaxNodes {
+			return fmt.Errorf("validate gbm: more than %d nodes in all: %w", MaxNodes, model.ErrInvalidInput)
+		}
+	}
+	w := treeWalker{count: make(map[int32]int32)}
+	// bound is the largest margin the trees can add up to.
+	bound := math.Abs(g.Base)
+	var table, scratch int
 	for ti := range g.Trees {
 		t := &g.Trees[ti]
-		if err := validateTree(t, g.NumFeatures); err != nil {
+		sh, err := w.check(t, g.NumFeatures)
+		if err != nil {
 			return fmt.Errorf("validate gbm: tree %d: %w", ti, err)
 		}
+		bound += sh.maxAbs
+		// prepareSHAP stores at most 6 m values per node (2 m for the
+		// edge into it, 4 m more when its feature repeats on the path);
+		// a SHAP call needs 2 m per node of the largest tree.
+		m := shapPoints(sh.distinct)
+		table += 6 * m * sh.nodes
+		scratch = max(scratch, 2*m*sh.nodes)
+	}
+	switch {
+	case math.IsInf(bound, 0) || bound > math.MaxFloat64/4:
+		return fmt.Errorf("validate gbm: base and leaf values can add up to %g: %w", bound, model.ErrInvalidInput)
+	case table > MaxSHAPTable:
+		return fmt.Errorf("validate gbm: the TreeSHAP tables would hold %d values, more than %d: %w", table, MaxSHAPTable, model.ErrInvalidInput)
+	case scratch > MaxSHAPScratch:
+		return fmt.Errorf("validate gbm: one TreeSHAP call would need %d scratch values, more than %d: %w", scratch, MaxSHAPScratch, model.ErrInvalidInput)
 	}
 	return nil
 }
 
-func validateTree(t *Tree, nf int) error {
+// treeShape is what Validate learns of a tree: its nodes, the most
+// distinct features on one root-to-leaf path and the largest absolute
+// leaf value.
+type treeShape struct {
+	nodes, distinct int
+	maxAbs          float64
+}
+
+// treeWalker walks trees depth first with an explicit stack. count holds
+// the splits on each feature on the current path (a map: the path is
+// short, the features may be many).
+type treeWalker struct {
+	stack []walkStep
+	seen  []bool
+	count map[int32]int32
+}
+
+// walkStep is a node to enter, or (exit set) one to leave.
+type walkStep struct {
+	node  int32
+	depth int32
+	exit  bool
+}
+
+// coverTolerance is the relative difference allowed between a node's
+// cover and the sum of its children's: they are sums of the same weights
+// in another order.
+const coverTolerance = 1e-6
+
+// check validates the tree t for rows of nf features (see Validate).
+func (w *treeWalker) check(t *Tree, nf int) (treeShape, error) {
 	n := len(t.Feature)
 	if n == 0 {
-		return fmt.Errorf("no nodes: %w", model.ErrInvalidInput)
+		return treeShape{}, fmt.Errorf("no nodes: %w", model.ErrInvalidInput)
+	}
+	if n > MaxTreeNodes {
+		return treeShape{}, fmt.Errorf("%d nodes, more than %d: %w", n, MaxTreeNodes, model.ErrInvalidInput)
 	}
 	if len(t.Threshold) != n || len(t.Left) != n || len(t.Right) != n ||
 		len(t.MissingLeft) != n || len(t.Value) != n || len(t.Cover) != n {
-		return fmt.Errorf("node arrays of different lengths: %w", model.ErrInvalidInput)
+		return treeShape{}, fmt.Errorf("node arrays of different lengths: %w", model.ErrInvalidInput)
 	}
 	for i := range n {
 		if !(t.Cover[i] >= 0) || math.IsInf(t.Cover[i], 0) || math.IsNaN(t.Value[i]) || math.IsInf(t.Value[i], 0) {
-			return fmt.Errorf("node %d: bad cover or value: %w", i, model.ErrInvalidInput)
+			return treeShape{}, fmt.Errorf("node %d: bad cover or value: %w", i, model.ErrInvalidInput)
 		}
+	}
+	sh := treeShape{nodes: n}
+	w.seen = slices.Grow(w.seen[:0], n)[:n]
+	clear(w.seen)
+	clear(w.count)
+	w.seen[0] = true
+	reached, distinct := 1, 0
+	w.stack = append(w.stack[:0], walkStep{node: 0})
+	for len(w.stack) > 0 {
+		st := w.stack[len(w.stack)-1]
+		w.stack = w.stack[:len(w.stack)-1]
+		i := int(st.node)
 		f := t.Feature[i]
+		if st.exit {
+			if w.count[f]--; w.count[f] == 0 {
+				distinct--
+			}
+			continue
+		}
 		if f < 0 {
+			sh.distinct = max(sh.distinct, distinct)
+			sh.maxAbs = max(sh.maxAbs, math.Abs(t.Value[i]))
 			continue
 		}
 		if int(f) >= nf {
-			return fmt.Errorf("node %d: feature %d out of range: %w", i, f, model.ErrInvalidInput)
+			return treeShape{}, fmt.Errorf("node %d: feature %d out of range: %w", i, f, model.ErrInvalidInput)
 		}
 		if math.IsNaN(t.Threshold[i]) {
-			return fmt.Errorf("node %d: threshold is NaN: %w", i, model.ErrInvalidInput)
+			return treeShape{}, fmt.Errorf("node %d: threshold is NaN: %w", i, model.ErrInvalidInput)
 		}
 		l, r := int(t.Left[i]), int(t.Right[i])
 		if l <= i || r <= i || l >= n || r >= n || l == r {
-			return fmt.Errorf("node %d: children %d, %d: %w", i, l, r, model.ErrInvalidInput)
+			return treeShape{}, fmt.Errorf("node %d: children %d, %d: %w", i, l, r, model.ErrInvalidInput)
+		}
+		if w.seen[l] || w.seen[r] {
+			c := l
+			if !w.seen[l] {
+				c = r
+			}
+			return treeShape{}, fmt.Errorf("node %d: child %d is reached twice: not a tree: %w", i, c, model.ErrInvalidInput)
+		}
+		if c, sum := t.Cover[i], t.Cover[l]+t.Cover[r]; math.Abs(sum-c) > coverTolerance*max(c, sum) {
+			return treeShape{}, fmt.Errorf("node %d: cover %g, its children's %g: %w", i, c, sum, model.ErrInvalidInput)
+		}
+		if st.depth >= MaxTreeDepth {
+			return treeShape{}, fmt.Errorf("node %d: deeper than %d: %w", i, MaxTreeDepth, model.ErrInvalidInput)
+		}
+		w.seen[l], w.seen[r] = true, true
+		reached += 2
+		if w.count[f] == 0 {
+			distinct++
+		}
+		w.count[f]++
+		w.stack = append(w.stack,
+			walkStep{node: int32(i), exit: true},
+			walkStep{node: int32(r), depth: st.depth + 1},
+			walkStep{node: int32(l), depth: st.depth + 1})
+	}
+	if reached != n {
+		for i, ok := range w.seen {
+			if !ok {
+				return treeShape{}, fmt.Errorf("node %d is not reached from the root: %w", i, model.ErrInvalidInput)
+			}
 		}
 	}
-	return nil
+	return sh, nil
 }
 
 // prepared returns the packed form, built once.
