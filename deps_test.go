@@ -44,6 +44,8 @@ var allowed = map[string][]string{
 	"server":           {".", "server/dashboard"},
 	"server/dashboard": {"."},
 	"notebooks":        {},
+	// What the commands share on their command lines.
+	"internal/cli": {},
 }
 
 func TestDependencyPolicy(t *testing.T) {

@@ -68,6 +68,7 @@ func (r *trainRun) validate() error {
 	}
 	// The encoder of the candidates is fitted on the older deals alone;
 	// the closed deals are encoded once with it, older ones first.
+	encoded := r.progress(fmt.Sprintf("encode %d closed deals", len(r.labeled)))
 	enc, err := features.Fit(r.t, r.s, r.fit, cfg.Encoder)
 	if err != nil {
 		return err
@@ -76,6 +77,7 @@ func (r *trainRun) validate() error {
 	if err != nil {
 		return err
 	}
+	encoded()
 	nf := len(r.fit)
 	x, xh := xl.Slice(0, nf, 0, enc.Width).(*mat.Dense), xl.Slice(nf, len(r.labeled), 0, enc.Width).(*mat.Dense)
 	kinds := cfg.Models.Kinds
@@ -84,11 +86,16 @@ func (r *trainRun) validate() error {
 	}
 	var bestTrain profile.Metrics
 	for _, kind := range kinds {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		fitDone := r.progress(fmt.Sprintf("fit %s on %d older deals", kind, len(r.fit)))
 		start := time.Now()
 		m, rounds, err := r.fitCandidate(kind, enc, x, yFit, 0)
 		if err != nil {
 			return fmt.Errorf("validate: %w", err)
 		}
+		fitDone()
 		if cfg.Timings != nil {
 			if cfg.Timings.Fit == nil {
 				cfg.Timings.Fit = make(map[string]time.Duration)

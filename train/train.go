@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -45,6 +46,13 @@ type Config struct {
 	Anti            AntiConfig
 	// Timings, when not nil, receives how long the steps took.
 	Timings *Timings
+	// Progress, when not nil, hears of each step of Train as it begins
+	// (done false) and as it ends (done true), from the goroutine that
+	// called Train: encoding the closed deals, fitting each candidate
+	// model, the refit, scoring, the segment and anti-ICP searches, the
+	// backtest. step names the step in words, e.g. "fit gbm on 1600 older
+	// deals". A step that fails is not reported as done.
+	Progress func(step string, done bool)
 }
 
 // TierConfig sets the tier thresholds. The zero value gives Tier 1, 2 and
@@ -74,25 +82,40 @@ type TierConfig struct {
 // k-means clusters of the positive accounts; tier thresholds come from the
 // score distribution of all rows, open ones included.
 func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile, error) {
+	return TrainContext(context.Background(), t, s, cfg)
+}
+
+// TrainContext is Train, stopped between its steps (and between the
+// candidate models) once ctx is done, with ctx's error.
+func TrainContext(ctx context.Context, t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile, error) {
 	began := time.Now()
 	r, err := newRun(t, s, cfg)
 	if err != nil {
 		return nil, err
 	}
-	for _, step := range []func() error{
-		r.validate,       // fit every candidate on the older deals, select on the holdout
-		r.refit,          // the selected kind on every closed deal; every row encoded once
-		r.importance,     // rank the columns by mean absolute attribution
-		r.scoreAll,       // score every row; percentiles and tier thresholds
-		r.driftReference, // what served traffic is compared with
-		r.findSegments,   // clusters of positives, their rules and evidence
-		r.findAntiICP,    // the rules of accounts not worth pursuing
-		r.backtest,       // the holdout replayed per tier, segment and anti-ICP
-		r.name,           // the version, derived from the content
+	r.ctx = ctx
+	for _, step := range []struct {
+		what string // for Config.Progress; "" when the step reports its own parts
+		run  func() error
+	}{
+		{"", r.validate}, // fit every candidate on the older deals, select on the holdout
+		{fmt.Sprintf("refit the selected model on all %d closed deals", len(r.labeled)), r.refit}, // every row encoded once
+		{"rank the columns by attribution", r.importance},
+		{fmt.Sprintf("score %d rows", t.Rows()), r.scoreAll}, // percentiles and tier thresholds
+		{"drift reference", r.driftReference},                // what served traffic is compared with
+		{"segment search", r.findSegments},                   // clusters of positives, their rules and evidence
+		{"anti-ICP search", r.findAntiICP},                   // the rules of accounts not worth pursuing
+		{"backtest on the holdout", r.backtest},              // per tier, segment and anti-ICP
+		{"", r.name},                                         // the version, derived from the content
 	} {
-		if err := step(); err != nil {
-			return nil, fmt.Errorf("train: %w", err)
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
+		done := r.progress(step.what)
+		if err := step.run(); err != nil {
+			return nil, err
+		}
+		done()
 	}
 	if cfg.Timings != nil {
 		cfg.Timings.Total = time.Since(began)
@@ -100,10 +123,22 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile,
 	return r.p, nil
 }
 
+// progress reports the beginning of the step what to Config.Progress and
+// returns the function that reports its end; an empty what reports
+// nothing.
+func (r *trainRun) progress(what string) (done func()) {
+	if r.cfg.Progress == nil || what == "" {
+		return func() {}
+	}
+	r.cfg.Progress(what, false)
+	return func() { r.cfg.Progress(what, true) }
+}
+
 // trainRun is one training: it owns the table, its labels, the
 // time-ordered splits and the encodings that every step reads, and the
 // profile the steps fill in.
 type trainRun struct {
+	ctx context.Context // checked between candidates
 	cfg Config
 	t   *datasets.Table
 	s   *features.Schema
@@ -130,21 +165,21 @@ type trainRun struct {
 // close date.
 func newRun(t *datasets.Table, s *features.Schema, cfg Config) (*trainRun, error) {
 	if t.Rows() == 0 {
-		return nil, fmt.Errorf("train: %s: no rows: %w", t.Source, icp.ErrInvalid)
+		return nil, fmt.Errorf("%s: no rows: %w", t.Source, icp.ErrInvalid)
 	}
 	if err := s.Check(t); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, err
 	}
 	if err := checkFeatures(t, s); err != nil {
 		return nil, err
 	}
 	lab, err := makeLabels(t, s, cfg.Label)
 	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, err
 	}
-	r := &trainRun{cfg: cfg, t: t, s: s, lab: lab, p: &profile.Profile{Seed: cfg.Seed, Schema: s, Label: lab.def}}
+	r := &trainRun{ctx: context.Background(), cfg: cfg, t: t, s: s, lab: lab, p: &profile.Profile{Seed: cfg.Seed, Schema: s, Label: lab.def}}
 	if r.p.DataHash, err = tableHash(t); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, err
 	}
 	r.labeled, r.closeDays = orderByClose(t, s, lab)
 	frac := cfg.HoldoutFraction
@@ -152,7 +187,7 @@ func newRun(t *datasets.Table, s *features.Schema, cfg Config) (*trainRun, error
 		frac = 0.2
 	}
 	if !(frac > 0 && frac < 1) {
-		return nil, fmt.Errorf("train: holdout fraction %g is not in (0, 1): %w", frac, icp.ErrInvalid)
+		return nil, fmt.Errorf("holdout fraction %g is not in (0, 1): %w", frac, icp.ErrInvalid)
 	}
 	nHold := int(math.Round(frac * float64(len(r.labeled))))
 	r.fit, r.hold = r.labeled[:len(r.labeled)-nHold], r.labeled[len(r.labeled)-nHold:]
@@ -243,7 +278,7 @@ func (r *trainRun) name() error {
 // checkFeatures refuses a table with no usable feature column.
 func checkFeatures(t *datasets.Table, s *features.Schema) error {
 	if len(s.Features()) == 0 {
-		return fmt.Errorf("train: %s: no feature columns: every column is an id, an outcome or excluded: %w", t.Source, icp.ErrInvalid)
+		return fmt.Errorf("%s: no feature columns: every column is an id, an outcome or excluded: %w", t.Source, icp.ErrInvalid)
 	}
 	return nil
 }

@@ -2,7 +2,7 @@
 // writes the model artifact and the ICP report.
 //
 //	train --data accounts.csv --out models/2026q4 [--schema override.json]
-//	      [--label ideal|won] [--ltv-quantile 0.25] [--seed 1] [--version NAME]
+//	      [--label ideal|won] [--ltv-quantile 0.25] [--seed 1] [--model-version NAME]
 //	      [--outcomes-db path/to/icp.db|postgres://...]
 //	      [--tier-shares 0.1,0.2,0.3 | --tier-lift 3,1.5,0.75 | --tier1-capacity N]
 //	      [--previous models/2026q3/model.json]
@@ -11,13 +11,21 @@
 // inline SVG charts) into --out. With --outcomes-db the outcomes recorded
 // by serve are added to the training data (the retraining loop). With
 // --previous the report gains a "what changed since the previous model"
-// section.
+// section. --version prints the build information; the model's name is
+// --model-version.
+//
+// Each step (reading the data, fitting each candidate model, the segment
+// search, writing the report) is reported on standard error with its
+// duration, and a step that runs long says so every half minute. On
+// SIGINT or SIGTERM train stops at once and writes nothing: the three
+// files are written to temporary files in --out and renamed into place
+// only when all of them are complete. Exit status: 0 on success, 1 when
+// the run failed or was interrupted, 2 for a bad command line.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -33,6 +41,7 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/report"
 	"github.com/icpengine/icp/store"
@@ -43,60 +52,73 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "train:", err)
-		}
-		os.Exit(2)
+	os.Exit(cli.Exit("train", err, os.Stderr))
+}
+
+// command describes train for --help and --version.
+func command() *cli.Command {
+	return &cli.Command{
+		Name: "train",
+		Summary: "train learns an Ideal Customer Profile from a CRM export with outcomes (won or lost, " +
+			"close date, LTV, churn): which accounts win, as segments with readable rules, tiers, an " +
+			"anti-ICP and a calibrated fit score. It writes model.json (the versioned, checksummed " +
+			"artifact that serve and score load), report.md and report.html into --out, prints the " +
+			"inferred schema and a summary on standard output, and reports each step with its " +
+			"duration on standard error.",
+		Usage: []string{
+			"train --data FILE --out DIR [flags]",
+			"train --accounts FILE --deals FILE [--churn FILE] --out DIR [flags]",
+		},
+		Example:     "train --data datasets/sample_accounts.csv --out models/2026q4",
+		VersionHint: "name the model with --model-version NAME",
+		Notes: "Exit status: 0 on success, 1 when the run failed or was interrupted (SIGINT, SIGTERM: " +
+			"nothing is written), 2 for a bad command line.",
 	}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := command()
+	fs := cmd.FlagSet()
 	var (
-		data    = fs.String("data", "", "CSV export of accounts (required)")
-		out     = fs.String("out", "", "output directory for model.json and report.md (required)")
-		schema  = fs.String("schema", "", "JSON file overriding inferred column roles")
-		label   = fs.String("label", train.TargetIdeal, "what counts as a positive: ideal or won")
+		data    = fs.String("data", "", "CSV, gzip CSV or Parquet `file` of accounts, one row per account (required, or --accounts)")
+		out     = fs.String("out", "", "output `directory` for model.json, report.md and report.html (required)")
+		schema  = fs.String("schema", "", "JSON `file` overriding inferred column roles")
+		label   = fs.String("label", train.TargetIdeal, "what counts as a positive: ideal (won, not churned, LTV at or above --ltv-quantile of won accounts) or won")
 		ltvQ    = fs.Float64("ltv-quantile", 0.25, "quantile of won accounts' LTV an ideal customer reaches; negative drops the LTV condition")
 		holdout = fs.Float64("holdout", 0.2, "share of the newest closed deals held out for validation")
-		seed    = fs.Uint64("seed", 1, "random seed")
-		version = fs.String("version", "", "model version name (default: derived from the artifact's content)")
+		seed    = fs.Uint64("seed", 1, "random seed; the same data and seed give a byte-identical artifact")
+		version = fs.String("model-version", "", "model version `name` (default: derived from the artifact's content, m- and 12 hex digits)")
 		quiet   = fs.Bool("quiet", false, "print only the summary, not the inferred schema")
-		outDB   = fs.String("outcomes-db", "", "store (SQLite path or postgres:// URL) whose recorded outcomes are added to the training data")
+		outDB   = fs.String("outcomes-db", "", "`store` (SQLite path or postgres:// URL) whose recorded outcomes are added to the training data")
 		shares  = fs.String("tier-shares", "", "shares of training accounts in tiers 1, 2 and 3, e.g. 0.1,0.2,0.3 (the default)")
 		lifts   = fs.String("tier-lift", "", "tier thresholds as multiples of the base rate on the calibrated score, e.g. 3,1.5,0.75")
 		capac   = fs.Int("tier1-capacity", 0, "accounts sales can work per quarter: sizes tier 1 from the closed accounts per quarter")
-		prev    = fs.String("previous", "", "previous model.json, to report what changed")
+		prev    = fs.String("previous", "", "the previous model.json `file`, to report what changed")
 		tables  = addTableFlags(fs)
 	)
-	if err := fs.Parse(args); err != nil {
+	if err := cmd.Parse(fs, args, stdout, false); err != nil {
 		return err
 	}
 	if *data == "" && *tables.accounts == "" || *out == "" {
-		fs.Usage()
-		return errors.New("--data and --out are required (or --accounts with --deals or --churn instead of --data)")
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return cli.Usagef("--data and --out are required (or --accounts with --deals or --churn instead of --data)")
 	}
 
 	var tiers train.TierConfig
 	var err error
 	if tiers.Shares, err = triple("--tier-shares", *shares); err != nil {
-		return err
+		return &cli.UsageError{Err: err}
 	}
 	if tiers.Lift, err = triple("--tier-lift", *lifts); err != nil {
-		return err
+		return &cli.UsageError{Err: err}
 	}
 	tiers.Capacity = *capac
 	if n := btoi(*shares != "") + btoi(*lifts != "") + btoi(*capac > 0); n > 1 {
-		return errors.New("--tier-shares, --tier-lift and --tier1-capacity are exclusive")
+		return cli.Usagef("--tier-shares, --tier-lift and --tier1-capacity are exclusive")
 	}
 	if *capac < 0 {
-		return fmt.Errorf("--tier1-capacity %d is negative", *capac)
+		return cli.Usagef("--tier1-capacity %d is negative", *capac)
 	}
+	pr := newProgress(stderr)
 	var previous *profile.Profile
 	if *prev != "" {
 		if previous, err = profile.ReadFile(*prev); err != nil {
@@ -112,16 +134,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var t *datasets.Table
 	var source string
-	if err := step(stderr, "reading the training data", func() (err error) {
-		t, o, source, err = readTraining(*data, tables, o, stdout)
-		return err
+	readWhat := "read " + *data
+	if *data == "" {
+		readWhat = "read and join " + *tables.accounts
+	}
+	var rd reading
+	if err := pr.stepStatus(ctx, readWhat, rd.status, func() (done string, err error) {
+		t, o, source, err = readTraining(&rd, *data, tables, o, stdout)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("read %d rows and %d columns from %s", t.Rows(), len(t.Columns), source), nil
 	}); err != nil {
 		return err
 	}
 	var s *features.Schema
-	if err := step(stderr, fmt.Sprintf("inferring the roles of %d columns", len(t.Columns)), func() (err error) {
+	if err := pr.step(ctx, fmt.Sprintf("infer the roles of %d columns", len(t.Columns)), func() (string, error) {
+		var err error
 		s, err = features.InferWith(t, features.InferConfig{}, o)
-		return err
+		return "", err
 	}); err != nil {
 		return err
 	}
@@ -136,24 +167,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return interrupted(err)
 	}
 	t = s.Clean(t)
 	var p *profile.Profile
-	if err := step(stderr, fmt.Sprintf("training on %d rows and %d columns", t.Rows(), len(t.Columns)), func() (err error) {
-		p, err = train.Train(t, s, train.Config{
+	if err := pr.run(ctx, func(ctx context.Context) (err error) {
+		p, err = train.TrainContext(ctx, t, s, train.Config{
 			Seed:            *seed,
 			Version:         *version,
 			Label:           train.LabelConfig{Target: *label, LTVQuantile: *ltvQ},
 			HoldoutFraction: *holdout,
 			Tiers:           tiers,
+			Progress:        pr.report,
 		})
 		return err
 	}); err != nil {
-		return err
-	}
-	modelPath := filepath.Join(*out, "model.json")
-	if err := p.WriteFile(modelPath); err != nil {
 		return err
 	}
 	var opts report.Options
@@ -162,12 +190,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	modelPath := filepath.Join(*out, "model.json")
 	reportPath := filepath.Join(*out, "report.md")
 	htmlPath := filepath.Join(*out, "report.html")
-	if err := writeReport(reportPath, func(w io.Writer) error { return report.WriteMarkdown(w, p, opts) }); err != nil {
-		return err
-	}
-	if err := writeReport(htmlPath, func(w io.Writer) error { return report.WriteHTML(w, p, opts) }); err != nil {
+	if err := pr.step(ctx, "write the model and the report to "+*out, func() (string, error) {
+		return "", writeOutputs(ctx, *out, []output{
+			{"model.json", p.Encode},
+			{"report.md", func(w io.Writer) error { return report.WriteMarkdown(w, p, opts) }},
+			{"report.html", func(w io.Writer) error { return report.WriteHTML(w, p, opts) }},
+		})
+	}); err != nil {
 		return err
 	}
 	report.WriteSummary(stdout, p)
@@ -175,67 +207,252 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// interrupted is the error of a run stopped by SIGINT or SIGTERM.
+func interrupted(err error) error {
+	return fmt.Errorf("interrupted, nothing written: %w", err)
+}
+
 // The progress of a long step on stderr: a first line once it has run for
-// progressAfter, then one every progressEvery, and its duration at the
-// end; a step quicker than progressAfter prints nothing.
+// progressAfter, then one every progressEvery; every step's duration at
+// its end.
 const (
 	progressAfter = 5 * time.Second
 	progressEvery = 30 * time.Second
 )
 
-// step runs fn, reporting its progress on stderr as described above. fn
-// must not write to stderr itself.
-func step(stderr io.Writer, what string, fn func() error) error {
-	return progress{w: stderr, after: progressAfter, every: progressEvery}.step(what, fn)
-}
-
-// progress reports the steps of a run on w (see step).
+// progress reports the steps of a run on w: each step's outcome and
+// duration when it ends ("train: fit gbm on 1600 older deals in 0.9s"),
+// and for a step still running after the first wait, a line then and at
+// every later interval ("train: segment search: 35s so far"). Steps come
+// one at a time, from run or from train.Config.Progress.
 type progress struct {
 	w            io.Writer
 	after, every time.Duration
+
+	mu     sync.Mutex
+	ends   map[string]func(string) // the steps begun through report
+	closed bool                    // the run has stopped: report hears nothing more
 }
 
-func (pr progress) step(what string, fn func() error) error {
-	stderr := pr.w
+func newProgress(w io.Writer) *progress {
+	return &progress{w: w, after: progressAfter, every: progressEvery}
+}
+
+// begin starts reporting the step what and returns the function that
+// ends it: it prints done (what when empty) with the duration, or, given
+// "-", nothing (a failed step).
+func (pr *progress) begin(what string) (end func(done string)) {
+	return pr.beginStatus(what, nil)
+}
+
+// beginStatus is begin with status, when not nil, adding to every
+// progress line how far the step has got ("45% of 260.1 MB read").
+func (pr *progress) beginStatus(what string, status func() string) (end func(done string)) {
 	start := time.Now()
-	done := make(chan struct{})
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		wait := time.NewTimer(pr.after)
 		defer wait.Stop()
 		for {
 			select {
-			case <-done:
+			case <-stop:
 				return
 			case <-wait.C:
-				fmt.Fprintf(stderr, "train: %s: %s so far\n", what, time.Since(start).Round(time.Second))
+				so := time.Since(start).Round(time.Second).String() + " so far"
+				if status != nil {
+					if st := status(); st != "" {
+						so += ", " + st
+					}
+				}
+				pr.printf("train: %s: %s\n", what, so)
 				wait.Reset(pr.every)
 			}
 		}
 	})
-	err := fn()
-	close(done)
-	wg.Wait()
-	if d := time.Since(start); d >= pr.after && err == nil {
-		fmt.Fprintf(stderr, "train: %s took %s\n", what, d.Round(100*time.Millisecond))
+	return func(done string) {
+		close(stop)
+		wg.Wait()
+		if done == "-" {
+			return
+		}
+		if done == "" {
+			done = what
+		}
+		pr.printf("train: %s in %s\n", done, seconds(time.Since(start)))
 	}
-	return err
 }
 
-// writeReport writes one report file.
-func writeReport(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
+// report is train.Config.Progress.
+func (pr *progress) report(step string, done bool) {
+	pr.mu.Lock()
+	if pr.closed {
+		pr.mu.Unlock()
+		return
+	}
+	if pr.ends == nil {
+		pr.ends = make(map[string]func(string))
+	}
+	end, ok := pr.ends[step]
+	delete(pr.ends, step)
+	pr.mu.Unlock()
+	if !done {
+		end := pr.begin(step)
+		pr.mu.Lock()
+		pr.ends[step] = end
+		pr.mu.Unlock()
+		return
+	}
+	if ok {
+		end("")
+	}
+}
+
+// stopReports ends, silently, the steps begun through report and not
+// done (the one that failed or was interrupted).
+func (pr *progress) stopReports() {
+	pr.mu.Lock()
+	ends := pr.ends
+	pr.ends, pr.closed = nil, true
+	pr.mu.Unlock()
+	for _, end := range ends {
+		end("-")
+	}
+}
+
+func (pr *progress) printf(format string, args ...any) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	fmt.Fprintf(pr.w, format, args...)
+}
+
+// step runs fn as the step what, reported as begin describes with fn's
+// answer as the done text. Once ctx is done it returns at once, without
+// waiting for fn, which may go on until the process exits: a run writes
+// its files only after its last step, so nothing is left half written.
+func (pr *progress) step(ctx context.Context, what string, fn func() (done string, err error)) error {
+	return pr.stepStatus(ctx, what, nil, fn)
+}
+
+// stepStatus is step with the status of beginStatus.
+func (pr *progress) stepStatus(ctx context.Context, what string, status func() string, fn func() (done string, err error)) error {
+	end := pr.beginStatus(what, status)
+	var done string
+	err := pr.run(ctx, func(context.Context) (err error) {
+		done, err = fn()
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("write report: %w", err)
+		end("-")
+		return err
 	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write report %s: %w", path, err)
+	end(done)
+	return nil
+}
+
+// run runs fn in a goroutine and returns its error, or an interrupted
+// error as soon as ctx is done.
+func (pr *progress) run(ctx context.Context, fn func(ctx context.Context) error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- fn(ctx) }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			pr.stopReports()
+			if ctx.Err() != nil {
+				return interrupted(ctx.Err())
+			}
+		}
+		return err
+	case <-ctx.Done():
+		pr.stopReports()
+		return interrupted(ctx.Err())
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write report: %w", err)
+}
+
+// seconds formats a duration for the progress lines: tenths of a second
+// below a minute, whole seconds above.
+func seconds(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return d.Round(time.Second).String()
+}
+
+// output is one file of a run: its name in the output directory and what
+// writes it.
+type output struct {
+	name  string
+	write func(io.Writer) error
+}
+
+// writeOutputs writes the files into dir, each to a temporary file of
+// dir first, and renames them into place once all are written and ctx is
+// not done: an interrupted or failed run leaves no partial file (and no
+// directory it made, when that is empty).
+func writeOutputs(ctx context.Context, dir string, files []output) (err error) {
+	_, statErr := os.Stat(dir)
+	made := errors.Is(statErr, os.ErrNotExist)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	temps := make([]string, 0, len(files))
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, t := range temps {
+			os.Remove(t)
+		}
+		if made {
+			os.Remove(dir) // only when empty
+		}
+	}()
+	for _, f := range files {
+		tmp, err := writeTemp(dir, f)
+		if tmp != "" {
+			temps = append(temps, tmp)
+		}
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return interrupted(err)
+		}
+	}
+	for k, f := range files {
+		if err := os.Rename(temps[k], filepath.Join(dir, f.name)); err != nil {
+			return fmt.Errorf("write %s: %w", filepath.Join(dir, f.name), err)
+		}
 	}
 	return nil
+}
+
+// writeTemp writes f to a new temporary file of dir, synced and closed,
+// and returns its path.
+func writeTemp(dir string, f output) (string, error) {
+	path := filepath.Join(dir, f.name)
+	tmp, err := os.CreateTemp(dir, "."+f.name+".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	name := tmp.Name()
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return name, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.write(tmp); err != nil {
+		tmp.Close()
+		return name, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return name, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return name, fmt.Errorf("write %s: %w", path, err)
+	}
+	return name, nil
 }
 
 // appendRecorded adds the outcomes stored in the database dsn to t.

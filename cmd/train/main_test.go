@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,15 +178,113 @@ func TestRunPreviousAndTiers(t *testing.T) {
 
 func TestProgress(t *testing.T) {
 	var b bytes.Buffer
-	pr := progress{w: &b, after: 20 * time.Millisecond, every: 30 * time.Millisecond}
-	if err := pr.step("quick", func() error { return nil }); err != nil || b.Len() != 0 {
-		t.Fatalf("step(quick) = %v, printed %q; want nil and nothing", err, b.String())
+	pr := &progress{w: &b, after: 20 * time.Millisecond, every: 30 * time.Millisecond}
+	ctx := context.Background()
+	if err := pr.step(ctx, "quick", func() (string, error) { return "", nil }); err != nil {
+		t.Fatal(err)
 	}
-	if err := pr.step("slow", func() error { time.Sleep(80 * time.Millisecond); return nil }); err != nil {
+	if got := b.String(); !strings.HasPrefix(got, "train: quick in 0.0s\n") {
+		t.Fatalf("step(quick) printed %q, want only its duration", got)
+	}
+	b.Reset()
+	if err := pr.step(ctx, "slow", func() (string, error) { time.Sleep(80 * time.Millisecond); return "slept", nil }); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) < 3 || !strings.HasPrefix(lines[0], "train: slow: ") || !strings.HasPrefix(lines[len(lines)-1], "train: slow took ") {
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "train: slow: ") || !strings.HasSuffix(lines[0], " so far") ||
+		!strings.HasPrefix(lines[len(lines)-1], "train: slept in 0.") {
 		t.Fatalf("step(slow) printed %q, want progress lines and the duration", b.String())
+	}
+	b.Reset()
+	status := func() string { return "50% of 1.0 MB read" }
+	if err := pr.stepStatus(ctx, "read a.csv", status, func() (string, error) { time.Sleep(50 * time.Millisecond); return "", nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); !strings.HasPrefix(got, "train: read a.csv: 0s so far, 50% of 1.0 MB read\n") {
+		t.Fatalf("stepStatus printed %q, want the status on its progress line", got)
+	}
+	b.Reset()
+	if err := pr.step(ctx, "failing", func() (string, error) { return "", errors.New("boom") }); err == nil || b.Len() != 0 {
+		t.Fatalf("step(failing) = %v and printed %q; want its error and nothing", err, b.String())
+	}
+}
+
+// TestWriteOutputs writes the outputs of a run: all of them, or, when one
+// fails or the run is interrupted, none, with no temporary file left and
+// an earlier model in place.
+func TestWriteOutputs(t *testing.T) {
+	fail := errors.New("disk full")
+	ok := func(text string) func(io.Writer) error {
+		return func(w io.Writer) error { _, err := io.WriteString(w, text); return err }
+	}
+	tests := []struct {
+		name     string
+		existing bool // the directory holds an earlier model.json
+		failAt   int  // the file whose writer fails, -1 for none
+		cancelAt int  // the file after which the context is canceled, -1 for none
+		wantErr  error
+	}{
+		{"all written", false, -1, -1, nil},
+		{"all written over an earlier model", true, -1, -1, nil},
+		{"a writer fails", false, 1, -1, fail},
+		{"a writer fails over an earlier model", true, 2, -1, fail},
+		{"interrupted", false, -1, 0, context.Canceled},
+		{"interrupted over an earlier model", true, -1, 1, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "q4")
+			if tt.existing {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "model.json"), []byte("earlier"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var files []output
+			for k, name := range []string{"model.json", "report.md", "report.html"} {
+				write := ok("new " + name)
+				if k == tt.failAt {
+					write = func(w io.Writer) error { io.WriteString(w, "half"); return fail }
+				}
+				if k == tt.cancelAt {
+					inner := write
+					write = func(w io.Writer) error { err := inner(w); cancel(); return err }
+				}
+				files = append(files, output{name, write})
+			}
+			err := writeOutputs(ctx, dir, files)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("writeOutputs = %v, want %v", err, tt.wantErr)
+			}
+			entries, _ := os.ReadDir(dir)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			switch {
+			case err == nil:
+				if strings.Join(names, ",") != "model.json,report.html,report.md" {
+					t.Errorf("directory holds %q, want the three files only", names)
+				}
+				if b, _ := os.ReadFile(filepath.Join(dir, "model.json")); string(b) != "new model.json" {
+					t.Errorf("model.json = %q, want the new one", b)
+				}
+			case tt.existing:
+				if strings.Join(names, ",") != "model.json" {
+					t.Errorf("directory holds %q, want the earlier model.json only", names)
+				}
+				if b, _ := os.ReadFile(filepath.Join(dir, "model.json")); string(b) != "earlier" {
+					t.Errorf("model.json = %q, want the earlier one untouched", b)
+				}
+			default:
+				if _, serr := os.Stat(dir); !errors.Is(serr, os.ErrNotExist) {
+					t.Errorf("the directory made for the run is left (%v, holding %q), want it removed", serr, names)
+				}
+			}
+		})
 	}
 }

@@ -21,9 +21,9 @@ type tableFlags struct {
 
 func addTableFlags(fs *flag.FlagSet) tableFlags {
 	return tableFlags{
-		accounts: fs.String("accounts", "", "accounts table of a two-table export (with --deals and/or --churn, instead of --data)"),
-		deals:    fs.String("deals", "", "deals (opportunities) table, many per account: gives the account-level outcome"),
-		churn:    fs.String("churn", "", "churn events table, by account: an account with an event churned on its first event's date"),
+		accounts: fs.String("accounts", "", "accounts table (a `file`) of a two-table export (with --deals and/or --churn, instead of --data)"),
+		deals:    fs.String("deals", "", "deals (opportunities) table `file`, many per account: gives the account-level outcome"),
+		churn:    fs.String("churn", "", "churn events table `file`, by account: an account with an event churned on its first event's date"),
 		joinKey:  fs.String("join-key", "", `key joining the tables, "ACCOUNTS_COLUMN=DEALS_COLUMN" or one name for both (default: found by value overlap)`),
 	}
 }
@@ -31,12 +31,12 @@ func addTableFlags(fs *flag.FlagSet) tableFlags {
 // readTraining reads --data, or --accounts joined with --deals and
 // --churn; the override then names the derived outcome columns, under the
 // user's own.
-func readTraining(data string, tf tableFlags, user *features.Override, stdout io.Writer) (*datasets.Table, *features.Override, string, error) {
+func readTraining(rd *reading, data string, tf tableFlags, user *features.Override, stdout io.Writer) (*datasets.Table, *features.Override, string, error) {
 	if *tf.accounts == "" {
 		if *tf.deals != "" || *tf.churn != "" || *tf.joinKey != "" {
 			return nil, nil, "", errors.New("--deals, --churn and --join-key need --accounts")
 		}
-		t, err := datasets.ReadFile(data, nil)
+		t, err := rd.table(data)
 		return t, user, data, err
 	}
 	if data != "" {
@@ -45,18 +45,18 @@ func readTraining(data string, tf tableFlags, user *features.Override, stdout io
 	if *tf.deals == "" && *tf.churn == "" {
 		return nil, nil, "", errors.New("--accounts needs --deals, --churn or both")
 	}
-	accounts, err := datasets.ReadFile(*tf.accounts, nil)
+	accounts, err := rd.table(*tf.accounts)
 	if err != nil {
 		return nil, nil, "", err
 	}
 	var deals, churn *datasets.Table
 	if *tf.deals != "" {
-		if deals, err = datasets.ReadFile(*tf.deals, nil); err != nil {
+		if deals, err = rd.table(*tf.deals); err != nil {
 			return nil, nil, "", err
 		}
 	}
 	if *tf.churn != "" {
-		if churn, err = datasets.ReadFile(*tf.churn, nil); err != nil {
+		if churn, err = rd.table(*tf.churn); err != nil {
 			return nil, nil, "", err
 		}
 	}
