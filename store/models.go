@@ -195,25 +195,27 @@ func (s *Store) ModelArtifact(ctx context.Context, checksum string) ([]byte, err
 }
 
 // ResolveModel finds the version ref names: a whole checksum, at least 8
-// hex digits of one (with or without "sha256:"), or a model version
-// (m-...). It returns an error matching icp.ErrNotFound when none matches
-// and icp.ErrInvalid when ref is too short or names several versions.
+// hex digits of one (with or without "sha256:"), or a model version (m-...,
+// or the name given to train --model-version). It returns an error
+// matching icp.ErrNotFound when none matches and icp.ErrInvalid when ref
+// is too short or names several versions.
 func (s *Store) ResolveModel(ctx context.Context, ref string) (string, error) {
 	ref = strings.TrimSpace(ref)
 	hex := strings.TrimPrefix(ref, "sha256:")
 	var (
 		query string
-		arg   string
+		args  []any
 	)
 	switch {
 	case len(hex) >= 8 && len(hex) <= 64 && isLowerHex(hex):
-		query, arg = `SELECT checksum FROM model_versions WHERE checksum LIKE ? ORDER BY checksum LIMIT 2`, "sha256:"+hex+"%"
-	case strings.HasPrefix(ref, "m-") && len(ref) <= 200:
-		query, arg = `SELECT checksum FROM model_versions WHERE version = ? ORDER BY checksum LIMIT 2`, ref
+		// Digits of a checksum, or a version name that looks like them.
+		query, args = `SELECT checksum FROM model_versions WHERE checksum LIKE ? OR version = ? ORDER BY checksum LIMIT 2`, []any{"sha256:" + hex + "%", ref}
+	case ref != "" && !strings.HasPrefix(ref, "sha256:") && len(ref) <= 200:
+		query, args = `SELECT checksum FROM model_versions WHERE version = ? ORDER BY checksum LIMIT 2`, []any{ref}
 	default:
-		return "", fmt.Errorf("resolve model %q: want a checksum, 8 or more of its hex digits, or a model version (m-...): %w", ref, icp.ErrInvalid)
+		return "", fmt.Errorf("resolve model %q: want a checksum, 8 or more of its hex digits, or a model version: %w", ref, icp.ErrInvalid)
 	}
-	rows, err := s.rdb.QueryContext(ctx, s.d.q(query), arg)
+	rows, err := s.rdb.QueryContext(ctx, s.d.q(query), args...)
 	if err != nil {
 		return "", fmt.Errorf("resolve model %q: %w", ref, err)
 	}

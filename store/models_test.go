@@ -138,12 +138,25 @@ func testModelRegistry(t *testing.T, open func(t *testing.T) *Store) {
 			t.Errorf("ResolveModel(%q) = %q, %v, want %s", ref, got, err, ids[1])
 		}
 	}
+	// Versions named by train --model-version, one of them looking like
+	// hex digits.
+	for _, name := range []string{"2026q4", "20261207"} {
+		rec, art := fakeModel(name)
+		rec.Version = name
+		if _, _, err := s.RegisterModel(ctx, rec, art); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.ResolveModel(ctx, name); err != nil || got != rec.Checksum {
+			t.Errorf("ResolveModel(%q) = %q, %v, want %s", name, got, err, rec.Checksum)
+		}
+	}
 	for _, tt := range []struct {
 		give string
 		want error
 	}{
 		{"sha256:0000000", icp.ErrInvalid},    // too short
-		{"zzzzzzzzzz", icp.ErrInvalid},        // not hex
+		{"", icp.ErrInvalid},                  // empty
+		{"zzzzzzzzzz", icp.ErrNotFound},       // not hex: an unknown version name
 		{"m-nope", icp.ErrNotFound},           // unknown version
 		{"ffffffffffffffff", icp.ErrNotFound}, // unknown digits
 	} {
@@ -160,8 +173,9 @@ func testModelRegistry(t *testing.T, open func(t *testing.T) *Store) {
 	if a, err := s2.ModelAliases(ctx); err != nil || a[icp.AliasChampion] != ids[0] {
 		t.Fatalf("ModelAliases() after reopen = %v, %v", a, err)
 	}
-	if h, err := s2.ModelHistory(ctx, 0); err != nil || len(h) != len(hist) {
-		t.Fatalf("ModelHistory() after reopen = %d entries, %v, want %d", len(h), err, len(hist))
+	// The history read above, and the two named versions registered since.
+	if h, err := s2.ModelHistory(ctx, 0); err != nil || len(h) != len(hist)+2 {
+		t.Fatalf("ModelHistory() after reopen = %d entries, %v, want %d", len(h), err, len(hist)+2)
 	}
 }
 

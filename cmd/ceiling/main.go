@@ -14,8 +14,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -25,18 +23,30 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/icpengine/icp/internal/cli"
 )
 
 func main() {
 	gin.SetMode(gin.ReleaseMode)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	err := run(ctx, os.Args[1:], os.Stdout, nil)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "ceiling:", err)
-		}
-		os.Exit(2)
+	os.Exit(cli.Exit("ceiling", err, os.Stderr))
+}
+
+// command describes ceiling for --help and --version.
+func command() *cli.Command {
+	return &cli.Command{
+		Name: "ceiling",
+		Summary: "ceiling is a benchmark tool, not part of the engine: the smallest gin server that does " +
+			"what POST /v1/score must do at the least (read the body, decode it as a JSON object, " +
+			"answer a constant score), with no middleware, validation, model, logging or " +
+			"authentication, so that scripts/load-bench.sh can put serve's throughput next to a " +
+			"ceiling measured on the same machine in the same run. It serves until SIGINT or SIGTERM.",
+		Usage:   []string{"ceiling [--addr HOST:PORT]"},
+		Example: "ceiling --addr 127.0.0.1:8090",
+		Notes:   "Exit status: 0 after a clean stop, 1 when it cannot listen, 2 for a bad command line.",
 	}
 }
 
@@ -63,11 +73,11 @@ func handler() http.Handler {
 }
 
 // run serves until ctx is done; ready, when not nil, receives the address.
-func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
-	fs := flag.NewFlagSet("ceiling", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8090", "listen address")
-	if err := fs.Parse(args); err != nil {
+func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- string) error {
+	cmd := command()
+	fs := cmd.FlagSet()
+	addr := fs.String("addr", "127.0.0.1:8090", "listen `address`")
+	if err := cmd.Parse(fs, args, stdout, false); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)

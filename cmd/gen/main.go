@@ -17,61 +17,74 @@ package main
 
 import (
 	"bufio"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/datasets/synth"
+	"github.com/icpengine/icp/internal/cli"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "gen:", err)
-		os.Exit(1)
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(cli.Exit("gen", err, os.Stderr))
+}
+
+// command describes gen for --help and --version.
+func command() *cli.Command {
+	return &cli.Command{
+		Name: "gen",
+		Summary: "gen writes a seeded synthetic CRM export with a known ground-truth ICP (true segments " +
+			"and anti-ICP recipes), and the ground truth beside it, for trying the engine and testing " +
+			"it: the same flags always write the same bytes. --dialect chooses the export's shape " +
+			"(the engine's own table, Salesforce, HubSpot, leads, subscriptions, or accounts with " +
+			"their opportunities as two tables). A one-line summary goes to standard output.",
+		Usage:   []string{"gen --out FILE [--rows N] [--seed N] [--dialect NAME] [flags]"},
+		Example: "gen --rows 2000 --seed 7 --out datasets/sample_accounts.csv",
+		Notes:   "Exit status: 0 on success, 1 when a file cannot be written, 2 for a bad command line.",
 	}
 }
 
 // run parses args, generates the table and writes both files.
 func run(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := command()
+	fs := cmd.FlagSet()
 	rows := fs.Int("rows", 10000, "number of accounts")
 	seed := fs.Uint64("seed", 42, "random seed")
-	out := fs.String("out", "", "output CSV file (required)")
-	truth := fs.String("truth", "", "ground-truth CSV file (default: OUT with .csv replaced by _truth.csv)")
+	out := fs.String("out", "", "output CSV `file` (required); a second table goes beside it, named with _NAME before .csv")
+	truth := fs.String("truth", "", "ground-truth CSV `file` (default: OUT with .csv replaced by _truth.csv)")
 	emerging := fs.Bool("emerging", false, "add the emerging segment in the last quarter of the window")
-	emergingFrom := fs.String("emerging-from", "", "first close date of the emerging segment, as 2024-01-01 (default: the last quarter)")
+	emergingFrom := fs.String("emerging-from", "", "first close `date` of the emerging segment, as 2024-01-01 (default: the last quarter)")
 	dialect := fs.String("dialect", synth.DialectDefault, "export dialect: "+strings.Join(synth.Dialects(), ", "))
-	if err := fs.Parse(args); err != nil {
+	if err := cmd.Parse(fs, args, stdout, false); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
 	if *out == "" {
-		return errors.New("missing --out")
+		return cli.Usagef("missing --out")
 	}
 	if *rows <= 0 {
-		return fmt.Errorf("--rows must be positive, got %d", *rows)
+		return cli.Usagef("--rows must be positive, got %d", *rows)
+	}
+	if !slices.Contains(synth.Dialects(), *dialect) {
+		return cli.Usagef("--dialect %q: unknown dialect; want one of %s", *dialect, strings.Join(synth.Dialects(), ", "))
 	}
 	truthPath := *truth
 	if truthPath == "" {
 		truthPath = strings.TrimSuffix(*out, ".csv") + "_truth.csv"
 	}
 	if truthPath == *out {
-		return fmt.Errorf("--truth and --out are the same file %s", *out)
+		return cli.Usagef("--truth and --out are the same file %s", *out)
 	}
 
 	if *dialect != synth.DialectDefault {
 		if *emerging || *emergingFrom != "" {
-			return fmt.Errorf("--emerging applies to the default dialect only, not %s", *dialect)
+			return cli.Usagef("--emerging applies to the default dialect only, not %s", *dialect)
 		}
 		return writeExport(*dialect, synth.Config{Rows: *rows, Seed: *seed}, *out, truthPath, stdout)
 	}
@@ -79,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *emergingFrom != "" {
 		from, err := icp.ParseDate(*emergingFrom)
 		if err != nil {
-			return fmt.Errorf("--emerging-from %q: want a date such as 2024-01-01", *emergingFrom)
+			return cli.Usagef("--emerging-from %q: want a date such as 2024-01-01", *emergingFrom)
 		}
 		cfg.EmergingFrom = from
 	}
@@ -104,7 +117,7 @@ func writeExport(dialect string, cfg synth.Config, out, truthPath string, stdout
 	for _, s := range e.Sheets[1:] {
 		p := strings.TrimSuffix(out, ".csv") + "_" + s.Name + ".csv"
 		if p == truthPath {
-			return fmt.Errorf("--truth and the %s file are the same file %s", s.Name, p)
+			return cli.Usagef("--truth and the %s file are the same file %s", s.Name, p)
 		}
 		paths = append(paths, p)
 	}

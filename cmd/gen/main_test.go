@@ -9,6 +9,7 @@ import (
 
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/datasets/synth"
+	"github.com/icpengine/icp/internal/cli"
 )
 
 func TestRun(t *testing.T) {
@@ -161,6 +162,15 @@ func TestRunErrors(t *testing.T) {
 			err := run(tt.give, &stdout, &stderr)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run(%q) = %v, want an error containing %q", tt.give, err, tt.want)
+			}
+			// A file that cannot be written is a failure; the rest are
+			// bad command lines.
+			want := cli.ExitUsage
+			if tt.name == "unwritable" {
+				want = cli.ExitFailure
+			}
+			if got := cli.Exit("gen", err, &stderr); got != want {
+				t.Errorf("run(%q): exit status %d, want %d", tt.give, got, want)
 			}
 		})
 	}

@@ -11,8 +11,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,15 +21,27 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/train"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "icpbench:", err)
-		}
-		os.Exit(2)
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(cli.Exit("icpbench", err, os.Stderr))
+}
+
+// command describes icpbench for --help and --version.
+func command() *cli.Command {
+	return &cli.Command{
+		Name: "icpbench",
+		Summary: "icpbench measures the trainer and the scorer on one CSV file the way the scikit-learn " +
+			"reference benchmark measures its models, and prints one JSON line per model kind: the fit " +
+			"time on the time-ordered training split (the oldest 80% of closed deals), the batch " +
+			"scoring cost per row, the latency of scoring one account with attributions (serve's code " +
+			"path) and the holdout metrics. scripts/bench-compare.sh runs it beside the reference.",
+		Usage:   []string{"icpbench --data FILE [--models logistic,gbm] [--label won|ideal] [flags]"},
+		Example: "icpbench --data datasets/sample_accounts.csv --models gbm",
+		Notes:   "Exit status: 0 on success, 1 when the run failed, 2 for a bad command line.",
 	}
 }
 
@@ -57,21 +67,23 @@ type result struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("icpbench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := command()
+	fs := cmd.FlagSet()
 	var (
-		data   = fs.String("data", "", "CSV of accounts (required)")
+		data   = fs.String("data", "", "CSV `file` of accounts (required)")
 		models = fs.String("models", "logistic,gbm", "comma-separated model kinds, each measured on its own")
 		label  = fs.String("label", train.TargetWon, "label target: won (as the reference) or ideal")
 		seed   = fs.Uint64("seed", 1, "random seed")
 		single = fs.Int("single", 200, "accounts scored one at a time for the latency figures")
 	)
-	if err := fs.Parse(args); err != nil {
+	if err := cmd.Parse(fs, args, stdout, false); err != nil {
 		return err
 	}
 	if *data == "" {
-		fs.Usage()
-		return errors.New("--data is required")
+		return cli.Usagef("--data is required")
+	}
+	if *single < 1 {
+		return cli.Usagef("--single %d: want 1 or more", *single)
 	}
 	start := time.Now()
 	t, err := datasets.ReadFile(*data, nil)

@@ -41,22 +41,21 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/auth"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/store"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "icpctl:", err)
-		}
-		os.Exit(2)
-	}
+	os.Exit(cli.Exit("icpctl", err, os.Stderr))
 }
 
-const usage = `usage:
+// dbEnv is the environment variable --db defaults to, as serve's.
+const dbEnv = "ICP_DB"
+
+const usage = `Usage:
   icpctl keys create --db DB --name NAME --scopes score,outcomes,read,admin,dashboard
   icpctl keys list   --db DB [--json]
   icpctl keys revoke --db DB ID
@@ -69,69 +68,104 @@ const usage = `usage:
   icpctl models history  --db DB [--limit N] [--json]
   icpctl sql --model FILE --dialect postgres|duckdb [--table NAME] [--view NAME] [--create-table]`
 
+const summary = `icpctl administers an ICP engine's store, the SQLite file or PostgreSQL
+database that serve shares with its replicas: API keys (created, listed,
+revoked) and model versions (registered, promoted to champion, rolled
+back, shadowed, and their history). It also prints a model as one SQL query
+that scores accounts inside a warehouse. --db defaults to the environment
+variable ICP_DB, which keeps a PostgreSQL password off the command line.`
+
+const example = `Example:
+  icpctl keys create --db icp.db --name crm-sync --scopes score,outcomes
+  icpctl models register --db icp.db --file models/2026q4/model.json --promote
+
+Run 'icpctl COMMAND SUBCOMMAND --help' for a command's flags, e.g.
+'icpctl models promote --help'.
+
+Exit status: 0 on success, 1 when the command failed, 2 for a bad command line.`
+
 // run executes one command, writing results to stdout and diagnostics to
-// stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "sql" {
-		return runSQL(args[1:], stdout, stderr)
-	}
-	if len(args) < 2 || args[0] != "keys" && args[0] != "models" {
+// stderr; lookupEnv reads ICP_DB.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
-		return errors.New("want a command: keys create|list|revoke or models register|list|promote|rollback|shadow|unshadow|history")
+		return cli.Usagef("want a command: keys, models or sql")
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(stdout, "%s\n\n%s\n\n%s\n", summary, usage, example)
+		return cli.ErrDone
+	case "-version", "--version":
+		cli.WriteVersion(stdout, "icpctl")
+		return cli.ErrDone
+	case "sql":
+		return runSQL(args[1:], stdout)
+	case "keys", "models":
+	default:
+		return cli.Usagef("unknown command %q: want keys, models or sql", args[0])
+	}
+	if len(args) < 2 {
+		return cli.Usagef("want a command: keys create|list|revoke or models register|list|promote|rollback|shadow|unshadow|history")
+	}
+	env := func(name string) string {
+		if lookupEnv == nil {
+			return ""
+		}
+		v, _ := lookupEnv(name)
+		return v
 	}
 	if args[0] == "models" {
-		return runModels(ctx, args[1], args[2:], stdout, stderr)
+		return runModels(ctx, args[1], args[2:], env(dbEnv), stdout, stderr)
 	}
-	cmd, rest := args[1], args[2:]
-	fs := flag.NewFlagSet("icpctl keys "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := fs.String("db", "", "store: a SQLite file or a postgres:// URL (required)")
+	sub, rest := args[1], args[2:]
+	cmd := keysCommand(sub)
+	if cmd == nil {
+		return cli.Usagef("unknown command keys %s: want create, list or revoke", sub)
+	}
+	fs := cmd.FlagSet()
+	db := dbFlag(fs)
 	var (
 		name, scopes *string
 		asJSON       *bool
 	)
-	switch cmd {
+	switch sub {
 	case "create":
 		name = fs.String("name", "", "who uses the key, e.g. crm-sync (required)")
 		scopes = fs.String("scopes", "", "comma-separated scopes: score, outcomes, read, admin, dashboard (required)")
 	case "list":
 		asJSON = fs.Bool("json", false, "print JSON instead of a table")
-	case "revoke":
-	default:
-		fmt.Fprintln(stderr, usage)
-		return fmt.Errorf("unknown command keys %s", cmd)
 	}
-	if err := fs.Parse(rest); err != nil {
+	if err := cmd.Parse(fs, rest, stdout, sub == "revoke"); err != nil {
 		return err
 	}
 	if *db == "" {
-		return errors.New("--db is required")
+		*db = env(dbEnv)
+	}
+	if *db == "" {
+		return cli.Usagef("--db is required (or the environment variable %s)", dbEnv)
 	}
 	// Checked before opening the store, so a typo creates no database file.
 	var parsed []icp.Scope
-	switch cmd {
+	switch sub {
 	case "create":
 		if strings.TrimSpace(*name) == "" {
-			return errors.New("--name is required")
+			return cli.Usagef("--name is required")
 		}
 		var err error
 		if parsed, err = auth.ParseScopes(*scopes); err != nil {
-			return fmt.Errorf("--scopes: %w", err)
+			return cli.Usagef("--scopes: %v", err)
 		}
 	case "revoke":
 		if fs.NArg() != 1 {
-			return errors.New("keys revoke: want exactly one key id (see keys list)")
+			return cli.Usagef("keys revoke: want exactly one key id (see keys list)")
 		}
-	}
-	if fs.NArg() > 0 && cmd != "revoke" {
-		return fmt.Errorf("keys %s: unexpected arguments %q", cmd, fs.Args())
 	}
 	st, err := store.Open(ctx, *db, store.Config{})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	switch cmd {
+	switch sub {
 	case "create":
 		return create(ctx, st, *name, parsed, stdout, stderr)
 	case "list":
@@ -144,6 +178,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "revoked %s (%s) at %s\n", k.ID, k.Name, k.RevokedAt.Format(time.RFC3339))
 		return nil
 	}
+}
+
+// dbFlag defines --db on fs.
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "", "`store`: a SQLite file or a postgres:// URL (required; default $"+dbEnv+")")
+}
+
+// keysCommand describes a keys subcommand, nil for an unknown one.
+func keysCommand(sub string) *cli.Command {
+	c := &cli.Command{Name: "icpctl keys " + sub,
+		Notes: "Exit status: 0 on success, 1 when the command failed, 2 for a bad command line."}
+	switch sub {
+	case "create":
+		c.Summary = "keys create makes an API key with the given scopes and prints it once, alone on " +
+			"standard output (the store keeps only its visible prefix and SHA-256). Scopes: score " +
+			"(POST /v1/score and /v1/score/batch), outcomes (POST /v1/outcomes), read (the GET " +
+			"routes and viewing the dashboard), admin (alert reviews, /v1/admin/*), dashboard " +
+			"(signing in to the dashboard and reviewing alerts there). Name each key for who uses it: " +
+			"the name is what access logs and alert reviews record."
+		c.Usage = []string{"icpctl keys create --db DB --name NAME --scopes SCOPES"}
+		c.Example = "export ICP_KEY=$(icpctl keys create --db icp.db --name crm-sync --scopes score,outcomes)"
+	case "list":
+		c.Summary = "keys list prints every API key of the store, revoked ones included: id, prefix, " +
+			"name, scopes, when it was created and last used, and its status. Never the key itself."
+		c.Usage = []string{"icpctl keys list --db DB [--json]"}
+		c.Example = "icpctl keys list --db icp.db"
+	case "revoke":
+		c.Summary = "keys revoke revokes the key with the given id (see keys list): serve refuses it " +
+			"within its --key-cache-ttl, and its dashboard sessions end."
+		c.Usage = []string{"icpctl keys revoke --db DB ID"}
+		c.Example = "icpctl keys revoke --db icp.db k-3f9a1c2e"
+	default:
+		return nil
+	}
+	return c
 }
 
 // create makes and stores a key and prints it once.

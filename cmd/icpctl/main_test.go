@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,13 +13,14 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/auth"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/store"
 )
 
 func icpctl(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err = run(context.Background(), args, &out, &errb)
+	err = run(context.Background(), args, nil, &out, &errb)
 	return out.String(), errb.String(), err
 }
 
@@ -98,9 +100,58 @@ func TestKeysErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("icpctl %v = %v, want an error containing %q", tt.args, err, tt.want)
 			}
+			if got := cli.Exit("icpctl", err, io.Discard); got != cli.ExitUsage {
+				t.Errorf("icpctl %v: exit status %d, want %d", tt.args, got, cli.ExitUsage)
+			}
 		})
 	}
 	if _, err := os.Stat(db); !os.IsNotExist(err) {
 		t.Errorf("refused commands created %s (stat error %v), want no file", db, err)
+	}
+}
+
+// TestHelpVersionAndEnvironment checks the help of icpctl and of each of
+// its commands, --version, and --db taken from ICP_DB.
+func TestHelpVersionAndEnvironment(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"help"}, {"keys", "create", "--help"}, {"keys", "list", "-h"}, {"keys", "revoke", "--help"},
+		{"models", "register", "--help"}, {"models", "list", "--help"}, {"models", "promote", "--help"},
+		{"models", "rollback", "--help"}, {"models", "shadow", "--help"}, {"models", "unshadow", "--help"},
+		{"models", "history", "--help"}, {"sql", "--help"},
+	} {
+		out, _, err := icpctl(t, args...)
+		if got := cli.Exit("icpctl", err, io.Discard); got != cli.ExitOK {
+			t.Errorf("icpctl %q: exit status %d (%v), want 0", args, got, err)
+		}
+		for _, want := range []string{"Usage:\n", "Example:\n"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("icpctl %q printed %q, want it to contain %q", args, out, want)
+			}
+		}
+	}
+	out, _, err := icpctl(t, "--version")
+	if err != cli.ErrDone || !strings.HasPrefix(out, "icpctl ") {
+		t.Errorf("icpctl --version = %q, %v; want the version line", out, err)
+	}
+
+	db := filepath.Join(t.TempDir(), "icp.db")
+	env := func(k string) (string, bool) { return db, k == "ICP_DB" }
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"keys", "create", "--name", "ops", "--scopes", "read"}, env, &stdout, &stderr); err != nil {
+		t.Fatalf("keys create with ICP_DB: %v", err)
+	}
+	stdout.Reset()
+	if err := run(context.Background(), []string{"models", "list"}, env, &stdout, &stderr); err != nil {
+		t.Fatalf("models list with ICP_DB: %v", err)
+	}
+	// The flag wins over the environment.
+	other := filepath.Join(t.TempDir(), "other.db")
+	stdout.Reset()
+	if err := run(context.Background(), []string{"keys", "list", "--db", other, "--json"}, env, &stdout, &stderr); err != nil || strings.TrimSpace(stdout.String()) != "[]" {
+		t.Errorf("keys list --db other = %q, %v; want no key", stdout.String(), err)
+	}
+	stdout.Reset()
+	if err := run(context.Background(), []string{"keys", "list", "--json"}, env, &stdout, &stderr); err != nil || !strings.Contains(stdout.String(), `"name": "ops"`) {
+		t.Errorf("keys list with ICP_DB = %q, %v; want the key made through ICP_DB", stdout.String(), err)
 	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,58 +12,112 @@ import (
 	"time"
 
 	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/store"
 )
 
-// runModels executes one models command.
-func runModels(ctx context.Context, cmd string, rest []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("icpctl models "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	db := fs.String("db", "", "store: a SQLite file or a postgres:// URL (required)")
+// modelsCommand describes a models subcommand, with the number of
+// positional arguments it takes; nil for an unknown one.
+func modelsCommand(sub string) (*cli.Command, int) {
+	c := &cli.Command{Name: "icpctl models " + sub,
+		Notes: "REF is a checksum, 8 or more of its hex digits, or a version name (as train's " +
+			"--model-version, or m- and 12 hex digits). Every change is recorded in the store's history " +
+			"under --actor; serve replicas sharing the store follow the champion within their " +
+			"--model-poll. Exit status: 0 on success, 1 when the command failed, 2 for a bad command line."}
+	args := 0
+	switch sub {
+	case "register":
+		c.Summary = "models register validates a model artifact written by train (decoded, checksum " +
+			"verified, structure and parameters checked, warmed up) and stores it as an immutable " +
+			"version of the registry; --promote then makes it the champion that serve replicas score with."
+		c.Usage = []string{"icpctl models register --db DB --file FILE [--promote] [--reason TEXT]"}
+		c.Example = "icpctl models register --db icp.db --file models/2026q4/model.json --promote --reason \"q4 retrain\""
+	case "list":
+		c.Summary = "models list prints the registered versions: checksum, version name, the aliases " +
+			"pointing at each (champion, shadow), when and by whom it was registered, and a summary."
+		c.Usage = []string{"icpctl models list --db DB [--json]"}
+		c.Example = "icpctl models list --db icp.db"
+	case "promote":
+		c.Summary = "models promote makes a registered version the champion, after validating it again."
+		c.Usage = []string{"icpctl models promote --db DB [--reason TEXT] REF"}
+		c.Example = "icpctl models promote --db icp.db --reason \"q4 retrain\" 2026q4"
+		args = 1
+	case "rollback":
+		c.Summary = "models rollback points the champion back at the version its last promotion " +
+			"replaced; run again, it walks further back."
+		c.Usage = []string{"icpctl models rollback --db DB [--reason TEXT]"}
+		c.Example = "icpctl models rollback --db icp.db --reason \"tier 1 win rate fell\""
+	case "shadow":
+		c.Summary = "models shadow makes a registered version the challenger: replicas score a sample " +
+			"of their traffic with it too, and log and count how its answers differ, never returning them."
+		c.Usage = []string{"icpctl models shadow --db DB [--reason TEXT] REF"}
+		c.Example = "icpctl models shadow --db icp.db 2026q4"
+		args = 1
+	case "unshadow":
+		c.Summary = "models unshadow removes the challenger."
+		c.Usage = []string{"icpctl models unshadow --db DB [--reason TEXT]"}
+		c.Example = "icpctl models unshadow --db icp.db"
+	case "history":
+		c.Summary = "models history prints the registry's append-only history, newest first: who " +
+			"registered, promoted, rolled back or shadowed what, when and with what result, and each " +
+			"replica's loads."
+		c.Usage = []string{"icpctl models history --db DB [--limit N] [--json]"}
+		c.Example = "icpctl models history --db icp.db --limit 20"
+	default:
+		return nil, 0
+	}
+	return c, args
+}
+
+// runModels executes one models command; dbDefault is --db's default.
+func runModels(ctx context.Context, sub string, rest []string, dbDefault string, stdout, stderr io.Writer) error {
+	c, wantArgs := modelsCommand(sub)
+	if c == nil {
+		return cli.Usagef("unknown command models %s: want register, list, promote, rollback, shadow, unshadow or history", sub)
+	}
+	fs := c.FlagSet()
+	db := dbFlag(fs)
 	actorName := fs.String("actor", defaultActor(), "who makes the change, as the history records it")
 	var (
 		file, reason *string
 		promote      *bool
 		asJSON       *bool
 		limit        *int
-		wantArgs     int
 	)
-	switch cmd {
+	switch sub {
 	case "register":
-		file = fs.String("file", "", "model artifact written by train (required)")
+		file = fs.String("file", "", "model artifact `file` written by train (required)")
 		promote = fs.Bool("promote", false, "make it the champion once registered")
 		reason = fs.String("reason", "", "why, for the history")
-	case "promote", "shadow":
-		reason = fs.String("reason", "", "why, for the history")
-		wantArgs = 1
-	case "rollback", "unshadow":
+	case "promote", "shadow", "rollback", "unshadow":
 		reason = fs.String("reason", "", "why, for the history")
 	case "list":
 		asJSON = fs.Bool("json", false, "print JSON instead of a table")
 	case "history":
 		asJSON = fs.Bool("json", false, "print JSON instead of a table")
 		limit = fs.Int("limit", 50, "entries to show, newest first (0 for all)")
-	default:
-		fmt.Fprintln(stderr, usage)
-		return fmt.Errorf("unknown command models %s", cmd)
 	}
-	if err := fs.Parse(rest); err != nil {
+	if err := c.Parse(fs, rest, stdout, true); err != nil {
 		return err
 	}
 	if *db == "" {
-		return errors.New("--db is required")
+		*db = dbDefault
+	}
+	if *db == "" {
+		return cli.Usagef("--db is required (or the environment variable %s)", dbEnv)
 	}
 	if fs.NArg() != wantArgs {
 		if wantArgs == 1 {
-			return fmt.Errorf("models %s: want exactly one model: a checksum, 8 or more of its hex digits, or a version (see models list)", cmd)
+			return cli.Usagef("models %s: want exactly one model: a checksum, 8 or more of its hex digits, or a version (see models list)", sub)
 		}
-		return fmt.Errorf("models %s: unexpected arguments %q", cmd, fs.Args())
+		return cli.Usagef("models %s: unexpected arguments %q", sub, fs.Args())
 	}
+	cmd := sub
 	var artifact []byte
 	if cmd == "register" {
 		if *file == "" {
-			return errors.New("--file is required")
+			return cli.Usagef("--file is required")
 		}
 		b, err := os.ReadFile(*file)
 		if err != nil {

@@ -38,7 +38,7 @@ func TestSQL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), append([]string{"sql"}, tt.give...), &stdout, &stderr)
+			err := run(context.Background(), append([]string{"sql"}, tt.give...), nil, &stdout, &stderr)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("run = %v, want an error with %q", err, tt.wantErr)

@@ -11,7 +11,10 @@
 //
 // The model's schema names the account and outcome columns. Every batch
 // carries an Idempotency-Key derived from the file and the batch, so a
-// replay that is run again stores nothing twice.
+// replay that is run again stores nothing twice. When serve requires API
+// keys, replay sends the key of --api-key, or of the environment variable
+// ICP_API_KEY (which keeps it out of the process list), with the scopes
+// score and outcomes.
 package main
 
 import (
@@ -20,54 +23,75 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/profile"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "replay:", err)
-		}
-		os.Exit(2)
+	os.Exit(cli.Exit("replay", err, os.Stderr))
+}
+
+// apiKeyEnv is the environment variable holding the API key.
+const apiKeyEnv = "ICP_API_KEY"
+
+// command describes replay for --help and --version.
+func command() *cli.Command {
+	return &cli.Command{
+		Name: "replay",
+		Summary: "replay posts the closed deals of a CSV export to a running serve as recorded " +
+			"outcomes (POST /v1/outcomes), in close-date order, scoring each batch's accounts first " +
+			"(POST /v1/score/batch) as a CRM scores its leads before their deals close: a drifted " +
+			"stream for a demo, or a backfill. The model's schema reads the file. Every batch " +
+			"carries an Idempotency-Key derived from its content, so a replay run again stores " +
+			"nothing twice. With keys required, the key (scopes score and outcomes) comes from " +
+			"--api-key or the environment variable " + apiKeyEnv + ".",
+		Usage:   []string{"replay --model FILE --data FILE [--url URL] [--batch N] [--score=false]"},
+		Example: "ICP_API_KEY=icp_... replay --model models/demo/model.json --data stream.csv --url http://127.0.0.1:8080",
+		Notes:   "Exit status: 0 when every batch was stored, 1 when a request failed, 2 for a bad command line.",
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+	cmd := command()
+	fs := cmd.FlagSet()
 	var (
-		modelPath = fs.String("model", "", "model artifact whose schema reads the file (required)")
-		data      = fs.String("data", "", "CSV export of accounts with outcomes (required)")
-		url       = fs.String("url", "http://127.0.0.1:8080", "base URL of serve")
+		modelPath = fs.String("model", "", "model artifact `file` whose schema reads the data (required)")
+		data      = fs.String("data", "", "CSV `file` of accounts with outcomes (required)")
+		url       = fs.String("url", "http://127.0.0.1:8080", "base `URL` of serve")
 		batch     = fs.Int("batch", 250, "outcomes per request")
 		score     = fs.Bool("score", true, "score each batch's accounts before posting their outcomes")
+		apiKey    = fs.String("api-key", "", "API `key` with the scopes score and outcomes (default $"+apiKeyEnv+", which keeps it out of the process list)")
 	)
-	if err := fs.Parse(args); err != nil {
+	if err := cmd.Parse(fs, args, stdout, false); err != nil {
 		return err
 	}
 	if *modelPath == "" || *data == "" {
-		fs.Usage()
-		return errors.New("--model and --data are required")
+		return cli.Usagef("--model and --data are required")
 	}
 	if *batch <= 0 {
-		return fmt.Errorf("--batch %d: want a positive number", *batch)
+		return cli.Usagef("--batch %d: want a positive number", *batch)
 	}
+	key := *apiKey
+	if key == "" && lookupEnv != nil {
+		key, _ = lookupEnv(apiKeyEnv)
+	}
+	key = strings.TrimSpace(key)
+	c := client{http: &http.Client{Timeout: 60 * time.Second}, url: strings.TrimRight(*url, "/"), key: key}
 	p, err := profile.ReadFile(*modelPath)
 	if err != nil {
 		return err
@@ -81,12 +105,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sort.SliceStable(outs, func(a, b int) bool { return outs[a].CloseDate.Before(outs[b].CloseDate) })
-	client := &http.Client{Timeout: 60 * time.Second}
 	stored, replayed, scored := 0, 0, 0
 	for start := 0; start < len(outs); start += *batch {
 		end := min(start+*batch, len(outs))
 		if *score {
-			n, err := scoreBatch(ctx, client, *url, p.Schema.ID, outs[start:end])
+			n, err := c.scoreBatch(ctx, p.Schema.ID, outs[start:end])
 			if err != nil {
 				return fmt.Errorf("score accounts %d-%d: %w", start, end, err)
 			}
@@ -97,20 +120,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("encode batch: %w", err)
 		}
 		sum := sha256.Sum256(body)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, *url+"/v1/outcomes", bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", "replay-"+hex.EncodeToString(sum[:12]))
-		resp, err := client.Do(req)
+		answer, err := c.post(ctx, "/v1/outcomes", body, 1<<20, "Idempotency-Key", "replay-"+hex.EncodeToString(sum[:12]))
 		if err != nil {
 			return fmt.Errorf("post outcomes %d-%d: %w", start, end, err)
-		}
-		answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			return fmt.Errorf("post outcomes %d-%d: %s: %s", start, end, resp.Status, answer)
 		}
 		var res struct {
 			Stored   int  `json:"stored"`
@@ -135,10 +147,47 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
+// client posts to serve's API with the API key, when there is one.
+type client struct {
+	http *http.Client
+	url  string // without a final slash
+	key  string
+}
+
+// post sends a JSON body to path and returns the answer's body, at most
+// limit bytes; an answer other than 2xx is an error carrying its body.
+// header holds extra header names and values.
+func (c client) post(ctx context.Context, path string, body []byte, limit int64, header ...string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k := 0; k+1 < len(header); k += 2 {
+		req.Header.Set(header[k], header[k+1])
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized && c.key == "":
+		return nil, fmt.Errorf("%s: serve requires an API key: pass --api-key or set %s (scopes score and outcomes)", resp.Status, apiKeyEnv)
+	case resp.StatusCode/100 != 2:
+		return nil, fmt.Errorf("%s: %.500s", resp.Status, answer)
+	}
+	return answer, nil
+}
+
 // scoreBatch posts the accounts of outs, with their id in the column idCol
 // (none when empty), to POST /v1/score/batch without attributions, and
 // returns how many were scored.
-func scoreBatch(ctx context.Context, client *http.Client, url, idCol string, outs []icp.Outcome) (int, error) {
+func (c client) scoreBatch(ctx context.Context, idCol string, outs []icp.Outcome) (int, error) {
 	accs := make([]icp.Account, len(outs))
 	for i, o := range outs {
 		acc := make(icp.Account, len(o.Account)+1)
@@ -154,19 +203,9 @@ func scoreBatch(ctx context.Context, client *http.Client, url, idCol string, out
 	if err != nil {
 		return 0, fmt.Errorf("encode accounts: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/score/batch?attributions=false", bytes.NewReader(body))
+	answer, err := c.post(ctx, "/v1/score/batch?attributions=false", body, 16<<20)
 	if err != nil {
 		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if resp.StatusCode/100 != 2 {
-		return 0, fmt.Errorf("%s: %.500s", resp.Status, answer)
 	}
 	var res struct {
 		Count int `json:"count"`

@@ -29,50 +29,22 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/icpengine/icp/internal/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(exitCode(err, os.Stderr))
-}
-
-// exitCode reports err and maps it to the exit status.
-func exitCode(err error, stderr io.Writer) int {
-	var ue *usageError
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, errHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "score:", err)
-		fmt.Fprintln(stderr, "run score --help for the flags and an example")
-		return 2
-	case errors.Is(err, errRowsFailed):
-		return 1
-	}
-	fmt.Fprintln(stderr, "score:", err)
-	return 1
+	os.Exit(cli.Exit("score", err, os.Stderr))
 }
 
 // errRowsFailed is run's answer when the run finished but some rows could
-// not be scored (they are listed in the errors file).
-var errRowsFailed = errors.New("some rows failed")
-
-// errHelp is run's answer to --help and --version.
-var errHelp = errors.New("help")
-
-// usageError is a bad command line.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+// not be scored: they are listed in the errors file and counted on
+// standard error, so the exit status (1) says the rest.
+var errRowsFailed = fmt.Errorf("some rows failed: %w", cli.ErrReported)

@@ -18,6 +18,7 @@ import (
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/datasets/synth"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/train"
 )
@@ -252,7 +253,7 @@ func TestBadRowsAreListedAndTheRunGoesOn(t *testing.T) {
 	if !errors.Is(err, errRowsFailed) {
 		t.Fatalf("run = %v, want errRowsFailed", err)
 	}
-	if code := exitCode(err, &bytes.Buffer{}); code != 1 {
+	if code := cli.Exit("score", err, &bytes.Buffer{}); code != 1 {
 		t.Errorf("exit status %d, want 1", code)
 	}
 	if got := len(readCSV(t, out)) - 1; got != 47 {
@@ -282,8 +283,8 @@ func TestCommandLine(t *testing.T) {
 		want   int
 		stdout string
 	}{
-		{"help", []string{"--help"}, 0, "example:"},
-		{"version", []string{"--version"}, 0, "score github.com/icpengine/icp"},
+		{"help", []string{"--help"}, 0, "Example:"},
+		{"version", []string{"--version"}, 0, "score (devel) (github.com/icpengine/icp)"},
 		{"missing flags", []string{"--model", model}, 2, ""},
 		{"bad flag", []string{"--nope"}, 2, ""},
 		{"negative attributions", []string{"--model", model, "--data", "x", "--out", "y", "--attributions", "-1"}, 2, ""},
@@ -293,7 +294,7 @@ func TestCommandLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			err := run(context.Background(), tt.give, &stdout, &stderr)
-			if got := exitCode(err, &stderr); got != tt.want {
+			if got := cli.Exit("score", err, &stderr); got != tt.want {
 				t.Errorf("exit status %d, want %d (%v)", got, tt.want, err)
 			}
 			if !strings.Contains(stdout.String(), tt.stdout) {

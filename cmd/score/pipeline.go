@@ -15,6 +15,7 @@ import (
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/profile"
 )
 
@@ -50,7 +51,7 @@ func newLayout(p *profile.Profile, cfg config) (*layout, error) {
 	}
 	for _, n := range cfg.keep {
 		if seen[n] {
-			return nil, usagef("--keep %q: the output has a column of that name", n)
+			return nil, cli.Usagef("--keep %q: the output has a column of that name", n)
 		}
 		seen[n] = true
 		add(n, datasets.String)

@@ -2,39 +2,35 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/profile"
 )
 
-const usageText = `score scores a file of accounts with a trained model and writes a file of
-scores: account id, model version, score, percentile, tier, segment and
-anti-ICP rule, optionally the top attributions and columns of the input.
-
-usage:
-  score --model FILE --data FILE --out FILE [flags]
-
-The input is CSV, gzip CSV, Parquet or NDJSON, told from its content; the
-output is Parquet for a name ending in .parquet, gzip CSV for .gz, CSV
-otherwise ("-": standard input or output). Rows that cannot be read go to
---errors with their line and field; the exit status is 0 when every row was
-scored, 1 when some failed or the run failed, 2 for a usage error.
-
-example:
-  score --model models/2026q4/model.json --data accounts.csv.gz --out scores.csv \
-        --attributions 3 --keep "Account Name,Owner" --errors errors.csv
-
-flags:`
+// command describes score for --help and --version.
+func command() *cli.Command {
+	return &cli.Command{
+		Name: "score",
+		Summary: "score scores a file of accounts with a trained model and writes a file of scores: " +
+			"account id, model version, score, percentile, tier, segment and anti-ICP rule, " +
+			"optionally the top attributions and columns of the input. The input is CSV, gzip CSV, " +
+			"Parquet or NDJSON, told from its content; the output is Parquet for a name ending in " +
+			".parquet, gzip CSV for .gz, CSV otherwise (\"-\": standard input or output). Rows that " +
+			"cannot be read go to --errors with their line and field, and the run goes on.",
+		Usage: []string{"score --model FILE --data FILE --out FILE [flags]"},
+		Example: "score --model models/2026q4/model.json --data accounts.csv.gz --out scores.csv \\\n" +
+			"      --attributions 3 --keep \"Account Name,Owner\" --errors errors.csv",
+		Notes: "Exit status: 0 when every row was scored, 1 when some failed or the run failed, 2 for a bad command line.",
+	}
+}
 
 // config is the command line.
 type config struct {
@@ -46,56 +42,39 @@ type config struct {
 	every                  time.Duration
 }
 
-func parseFlags(args []string, stdout, stderr io.Writer) (config, error) {
+func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var c config
-	fs := flag.NewFlagSet("score", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.model, "model", "", "model artifact (model.json), required")
-	fs.StringVar(&c.data, "data", "", "accounts to score: CSV, CSV.gz, Parquet or NDJSON; - for standard input (required)")
-	fs.StringVar(&c.out, "out", "", "scores: .csv, .csv.gz or .parquet; - for standard output (required)")
-	fs.StringVar(&c.errs, "errors", "", "CSV file listing the rows that could not be scored (default: the first ones on standard error)")
-	fs.IntVar(&c.attributions, "attributions", 0, "add the N largest attributions of each account")
-	keep := fs.String("keep", "", "comma-separated input columns to copy into the output, e.g. \"Account Name,Owner\"")
+	cmd := command()
+	fs := cmd.FlagSet()
+	fs.StringVar(&c.model, "model", "", "model artifact `file` (model.json), required")
+	fs.StringVar(&c.data, "data", "", "accounts to score: CSV, CSV.gz, Parquet or NDJSON `file`; - for standard input (required)")
+	fs.StringVar(&c.out, "out", "", "scores `file`: .csv, .csv.gz or .parquet; - for standard output (required)")
+	fs.StringVar(&c.errs, "errors", "", "CSV `file` listing the rows that could not be scored (default: the first ones on standard error)")
+	fs.IntVar(&c.attributions, "attributions", 0, "add the `N` largest attributions of each account")
+	keep := fs.String("keep", "", "comma-separated input `columns` to copy into the output, e.g. \"Account Name,Owner\"")
 	fs.IntVar(&c.workers, "workers", runtime.GOMAXPROCS(0), "goroutines scoring chunks")
 	fs.IntVar(&c.chunk, "chunk", 4096, "rows per chunk")
 	fs.StringVar(&c.progress, "progress", "auto", "progress on standard error: auto (a bar on a terminal, else lines), bar, lines or off")
 	fs.DurationVar(&c.every, "progress-every", 5*time.Second, "time between progress lines")
-	version := fs.Bool("version", false, "print the build information and exit")
-	printUsage := func(w io.Writer) {
-		fmt.Fprintln(w, usageText)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stdout)
-			return c, errHelp
-		}
-		return c, usagef("%v", err)
-	}
-	if *version {
-		printVersion(stdout)
-		return c, errHelp
+	if err := cmd.Parse(fs, args, stdout, false); err != nil {
+		return c, err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return c, usagef("unexpected arguments %q", fs.Args())
 	case c.model == "" || c.data == "" || c.out == "":
-		return c, usagef("--model, --data and --out are required")
+		return c, cli.Usagef("--model, --data and --out are required")
 	case c.attributions < 0:
-		return c, usagef("--attributions %d is negative", c.attributions)
+		return c, cli.Usagef("--attributions %d is negative", c.attributions)
 	case c.workers < 1:
-		return c, usagef("--workers %d: want 1 or more", c.workers)
+		return c, cli.Usagef("--workers %d: want 1 or more", c.workers)
 	case c.chunk < 1:
-		return c, usagef("--chunk %d: want 1 or more", c.chunk)
+		return c, cli.Usagef("--chunk %d: want 1 or more", c.chunk)
 	case c.every <= 0:
-		return c, usagef("--progress-every %s: want a positive duration", c.every)
+		return c, cli.Usagef("--progress-every %s: want a positive duration", c.every)
 	}
 	switch c.progress {
 	case "auto", "bar", "lines", "off":
 	default:
-		return c, usagef("--progress %q: want auto, bar, lines or off", c.progress)
+		return c, cli.Usagef("--progress %q: want auto, bar, lines or off", c.progress)
 	}
 	for _, k := range strings.Split(*keep, ",") {
 		if k = strings.TrimSpace(k); k != "" {
@@ -105,25 +84,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (config, error) {
 	return c, nil
 }
 
-// printVersion prints the module, its version and VCS state, and Go's.
-func printVersion(w io.Writer) {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		fmt.Fprintln(w, "score: no build information")
-		return
-	}
-	fmt.Fprintf(w, "score %s %s", bi.Main.Path, bi.Main.Version)
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision", "vcs.time", "vcs.modified":
-			fmt.Fprintf(w, " %s=%s", s.Key, s.Value)
-		}
-	}
-	fmt.Fprintf(w, " %s %s/%s\n", bi.GoVersion, runtime.GOOS, runtime.GOARCH)
-}
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseFlags(args, stdout, stderr)
+	cfg, err := parseFlags(args, stdout)
 	if err != nil {
 		return err
 	}

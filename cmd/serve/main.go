@@ -66,12 +66,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/server"
 )
@@ -80,37 +82,94 @@ func main() {
 	// gin's mode is process-wide; release mode stops its debug route dump.
 	gin.SetMode(gin.ReleaseMode)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stderr, nil)
+	err := serve(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr, nil)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "serve:", err)
-		}
-		os.Exit(2)
+	os.Exit(cli.Exit("serve", err, os.Stderr))
+}
+
+// envPrefix starts the environment variable of every flag: --db is ICP_DB.
+const envPrefix = "ICP_"
+
+// command describes serve for --help and --version; lookupEnv (nil for
+// none) gives the flags their environment variables.
+func command(lookupEnv func(string) (string, bool)) *cli.Command {
+	return &cli.Command{
+		Name: "serve",
+		Summary: "serve answers scoring calls with a trained ICP model: POST /v1/score and " +
+			"/v1/score/batch give each account a fit score, a tier, the ICP segment whose rule it " +
+			"matches, the anti-ICP rule it matches and per-column attributions; GET /v1/icp gives the " +
+			"whole ICP. With --db (a SQLite file, or a postgres:// URL shared by several replicas) it " +
+			"also checks API keys, serves the registry's champion and follows its promotions, records " +
+			"outcomes, watches for drift, raises alerts (delivered to --webhook-url) and serves the " +
+			"leadership dashboard. Every flag can also be set by an environment variable, ICP_ and " +
+			"the flag's name in capitals with _ for -, e.g. ICP_DB for --db; a flag on the command " +
+			"line wins, and secrets such as a PostgreSQL password stay off it.",
+		Usage: []string{
+			"serve --db DB [--model FILE] [--addr HOST:PORT] [flags]",
+			"serve --model FILE --allow-unauthenticated   (a local demo, no store)",
+		},
+		Example: "icpctl keys create --db icp.db --name crm-sync --scopes score,outcomes\n" +
+			"serve --model models/2026q4/model.json --db icp.db --addr 127.0.0.1:8080",
+		Notes: "On SIGTERM or SIGINT serve answers 503 on /readyz, keeps serving for --drain-delay, " +
+			"then finishes the requests in flight within --shutdown-grace. Exit status: 0 after a clean " +
+			"stop, 1 when it refuses to start or fails, 2 for a bad command line.",
+		Env: &cli.Env{Prefix: envPrefix, Lookup: lookupEnv},
 	}
 }
 
-// run serves until ctx is done. When ready is not nil it receives the
-// listening address once the server accepts connections (for tests).
+// options are serve's flags.
+type options struct {
+	addr, logFormat, debugAddr *string
+	maxBody                    *int64
+	grace, drainFor            *time.Duration
+	gcPercent                  *int
+	models                     *modelOptions
+	ops                        opsOptions
+	lim                        *limitOptions
+	sessions                   *sessionOptions
+}
+
+// defineFlags defines every flag of serve on fs.
+func defineFlags(fs *flag.FlagSet) *options {
+	return &options{
+		addr:      fs.String("addr", "127.0.0.1:8080", "listen `address`"),
+		logFormat: fs.String("log-format", "text", "log format: text or json"),
+		maxBody:   fs.Int64("max-body-bytes", 0, "largest accepted request body (0: the server's default)"),
+		grace:     fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown"),
+		drainFor:  fs.Duration("drain-delay", 2*time.Second, "time between SIGTERM and closing the listener, while /readyz answers 503 so that load balancers stop routing here"),
+		gcPercent: fs.Int("gc-percent", 400, "garbage collector target (runtime/debug.SetGCPercent), unless the GOGC environment variable is set; 0 keeps Go's default of 100"),
+		debugAddr: fs.String("debug-addr", "", "loopback `address` serving Go runtime profiles at /debug/pprof/ (empty: off)"),
+		models:    modelFlags(fs),
+		ops:       opsFlags(fs),
+		lim:       limitFlags(fs),
+		sessions:  sessionFlags(fs),
+	}
+}
+
+// run is serve without environment variables, the help written to
+// stderr: what the tests run.
 func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		addr      = fs.String("addr", "127.0.0.1:8080", "listen address")
-		logFormat = fs.String("log-format", "text", "log format: text or json")
-		maxBody   = fs.Int64("max-body-bytes", 0, "largest accepted request body (0: the server's default)")
-		grace     = fs.Duration("shutdown-grace", 20*time.Second, "time allowed for requests in flight at shutdown")
-		drainFor  = fs.Duration("drain-delay", 2*time.Second, "time between SIGTERM and closing the listener, while /readyz answers 503 so that load balancers stop routing here")
-		gcPercent = fs.Int("gc-percent", 400, "garbage collector target (runtime/debug.SetGCPercent), unless the GOGC environment variable is set; 0 keeps Go's default of 100")
-		debugAddr = fs.String("debug-addr", "", "loopback address serving Go runtime profiles at /debug/pprof/ (empty: off)")
-		models    = modelFlags(fs)
-		opsOpts   = opsFlags(fs)
-		lim       = limitFlags(fs)
-		sessions  = sessionFlags(fs)
-	)
-	if err := fs.Parse(args); err != nil {
+	return serve(ctx, args, nil, stderr, stderr, ready)
+}
+
+// serve serves until ctx is done. lookupEnv reads the flags' environment
+// variables (nil: none); stdout receives --help and --version. When ready
+// is not nil it receives the listening address once the server accepts
+// connections (for tests).
+func serve(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer, ready chan<- string) error {
+	cmd := command(lookupEnv)
+	fs := cmd.FlagSet()
+	opts := defineFlags(fs)
+	if err := cmd.Parse(fs, args, stdout, false); err != nil {
 		return err
 	}
+	var (
+		addr, logFormat, debugAddr = opts.addr, opts.logFormat, opts.debugAddr
+		maxBody, grace, drainFor   = opts.maxBody, opts.grace, opts.drainFor
+		gcPercent                  = opts.gcPercent
+		models, opsOpts, lim       = opts.models, opts.ops, opts.lim
+		sessions                   = opts.sessions
+	)
 	// The live heap is small (the model and the requests in flight) while
 	// scoring allocates a few KiB per account, so with Go's default of 100
 	// the collector runs every few MiB: under batch load that is about a
@@ -119,8 +178,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		debug.SetGCPercent(*gcPercent)
 	}
 	if models.path == "" && *opsOpts.db == "" {
-		fs.Usage()
-		return errors.New("--model is required without --db")
+		return cli.Usagef("--model is required without --db")
 	}
 	var logger *slog.Logger
 	switch *logFormat {
@@ -129,7 +187,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	case "json":
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
 	default:
-		return fmt.Errorf("--log-format %q: want text or json", *logFormat)
+		return cli.Usagef("--log-format %q: want text or json", *logFormat)
+	}
+
+	if len(cmd.EnvUsed) > 0 {
+		logger.Info("flags from the environment", "variables", strings.Join(cmd.EnvUsed, ","))
 	}
 
 	if *debugAddr != "" {

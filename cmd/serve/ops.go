@@ -35,7 +35,7 @@ type opsOptions struct {
 
 func opsFlags(fs *flag.FlagSet) opsOptions {
 	return opsOptions{
-		db:            fs.String("db", "", "store for outcomes, drift reports and alerts: a SQLite path or a postgres:// URL (empty: scoring only)"),
+		db:            fs.String("db", "", "`store` of API keys, models, outcomes, drift reports and alerts: a SQLite path or a postgres:// URL (empty: scoring only, without keys)"),
 		webhookURL:    fs.String("webhook-url", "", "URL that receives alert notifications (needs --db)"),
 		webhookSecret: fs.String("webhook-secret-file", "", "file holding the webhook HMAC secret (generic format only)"),
 		webhookFormat: fs.String("webhook-format", watch.FormatGeneric, "what the webhook receives: generic (signed JSON), slack (incoming-webhook message) or teams (Adaptive Card)"),

@@ -83,6 +83,9 @@ type Command struct {
 	// from the environment (see Env); Parse applies it and the help names
 	// each flag's variable.
 	Env *Env
+	// EnvUsed lists the variables Parse took flags from, for a log line
+	// (names only: values may be secrets).
+	EnvUsed []string
 }
 
 // FlagSet returns a flag set for the command that reports its errors to
@@ -118,9 +121,11 @@ func (c *Command) Parse(fs *flag.FlagSet, args []string, stdout io.Writer, allow
 		return Usagef("unexpected arguments %q", fs.Args())
 	}
 	if c.Env != nil {
-		if _, err := c.Env.Apply(fs); err != nil {
+		used, err := c.Env.Apply(fs)
+		if err != nil {
 			return &UsageError{Err: err}
 		}
+		c.EnvUsed = used
 	}
 	return nil
 }
