@@ -131,3 +131,12 @@ func TestREADMERoutes(t *testing.T) {
 		t.Errorf("found %d routes in README.md, want the 20 or more it names", found)
 	}
 }
+
+// TestMain removes the commands built by buildCommands.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}

@@ -51,6 +51,14 @@
 // connections alive, keeps serving for --drain-delay so that load balancers
 // move away, then closes the listener and lets the requests in flight
 // finish within --shutdown-grace.
+//
+// Every flag is also an environment variable, ICP_ and the flag's name in
+// capitals with _ for - (--db is ICP_DB, --max-body-bytes is
+// ICP_MAX_BODY_BYTES); a flag on the command line wins. A PostgreSQL URL
+// with its password can so stay off the command line; it is never logged.
+// The first log line names the variables used, never their values. Exit
+// status: 0 after a clean stop, 1 when serve refuses to start or fails, 2
+// for a bad command line.
 package main
 
 import (

@@ -166,8 +166,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return interrupted(err)
+	if ctx.Err() != nil {
+		return interrupted(ctx)
 	}
 	t = s.Clean(t)
 	var p *profile.Profile
@@ -207,9 +207,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// interrupted is the error of a run stopped by SIGINT or SIGTERM.
-func interrupted(err error) error {
-	return fmt.Errorf("interrupted, nothing written: %w", err)
+// interrupted is the error of a run stopped by SIGINT or SIGTERM (ctx
+// done): it names the signal, and matches ctx's error.
+func interrupted(ctx context.Context) error {
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		return fmt.Errorf("interrupted, nothing written: %v: %w", cause, ctx.Err())
+	}
+	return fmt.Errorf("interrupted, nothing written: %w", ctx.Err())
 }
 
 // The progress of a long step on stderr: a first line once it has run for
@@ -360,13 +364,13 @@ func (pr *progress) run(ctx context.Context, fn func(ctx context.Context) error)
 		if err != nil {
 			pr.stopReports()
 			if ctx.Err() != nil {
-				return interrupted(ctx.Err())
+				return interrupted(ctx)
 			}
 		}
 		return err
 	case <-ctx.Done():
 		pr.stopReports()
-		return interrupted(ctx.Err())
+		return interrupted(ctx)
 	}
 }
 
@@ -416,8 +420,8 @@ func writeOutputs(ctx context.Context, dir string, files []output) (err error) {
 		if err != nil {
 			return err
 		}
-		if err := ctx.Err(); err != nil {
-			return interrupted(err)
+		if ctx.Err() != nil {
+			return interrupted(ctx)
 		}
 	}
 	for k, f := range files {

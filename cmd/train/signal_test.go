@@ -42,7 +42,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildTrain(t, dir)
-	tab, _ := synth.Generate(synth.Config{Rows: 60000, Seed: 5})
+	tab, _ := synth.Generate(synth.Config{Rows: 20000, Seed: 5})
 	var csv bytes.Buffer
 	if err := datasets.WriteCSV(&csv, tab); err != nil {
 		t.Fatal(err)
