@@ -171,3 +171,35 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("serve --version: status %d, printed %q", got, stdout.String())
 	}
 }
+
+// TestExitStatus checks serve's exit statuses: 2 for a bad command line,
+// flags whose values cannot work included, and 1 for a refusal to start.
+func TestExitStatus(t *testing.T) {
+	model := trainModel(t)
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		give []string
+		want int
+	}{
+		{"no model and no store", nil, cli.ExitUsage},
+		{"bad log format", []string{"--model", model, "--log-format", "xml"}, cli.ExitUsage},
+		{"bad sample rate", []string{"--model", model, "--db", filepath.Join(dir, "a.db"), "--allow-unauthenticated", "--sample-rate", "2"}, cli.ExitUsage},
+		{"webhook without a store", []string{"--model", model, "--allow-unauthenticated", "--webhook-url", "http://127.0.0.1:1/"}, cli.ExitUsage},
+		{"debug address not loopback", []string{"--model", model, "--allow-unauthenticated", "--debug-addr", "0.0.0.0:0"}, cli.ExitUsage},
+		{"missing model", []string{"--model", filepath.Join(dir, "none.json"), "--allow-unauthenticated"}, cli.ExitFailure},
+		{"no keys", []string{"--model", model, "--db", filepath.Join(dir, "b.db"), "--addr", "127.0.0.1:0"}, cli.ExitFailure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := serve(context.Background(), append(tt.give, "--addr", "127.0.0.1:0"), nil, io.Discard, io.Discard, nil)
+			var stderr bytes.Buffer
+			if got := cli.Exit("serve", err, &stderr); got != tt.want {
+				t.Errorf("serve %q: status %d (%v), want %d", tt.give, got, err, tt.want)
+			}
+			if strings.Contains(stderr.String(), "serve: serve:") {
+				t.Errorf("stderr repeats the prefix: %s", stderr.String())
+			}
+		})
+	}
+}

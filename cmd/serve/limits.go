@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/icpengine/icp/auth"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/server"
 	"github.com/icpengine/icp/store"
 )
@@ -70,10 +71,10 @@ func limitFlags(fs *flag.FlagSet) *limitOptions {
 // --allow-unauthenticated was given.
 func (o *limitOptions) wire(ctx context.Context, cfg *server.Config, st *store.Store, logger *slog.Logger) error {
 	if o.rateLimit < 0 {
-		return fmt.Errorf("--rate-limit %v: want 0 (no limit) or more", o.rateLimit)
+		return cli.Usagef("--rate-limit %v: want 0 (no limit) or more", o.rateLimit)
 	}
 	if o.maxBatch < 0 || o.maxBatchBytes < 0 || o.maxStreamBytes < 0 {
-		return fmt.Errorf("--max-score-batch %d, --max-batch-bytes %d, --max-stream-bytes %d: want positive limits (0: the server's defaults)",
+		return cli.Usagef("--max-score-batch %d, --max-batch-bytes %d, --max-stream-bytes %d: want positive limits (0: the server's defaults)",
 			o.maxBatch, o.maxBatchBytes, o.maxStreamBytes)
 	}
 	cfg.RequestTimeout, cfg.MaxInFlight = o.requestTimeout, o.maxInFlight

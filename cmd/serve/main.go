@@ -318,10 +318,10 @@ func serve(ctx context.Context, args []string, lookupEnv func(string) (string, b
 func serveDebug(addr string, logger *slog.Logger) (string, func(), error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", nil, fmt.Errorf("--debug-addr %q: %w", addr, err)
+		return "", nil, cli.Usagef("--debug-addr %q: %v", addr, err)
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return "", nil, fmt.Errorf("--debug-addr %q: want a loopback address such as 127.0.0.1:6060", addr)
+		return "", nil, cli.Usagef("--debug-addr %q: want a loopback address such as 127.0.0.1:6060", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/server"
 	"github.com/icpengine/icp/server/dashboard"
@@ -76,7 +76,7 @@ func startOps(ctx context.Context, o opsOptions, st *store.Store, live *registry
 	if st == nil {
 		if *o.webhookURL != "" {
 			r.Close()
-			return nil, errors.New("--webhook-url needs --db")
+			return nil, cli.Usagef("--webhook-url needs --db")
 		}
 		return r, nil
 	}
@@ -90,16 +90,16 @@ func startOps(ctx context.Context, o opsOptions, st *store.Store, live *registry
 // startWatch starts the drift watcher and the webhook deliverer.
 func (r *ops) startWatch(o opsOptions, st *store.Store, live *registry.Live, m *server.Metrics, logger *slog.Logger) error {
 	if *o.sampleRate <= 0 || *o.sampleRate > 1 {
-		return fmt.Errorf("--sample-rate %v: want a share in (0, 1]", *o.sampleRate)
+		return cli.Usagef("--sample-rate %v: want a share in (0, 1]", *o.sampleRate)
 	}
 	if *o.driftInterval <= 0 {
-		return fmt.Errorf("--drift-interval %v: want a positive duration", *o.driftInterval)
+		return cli.Usagef("--drift-interval %v: want a positive duration", *o.driftInterval)
 	}
 	if !slices.Contains(watch.Formats(), *o.webhookFormat) {
-		return fmt.Errorf("--webhook-format %q: want one of %s", *o.webhookFormat, strings.Join(watch.Formats(), ", "))
+		return cli.Usagef("--webhook-format %q: want one of %s", *o.webhookFormat, strings.Join(watch.Formats(), ", "))
 	}
 	if *o.webhookFormat != watch.FormatGeneric && *o.webhookSecret != "" {
-		return fmt.Errorf("--webhook-secret-file signs the generic format only; a %s webhook URL is its own secret", *o.webhookFormat)
+		return cli.Usagef("--webhook-secret-file signs the generic format only; a %s webhook URL is its own secret", *o.webhookFormat)
 	}
 	var secret []byte
 	if *o.webhookSecret != "" {

@@ -2,9 +2,9 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"time"
 
+	"github.com/icpengine/icp/internal/cli"
 	"github.com/icpengine/icp/server"
 )
 
@@ -26,7 +26,7 @@ func sessionFlags(fs *flag.FlagSet) *sessionOptions {
 // config returns the server's session configuration.
 func (o *sessionOptions) config() (server.SessionConfig, error) {
 	if o.ttl < 0 {
-		return server.SessionConfig{}, fmt.Errorf("--session-ttl %v: want a positive duration", o.ttl)
+		return server.SessionConfig{}, cli.Usagef("--session-ttl %v: want a positive duration", o.ttl)
 	}
 	return server.SessionConfig{TTL: o.ttl, TrustForwardedProto: o.trustProto}, nil
 }
