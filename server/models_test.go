@@ -143,7 +143,7 @@ func TestModelRoutesRefuseBadInput(t *testing.T) {
 		{"promote unknown field", adminReq(http.MethodPost, "/v1/admin/models/promote", `{"model":"m-1","by":"x"}`), http.StatusBadRequest, []string{"by"}},
 		{"promote reason too long", adminReq(http.MethodPost, "/v1/admin/models/promote", `{"model":"m-1","reason":"`+strings.Repeat("x", 501)+`"}`), http.StatusBadRequest, []string{"reason"}},
 		{"promote unknown version", adminReq(http.MethodPost, "/v1/admin/models/promote", `{"model":"m-unknown"}`), http.StatusNotFound, nil},
-		{"promote too short a ref", adminReq(http.MethodPost, "/v1/admin/models/promote", `{"model":"abc"}`), http.StatusBadRequest, nil},
+		{"promote a short name nothing holds", adminReq(http.MethodPost, "/v1/admin/models/promote", `{"model":"abc"}`), http.StatusNotFound, nil},
 		{"promote body an array", adminReq(http.MethodPost, "/v1/admin/models/promote", `["m-1"]`), http.StatusBadRequest, nil},
 		{"rollback takes no model", adminReq(http.MethodPost, "/v1/admin/models/rollback", `{"model":"m-1"}`), http.StatusBadRequest, []string{"model"}},
 		{"rollback with nothing to roll back", adminReq(http.MethodPost, "/v1/admin/models/rollback", ``), http.StatusNotFound, nil},
