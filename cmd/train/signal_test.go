@@ -91,7 +91,11 @@ func TestSignalStopsCleanly(t *testing.T) {
 			}
 			var lines []string
 			seen := make(chan struct{})
+			// read is closed once stderr reaches its end: Wait closes the
+			// pipe, so it may only be called after the last line is read.
+			read := make(chan struct{})
 			go func() {
+				defer close(read)
 				sc := bufio.NewScanner(stderr)
 				once := false
 				for sc.Scan() {
@@ -114,16 +118,14 @@ func TestSignalStopsCleanly(t *testing.T) {
 			if err := cmd.Process.Signal(tt.sig); err != nil {
 				t.Fatal(err)
 			}
-			waited := make(chan error, 1)
-			go func() { waited <- cmd.Wait() }()
-			var werr error
 			select {
-			case werr = <-waited:
+			case <-read:
 			case <-time.After(10 * time.Second):
 				cmd.Process.Kill()
 				t.Fatalf("train still running 10s after %v", tt.sig)
 			}
 			took := time.Since(sent)
+			werr := cmd.Wait()
 			code := 0
 			if ee, ok := errors.AsType[*exec.ExitError](werr); ok {
 				code = ee.ExitCode()
