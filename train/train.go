@@ -43,6 +43,7 @@ type Config struct {
 	Tiers           TierConfig
 	Segments        SegmentConfig
 	Anti            AntiConfig
+	Value           ValueConfig
 	// Timings, when not nil, receives how long the steps took.
 	Timings *Timings
 }
@@ -83,11 +84,14 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile,
 		r.validate,       // fit every candidate on the older deals, select on the holdout
 		r.refit,          // the selected kind on every closed deal; every row encoded once
 		r.importance,     // rank the columns by mean absolute attribution
+		r.fitValue,       // the value model, where the export has a value outcome
 		r.scoreAll,       // score every row; percentiles and tier thresholds
 		r.driftReference, // what served traffic is compared with
 		r.findSegments,   // clusters of positives, their rules and evidence
 		r.findAntiICP,    // the rules of accounts not worth pursuing
 		r.backtest,       // the holdout replayed per tier, segment and anti-ICP
+		r.valueBacktest,  // tier 1 by expected value against tier 1 by probability
+		r.channels,       // the closed deals by channel
 		r.name,           // the version, derived from the content
 	} {
 		if err := step(); err != nil {
@@ -123,7 +127,9 @@ type trainRun struct {
 	// scores their calibrated scores.
 	all    *mat.Dense
 	scores []float64
-	p      *profile.Profile
+	// val holds the value model's predictions, nil without one.
+	val *valueRun
+	p   *profile.Profile
 }
 
 // newRun checks the table, labels it and splits the closed deals by
@@ -213,8 +219,10 @@ func (r *trainRun) scoreAll() error {
 	}
 	baseRate := float64(r.lab.def.Positives) / float64(r.lab.def.Positives+r.lab.def.Negatives)
 	var err error
-	p.Tiers, err = makeTiers(sorted, r.cfg.Tiers, baseRate, perQuarter(r.labeled, r.closeDays))
-	return err
+	if p.Tiers, err = makeTiers(sorted, r.cfg.Tiers, baseRate, perQuarter(r.labeled, r.closeDays)); err != nil {
+		return err
+	}
+	return r.tierByValue()
 }
 
 // name sets the version: Config.Version, or one derived from the content.
