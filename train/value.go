@@ -123,16 +123,13 @@ func (r *trainRun) fitValue() error {
 	if err != nil {
 		return err
 	}
-	yFit, yHold := y[:nf], y[nf:]
+	yHold := y[nf:]
 	pred := g.MarginBatch(xt.Slice(nf, len(y), 0, w), nil)
-	sorted := append([]float64(nil), yFit...)
-	sort.Float64s(sorted)
-	median := stat.Quantile(0.5, stat.Empirical, sorted, nil)
+	vv.Median = medianValue(fitRows, value)
 	base := make([]float64, len(yHold))
 	for k := range base {
-		base[k] = median
+		base[k] = math.Log(vv.Median)
 	}
-	vv.Median = math.Exp(median)
 	vv.Model, vv.Baseline = valueMetrics(yHold, pred), valueMetrics(yHold, base)
 	vv.Baseline.Spearman = 0
 	if !(vv.Model.RMSELog < vv.Baseline.RMSELog) {
@@ -163,6 +160,21 @@ func (r *trainRun) fitValue() error {
 		r.val.hold[k] = smear * math.Exp(f)
 	}
 	return nil
+}
+
+// medianValue is the median of value over rows (the mean of the middle
+// two for an even count).
+func medianValue(rows []int, value func(int) float64) float64 {
+	v := make([]float64, len(rows))
+	for k, i := range rows {
+		v[k] = value(i)
+	}
+	sort.Float64s(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }
 
 // fitValueTrees fits boosted trees with the squared loss on the rows x
