@@ -171,15 +171,15 @@ func (p *Profile) PredictValue(x *mat.Dense) []float64 {
 // valueScorer adds the expected value to the scores of scoreRows; a nil
 // *valueScorer (no value model) adds nothing.
 type valueScorer struct {
-	p     *Profile
-	m     *ValueModel
-	base  float64   // the value model's base margin (log value)
-	phi   []float64 // its contributions per encoded column, scratch
+	p    *Profile
+	m    *ValueModel
+	base float64   // the value model's base margin (log value)
+	phi  []float64 // its contributions per encoded column, scratch
 	// byScore and byValue are the contributions per feature column of the
 	// score and of the value model, scratch.
 	byScore, byValue []float64
-	vals  []icp.ValueScore
-	attrs []icp.ValueAttributions
+	vals             []icp.ValueScore
+	attrs            []icp.ValueAttributions
 }
 
 // newValueScorer returns the value scorer of n rows, nil without a value
