@@ -19,7 +19,8 @@ import (
 
 const usageText = `score scores a file of accounts with a trained model and writes a file of
 scores: account id, model version, score, percentile, tier, segment and
-anti-ICP rule, optionally the top attributions and columns of the input.
+anti-ICP rule, the expected and predicted value when the model has a value
+model, optionally the top attributions and columns of the input.
 
 usage:
   score --model FILE --data FILE --out FILE [flags]
