@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -60,6 +61,10 @@ type ChannelStat struct {
 	// when none has a value).
 	Value       float64 `json:"value"`
 	MedianValue float64 `json:"median_value"`
+	// WonICP and WonAnti count the won deals that are ICP accounts (see
+	// Channels.ICPDefinition) and that match an anti-ICP rule.
+	WonICP  int `json:"won_icp"`
+	WonAnti int `json:"won_anti"`
 }
 
 // ChannelFinding says that a channel brings ICP (or anti-ICP) accounts:
@@ -115,8 +120,14 @@ func NewChannels(column, scope string, segments []string, deals []ChannelDeal) *
 			c.HasValue = true
 		}
 	}
+	isICP := func(d *ChannelDeal) bool { return d.Segment >= 0 && !d.Anti }
+	c.ICPDefinition = "a deal whose account matches a segment's rule and no anti-ICP rule"
+	if len(segments) == 0 {
+		isICP = func(d *ChannelDeal) bool { return d.Tier == icp.Tier1 }
+		c.ICPDefinition = "a deal whose account is in tier 1 (there are no segments)"
+	}
 	group := func(name string, keep func(d *ChannelDeal) bool) ChannelGroup {
-		return channelGroup(name, names, deals, keep)
+		return channelGroup(name, names, deals, keep, isICP)
 	}
 	c.All = group("all deals", func(*ChannelDeal) bool { return true })
 	for k, s := range segments {
@@ -128,15 +139,58 @@ func NewChannels(column, scope string, segments []string, deals []ChannelDeal) *
 	for _, t := range icp.Tiers() {
 		c.Tiers = append(c.Tiers, group(string(t), func(d *ChannelDeal) bool { return d.Tier == t }))
 	}
-	isICP := func(d *ChannelDeal) bool { return d.Segment >= 0 && !d.Anti }
-	c.ICPDefinition = "a deal whose account matches a segment's rule and no anti-ICP rule"
-	if len(segments) == 0 {
-		isICP = func(d *ChannelDeal) bool { return d.Tier == icp.Tier1 }
-		c.ICPDefinition = "a deal whose account is in tier 1 (there are no segments)"
-	}
 	c.ICP = findings(names, deals, isICP, "ICP accounts")
 	c.Anti = findings(names, deals, func(d *ChannelDeal) bool { return d.Anti }, "anti-ICP accounts")
 	return c
+}
+
+// ChannelsOfOutcomes breaks recorded outcomes down by channel, as
+// NewChannels does closed deals: each outcome's account is scored by p
+// (placed in a segment, the anti-ICP and a tier), its channel is the
+// account's field of the schema's channel column, its value the outcome's
+// LTV. Outcomes whose account p cannot score are left out. It returns nil
+// when p's schema has no channel column.
+func (p *Profile) ChannelsOfOutcomes(ctx context.Context, outs []icp.Outcome, scope string) (*Channels, error) {
+	if p.Schema.Channel == "" {
+		return nil, nil
+	}
+	accs := make([]icp.Account, len(outs))
+	for i, o := range outs {
+		accs[i] = o.Account
+		if accs[i] == nil {
+			accs[i] = icp.Account{}
+		}
+	}
+	scores, errs := make([]icp.Score, len(outs)), make([]error, len(outs))
+	if err := p.ScoreBatch(ctx, accs, false, scores, errs); err != nil {
+		return nil, fmt.Errorf("channels of outcomes: %w", err)
+	}
+	segIndex := make(map[string]int, len(p.Segments))
+	names := make([]string, len(p.Segments))
+	for k, s := range p.Segments {
+		segIndex[s.ID], names[k] = k, s.ID+": "+s.Name
+	}
+	deals := make([]ChannelDeal, 0, len(outs))
+	for i, o := range outs {
+		if errs[i] != nil {
+			continue
+		}
+		ch, _ := o.Account[p.Schema.Channel].(string)
+		for _, ph := range p.Schema.Placeholders {
+			if strings.EqualFold(strings.TrimSpace(ch), ph) {
+				ch = ""
+			}
+		}
+		d := ChannelDeal{Channel: ch, Won: o.Won, Value: math.NaN(), Segment: -1, Anti: scores[i].AntiICP != nil, Tier: scores[i].Tier}
+		if o.Won && o.LTVUSD != nil && *o.LTVUSD >= 0 {
+			d.Value = *o.LTVUSD
+		}
+		if s := scores[i].Segment; s != nil {
+			d.Segment = segIndex[s.ID]
+		}
+		deals = append(deals, d)
+	}
+	return NewChannels(p.Schema.Channel, scope, names, deals), nil
 }
 
 // channelKey is the form under which channel values are compared.
@@ -192,7 +246,7 @@ func channelNames(deals []ChannelDeal) map[string]string {
 
 // channelGroup sums up the deals keep selects, by channel, most deals
 // first (ties by name), NoChannel and OtherChannels last.
-func channelGroup(name string, names map[string]string, deals []ChannelDeal, keep func(d *ChannelDeal) bool) ChannelGroup {
+func channelGroup(name string, names map[string]string, deals []ChannelDeal, keep, isICP func(d *ChannelDeal) bool) ChannelGroup {
 	g := ChannelGroup{Name: name, Channels: []ChannelStat{}}
 	by := map[string]*ChannelStat{}
 	values := map[string][]float64{}
@@ -211,6 +265,12 @@ func channelGroup(name string, names map[string]string, deals []ChannelDeal, kee
 		st.Deals++
 		if d.Won {
 			st.Won++
+			if isICP(d) {
+				st.WonICP++
+			}
+			if d.Anti {
+				st.WonAnti++
+			}
 			if !math.IsNaN(d.Value) {
 				st.Value += d.Value
 				values[ch] = append(values[ch], d.Value)
