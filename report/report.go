@@ -526,7 +526,11 @@ func WriteSummary(w io.Writer, p *profile.Profile) {
 	for _, r := range p.AntiICP.Rules {
 		fmt.Fprintf(w, "  %s %s: %d closed, %s lost, %s good outcomes\n", r.ID, r.RuleText, r.Evidence.Closed, pct(r.LossRate), pct(r.GoodRate))
 	}
-	fmt.Fprintf(w, "tiers: tier1 >= %s, tier2 >= %s, tier3 >= %s\n", fmt3(p.Tiers.Tier1), fmt3(p.Tiers.Tier2), fmt3(p.Tiers.Tier3))
+	on, th := "", fmt3
+	if p.Tiers.By == profile.TierByValue {
+		on, th = " (on the expected value)", num
+	}
+	fmt.Fprintf(w, "tiers%s: tier1 >= %s, tier2 >= %s, tier3 >= %s\n", on, th(p.Tiers.Tier1), th(p.Tiers.Tier2), th(p.Tiers.Tier3))
 	writeValueSummary(w, p)
 	writeChannelSummary(w, p)
 }

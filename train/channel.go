@@ -36,10 +36,7 @@ func (r *trainRun) channels() error {
 	}
 	deals := make([]profile.ChannelDeal, len(r.labeled))
 	for j, i := range r.labeled {
-		won := r.lab.won[i]
-		if r.lab.def.Target == TargetRetained {
-			won = r.lab.y[i] == 1
-		}
+		won := r.wonDeal(i)
 		d := profile.ChannelDeal{Channel: r.s.ChannelOf(r.t, i), Won: won, Value: math.NaN(), Segment: -1,
 			Anti: placed[j].AntiICP != nil, Tier: placed[j].Tier}
 		if value != nil && won && value[i] >= 0 {

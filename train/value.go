@@ -321,7 +321,7 @@ func (r *trainRun) valueBacktest() error {
 	b := &profile.ValueBacktest{Rows: n}
 	for j, i := range r.hold {
 		ev[j] = r.holdProbs[j] * r.val.hold[j]
-		if r.lab.won[i] {
+		if r.wonDeal(i) {
 			b.Won++
 			if x := col.Num[i]; x > 0 && !math.IsInf(x, 0) {
 				got[j] = x
@@ -370,6 +370,15 @@ func (r *trainRun) valueBacktest() error {
 	}
 	v.Backtest = b
 	return nil
+}
+
+// wonDeal reports whether row i brought its value: a won deal, or for
+// the retained target (every row a customer) one who stayed.
+func (r *trainRun) wonDeal(i int) bool {
+	if r.lab.def.Target == TargetRetained {
+		return r.lab.y[i] == 1
+	}
+	return r.lab.won[i]
 }
 
 // ranking is the holdout deals in descending order of a key, in groups
