@@ -5,6 +5,9 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/icpengine/icp"
 )
 
 // deals writes n closed deals (every third won) with the extra columns
@@ -160,5 +163,37 @@ func TestChannelOverrideAndValues(t *testing.T) {
 		if want := map[bool]string{true: "", false: raw}[raw == "Select"]; got != want {
 			t.Fatalf("ChannelOf(row %d) = %q, want %q (raw %q)", i, got, want, raw)
 		}
+	}
+}
+
+// TestOutcomesValue checks that a recorded outcome's value fills the value
+// column when it is not an LTV column, and comes back from it.
+func TestOutcomesValue(t *testing.T) {
+	give := csvOf("Industry,Stage,Close Date,Contract Value", 60, 3, func(i int, r *rand.Rand) string {
+		if i%3 == 0 {
+			return fmt.Sprintf("%s,Closed Won,2024-01-%02d,%d", pick(r, "SaaS", "Retail"), 1+i%28, 1000+r.IntN(9000))
+		}
+		return fmt.Sprintf("%s,Closed Lost,2024-01-%02d,", pick(r, "SaaS", "Retail"), 1+i%28)
+	})
+	tab := readCSV(t, give)
+	s := Infer(tab, InferConfig{})
+	if s.Outcomes.Value != "Contract Value" || s.Outcomes.LTV != "" {
+		t.Fatalf("value %q, LTV %q; want Contract Value and no LTV", s.Outcomes.Value, s.Outcomes.LTV)
+	}
+	v := 4321.5
+	out, err := s.AppendOutcomes(tab, []icp.Outcome{{AccountID: "X", Account: icp.Account{"Industry": "SaaS"}, Won: true,
+		CloseDate: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), LTVUSD: &v}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.Column("Contract Value").Num[out.Rows()-1]; got != v {
+		t.Errorf("appended Contract Value = %v, want %v", got, v)
+	}
+	outs, err := s.TableOutcomes(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := outs[len(outs)-1]; last.LTVUSD == nil || *last.LTVUSD != v {
+		t.Errorf("TableOutcomes value = %v, want %v", last.LTVUSD, v)
 	}
 }

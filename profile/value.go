@@ -171,10 +171,9 @@ func (p *Profile) PredictValue(x *mat.Dense) []float64 {
 // valueScorer adds the expected value to the scores of scoreRows; a nil
 // *valueScorer (no value model) adds nothing.
 type valueScorer struct {
-	p    *Profile
-	m    *ValueModel
-	base float64   // the value model's base margin (log value)
-	phi  []float64 // its contributions per encoded column, scratch
+	p   *Profile
+	m   *ValueModel
+	phi []float64 // the value model's contributions per encoded column, scratch
 	// byScore and byValue are the contributions per feature column of the
 	// score and of the value model, scratch.
 	byScore, byValue []float64
@@ -190,11 +189,8 @@ func (p *Profile) newValueScorer(n int) *valueScorer {
 	}
 	w := p.Encoder.Width
 	c := len(p.Encoder.Columns)
-	v := &valueScorer{p: p, m: p.Value.Model, phi: make([]float64, w), vals: make([]icp.ValueScore, 0, n),
+	return &valueScorer{p: p, m: p.Value.Model, phi: make([]float64, w), vals: make([]icp.ValueScore, 0, n),
 		byScore: make([]float64, c), byValue: make([]float64, c)}
-	zero := make([]float64, w)
-	v.base, _ = v.m.GBM.SHAP(zero, v.phi)
-	return v
 }
 
 // score sets the expected value of s, whose encoded row is x, and its tier
@@ -224,11 +220,11 @@ func (v *valueScorer) explain(s *icp.Score, x, contrib []float64, acc icp.Accoun
 	}
 	p, enc, m := v.p, v.p.Encoder, v.m
 	enc.MarkMissing(x)
-	m.GBM.SHAP(x, v.phi)
+	base, _ := m.GBM.SHAP(x, v.phi)
 	pv := m.Smearing * math.Exp(m.GBM.Margin(x))
 	v.set(s, pv)
 	prob, prob0 := s.Score, p.Model.Calibration.Prob(s.BaseValue)
-	pv0 := m.Smearing * math.Exp(v.base)
+	pv0 := m.Smearing * math.Exp(base)
 	cols := enc.Columns
 	if v.attrs == nil {
 		v.attrs = make([]icp.ValueAttributions, 0, cap(v.vals))
