@@ -102,6 +102,38 @@ type Score struct {
 	// AttributionScale names the scale of BaseValue and the contributions.
 	AttributionScale string        `json:"attribution_scale"`
 	Attributions     []Attribution `json:"attributions"`
+	// ValueScore is set when the model has a value model: its fields
+	// (expected_value, predicted_value and their attributions) sit in the
+	// score's own JSON object, and are absent without one.
+	*ValueScore
+}
+
+// ValueScore is what an account is worth to sales: the value it brings if
+// won, and that value weighted by the chance of winning it.
+type ValueScore struct {
+	// ExpectedValue is Score × PredictedValue, in the unit of the value
+	// column the model was trained on.
+	ExpectedValue float64 `json:"expected_value"`
+	// PredictedValue is the value the account is expected to bring if it
+	// becomes a customer (the mean, not the median, of the value model's
+	// prediction on the log scale).
+	PredictedValue float64 `json:"predicted_value"`
+	// ValueAttributions explains ExpectedValue; nil when the score carries
+	// no attributions.
+	ValueAttributions *ValueAttributions `json:"expected_value_attributions,omitempty"`
+}
+
+// ValueAttributions are the contributions of the original columns to an
+// expected value, on the scale named by Scale: BaseValue plus every
+// contribution equals the expected value.
+type ValueAttributions struct {
+	// Scale is "value": contributions are in the unit of the value column.
+	Scale string `json:"scale"`
+	// BaseValue is the expected value at the base values of both models:
+	// the calibrated probability of the score's base margin times the
+	// value at the value model's base.
+	BaseValue    float64       `json:"base_value"`
+	Attributions []Attribution `json:"attributions"`
 }
 
 // Outcome is a recorded deal result for one account.

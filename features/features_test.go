@@ -71,7 +71,7 @@ func TestInfer(t *testing.T) {
 			}
 		})
 	}
-	want := Outcomes{Won: "outcome", CloseDate: "close_date", CycleDays: "sales_cycle_days", LTV: "ltv_usd", Churned: "churned",
+	want := Outcomes{Won: "outcome", CloseDate: "close_date", CycleDays: "sales_cycle_days", LTV: "ltv_usd", Value: "ltv_usd", Churned: "churned",
 		Values: map[string]string{"won": MeaningWon, "lost": MeaningLost, "open": MeaningOpen}}
 	if !reflect.DeepEqual(s.Outcomes, want) {
 		t.Errorf("Outcomes = %+v, want %+v", s.Outcomes, want)

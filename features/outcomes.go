@@ -1,6 +1,7 @@
 package features
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -18,7 +19,8 @@ import (
 // Schema.Table (fields the schema does not know are errors, named
 // "outcomes[3].employees"). The outcome columns named by s.Outcomes take
 // the outcome's values: Won as "won"/"lost" in a string column (1/0
-// otherwise), CloseDate, LTVUSD, CycleDays and Churned (nil values are
+// otherwise), CloseDate, LTVUSD (in the LTV column, and in the value
+// column when it is another), CycleDays and Churned (nil values are
 // missing). The id column takes the outcome's AccountID when the account
 // does not carry one. Excluded and leakage columns are missing in the new
 // rows, whose source line (Table.Line) is 0.
@@ -136,7 +138,9 @@ func (s *Schema) outcomeCell(name string, o icp.Outcome, parsed *datasets.Table,
 	case oc.CloseDate:
 		d := o.CloseDate.UTC()
 		return cell{num: float64(d.Unix()) / 86400, str: d.Format(time.DateOnly), isText: true}
-	case oc.LTV:
+	case oc.LTV, oc.Value:
+		// An outcome's value (ltv_usd) fills the value column too when it
+		// is not the LTV column.
 		return floatCell(o.LTVUSD)
 	case oc.CycleDays:
 		return floatCell(o.CycleDays)
@@ -234,7 +238,7 @@ func (s *Schema) TableOutcomes(t *datasets.Table) ([]icp.Outcome, error) {
 		o := icp.Outcome{
 			Won:       won,
 			CloseDate: time.Unix(int64(math.Round(*closeDay*86400)), 0).UTC(),
-			LTVUSD:    num(s.Outcomes.LTV, i),
+			LTVUSD:    cmp.Or(num(s.Outcomes.LTV, i), num(s.Outcomes.Value, i)),
 			CycleDays: num(s.Outcomes.CycleDays, i),
 			Account:   icp.Account{},
 		}

@@ -88,6 +88,11 @@ type Outcomes struct {
 	CloseDate string `json:"close_date,omitempty"`
 	CycleDays string `json:"cycle_days,omitempty"`
 	LTV       string `json:"ltv,omitempty"`
+	// Value holds what a won deal is worth (LTV, contract value, won
+	// amount, ARR or MRR), the target of the value model: the LTV column
+	// when there is one, else a column named like a value that is no
+	// feature (see detectValue). It keeps its role.
+	Value string `json:"value,omitempty"`
 	// Churned holds a churn flag, or a churn date (filled means churned).
 	Churned string `json:"churned,omitempty"`
 	// Values gives the meaning of each value of a text Won column:
@@ -102,6 +107,9 @@ type Schema struct {
 	Outcomes Outcomes `json:"outcomes"`
 	// ID names the account id column, "" when there is none.
 	ID string `json:"id,omitempty"`
+	// Channel names the lead source or channel column (see
+	// detectChannel), "" when there is none.
+	Channel string `json:"channel,omitempty"`
 	// Placeholders are the text values read as missing in categorical and
 	// tag columns ("Select", "Unknown"), compared without case and
 	// surrounding space.
@@ -226,6 +234,8 @@ func InferWith(t *datasets.Table, cfg InferConfig, o *Override) (*Schema, error)
 		g.setClose(t.Column(s.Outcomes.CloseDate))
 		s.guardColumns(t, g)
 	}
+	errs = append(errs, s.detectValue(t, o)...)
+	errs = append(errs, s.detectChannel(t, ph, o)...)
 	if s.Outcomes.Won == "" && s.Outcomes.Churned == "" {
 		s.hint = s.outcomeHint(t, ph)
 	}
@@ -269,6 +279,9 @@ type Override struct {
 	Columns      map[string]ColumnOverride `json:"columns"`
 	Outcomes     *Outcomes                 `json:"outcomes,omitempty"`
 	Placeholders *[]string                 `json:"placeholders,omitempty"`
+	// Channel names the lead source or channel column; "" says there is
+	// none.
+	Channel *string `json:"channel,omitempty"`
 }
 
 // ColumnOverride sets a column's role and, for tags, its separator.
@@ -310,6 +323,7 @@ func (s *Schema) Apply(o *Override) error {
 	s.ID = ""
 	s.assignNamed()
 	errs = append(errs, s.applyOutcomes(o, nil)...)
+	errs = append(errs, s.applyValueChannel(o)...)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("apply schema override: %w: %w", icp.ErrInvalid, err)
 	}

@@ -473,10 +473,17 @@ func (p *Profile) check() error {
 		}
 	}
 	t := p.Tiers
+	if err := p.Value.check(p.Encoder, t); err != nil {
+		return err
+	}
 	switch {
 	case !(t.Tier1 >= t.Tier2 && t.Tier2 >= t.Tier3):
 		return fmt.Errorf("tier thresholds %g, %g, %g are not decreasing", t.Tier1, t.Tier2, t.Tier3)
-	case t.Tier3 < 0 || t.Tier1 > 1:
+	case t.By != "" && t.By != TierByValue:
+		return fmt.Errorf("tiers by %q: want %q or none", t.By, TierByValue)
+	case t.By == TierByValue && (t.Tier3 < 0 || math.IsInf(t.Tier1, 0)):
+		return fmt.Errorf("tier thresholds %g, %g, %g: want expected values of at least 0", t.Tier1, t.Tier2, t.Tier3)
+	case t.By == "" && (t.Tier3 < 0 || t.Tier1 > 1):
 		return fmt.Errorf("tier thresholds %g, %g, %g: want scores within [0, 1]", t.Tier1, t.Tier2, t.Tier3)
 	}
 	q := p.ScoreQuantiles

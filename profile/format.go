@@ -17,9 +17,9 @@ func FormatNumber(v float64) string {
 	switch {
 	case math.IsNaN(v):
 		return "–"
-	case a >= 1e9:
+	case a >= 999.95e6:
 		return trimZeros(fmt.Sprintf("%.1f", v/1e9)) + "B"
-	case a >= 1e6:
+	case a >= 999.5e3:
 		return trimZeros(fmt.Sprintf("%.1f", v/1e6)) + "M"
 	case a >= 1e4:
 		return fmt.Sprintf("%.0fk", v/1e3)

@@ -41,6 +41,11 @@ type Profile struct {
 	// Drift holds the reference distributions that served traffic and new
 	// outcomes are compared with.
 	Drift *drift.Reference `json:"drift"`
+	// Value is the value model, nil when the export has no value outcome.
+	Value *Value `json:"value,omitempty"`
+	// Channels breaks the closed deals down by channel, nil without a
+	// channel column.
+	Channels *Channels `json:"channels,omitempty"`
 }
 
 // Tiers are score thresholds: an account is in Tier 1 when its score is at
@@ -55,6 +60,9 @@ type Tiers struct {
 	// Target says what the thresholds aim at.
 	Method string `json:"method,omitempty"`
 	Target string `json:"target,omitempty"`
+	// By is TierByValue when the thresholds are on the expected value
+	// (Score.ExpectedValue) instead of the calibrated score; "" otherwise.
+	By string `json:"by,omitempty"`
 }
 
 // Tier returns the tier of a score.

@@ -116,6 +116,7 @@ func (p *Profile) scoreRows(ctx context.Context, r rows, attributions bool, dst 
 	// The segment and anti-ICP answers share one backing array each.
 	var segs []icp.SegmentRef
 	var antis []icp.AntiICPMatch
+	vs := p.newValueScorer(n)
 	for k := range n {
 		if k%256 == 255 {
 			if err := ctx.Err(); err != nil {
@@ -151,8 +152,10 @@ func (p *Profile) scoreRows(ctx context.Context, r rows, attributions bool, dst 
 			s = p.scoreOf(margin, b, seg, anti)
 			acc := r.account(k)
 			s.Attributions = p.group(contrib, acc)
+			vs.explain(&s, x, contrib, acc)
 		} else {
 			s = p.scoreOf(p.Model.kind.margin(x), base, seg, anti)
+			vs.score(&s, x)
 		}
 		if ids != nil {
 			s.AccountID = ids.Text(k)

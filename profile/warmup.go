@@ -168,7 +168,7 @@ func (p *Profile) checkScore(s icp.Score) error {
 		return fmt.Errorf("percentile %v: want a finite number", s.Percentile)
 	case s.Segment != nil && !finite(s.Segment.Distance):
 		return fmt.Errorf("distance to segment %s is %v", s.Segment.ID, s.Segment.Distance)
-	case s.Tier != p.Tiers.Tier(s.Score):
+	case s.Tier != p.Tiers.Tier(p.TierKey(s)):
 		return fmt.Errorf("tier %q for score %v", s.Tier, s.Score)
 	case len(s.Attributions) != len(p.Encoder.Columns):
 		return fmt.Errorf("%d attributions for %d feature columns", len(s.Attributions), len(p.Encoder.Columns))
@@ -183,5 +183,5 @@ func (p *Profile) checkScore(s icp.Score) error {
 	if d := math.Abs(sum - s.Margin); d > warmUpTolerance*max(1, math.Abs(s.Margin)) {
 		return fmt.Errorf("attributions add up to %v, margin is %v", sum, s.Margin)
 	}
-	return nil
+	return p.checkValueScore(s)
 }

@@ -26,6 +26,12 @@ type ICPDocument struct {
 	TierBacktest []profile.GroupResult `json:"tier_backtest"`
 	WinRateFalls bool                  `json:"win_rate_falls"`
 	Data         profile.DataInfo      `json:"data"`
+	// Value is the value model's validation and backtest, absent without a
+	// value outcome.
+	Value *ValueSummary `json:"value,omitempty"`
+	// Channels breaks the closed deals down by channel, absent without a
+	// channel column.
+	Channels *profile.Channels `json:"channels,omitempty"`
 }
 
 // ICPSegment is one segment of the ICP document.
@@ -50,6 +56,7 @@ func Document(p *profile.Profile) *ICPDocument {
 		TierBacktest: p.Backtest.Tiers, WinRateFalls: p.Backtest.WinRateFalls,
 		Data:     p.Data,
 		Segments: []ICPSegment{},
+		Value:    valueSummary(p), Channels: p.Channels,
 	}
 	if d.AntiICP.Rules == nil {
 		d.AntiICP.Rules = []profile.AntiRule{}

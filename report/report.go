@@ -71,6 +71,8 @@ func (p icpReport) document(o Options, charts bool) *document {
 	p.antiSection(d)
 	p.tierSection(d, charts)
 	p.backtestSection(d, charts)
+	p.valueSection(d, charts)
+	p.channelSection(d)
 	if o.Changes != nil {
 		o.Changes.section(d)
 	}
@@ -262,13 +264,17 @@ func (p icpReport) tierSection(d *document, charts bool) {
 	if method == "" {
 		method = "shares"
 	}
-	d.para("Thresholds on the calibrated score, set by %s: %s.", method, t.Target)
-	rows := [][]string{}
-	for k, th := range []float64{t.Tier1, t.Tier2, t.Tier3} {
-		rows = append(rows, []string{fmt.Sprintf("tier%d", k+1), fmt3(th), pct(t.Shares[k])})
+	on, head, th := "the calibrated score", "score at least", fmt3
+	if t.By == profile.TierByValue {
+		on, head, th = "the expected value", "expected value at least", num
 	}
-	rows = append(rows, []string{"non_fit", "below " + fmt3(t.Tier3), pct(math.Max(0, 1-t.Shares[0]-t.Shares[1]-t.Shares[2]))})
-	d.table([]string{"tier", "score at least", "share of training accounts"}, rows)
+	d.para("Thresholds on %s, set by %s: %s.", on, method, t.Target)
+	rows := [][]string{}
+	for k, v := range []float64{t.Tier1, t.Tier2, t.Tier3} {
+		rows = append(rows, []string{fmt.Sprintf("tier%d", k+1), th(v), pct(t.Shares[k])})
+	}
+	rows = append(rows, []string{"non_fit", "below " + th(t.Tier3), pct(math.Max(0, 1-t.Shares[0]-t.Shares[1]-t.Shares[2]))})
+	d.table([]string{"tier", head, "share of training accounts"}, rows)
 	if len(bt.Tiers) == 0 {
 		return
 	}
@@ -520,5 +526,11 @@ func WriteSummary(w io.Writer, p *profile.Profile) {
 	for _, r := range p.AntiICP.Rules {
 		fmt.Fprintf(w, "  %s %s: %d closed, %s lost, %s good outcomes\n", r.ID, r.RuleText, r.Evidence.Closed, pct(r.LossRate), pct(r.GoodRate))
 	}
-	fmt.Fprintf(w, "tiers: tier1 >= %s, tier2 >= %s, tier3 >= %s\n", fmt3(p.Tiers.Tier1), fmt3(p.Tiers.Tier2), fmt3(p.Tiers.Tier3))
+	on, th := "", fmt3
+	if p.Tiers.By == profile.TierByValue {
+		on, th = " (on the expected value)", num
+	}
+	fmt.Fprintf(w, "tiers%s: tier1 >= %s, tier2 >= %s, tier3 >= %s\n", on, th(p.Tiers.Tier1), th(p.Tiers.Tier2), th(p.Tiers.Tier3))
+	writeValueSummary(w, p)
+	writeChannelSummary(w, p)
 }

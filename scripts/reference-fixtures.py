@@ -44,6 +44,7 @@ SIZES = {
     "leads": (5000, 1),
     "subscription": (5000, 1),
     "twotable": (4000, 1),
+    "channels": (5000, 1),
 }
 
 
@@ -176,8 +177,26 @@ def prep_twotable(files):
     return X, y, date, has_closed.values, excluded
 
 
+def prep_channels(files):
+    d = pd.read_csv(files["accounts"], keep_default_na=False, na_values=[""])
+    closed = d["Deal Stage"].isin(["Closed Won", "Closed Lost"]).values
+    y = (d["Deal Stage"] == "Closed Won").astype(int).values
+    num = d[["Employees", "Web Visits (30d)"]].astype(float)
+    demo = (d["Demo Requested"] == "Yes").astype(float).rename("Demo Requested")
+    cat = ["Industry", "Country", "Lead Source"]
+    X = pd.concat([num, demo, one_hot(d, cat), multi_hot(d["Tech Stack"], ";", "Tech Stack")], axis=1)
+    date = pd.to_datetime(d["Close Date"])
+    excluded = {"Account ID": "id", "Company": "id", "Deal Stage": "outcome", "Close Date": "split date",
+                "Contract Value": "filled only for won deals: the value outcome"}
+    return X, y, date, closed, excluded
+
+
 PREP = {"default": prep_default, "salesforce": prep_salesforce, "hubspot": prep_hubspot,
-        "leads": prep_leads, "subscription": prep_subscription, "twotable": prep_twotable}
+        "leads": prep_leads, "subscription": prep_subscription, "twotable": prep_twotable,
+        "channels": prep_channels}
+
+# dialect: the column of the value outcome, for the value reference figures.
+VALUE = {"channels": "Contract Value"}
 
 
 def split(rows, date, seed):
@@ -209,6 +228,47 @@ def fit_models(Xtr, ytr, Xte, yte):
     p = xgb.predict_proba(Xte)[:, 1]
     out["xgboost"] = {"roc_auc": round(float(roc_auc_score(yte, p)), 6), "log_loss": round(float(log_loss(yte, p)), 6)}
     return out
+
+
+def captured(key, value, share):
+    """Share of the value held by the top share of rows by key, ties at the cut counted in part."""
+    order = np.argsort(-key, kind="stable")
+    k, taken, got = share * len(key), 0.0, 0.0
+    i = 0
+    while i < len(order) and taken < k:
+        j = i
+        while j < len(order) and key[order[j]] == key[order[i]]:
+            j += 1
+        cnt, val = j - i, value[order[i:j]].sum()
+        frac = min(1.0, (k - taken) / cnt)
+        got, taken, i = got + frac * val, taken + frac * cnt, j
+    return got / value.sum()
+
+
+def value_figures(files, column, X, y, tr, te):
+    """A log-value regression on the won training rows against their median, scored on the won test rows, and
+    the value tier 1 (the top 10% of test rows) captures ranked by probability times predicted value and by
+    probability alone."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    d = pd.read_csv(files["accounts"], keep_default_na=False, na_values=[""])
+    v = money(d[column]).values
+    won_tr = tr[(y[tr] == 1) & (v[tr] > 0)]
+    won_te = te[(y[te] == 1) & (v[te] > 0)]
+    reg = HistGradientBoostingRegressor(random_state=0)
+    reg.fit(X.iloc[won_tr], np.log(v[won_tr]))
+    pred = reg.predict(X.iloc[won_te])
+    truth = np.log(v[won_te])
+    med = np.log(np.median(v[won_tr]))
+    rmse = lambda p: round(float(np.sqrt(np.mean((p - truth) ** 2))), 6)
+    clf = HistGradientBoostingClassifier(random_state=0)
+    clf.fit(X.iloc[tr], y[tr])
+    prob = clf.predict_proba(X.iloc[te])[:, 1]
+    ev = prob * np.exp(reg.predict(X.iloc[te]))
+    got = np.where((y[te] == 1) & (v[te] > 0), v[te], 0.0)
+    return {"column": column, "won_train": int(len(won_tr)), "won_test": int(len(won_te)),
+            "rmse_log": rmse(pred), "rmse_log_median": rmse(np.full(len(truth), med)),
+            "tier1_share": 0.1, "tier1_captured_by_value": round(float(captured(ev, got, 0.1)), 6),
+            "tier1_captured_by_probability": round(float(captured(prob, got, 0.1)), 6)}
 
 
 def main():
@@ -244,6 +304,8 @@ def main():
                 "test_positives": int(y[te].sum()), "split": desc, "features": int(X.shape[1]),
                 "excluded": excluded, "test_metrics": figures,
             }
+            if name in VALUE:
+                result["dialects"][name]["value_metrics"] = value_figures(files, VALUE[name], X, y, tr, te)
             print(name, json.dumps(figures), file=sys.stderr)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

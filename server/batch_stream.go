@@ -204,11 +204,25 @@ func (s *csvStream) next() ([]string, int, error) {
 //	score, percentile, tier, segment (id), anti_icp (rule id), margin
 //	top_attributions  the three largest contributions, "feature:+0.1234;..."
 //	                  (empty with attributions=false)
+//	expected_value, predicted_value
+//	                  as the score's; empty without a value model
+//	top_value_attributions
+//	                  the three largest contributions to the expected value
+//	                  (empty with attributions=false or without a value model)
 //	error             empty for a score; else what is wrong, field by field
 //	                  ("employees: must be a number; industry: ...")
 func csvHeader() []string {
 	return []string{"line", "account_id", "model_version", "score", "percentile", "tier",
-		"segment", "anti_icp", "margin", "top_attributions", "error"}
+		"segment", "anti_icp", "margin", "top_attributions", "expected_value", "predicted_value",
+		"top_value_attributions", "error"}
+}
+
+// csvErrorRow is the CSV answer's row of an error at line: only line,
+// model_version and error are filled.
+func csvErrorRow(line int, version, msg string) []string {
+	row := make([]string, len(csvHeader()))
+	row[0], row[2], row[len(row)-1] = strconv.Itoa(line), version, msg
+	return row
 }
 
 // topAttributions is how many attributions the CSV answer lists.
@@ -289,7 +303,7 @@ func (s *Server) scoreCSV(c *gin.Context, opts batchOptions) error {
 		if l.Detail != "" {
 			msg += ": " + l.Detail
 		}
-		_ = w.write(csvRows([]string{strconv.Itoa(l.Line), "", version, "", "", "", "", "", "", "", msg}))
+		_ = w.write(csvRows(csvErrorRow(l.Line, version, msg)))
 		w.finish()
 		return nil
 	}
@@ -419,7 +433,7 @@ func (s *Server) csvScoreRow(ctx context.Context, it *batchItem, version string)
 	line := strconv.Itoa(it.pos)
 	if it.err != nil {
 		l := s.describeItemError(ctx, it.pos, version, it.err)
-		return []string{line, "", version, "", "", "", "", "", "", "", csvErrorText(l)}
+		return csvErrorRow(it.pos, version, csvErrorText(l))
 	}
 	sc := &it.sc
 	seg, anti := "", ""
@@ -429,8 +443,22 @@ func (s *Server) csvScoreRow(ctx context.Context, it *batchItem, version string)
 	if sc.AntiICP != nil {
 		anti = sc.AntiICP.ID
 	}
+	var ev, pv, topValue string
+	if v := sc.ValueScore; v != nil {
+		ev, pv = csvFloat(v.ExpectedValue), csvFloat(v.PredictedValue)
+		if v.ValueAttributions != nil {
+			topValue = topCell(v.ValueAttributions.Attributions, 2)
+		}
+	}
+	return []string{line, sc.AccountID, sc.ModelVersion, csvFloat(sc.Score), csvFloat(sc.Percentile),
+		string(sc.Tier), seg, anti, csvFloat(sc.Margin), topCell(sc.Attributions, 4), ev, pv, topValue, ""}
+}
+
+// topCell writes the first topAttributions attributions as one cell,
+// "feature:+0.1234;...", contributions with prec decimals.
+func topCell(attrs []icp.Attribution, prec int) string {
 	var top strings.Builder
-	for i, a := range sc.Attributions {
+	for i, a := range attrs {
 		if i == topAttributions {
 			break
 		}
@@ -442,10 +470,9 @@ func (s *Server) csvScoreRow(ctx context.Context, it *batchItem, version string)
 		if a.Contribution >= 0 {
 			top.WriteByte('+')
 		}
-		top.WriteString(strconv.FormatFloat(a.Contribution, 'f', 4, 64))
+		top.WriteString(strconv.FormatFloat(a.Contribution, 'f', prec, 64))
 	}
-	return []string{line, sc.AccountID, sc.ModelVersion, csvFloat(sc.Score), csvFloat(sc.Percentile),
-		string(sc.Tier), seg, anti, csvFloat(sc.Margin), top.String(), ""}
+	return top.String()
 }
 
 // csvErrorText writes an error line as one CSV cell.

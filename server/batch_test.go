@@ -533,7 +533,8 @@ func TestScoreBatchCSV(t *testing.T) {
 	if err != nil {
 		t.Fatalf("answer is not CSV: %v\n%s", err, rec.Body)
 	}
-	wantHeader := []string{"line", "account_id", "model_version", "score", "percentile", "tier", "segment", "anti_icp", "margin", "top_attributions", "error"}
+	wantHeader := []string{"line", "account_id", "model_version", "score", "percentile", "tier", "segment", "anti_icp", "margin", "top_attributions",
+		"expected_value", "predicted_value", "top_value_attributions", "error"}
 	if !slices.Equal(rows[0], wantHeader) {
 		t.Fatalf("header = %v, want %v", rows[0], wantHeader)
 	}
@@ -560,17 +561,17 @@ func TestScoreBatchCSV(t *testing.T) {
 		}
 		if tt.errPart == "" {
 			sc, err := strconv.ParseFloat(row[3], 64)
-			if row[1] != tt.id || err != nil || sc <= 0 || sc >= 1 || row[10] != "" || row[9] == "" {
+			if row[1] != tt.id || err != nil || sc <= 0 || sc >= 1 || row[13] != "" || row[9] == "" {
 				t.Errorf("row %d = %v, want the score of %s with attributions", i+1, row, tt.id)
 			}
 			continue
 		}
-		if !strings.Contains(row[10], tt.errPart) || row[3] != "" {
+		if !strings.Contains(row[13], tt.errPart) || row[3] != "" {
 			t.Errorf("row %d = %v, want an error naming %q", i+1, row, tt.errPart)
 		}
 	}
-	if strings.Contains(rows[5][10], "trial_users") == false {
-		t.Errorf("row 5 error %q, want trial_users named too", rows[5][10])
+	if strings.Contains(rows[5][13], "trial_users") == false {
+		t.Errorf("row 5 error %q, want trial_users named too", rows[5][13])
 	}
 }
 

@@ -50,6 +50,14 @@ func (s *Server) handleDashboard(c *gin.Context) error {
 	if s.ops.ICP != nil {
 		p.ICP = s.ops.ICP()
 	}
+	if s.ops.Channels != nil {
+		if ch, err := s.ops.Channels(ctx); err != nil {
+			s.log.ErrorContext(ctx, "dashboard: recent outcomes by channel", "error", err)
+			p.ChannelsErr = "the recent outcomes could not be read; see the server log"
+		} else {
+			p.Channels = ch
+		}
+	}
 	if s.ops.Drift == nil {
 		p.ReportErr = "no store configured"
 	} else if r, err := s.ops.Drift.LatestDriftReport(ctx); err == nil {

@@ -131,12 +131,27 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 }
 
 // jsonFields returns the JSON names of a struct's exported fields, and
-// those without omitempty or omitzero.
+// those without omitempty or omitzero. The fields of an embedded struct
+// without a JSON name sit in the parent's object, as encoding/json puts
+// them; those of an embedded pointer are all optional, since a nil one
+// writes none.
 func jsonFields(typ reflect.Type) (all, required []string) {
 	for f := range typ.Fields() {
 		tag := f.Tag.Get("json")
 		name, opts, _ := strings.Cut(tag, ",")
 		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if f.Anonymous && name == "" {
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			a, r := jsonFields(et)
+			all = append(all, a...)
+			if f.Type.Kind() != reflect.Pointer {
+				required = append(required, r...)
+			}
 			continue
 		}
 		if name == "" {
@@ -171,6 +186,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"Alert", reflect.TypeFor[icp.Alert]()},
 		{"Alerts", reflect.TypeFor[alertsBody]()},
 		{"AntiICPMatch", reflect.TypeFor[icp.AntiICPMatch]()},
+		{"ValueAttributions", reflect.TypeFor[icp.ValueAttributions]()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.schema, func(t *testing.T) {

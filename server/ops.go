@@ -77,6 +77,10 @@ type OpsConfig struct {
 	// ICP summarizes the served model for the dashboard, asked on every
 	// page so that a swapped model shows at once; nil shows none.
 	ICP func() *dashboard.ICPSummary
+	// Channels gives the dashboard the recent outcomes by channel, asked
+	// on every page; nil, or a nil summary, shows none (the model has no
+	// channel column).
+	Channels func(ctx context.Context) (*dashboard.ChannelSummary, error)
 	// MaxBatch caps the outcomes of one POST /v1/outcomes. Zero means 1000.
 	MaxBatch int
 }

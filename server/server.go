@@ -476,6 +476,18 @@ func checkFinite(sc *icp.Score) error {
 		return fmt.Errorf("non-finite base value: %v", sc.BaseValue)
 	case sc.Segment != nil && bad(sc.Segment.Distance):
 		return fmt.Errorf("non-finite distance to segment %s: %v", sc.Segment.ID, sc.Segment.Distance)
+	case sc.ValueScore != nil && (bad(sc.ExpectedValue) || bad(sc.PredictedValue)):
+		return fmt.Errorf("non-finite expected value %v or predicted value %v", sc.ExpectedValue, sc.PredictedValue)
+	}
+	if v := sc.ValueScore; v != nil && v.ValueAttributions != nil {
+		if bad(v.ValueAttributions.BaseValue) {
+			return fmt.Errorf("non-finite expected-value base value: %v", v.ValueAttributions.BaseValue)
+		}
+		for _, a := range v.ValueAttributions.Attributions {
+			if bad(a.Contribution) {
+				return fmt.Errorf("non-finite expected-value contribution of %s: %v", a.Feature, a.Contribution)
+			}
+		}
 	}
 	for _, a := range sc.Attributions {
 		if bad(a.Contribution) {

@@ -166,7 +166,7 @@ func TestScoreBatchUnknownFields(t *testing.T) {
 			t.Errorf("ignored = %q, want Owner, Name and notes", ign)
 		}
 		rows, err := csv.NewReader(rec.Body).ReadAll()
-		if err != nil || len(rows) != 3 || rows[1][1] != "A-1" || rows[2][1] != "A-2" || rows[1][10] != "" || rows[2][10] != "" {
+		if err != nil || len(rows) != 3 || rows[1][1] != "A-1" || rows[2][1] != "A-2" || rows[1][13] != "" || rows[2][13] != "" {
 			t.Errorf("answer %q (%v), want the scores of A-1 and A-2", rows, err)
 		}
 	})
@@ -184,10 +184,10 @@ func TestScoreBatchCSVLongRecord(t *testing.T) {
 	if rec.Code != 200 || err != nil || len(rows) != 3 {
 		t.Fatalf("status %d, %d rows (%v), want 200 and 3 rows: %.500s", rec.Code, len(rows), err, rec.Body)
 	}
-	if rows[1][1] != "A-1" || rows[1][10] != "" {
+	if rows[1][1] != "A-1" || rows[1][13] != "" {
 		t.Errorf("row 1 = %q, want the score of A-1", rows[1])
 	}
-	if rows[2][0] != "3" || !strings.Contains(rows[2][10], "record longer than 4096 bytes") {
+	if rows[2][0] != "3" || !strings.Contains(rows[2][13], "record longer than 4096 bytes") {
 		t.Errorf("row 2 = %q, want the end of the stream at line 3, where the quote opens", rows[2])
 	}
 }

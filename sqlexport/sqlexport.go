@@ -129,6 +129,10 @@ func newBuilder(p *profile.Profile, opts Options) (*builder, error) {
 	if strings.TrimSpace(opts.Table) == "" {
 		return nil, errors.New("sql export: no table name")
 	}
+	if p.Tiers.By == profile.TierByValue {
+		// The query has no value model: its tiers would be the score's.
+		return nil, errors.New("sql export: the model's tiers are on the expected value, which the query does not compute; train with --tier-by score to export it")
+	}
 	b := &builder{p: p, d: d, withMargin: opts.Margin, tbl: tableName(opts.Table), sources: make(map[string]*source),
 		xs: make(map[int]string), logOf: make(map[string]string)}
 	for _, v := range p.Encoder.Placeholders {

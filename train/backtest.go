@@ -45,7 +45,7 @@ func (r *trainRun) replay() (profile.Backtest, error) {
 	segRows := make([][]int, len(p.Segments)+1)
 	var anti []int
 	for j, i := range holdRows {
-		tierOf[j] = p.Tiers.Tier(probs[j])
+		tierOf[j] = p.Tiers.Tier(r.holdTierKey(j, probs[j]))
 		byTier[tierOf[j]] = append(byTier[tierOf[j]], i)
 		k := len(p.Segments)
 		if s := placed[j].Segment; s != nil {

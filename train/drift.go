@@ -14,7 +14,7 @@ func (r *trainRun) driftReference() error {
 	var holdWinnerScores []float64
 	for j, i := range r.hold {
 		if lab.won[i] {
-			holdWinnerScores = append(holdWinnerScores, r.holdProbs[j])
+			holdWinnerScores = append(holdWinnerScores, r.holdTierKey(j, r.holdProbs[j]))
 		}
 	}
 	n := t.Rows()
@@ -42,7 +42,7 @@ func (r *trainRun) driftReference() error {
 	ref.Score = &s
 	var won []float64
 	for i, sc := range scores {
-		ref.Tiers[p.Tiers.Tier(sc)] += 1 / float64(n)
+		ref.Tiers[p.Tiers.Tier(r.rowTierKey(i, sc))] += 1 / float64(n)
 		if lab.won[i] {
 			won = append(won, sc)
 		}

@@ -29,11 +29,13 @@ func ExampleTrainContext() {
 	// done: fit gbm on 800 older deals
 	// done: refit the selected model on all 1000 closed deals
 	// done: rank the columns by attribution
+	// done: value model
 	// done: score 1000 rows
 	// done: drift reference
 	// done: segment search
 	// done: anti-ICP search
 	// done: backtest on the holdout
+	// done: value backtest
 }
 
 // TestTrainContextStops cancels the training once a step is done: Train
@@ -47,7 +49,7 @@ func TestTrainContextStops(t *testing.T) {
 	}{
 		{"fit logistic on 640 older deals", []string{"encode 800 closed deals", "fit logistic on 640 older deals"}},
 		{"score 800 rows", []string{"encode 800 closed deals", "fit logistic on 640 older deals", "fit gbm on 640 older deals",
-			"refit the selected model on all 800 closed deals", "rank the columns by attribution", "score 800 rows"}},
+			"refit the selected model on all 800 closed deals", "rank the columns by attribution", "value model", "score 800 rows"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {

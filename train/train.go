@@ -44,6 +44,7 @@ type Config struct {
 	Tiers           TierConfig
 	Segments        SegmentConfig
 	Anti            AntiConfig
+	Value           ValueConfig
 	// Timings, when not nil, receives how long the steps took.
 	Timings *Timings
 	// Progress, when not nil, hears of each step of Train as it begins
@@ -94,6 +95,7 @@ func TrainContext(ctx context.Context, t *datasets.Table, s *features.Schema, cf
 		return nil, err
 	}
 	r.ctx = ctx
+	value := s.Outcomes.Value != "" && !cfg.Value.Disable
 	for _, step := range []struct {
 		what string // for Config.Progress; "" when the step reports its own parts
 		run  func() error
@@ -101,12 +103,15 @@ func TrainContext(ctx context.Context, t *datasets.Table, s *features.Schema, cf
 		{"", r.validate}, // fit every candidate on the older deals, select on the holdout
 		{fmt.Sprintf("refit the selected model on all %d closed deals", len(r.labeled)), r.refit}, // every row encoded once
 		{"rank the columns by attribution", r.importance},
-		{fmt.Sprintf("score %d rows", t.Rows()), r.scoreAll}, // percentiles and tier thresholds
-		{"drift reference", r.driftReference},                // what served traffic is compared with
-		{"segment search", r.findSegments},                   // clusters of positives, their rules and evidence
-		{"anti-ICP search", r.findAntiICP},                   // the rules of accounts not worth pursuing
-		{"backtest on the holdout", r.backtest},              // per tier, segment and anti-ICP
-		{"", r.name},                                         // the version, derived from the content
+		{when(value, "value model"), r.fitValue},                // where the export has a value outcome
+		{fmt.Sprintf("score %d rows", t.Rows()), r.scoreAll},    // percentiles and tier thresholds
+		{"drift reference", r.driftReference},                   // what served traffic is compared with
+		{"segment search", r.findSegments},                      // clusters of positives, their rules and evidence
+		{"anti-ICP search", r.findAntiICP},                      // the rules of accounts not worth pursuing
+		{"backtest on the holdout", r.backtest},                 // per tier, segment and anti-ICP
+		{when(value, "value backtest"), r.valueBacktest},        // tier 1 by expected value against by probability
+		{when(s.Channel != "", "deals by channel"), r.channels}, // the closed deals by channel
+		{"", r.name}, // the version, derived from the content
 	} {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -121,6 +126,15 @@ func TrainContext(ctx context.Context, t *datasets.Table, s *features.Schema, cf
 		cfg.Timings.Total = time.Since(began)
 	}
 	return r.p, nil
+}
+
+// when returns what when the step applies and "" (reported by no one)
+// otherwise.
+func when(applies bool, what string) string {
+	if !applies {
+		return ""
+	}
+	return what
 }
 
 // progress reports the beginning of the step what to Config.Progress and
@@ -158,7 +172,9 @@ type trainRun struct {
 	// scores their calibrated scores.
 	all    *mat.Dense
 	scores []float64
-	p      *profile.Profile
+	// val holds the value model's predictions, nil without one.
+	val *valueRun
+	p   *profile.Profile
 }
 
 // newRun checks the table, labels it and splits the closed deals by
@@ -248,8 +264,10 @@ func (r *trainRun) scoreAll() error {
 	}
 	baseRate := float64(r.lab.def.Positives) / float64(r.lab.def.Positives+r.lab.def.Negatives)
 	var err error
-	p.Tiers, err = makeTiers(sorted, r.cfg.Tiers, baseRate, perQuarter(r.labeled, r.closeDays))
-	return err
+	if p.Tiers, err = makeTiers(sorted, r.cfg.Tiers, baseRate, perQuarter(r.labeled, r.closeDays)); err != nil {
+		return err
+	}
+	return r.tierByValue()
 }
 
 // name sets the version: Config.Version, or one derived from the content.

@@ -7,7 +7,7 @@
 //	gen --dialect salesforce --rows 5000 --seed 1 --out sf.csv
 //
 // --dialect chooses the export: default (the engine's own table),
-// salesforce, hubspot, leads, subscription or twotable (see package
+// salesforce, hubspot, leads, subscription, twotable or channels (see package
 // datasets/synth). A dialect with a second file (twotable's opportunities)
 // writes it beside OUT, named OUT with ".csv" replaced by "_NAME.csv". The
 // truth file defaults to the output name with ".csv" replaced by

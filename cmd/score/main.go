@@ -13,10 +13,13 @@
 // memory that does not grow with it.
 //
 // Each output row holds account_id, model_version, score, percentile,
-// tier, segment and anti_icp (rule ids, empty when none), then with
+// tier, segment and anti_icp (rule ids, empty when none), then, when the
+// model has a value model, expected_value and predicted_value; then with
 // --attributions N the N largest attributions (attrK_feature, attrK_value,
-// attrK_contribution on the log-odds scale), then the --keep columns as
-// they are in the input. Columns the model never saw are ignored and
+// attrK_contribution on the log-odds scale) and, with a value model, the N
+// largest of the expected value (ev_attrK_feature, ev_attrK_value,
+// ev_attrK_contribution, in the unit of the value column); then the --keep
+// columns as they are in the input. Columns the model never saw are ignored and
 // named once in the summary. A row that cannot be read (a value of the
 // wrong type, a negative count, a malformed line) is left out of the
 // scores and written to --errors with its line and field; the run goes

@@ -118,7 +118,12 @@ func TestScoresMatchTheProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs := readCSV(t, out)
-	wantHeader := "account_id,model_version,score,percentile,tier,segment,anti_icp,attr1_feature,attr1_value,attr1_contribution,attr2_feature,attr2_value,attr2_contribution,Owner Name,industry"
+	if !p.HasValueModel() {
+		t.Fatalf("the test model has no value model: %+v", p.Value)
+	}
+	wantHeader := "account_id,model_version,score,percentile,tier,segment,anti_icp,expected_value,predicted_value," +
+		"attr1_feature,attr1_value,attr1_contribution,attr2_feature,attr2_value,attr2_contribution," +
+		"ev_attr1_feature,ev_attr1_value,ev_attr1_contribution,ev_attr2_feature,ev_attr2_value,ev_attr2_contribution,Owner Name,industry"
 	if got := strings.Join(recs[0], ","); got != wantHeader {
 		t.Fatalf("header %s, want %s", got, wantHeader)
 	}
@@ -135,12 +140,19 @@ func TestScoresMatchTheProfile(t *testing.T) {
 		if w.AntiICP != nil {
 			anti = w.AntiICP.ID
 		}
-		score, _ := strconv.ParseFloat(r[2], 64)
-		contrib, _ := strconv.ParseFloat(r[9], 64)
-		wantRow := []string{w.AccountID, w.ModelVersion, string(w.Tier), seg, anti, w.Attributions[0].Feature, fmt.Sprint(i % 5), ind.Str[i]}
-		gotRow := []string{r[0], r[1], r[4], r[5], r[6], r[7], strings.TrimPrefix(r[13], "Owner "), r[14]}
-		if strings.Join(gotRow, "|") != strings.Join(wantRow, "|") || score != w.Score || contrib != w.Attributions[0].Contribution {
-			t.Fatalf("row %d = %v (score %v), want %v (score %v)", i+1, r, score, wantRow, w.Score)
+		float := func(k int) float64 {
+			v, err := strconv.ParseFloat(r[k], 64)
+			if err != nil {
+				t.Fatalf("row %d, column %s: %v", i+1, recs[0][k], err)
+			}
+			return v
+		}
+		ev := w.ValueAttributions.Attributions[0]
+		wantRow := []string{w.AccountID, w.ModelVersion, string(w.Tier), seg, anti, w.Attributions[0].Feature, ev.Feature, fmt.Sprint(i % 5), ind.Str[i]}
+		gotRow := []string{r[0], r[1], r[4], r[5], r[6], r[9], r[15], strings.TrimPrefix(r[21], "Owner "), r[22]}
+		if strings.Join(gotRow, "|") != strings.Join(wantRow, "|") || float(2) != w.Score || float(11) != w.Attributions[0].Contribution ||
+			float(7) != w.ExpectedValue || float(8) != w.PredictedValue || float(17) != ev.Contribution {
+			t.Fatalf("row %d = %v, want %v (score %v, expected value %v)", i+1, r, wantRow, w.Score, w.ExpectedValue)
 		}
 	}
 }

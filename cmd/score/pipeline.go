@@ -25,10 +25,14 @@ type layout struct {
 	kinds        []datasets.Kind
 	attributions int
 	keep         []string
+	// value is set when the model has a value model: the expected and
+	// predicted values follow anti_icp, and the expected value's largest
+	// attributions follow the score's.
+	value bool
 }
 
 func newLayout(p *profile.Profile, cfg config) (*layout, error) {
-	l := &layout{attributions: cfg.attributions, keep: cfg.keep}
+	l := &layout{attributions: cfg.attributions, keep: cfg.keep, value: p.HasValueModel()}
 	add := func(name string, k datasets.Kind) {
 		l.names = append(l.names, name)
 		l.kinds = append(l.kinds, k)
@@ -40,10 +44,19 @@ func newLayout(p *profile.Profile, cfg config) (*layout, error) {
 	add("tier", datasets.String)
 	add("segment", datasets.String)
 	add("anti_icp", datasets.String)
+	if l.value {
+		add("expected_value", datasets.Number)
+		add("predicted_value", datasets.Number)
+	}
 	for k := 1; k <= cfg.attributions; k++ {
 		add(fmt.Sprintf("attr%d_feature", k), datasets.String)
 		add(fmt.Sprintf("attr%d_value", k), datasets.String)
 		add(fmt.Sprintf("attr%d_contribution", k), datasets.Number)
+	}
+	for k := 1; l.value && k <= cfg.attributions; k++ {
+		add(fmt.Sprintf("ev_attr%d_feature", k), datasets.String)
+		add(fmt.Sprintf("ev_attr%d_value", k), datasets.String)
+		add(fmt.Sprintf("ev_attr%d_contribution", k), datasets.Number)
 	}
 	seen := make(map[string]bool, len(l.names))
 	for _, n := range l.names {
@@ -306,9 +319,34 @@ func (l *layout) each(s *icp.Score, kept *datasets.Table, i int, text func(strin
 	} else {
 		text("")
 	}
+	if l.value {
+		if v := s.ValueScore; v != nil {
+			num(v.ExpectedValue)
+			num(v.PredictedValue)
+		} else {
+			num(nanValue())
+			num(nanValue())
+		}
+	}
+	l.attributionCells(s.Attributions, text, num)
+	if l.value {
+		var ev []icp.Attribution
+		if s.ValueScore != nil && s.ValueAttributions != nil {
+			ev = s.ValueAttributions.Attributions
+		}
+		l.attributionCells(ev, text, num)
+	}
+	for _, c := range kept.Columns {
+		text(c.Str[i])
+	}
+}
+
+// attributionCells passes the cells of the largest attributions, empty
+// beyond the last.
+func (l *layout) attributionCells(attrs []icp.Attribution, text func(string), num func(float64)) {
 	for k := range l.attributions {
-		if k < len(s.Attributions) {
-			a := s.Attributions[k]
+		if k < len(attrs) {
+			a := attrs[k]
 			text(a.Feature)
 			text(valueText(a.Value))
 			num(a.Contribution)
@@ -317,9 +355,6 @@ func (l *layout) each(s *icp.Score, kept *datasets.Table, i int, text func(strin
 			text("")
 			num(nanValue())
 		}
-	}
-	for _, c := range kept.Columns {
-		text(c.Str[i])
 	}
 }
 

@@ -21,6 +21,7 @@ func command() *cli.Command {
 		Name: "score",
 		Summary: "score scores a file of accounts with a trained model and writes a file of scores: " +
 			"account id, model version, score, percentile, tier, segment and anti-ICP rule, " +
+			"the expected and predicted value when the model has a value model, " +
 			"optionally the top attributions and columns of the input. The input is CSV, gzip CSV, " +
 			"Parquet or NDJSON, told from its content; the output is Parquet for a name ending in " +
 			".parquet, gzip CSV for .gz, CSV otherwise (\"-\": standard input or output). Rows that " +

@@ -48,6 +48,7 @@ type contractCase struct {
 	rule    bool   // the segment has a readable rule
 	anti    string // the id of the anti-ICP rule it matches, "" for none
 	invalid bool   // refused with field errors
+	value   bool   // the model has a value model
 }
 
 // contractRequest is how one request was made.
@@ -76,6 +77,14 @@ var contractRules = map[string]contractRule{
 		feature, _ := a["feature"].(string)
 		return c.acc[feature] != nil
 	},
+	// The expected value, where the model has a value model.
+	"expected_value":              func(c contractCase, _ contractRequest, _ map[string]any) bool { return c.value },
+	"predicted_value":             func(c contractCase, _ contractRequest, _ map[string]any) bool { return c.value },
+	"expected_value_attributions": func(c contractCase, r contractRequest, _ map[string]any) bool { return c.value && r.attributions },
+	"expected_value_attributions.attributions[].value": func(c contractCase, _ contractRequest, a map[string]any) bool {
+		feature, _ := a["feature"].(string)
+		return c.acc[feature] != nil
+	},
 	// StreamError, the NDJSON line of an account refused.
 	"fields": func(c contractCase, _ contractRequest, _ map[string]any) bool { return c.invalid },
 	"detail": func(contractCase, contractRequest, map[string]any) bool { return false }, // a malformed line or a stopped stream
@@ -86,6 +95,11 @@ var contractRules = map[string]contractRule{
 	"csv.segment":          func(c contractCase, _ contractRequest, _ map[string]any) bool { return c.segment != "" },
 	"csv.anti_icp":         func(c contractCase, _ contractRequest, _ map[string]any) bool { return c.anti != "" },
 	"csv.top_attributions": func(_ contractCase, r contractRequest, _ map[string]any) bool { return r.attributions },
+	"csv.expected_value":   func(c contractCase, _ contractRequest, _ map[string]any) bool { return c.value },
+	"csv.predicted_value":  func(c contractCase, _ contractRequest, _ map[string]any) bool { return c.value },
+	"csv.top_value_attributions": func(c contractCase, r contractRequest, _ map[string]any) bool {
+		return c.value && r.attributions
+	},
 	// Response headers.
 	"header." + server.IgnoredFieldsHeader: func(_ contractCase, r contractRequest, _ map[string]any) bool { return r.ignored },
 }
@@ -313,8 +327,13 @@ func checkObject(t *testing.T, where string, obj map[string]any, fields []schema
 }
 
 // lookupParents returns the objects that hold the last name of path
-// ("attributions[].feature": every attribution), and that name.
+// ("attributions[].feature": every attribution), and that name; a CSV
+// row's cells ("csv.segment") are held by the row itself.
 func lookupParents(obj map[string]any, path string) ([]map[string]any, string) {
+	if strings.HasPrefix(path, "csv.") {
+		// A CSV row is flat: its cells sit under their prefixed names.
+		return []map[string]any{obj}, path
+	}
 	parts := strings.Split(path, ".")
 	cur := []map[string]any{obj}
 	for _, p := range parts[:len(parts)-1] {
@@ -357,7 +376,7 @@ func contractCases(t *testing.T, p *profile.Profile, tab *datasets.Table) []cont
 	for _, want := range []string{"anti-ICP", "segment", "nothing"} {
 		found := false
 		for i, sc := range scores {
-			c := contractCase{name: want, acc: tab.Account(i), id: sc.AccountID}
+			c := contractCase{name: want, acc: tab.Account(i), id: sc.AccountID, value: p.HasValueModel()}
 			if sc.Segment != nil {
 				c.segment, c.rule = sc.Segment.ID, rules[sc.Segment.ID]
 			}
@@ -377,18 +396,33 @@ func contractCases(t *testing.T, p *profile.Profile, tab *datasets.Table) []cont
 	}
 	bad := tab.Account(0)
 	bad["employees"] = json.Number("-5")
-	return append(cases, contractCase{name: "invalid", acc: bad, id: cases[0].id, invalid: true})
+	return append(cases, contractCase{name: "invalid", acc: bad, id: cases[0].id, invalid: true, value: p.HasValueModel()})
 }
 
+// TestScoreContract runs the contract on a model with a value model (the
+// sample has an LTV column) and on one without.
 func TestScoreContract(t *testing.T) {
 	tab, err := datasets.ReadFile(filepath.Join("..", "..", "datasets", "sample_accounts.csv"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
+	for _, value := range []bool{true, false} {
+		t.Run("value model "+strconv.FormatBool(value), func(t *testing.T) {
+			p, err := train.Train(tab, features.Infer(tab, features.InferConfig{}), train.Config{Seed: 1, Value: train.ValueConfig{Disable: !value}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.HasValueModel() != value {
+				t.Fatalf("the model has a value model: %v, want %v (%+v)", p.HasValueModel(), value, p.Value)
+			}
+			scoreContract(t, tab, p)
+		})
 	}
+}
+
+// scoreContract checks the score answers of a serve of p, trained on tab,
+// against the OpenAPI document it serves, and its ICP document's value.
+func scoreContract(t *testing.T, tab *datasets.Table, p *profile.Profile) {
 	model := filepath.Join(t.TempDir(), "model.json")
 	if err := p.WriteFile(model); err != nil {
 		t.Fatal(err)
@@ -436,6 +470,21 @@ func TestScoreContract(t *testing.T) {
 		}
 	}
 	const unknownField = "crm_owner" // a column the model never saw
+
+	t.Run("GET /v1/icp", func(t *testing.T) {
+		resp, body := contractPost(t, http.MethodGet, base+"/v1/icp", "", nil)
+		var doc map[string]any
+		if err := json.Unmarshal(body, &doc); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /v1/icp = %d: %v", resp.StatusCode, err)
+		}
+		served, _ := asMap(doc["value"])["served"].(bool)
+		if served != p.HasValueModel() || (doc["value"] != nil) != (p.Value != nil) {
+			t.Errorf("/v1/icp value = %v, want it present: %v, served: %v", doc["value"], p.Value != nil, p.HasValueModel())
+		}
+		if _, ok := doc["channels"]; ok {
+			t.Errorf("/v1/icp has channels %v, and the sample has no channel column", doc["channels"])
+		}
+	})
 
 	valid := slices.DeleteFunc(slices.Clone(cases), func(c contractCase) bool { return c.invalid })
 	t.Run("POST /v1/score", func(t *testing.T) {

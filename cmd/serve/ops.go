@@ -80,6 +80,7 @@ func startOps(ctx context.Context, o opsOptions, st *store.Store, live *registry
 		}
 		return r, nil
 	}
+	r.cfg.Channels = recentChannels(st, liveProfile(live), time.Now)
 	if err := r.startWatch(o, st, live, m, logger); err != nil {
 		r.Close()
 		return nil, err

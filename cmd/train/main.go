@@ -5,6 +5,7 @@
 //	      [--label ideal|won] [--ltv-quantile 0.25] [--seed 1] [--model-version NAME]
 //	      [--outcomes-db path/to/icp.db|postgres://...]
 //	      [--tier-shares 0.1,0.2,0.3 | --tier-lift 3,1.5,0.75 | --tier1-capacity N]
+//	      [--tier-by score|value]
 //	      [--previous models/2026q3/model.json]
 //
 // It writes model.json, report.md and report.html (self-contained, with
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		shares  = fs.String("tier-shares", "", "shares of training accounts in tiers 1, 2 and 3, e.g. 0.1,0.2,0.3 (the default)")
 		lifts   = fs.String("tier-lift", "", "tier thresholds as multiples of the base rate on the calibrated score, e.g. 3,1.5,0.75")
 		capac   = fs.Int("tier1-capacity", 0, "accounts sales can work per quarter: sizes tier 1 from the closed accounts per quarter")
+		tierBy  = fs.String("tier-by", train.TierByScore, "what the tiers are set on: score (the calibrated score) or value (the expected value, score × predicted value; needs a value model)")
 		prev    = fs.String("previous", "", "the previous model.json `file`, to report what changed")
 		tables  = addTableFlags(fs)
 	)
@@ -179,6 +181,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			HoldoutFraction: *holdout,
 			Tiers:           tiers,
 			Progress:        pr.report,
+			Value:           train.ValueConfig{TierBy: *tierBy},
 		})
 		return err
 	}); err != nil {

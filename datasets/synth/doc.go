@@ -155,11 +155,44 @@
 // Leaks, at the deal level: a Renewal or Upsell deal comes only after a won
 // deal; Forecast Category is Closed for won deals and Omitted for lost.
 //
+// # channels
+//
+// A CRM deals export, one deal per account, with a lead source and the
+// contract value of won deals: Account ID, Company, Industry, Employees,
+// Country, Lead Source (Partner Referral, Inbound Web, Outbound SDR, Paid
+// Search, Events, Employee Referral), Tech Stack (';'), Web Visits (30d),
+// Demo Requested (Yes/No), Deal Stage (Closed Won, Closed Lost, or an open
+// stage for about 8%), Close Date (ISO, closed deals) and Contract Value
+// ("$45,000.00", won deals only). The truth adds true_channel and
+// true_value, the mean contract value of the account's deal if won.
+//
+// Recipes:
+//   - anti-ICP: Industry = Government or Employees < 10 (p(win) .04).
+//   - ch_enterprise_regulated: Industry in {Financial Services,
+//     Healthcare} and Employees >= 1000 and Tech Stack has salesforce
+//     (p(win) .35, a median contract of $140k growing with size).
+//   - ch_smb_selfserve: Industry in {Software, E-commerce} and 10 <=
+//     Employees <= 100 and Tech Stack has stripe (p(win) .55, a median
+//     contract of $7k).
+//
+// Others win at .15 with a median contract of $20k growing with size. The
+// channel moves both: Partner Referral +0.5 on the log-odds and ×1.6 on
+// the value, Employee Referral +0.3 and ×1.0, Events +0.1 and ×1.3,
+// Outbound SDR −0.2 and ×1.1, Paid Search −0.3 and ×0.7, Inbound Web 0 and
+// ×0.9; a requested demo adds 0.3. Partners and events bring most
+// enterprise accounts, inbound and paid search the self-serve ones, paid
+// search most of the anti-ICP. Values spread around their median with a
+// log-scale deviation of 0.35. Ranking by probability fills tier 1 with
+// small self-serve deals; ranking by expected value with enterprise ones.
+// Leak: Contract Value (the value outcome).
+//
 // # Reference figures
 //
 // scripts/reference-fixtures.py generates every dialect at a fixed size
 // and seed, fits scikit-learn's HistGradientBoostingClassifier and XGBoost
 // on the legitimate features, and writes testdata/reference.json (ROC AUC
-// and log loss on the newest 20%, or a seeded random 20% for leads); a test
-// checks that the generator still writes the files of those figures.
+// and log loss on the newest 20%, or a seeded random 20% for leads); for
+// channels it adds a log-value regression against the median and the value
+// tier 1 captures by expected value and by probability; a test checks that
+// the generator still writes the files of those figures.
 package synth

@@ -21,13 +21,14 @@ const (
 	DialectLeads        = "leads"
 	DialectSubscription = "subscription"
 	DialectTwoTable     = "twotable"
+	DialectChannels     = "channels"
 )
 
 // Dialects lists the dialect names GenerateExport knows, DialectDefault
 // first.
 func Dialects() []string {
 	return []string{DialectDefault, DialectSalesforce, DialectHubSpot, DialectLeads,
-		DialectSubscription, DialectTwoTable}
+		DialectSubscription, DialectTwoTable, DialectChannels}
 }
 
 // NoSegment is the true segment of an account that belongs to none.
@@ -68,6 +69,11 @@ type AccountTruth struct {
 	// WinProb is the probability with which the account's deals were won
 	// (for the subscription dialect, the probability that it stays).
 	WinProb float64
+	// Channel is the account's true lead source and Value the mean value
+	// of its deal if won, for the dialects that draw them (channels); ""
+	// and 0 otherwise.
+	Channel string
+	Value   float64
 }
 
 // Export is a generated CRM export: its files and the truth of every
@@ -82,15 +88,25 @@ type Export struct {
 
 // WriteExportTruthCSV writes the truth of an export as CSV with the header
 // account_id,true_segment,true_anti_icp,true_win_prob, probabilities
-// rounded to six decimals.
+// rounded to six decimals; when the accounts have a true channel (the
+// channels dialect) the columns true_channel and true_value (rounded to
+// cents) follow.
 func WriteExportTruthCSV(w io.Writer, truth []AccountTruth) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"account_id", "true_segment", "true_anti_icp", "true_win_prob"}); err != nil {
+	head := []string{"account_id", "true_segment", "true_anti_icp", "true_win_prob"}
+	withValue := slices.ContainsFunc(truth, func(t AccountTruth) bool { return t.Channel != "" })
+	if withValue {
+		head = append(head, "true_channel", "true_value")
+	}
+	if err := cw.Write(head); err != nil {
 		return fmt.Errorf("write truth: %w", err)
 	}
 	for _, t := range truth {
 		rec := []string{t.AccountID, t.Segment, strconv.FormatBool(t.AntiICP),
 			strconv.FormatFloat(math.Round(t.WinProb*1e6)/1e6, 'f', -1, 64)}
+		if withValue {
+			rec = append(rec, t.Channel, strconv.FormatFloat(math.Round(t.Value*100)/100, 'f', -1, 64))
+		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write truth: %w", err)
 		}
@@ -127,6 +143,8 @@ func GenerateExport(dialect string, cfg Config) (*Export, error) {
 		gen = subscriptionExport
 	case DialectTwoTable:
 		gen = twoTableExport
+	case DialectChannels:
+		gen = channelsExport
 	default:
 		return nil, fmt.Errorf("generate: unknown dialect %q (want one of %s)", dialect, strings.Join(Dialects(), ", "))
 	}
@@ -164,6 +182,7 @@ const (
 	saltLeads        = 0x1ead5c0e
 	saltSubscription = 0x5b5c71be
 	saltTwoTable     = 0x2ab1e5ac
+	saltChannels     = 0xc4a22e15
 )
 
 // xrand is a row's random stream with the draws the dialects share.

@@ -57,6 +57,10 @@ type Page struct {
 	// listed, AlertsErr says why.
 	Alerts    []icp.Alert
 	AlertsErr string
+	// Channels is the recent outcomes by channel; nil, with ChannelsErr
+	// empty, leaves the section out (the model has no channel column).
+	Channels    *ChannelSummary
+	ChannelsErr string
 
 	// Viewer names who is looking (the name of the API key signed in
 	// with); empty when authentication is off.

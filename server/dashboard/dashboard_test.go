@@ -57,6 +57,15 @@ func testPage() Page {
 				Summary: "An alert stored before alerts had titles.", UpdatedBy: "auto-resolve", Resolution: "clear for 1h",
 				FirstSeen: at.Add(-48 * time.Hour), LastSeen: at.Add(-30 * time.Hour), UpdatedAt: at.Add(-29 * time.Hour), Count: 9},
 		},
+		Channels: &ChannelSummary{Column: "Lead Source", Since: at.Add(-90 * 24 * time.Hour), Outcomes: 412, Won: 97, HasValue: true,
+			ICPDefinition: "a deal whose account matches a segment's rule and no anti-ICP rule",
+			Rows: []ChannelRow{
+				{Channel: "Partner Referral", Deals: 120, Won: 44, WinRate: 0.367, WinLow: 0.285, WinHigh: 0.456, ShareOfWinners: 0.454, WinnersICP: 0.682, WinnersAnti: 0, Value: 2.41e6},
+				{Channel: "Paid <Search>", Deals: 180, Won: 21, WinRate: 0.117, WinLow: 0.078, WinHigh: 0.172, ShareOfWinners: 0.216, WinnersICP: 0.19, WinnersAnti: 0.286, Value: 180e3},
+				{Channel: "(none)", Deals: 12, Won: 0, WinRate: 0, WinLow: 0, WinHigh: 0.243},
+			},
+			ICP:  []string{"Partner Referral brings ICP accounts: 45.0% of its 120 deals against 21.0% of all deals, 2.1×."},
+			Anti: []string{"Paid <Search> brings anti-ICP accounts: 30.0% of its 180 deals against 12.0% of all deals, 2.5×."}},
 		Report: &icp.WatchReport{
 			DriftResult: icp.DriftResult{Time: at, Window: 1000,
 				Features: []icp.FeatureDrift{{Feature: "industry", Test: "cohens_w", Statistic: 0.502, PValue: 4.2e-32, PSI: 0.155, Status: "drift", Detail: "Cohen's w 0.502"}},
@@ -199,6 +208,31 @@ func TestPageSignals(t *testing.T) {
 	}
 	if !strings.Contains(page, `<span class="val">49% of 110 deals</span>`) || !strings.Contains(page, `<span class="val">44%</span>`) {
 		t.Error("the tier or ICP chart lacks its values")
+	}
+}
+
+// TestPageChannels checks the section of recent outcomes by channel: shown
+// with its rows, escaped, when the model has a channel column; its error
+// when they could not be read; left out otherwise.
+func TestPageChannels(t *testing.T) {
+	page := render(t, testPage())
+	for _, want := range []string{`<section id="channels">`, "by <b>Lead Source</b>", "<td>Partner Referral</td>", "Paid &lt;Search&gt;",
+		"68%", "Partner Referral brings ICP accounts", "<th>value won</th>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<Search>") {
+		t.Error("a channel name is not escaped")
+	}
+	p := testPage()
+	p.Channels, p.ChannelsErr = nil, "could not read the outcomes"
+	if page := render(t, p); !strings.Contains(page, `<section id="channels">`) || !strings.Contains(page, "could not read the outcomes") {
+		t.Error("the channel section does not say why it is empty")
+	}
+	p.ChannelsErr = ""
+	if page := render(t, p); strings.Contains(page, `id="channels"`) {
+		t.Error("the channel section shows without a channel column")
 	}
 }
 
