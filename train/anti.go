@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/icpengine/icp/profile"
@@ -10,10 +11,14 @@ import (
 
 // AntiConfig tunes the anti-ICP. The zero value is ready to use.
 type AntiConfig struct {
-	// MaxRatio is the most a rule's rate of good outcomes may be, as a
-	// multiple of the base rate; zero means 0.3. A good outcome is a won
+	// MaxRatio is the most a rule's odds of a good outcome may be, as a
+	// multiple of the base odds; zero means 0.3. A good outcome is a won
 	// deal that did not churn and whose LTV reaches the LTVQuantile of won
-	// accounts (each condition when its column is known).
+	// accounts (each condition when its column is known). Odds rather
+	// than rates, so that a disqualifier reads the same in a table where
+	// most deals are lost and in one where most customers stay: 3% won
+	// against 24% and 25% retained against 62% are both odds ratios near
+	// 0.1 to 0.2, while 25% is 0.4 times 62%.
 	MaxRatio float64
 	// LTVQuantile is the quantile of won accounts' LTV below which a won
 	// account counts as a poor outcome; zero means 0.1, negative drops the
@@ -23,12 +28,12 @@ type AntiConfig struct {
 	// MinZ is the least binomial z statistic of the shortfall of good
 	// outcomes on the holdout (the newest deals, which the rules are not
 	// learned from), where a rule must also show at most half the base
-	// rate of good outcomes; zero means 3.
+	// odds of a good outcome; zero means 3.
 	MinZ float64
 	// MinShare is the least share of closed accounts a rule must cover;
 	// zero means 0.01.
 	MinShare float64
-	// Depth is the depth of the surrogate tree; zero means 4.
+	// Depth is the most conditions of a rule; zero means 4.
 	Depth int
 }
 
@@ -68,22 +73,27 @@ func goodOutcomes(od *outcomeData, q float64) ([]float64, string) {
 	return good, def
 }
 
-// findAntiICP learns the anti-ICP: a shallow tree on raw values separates
-// good outcomes from the rest over the closed accounts, and each leaf
-// whose rate of good outcomes is far and significantly below the base
-// rate becomes a rule.
+// findAntiICP learns the anti-ICP with the segments' rule search turned
+// around (see subgroup.go): it looks for the largest groups of closed
+// accounts whose odds of a good outcome stay under MaxRatio times the
+// base odds, contrasting with that ceiling, so that a condition joins a
+// rule when the accounts it removes do clearly better than the rule's
+// own; one search after the other on what earlier rules leave. Each rule
+// must hold up on the holdout.
 //
 // It sets the profile's AntiICP.
 func (r *trainRun) findAntiICP() error {
-	a, err := r.antiICP()
+	a := r.antiICP()
 	r.p.AntiICP = a
-	return err
+	return nil
 }
 
-// antiICP is findAntiICP's search, on the columns segments cluster on.
-func (r *trainRun) antiICP() (profile.AntiICP, error) {
+// antiICP is findAntiICP's search, on the columns segments use.
+func (r *trainRun) antiICP() profile.AntiICP {
 	t, fitRows, holdRows, labeled, od, cfg := r.t, r.fit, r.hold, r.labeled, r.od, r.cfg.Anti
-	cols, base := segmentColumns(r.p.Encoder, r.cfg.Segments), r.p.Baseline
+	scfg := r.cfg.Segments
+	scfg.defaults()
+	cols, base := segmentColumns(r.p.Encoder, scfg), r.p.Baseline
 	if cfg.MaxRatio == 0 {
 		cfg.MaxRatio = 0.3
 	}
@@ -111,23 +121,32 @@ func (r *trainRun) antiICP() (profile.AntiICP, error) {
 	a.BaseGoodRate = rate(labeled)
 	fitRate, holdRate := rate(fitRows), rate(holdRows)
 	if len(fitRows) == 0 || fitRate == 0 {
-		return a, nil
+		return a
 	}
-	rule, err := learnRule(t, r.p.Encoder, cols, fitRows, pick(good, fitRows), nil, ruleConfig{
-		depth: cfg.Depth, minLeaf: max(5, len(fitRows)/200), purity: cfg.MaxRatio * fitRate, minCover: 0, low: true})
-	if err != nil {
-		return a, fmt.Errorf("find anti-ICP: %w", err)
+	rows := fitRows
+	if len(rows) > scfg.MaxRows {
+		rows = sampleRows(rows, scfg.MaxRows, r.cfg.Seed)
 	}
-	for _, cl := range rule.Clauses {
-		r := profile.Rule{Clauses: []profile.Clause{cl}}
-		in := matching(&r, t, labeled)
-		if float64(len(in)) < cfg.MinShare*float64(len(labeled)) {
-			continue
+	s := &searcher{views: newViews(t, r.p.Encoder, cols, rows), y: good, a: 0.5, t: oddsTimes(fitRate, cfg.MaxRatio), low: true,
+		minPos: math.Max(10, cfg.MinShare*float64(len(rows))), alpha: scfg.RefineAlpha, width: scfg.Width, depth: cfg.Depth}
+	left := rows
+	for len(a.Rules) < scfg.MaxSegments {
+		g, ok := s.search(left)
+		if !ok {
+			break
 		}
-		var g int
+		s.exactRanges(left, &g)
+		s.orMissing(left, &g)
+		if len(g.conds) == 0 || !s.supported(g.n, g.k) || g.k/g.n >= s.t {
+			break
+		}
+		left = slices.DeleteFunc(slices.Clone(left), func(i int) bool { return s.matches(&g, i) })
+		rule := s.rule(&g)
+		in := matching(&rule, t, labeled)
+		var gd int
 		for _, i := range in {
 			if good[i] == 1 {
-				g++
+				gd++
 			}
 		}
 		// The rule must hold up on the newest deals, which it was not
@@ -135,29 +154,48 @@ func (r *trainRun) antiICP() (profile.AntiICP, error) {
 		// and significantly so.
 		var hin, hg int
 		for _, i := range holdRows {
-			if r.Match(t, i) {
+			if rule.Match(t, i) {
 				hin++
 				if good[i] == 1 {
 					hg++
 				}
 			}
 		}
-		if hin == 0 || float64(hg)/float64(hin) > 0.5*holdRate || -zScore(hg, hin, holdRate) < cfg.MinZ {
+		if hin == 0 || float64(hg)/float64(hin) > oddsTimes(holdRate, 0.5) || -zScore(hg, hin, holdRate) < cfg.MinZ {
 			continue
 		}
-		ar := profile.AntiRule{Rule: r, RuleText: r.String(), GoodRate: float64(g) / float64(len(in))}
+		ar := profile.AntiRule{Rule: rule, RuleText: rule.String(), GoodRate: float64(gd) / float64(max(1, len(in)))}
+		ar.GoodRateInterval = profile.Wilson(gd, len(in))
 		ar.Evidence = od.evidence(in)
 		against(&ar.Evidence, base)
 		ar.LossRate = 1 - ar.Evidence.WinRate
 		a.Rules = append(a.Rules, ar)
 	}
-	sort.SliceStable(a.Rules, func(x, y int) bool { return a.Rules[x].Evidence.Closed > a.Rules[y].Evidence.Closed })
 	for k := range a.Rules {
 		r := &a.Rules[k]
 		r.ID = fmt.Sprintf("anti-%d", k+1)
 		r.Summary = antiSummary(r, base, a.BaseGoodRate)
 	}
-	return a, nil
+	return a
+}
+
+// oddsTimes returns the rate whose odds are m times the odds of rate p.
+func oddsTimes(p, m float64) float64 {
+	if p >= 1 {
+		return 1
+	}
+	o := m * p / (1 - p)
+	return o / (1 + o)
+}
+
+// matches reports whether row i meets every condition of g.
+func (s *searcher) matches(g *subgroup, i int) bool {
+	for j := range g.conds {
+		if !s.holds(&g.conds[j], i) {
+			return false
+		}
+	}
+	return true
 }
 
 func antiSummary(r *profile.AntiRule, base profile.Evidence, baseGood float64) string {

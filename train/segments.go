@@ -7,88 +7,73 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
-	"gonum.org/v1/gonum/mat"
-
-	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
-	"github.com/icpengine/icp/model"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/traits"
 )
 
 // SegmentConfig tunes segment discovery. The zero value is ready to use.
 type SegmentConfig struct {
-	// KMin and KMax bound the number of clusters tried; zero means 2 and 12.
-	KMin, KMax int
-	// MinPositives is the fewest positive accounts worth clustering; zero
-	// means 30.
+	// MinPositives is the fewest positive training accounts worth a
+	// search; zero means 20.
 	MinPositives int
-	// MaxPositives is the most positive accounts clustered: beyond it, a
-	// seeded sample of this size is clustered and its rules are learned,
-	// while every check of a rule (coverage, lift on the holdout, the
-	// information it carries) still runs on all accounts. Segments of a
-	// few percent of winners hold hundreds of the sample, plenty for
-	// k-means and a depth-4 tree; the attributions, clusterings and
-	// bootstrap refits of 240,000 winners (a 1M-row export) are not worth
-	// minutes of a retrain. Zero means 20,000.
-	MaxPositives int
-	// MinShare drops clusters holding less than this share of the positive
-	// accounts; zero means 0.03.
+	// MaxRows is the most closed training accounts the rules are searched
+	// on: beyond it, a seeded sample of this size is searched, while the
+	// exact cut points, the holdout checks and the evidence use every
+	// account. Zero means 200,000.
+	MaxRows int
+	// MinShare drops candidate segments holding less than this share of
+	// the positive training accounts; zero means 0.03.
 	MinShare float64
-	// Columns are the columns clustered on. Nil means every feature column
-	// except behaviour counts (names such as web_visits_30d, trial_users,
-	// support_tickets_90d, logins, sessions, usage): who a customer is
-	// defines a segment, not how busy it was this month.
+	// MaxSegments caps the segments of one search; zero means 12.
+	MaxSegments int
+	// Columns are the columns rules may use. Nil means every feature
+	// column except dates and behaviour counts (names such as
+	// web_visits_30d, trial_users, support_tickets_90d, logins, sessions,
+	// usage): who a customer is defines a segment, not how busy it was
+	// this month.
 	Columns []string
-	// Resamples is the number of bootstrap resamples that measure the
-	// stability of each k; zero means 4.
-	Resamples int
-	// MinStability is the least mean adjusted Rand index between the
-	// clustering and its bootstrap refits for a k to be trusted; zero
-	// means 0.75.
-	MinStability float64
 	// MinLift is the least lift in the positive rate a segment's rule must
-	// show on the holdout (the newest closed deals, which clustering and
-	// rules do not see), and MinZ the least binomial z statistic of that
-	// excess; zero means 1.25 and 3. A segment that fails is dropped:
-	// clusters of winners that win no more often than anyone, or only by
-	// chance in the training data, are not segments.
+	// show on the holdout (the newest closed deals, which the search does
+	// not see), and MinZ the least binomial z statistic of that excess;
+	// zero means 1.25 and 3. A holdout too small to reach MinZ even at
+	// the training rate accepts z >= 1.64 with the lift, and the segment's
+	// confidence says "moderate".
 	MinLift, MinZ float64
-	// RuleDepth is the depth of the surrogate trees; zero means 4.
-	RuleDepth int
-	// Space is where the positives are clustered: SpaceAttributions (the
-	// default) clusters each column's contribution to their score (its
-	// one-hot and tag parts summed), so that accounts group by why they
-	// fit, on a scale (log-odds) that weighs columns by what they say about
-	// the outcome; SpaceFeatures clusters their encoded features, each
-	// column scaled to equal weight.
-	Space string
+	// Depth is the most conditions of a rule, and Width the beam width of
+	// the search; zero means 6 and 8.
+	Depth, Width int
+	// RefineAlpha is the significance level at which the training
+	// accounts a condition keeps must do better than those it removes for
+	// the condition to join a rule, divided by the number of conditions
+	// tried on the column (a range is chosen among thousands, a boolean
+	// between two); zero means 0.05.
+	RefineAlpha float64
+	// Previous are the segments of the model this one replaces (train
+	// --previous): a segment holding mostly the same accounts of the
+	// training table as a previous one (Jaccard index at least
+	// MatchJaccard, zero meaning 0.5) keeps its ID and name, so that a
+	// retrain does not rename the ICP; new segments get new IDs.
+	Previous     []profile.Segment
+	MatchJaccard float64
 }
 
 func (cfg *SegmentConfig) defaults() {
-	if cfg.KMin == 0 {
-		cfg.KMin = 2
-	}
-	if cfg.KMax == 0 {
-		cfg.KMax = 12
-	}
 	if cfg.MinPositives == 0 {
-		cfg.MinPositives = 30
+		cfg.MinPositives = 20
 	}
-	if cfg.MaxPositives == 0 {
-		cfg.MaxPositives = 20000
+	if cfg.MaxRows == 0 {
+		cfg.MaxRows = 200_000
 	}
 	if cfg.MinShare == 0 {
 		cfg.MinShare = 0.03
 	}
-	if cfg.Resamples == 0 {
-		cfg.Resamples = 4
-	}
-	if cfg.MinStability == 0 {
-		cfg.MinStability = 0.75
+	if cfg.MaxSegments == 0 {
+		cfg.MaxSegments = 12
 	}
 	if cfg.MinLift == 0 {
 		cfg.MinLift = 1.25
@@ -96,26 +81,32 @@ func (cfg *SegmentConfig) defaults() {
 	if cfg.MinZ == 0 {
 		cfg.MinZ = 3
 	}
-	if cfg.RuleDepth == 0 {
-		cfg.RuleDepth = 4
+	if cfg.Depth == 0 {
+		cfg.Depth = 6
 	}
-	if cfg.Space == "" {
-		cfg.Space = profile.SpaceAttributions
+	if cfg.Width == 0 {
+		cfg.Width = 8
+	}
+	if cfg.RefineAlpha == 0 {
+		cfg.RefineAlpha = 0.05
+	}
+	if cfg.MatchJaccard == 0 {
+		cfg.MatchJaccard = 0.5
 	}
 }
 
 // behaviourName matches columns that count recent activity rather than
 // describe the company.
-var behaviourName = regexp.MustCompile(`(?i)(visit|trial|ticket|session|login|usage|click|open|event|activity|page_?view|download|_\d+d$)`)
+var behaviourName = regexp.MustCompile(`(?i)(visit|trial|ticket|session|login|usage|click|open|event|activity|page_?view|download|meeting|call|_\d+d$)`)
 
-// segmentColumns returns the columns to cluster on.
+// segmentColumns returns the columns rules may use.
 func segmentColumns(enc *features.Encoder, cfg SegmentConfig) []string {
 	if cfg.Columns != nil {
 		return cfg.Columns
 	}
 	var cols []string
 	for _, ce := range enc.Columns {
-		if ce.Role == features.RoleNumeric && behaviourName.MatchString(ce.Name) {
+		if ce.Role == features.RoleDate || ce.Role == features.RoleNumeric && behaviourName.MatchString(ce.Name) {
 			continue
 		}
 		cols = append(cols, ce.Name)
@@ -128,302 +119,606 @@ func segmentColumns(enc *features.Encoder, cfg SegmentConfig) []string {
 	return cols
 }
 
-// clusterMatrix copies the encoded columns of cols for rows, each
-// original column's block scaled so that it weighs as much as one
-// standardized number: a one-hot block of a column with many levels would
-// otherwise count for less than one number, and a tag list for more.
-func clusterMatrix(x *mat.Dense, enc *features.Encoder, cols []string, rows []int, scaled bool) *mat.Dense {
-	keep := make(map[string]bool, len(cols))
-	for _, c := range cols {
-		keep[c] = true
+// findSegments finds the segments: groups of accounts, each stated by a
+// rule, that turn positive far more often than the rest. See search in
+// subgroup.go for the rule search; here the searches run one after the
+// other on what earlier segments leave (sequential covering), on the
+// label and, when the label asks more than a win, on won deals too;
+// each candidate must hold up on the holdout, its conditions that do not
+// change the holdout's rate are pruned, and segments whose rules then
+// coincide are merged.
+//
+// It sets the profile's Segments and SegmentSearch.
+func (r *trainRun) findSegments() error {
+	segs, search := r.segments()
+	r.p.Segments, r.p.SegmentSearch = segs, search
+	return nil
+}
+
+// outcomeSearch is one outcome segments are searched for.
+type outcomeSearch struct {
+	name string
+	y    []float64
+}
+
+// candidate is a segment before the holdout has judged it.
+type candidate struct {
+	rule    profile.Rule
+	outcome string
+	// searchPos counts its positives in the search rows.
+	searchPos float64
+}
+
+// segments is findSegments' search.
+func (r *trainRun) segments() ([]profile.Segment, profile.SegmentSearch) {
+	cfg := r.cfg.Segments
+	cfg.defaults()
+	enc := r.p.Encoder
+	cols := segmentColumns(enc, cfg)
+	var positives int
+	for _, i := range r.fit {
+		if r.lab.y[i] == 1 {
+			positives++
+		}
 	}
-	type block struct {
-		off, w int
-		scale  float64
+	search := profile.SegmentSearch{Method: profile.MethodRules, Columns: cols, Positives: positives, Rows: len(r.fit)}
+	if positives < cfg.MinPositives {
+		search.Reason = fmt.Sprintf("too few positive accounts to search: %d in the training deals (at least %d needed)", positives, cfg.MinPositives)
+		return nil, search
 	}
-	var blocks []block
-	width := 0
-	for _, ce := range enc.Columns {
-		if !keep[ce.Name] {
+	rows := r.fit
+	if len(rows) > cfg.MaxRows {
+		rows = sampleRows(rows, cfg.MaxRows, r.cfg.Seed)
+		search.Sampled = len(rows)
+	}
+	views := newViews(r.t, enc, cols, rows)
+	// One covering across the outcomes: a search for the label starts
+	// from what the won deals' segments leave.
+	var cands []candidate
+	left := rows
+	for _, o := range r.outcomes() {
+		search.Outcomes = append(search.Outcomes, o.name)
+		var found []candidate
+		found, left = r.cover(views, left, o, cfg)
+		cands = append(cands, found...)
+	}
+	segs, dropped, pruned := r.judge(cands, cfg)
+	search.Dropped, search.Pruned = dropped, pruned
+	search.K = len(segs)
+	if len(segs) == 0 {
+		search.Reason = "no group of accounts stated by a rule turns positive clearly more often than the base rate on the newest deals"
+		if len(cands) == 0 {
+			search.Reason = "no group of accounts stated by a rule turns positive significantly more often than the base rate"
+		}
+		return nil, search
+	}
+	search.Reliable = true
+	r.nameSegments(segs, cfg)
+	return segs, search
+}
+
+// outcomes returns the outcomes searched: won deals when the table has a
+// won column and the label asks more than a win (so that a recipe that
+// wins but churns is found and shown as such), then the label.
+func (r *trainRun) outcomes() []outcomeSearch {
+	lab := r.lab
+	label := outcomeSearch{name: lab.def.Target, y: lab.y}
+	if lab.def.Target == TargetWon || lab.def.Target == TargetRetained || lab.def.WonColumn == "" {
+		return []outcomeSearch{label}
+	}
+	won := make([]float64, len(lab.y))
+	differs := false
+	for i, v := range lab.y {
+		switch {
+		case math.IsNaN(v):
+			won[i] = math.NaN()
+		case lab.won[i]:
+			won[i] = 1
+		}
+		differs = differs || won[i] != v && !math.IsNaN(v)
+	}
+	if !differs {
+		return []outcomeSearch{label}
+	}
+	return []outcomeSearch{{name: TargetWon, y: won}, label}
+}
+
+// cover runs the search on rows for one outcome again and again, each
+// time on the rows the rules found so far leave, and returns the rules
+// and the rows they leave.
+func (r *trainRun) cover(views []view, rows []int, o outcomeSearch, cfg SegmentConfig) ([]candidate, []int) {
+	s := &searcher{views: views, y: o.y, a: 0.3, fitA: 0.5, width: cfg.Width, depth: cfg.Depth, alpha: cfg.RefineAlpha}
+	var n, k float64
+	for _, i := range rows {
+		n++
+		k += o.y[i]
+	}
+	if n == 0 || k == 0 || k == n {
+		return nil, rows
+	}
+	s.t = k / n
+	s.minPos = math.Max(5, cfg.MinShare*k)
+	var out []candidate
+	left := rows
+	for len(out) < cfg.MaxSegments {
+		g, ok := s.search(left)
+		if !ok {
+			break
+		}
+		s.exactRanges(left, &g)
+		s.orMissing(left, &g)
+		// A group that does not reach MinLift on the training deals
+		// cannot on the holdout either: the covering is done.
+		if len(g.conds) == 0 || !s.supported(g.n, g.k) || g.k/g.n < cfg.MinLift*s.t {
+			break
+		}
+		out = append(out, candidate{rule: s.rule(&g), outcome: o.name, searchPos: g.k})
+		rest := make([]int, 0, len(left))
+		in := 0
+		for _, i := range left {
+			if in < len(g.rows) && g.rows[in] == i {
+				in++
+				continue
+			}
+			rest = append(rest, i)
+		}
+		left = rest
+	}
+	return out, left
+}
+
+// judge checks the candidates on the holdout in order, each on the
+// holdout accounts no earlier kept segment holds; prunes the conditions
+// of the kept ones that do not change the holdout's rate; merges
+// segments whose rules then coincide or hold nothing of their own; and
+// returns the segments with their evidence, with the reasons for what
+// was dropped and pruned.
+func (r *trainRun) judge(cands []candidate, cfg SegmentConfig) ([]profile.Segment, []string, []string) {
+	t, y := r.t, r.lab.y
+	hold := r.hold
+	var holdN, holdK float64
+	for _, i := range hold {
+		holdN++
+		holdK += y[i]
+	}
+	baseRate := holdK / math.Max(1, holdN)
+	// Candidates found for another outcome than the label are judged on
+	// it too, but their holdout evidence is the label's.
+	var kept []candidate
+	var dropped, pruned []string
+	taken := make([]bool, t.Rows())
+	for _, c := range cands {
+		rows := free(hold, taken)
+		he := holdoutOf(&c.rule, t, rows, y)
+		conf, why := confidence(he, baseRate, r.searchRate(&c.rule, y), cfg)
+		if conf == "" {
+			dropped = append(dropped, fmt.Sprintf("`%s` (found for %s): %s", c.rule.String(), c.outcome, why))
 			continue
 		}
-		// Variance of the block over rows.
-		v := 0.0
-		for j := ce.Offset; j < ce.Offset+ce.Width(); j++ {
-			var s, s2 float64
-			for _, i := range rows {
-				a := x.At(i, j)
-				s += a
-				s2 += a * a
-			}
-			n := float64(len(rows))
-			v += s2/n - (s/n)*(s/n)
-		}
-		scale := 1.0
-		if scaled {
-			scale = 0
-			if v > 1e-12 {
-				scale = 1 / math.Sqrt(v)
+		kept = append(kept, c)
+		for _, i := range rows {
+			if c.rule.Match(t, i) {
+				taken[i] = true
 			}
 		}
-		blocks = append(blocks, block{ce.Offset, ce.Width(), scale})
-		width += ce.Width()
 	}
-	out := mat.NewDense(len(rows), max(width, 1), nil)
-	for r, i := range rows {
-		src, dst := x.RawRowView(i), out.RawRowView(r)
-		o := 0
-		for _, b := range blocks {
-			for j := 0; j < b.w; j++ {
-				dst[o+j] = src[b.off+j] * b.scale
+	// Prune, then merge: a pruned rule may now hold what a later one did.
+	for k := range kept {
+		for _, p := range r.prune(&kept[k].rule, kept[:k], baseRate) {
+			pruned = append(pruned, p)
+		}
+	}
+	kept, merged := r.merge(kept)
+	dropped = append(dropped, merged...)
+
+	// Evidence of the segments as served: first match wins.
+	var segs []profile.Segment
+	taken = make([]bool, t.Rows())
+	totalPos := 0
+	for _, i := range r.fit {
+		if y[i] == 1 {
+			totalPos++
+		}
+	}
+	for _, c := range kept {
+		own := free(r.fit, taken)
+		hrows := free(hold, taken)
+		he := holdoutOf(&c.rule, t, hrows, y)
+		conf, why := confidence(he, baseRate, r.searchRate(&c.rule, y), cfg)
+		var members, matched []int
+		var fitN, fitK int
+		for _, i := range own {
+			if c.rule.Match(t, i) {
+				matched = append(matched, i)
+				fitN++
+				if y[i] == 1 {
+					members = append(members, i)
+					fitK++
+				}
 			}
-			o += b.w
+		}
+		if conf == "" || float64(fitK) < cfg.MinShare*float64(totalPos) {
+			if conf != "" {
+				why = fmt.Sprintf("holds %d positive training accounts of its own, under %.0f%% of them", fitK, 100*cfg.MinShare)
+			}
+			dropped = append(dropped, fmt.Sprintf("`%s` (found for %s): %s", c.rule.String(), c.outcome, why))
+			continue
+		}
+		for _, i := range append(hrows, own...) {
+			if c.rule.Match(t, i) {
+				taken[i] = true
+			}
+		}
+		sg := profile.Segment{Rule: c.rule, RuleText: c.rule.String(), Size: fitK, Share: float64(fitK) / float64(max(1, totalPos)),
+			Confidence: conf, Outcomes: c.outcome}
+		sg.Precision = float64(fitK) / float64(max(1, fitN))
+		sg.Recall = sg.Share
+		sg.HoldoutAccounts, sg.HoldoutPositives = int(he.n), int(he.k)
+		sg.HoldoutRate = he.k / math.Max(1, he.n)
+		sg.HoldoutRateInterval = profile.Wilson(int(he.k), int(he.n))
+		sg.HoldoutBaseRate = baseRate
+		if baseRate > 0 {
+			sg.HoldoutLift = sg.HoldoutRate / baseRate
+		}
+		sg.HoldoutZ = zScore(int(he.k), int(he.n), baseRate)
+		sg.Evidence = r.od.evidence(matching(&sg.Rule, t, r.labeled))
+		against(&sg.Evidence, r.p.Baseline)
+		sg.Accounts, sg.Positives, sg.PositiveRate, sg.Lift = sg.Evidence.Closed, sg.Evidence.Positives, sg.Evidence.PositiveRate, sg.Evidence.Lift
+		sg.Warning = warning(sg.Evidence, r.p.Baseline, r.lab.def.Target)
+		sg.Traits = traits.Describe(t, r.p.Encoder, members)
+		sg.Centroid = centroid(r, members, matched)
+		segs = append(segs, sg)
+	}
+	return segs, dropped, pruned
+}
+
+// free returns the rows not taken.
+func free(rows []int, taken []bool) []int {
+	out := make([]int, 0, len(rows))
+	for _, i := range rows {
+		if !taken[i] {
+			out = append(out, i)
 		}
 	}
 	return out
 }
 
-// findSegments clusters the positive accounts with k-means++, on the
-// columns of cfg.Columns scaled to equal weight; chooses k by silhouette
-// among the ks whose clustering survives bootstrap resampling; describes
-// each cluster by a rule learned by a shallow tree on raw values; and
-// keeps the segments whose rule selects accounts that turn positive
-// clearly more often than the base rate.
-//
-// Segments are learned on the older deals and must hold up on the newest
-// (the holdout), so that chance patterns of the training data do not
-// become segments. It sets the profile's Segments and SegmentSearch.
-func (r *trainRun) findSegments() error {
-	segs, search, err := r.segments()
-	r.p.Segments, r.p.SegmentSearch = segs, search
-	return err
+// counts are the accounts and positives of a group.
+type counts struct{ n, k float64 }
+
+// holdoutOf counts the rows matching rule and their positives.
+func holdoutOf(rule *profile.Rule, t *datasets.Table, rows []int, y []float64) counts {
+	var c counts
+	for _, i := range rows {
+		if rule.Match(t, i) {
+			c.n++
+			c.k += y[i]
+		}
+	}
+	return c
 }
 
-// segments is findSegments' search.
-func (r *trainRun) segments() ([]profile.Segment, profile.SegmentSearch, error) {
-	p, t, x, cfg, seed := r.p, r.t, r.all, r.cfg.Segments, r.cfg.Seed
-	var positives []int
-	for _, i := range r.fit {
-		if r.lab.y[i] == 1 {
-			positives = append(positives, i)
-		}
+// searchRate is the rule's positive rate on the training deals.
+func (r *trainRun) searchRate(rule *profile.Rule, y []float64) float64 {
+	c := holdoutOf(rule, r.t, r.fit, y)
+	return c.k / math.Max(1, c.n)
+}
+
+// confidence judges a rule by its holdout counts he against the
+// holdout's base rate: ConfidenceHigh, ConfidenceModerate, or "" and why
+// the evidence does not hold. trainRate is the rule's rate on the
+// training deals, which says whether the holdout could have reached MinZ.
+func confidence(he counts, base, trainRate float64, cfg SegmentConfig) (string, string) {
+	if he.n == 0 {
+		return "", "no account of the holdout matches it"
 	}
-	cfg.defaults()
-	enc := p.Encoder
-	cols := segmentColumns(enc, cfg)
-	search := profile.SegmentSearch{Columns: cols, Positives: len(positives), Space: cfg.Space}
-	if len(positives) < cfg.MinPositives || len(positives) < 4*cfg.KMax {
-		search.Reason = fmt.Sprintf("too few %d positive accounts to cluster (at least %d needed)", len(positives), max(cfg.MinPositives, 4*cfg.KMax))
-		return nil, search, nil
+	rate := he.k / he.n
+	lift := rate / math.Max(base, 1e-12)
+	z := zScore(int(he.k), int(he.n), base)
+	stated := fmt.Sprintf("on the holdout, %d closed accounts at %s (%s–%s) against a base rate of %s, %.2f× (z = %.1f)",
+		int(he.n), profile.FormatPercent(rate), profile.FormatPercent(profile.Wilson(int(he.k), int(he.n)).Lo),
+		profile.FormatPercent(profile.Wilson(int(he.k), int(he.n)).Hi), profile.FormatPercent(base), lift, z)
+	if lift < cfg.MinLift {
+		return "", stated
 	}
-	// clustered are the positives clustered: all of them, or a sample.
-	clustered := positives
-	if len(positives) > cfg.MaxPositives {
-		clustered = sampleRows(positives, cfg.MaxPositives, seed)
-		search.Clustered = len(clustered)
+	if z >= cfg.MinZ {
+		return profile.ConfidenceHigh, stated
 	}
-	var xp *mat.Dense
-	switch cfg.Space {
-	case profile.SpaceFeatures:
-		xp = clusterMatrix(x, enc, cols, clustered, true)
-	case profile.SpaceAttributions:
-		// One row of attributions per positive account, not per table row.
-		xa := mat.NewDense(len(clustered), enc.Width, nil)
-		row := make([]float64, enc.Width)
-		rows := make([]int, len(clustered))
-		for j, i := range clustered {
-			copy(row, x.RawRowView(i))
-			p.Model.Explain(row, xa.RawRowView(j))
-			rows[j] = j
-		}
-		xp = groupedMatrix(xa, enc, cols, rows)
-	default:
-		return nil, search, fmt.Errorf("find segments: unknown space %q (want %q or %q): %w", cfg.Space, profile.SpaceAttributions, profile.SpaceFeatures, icp.ErrInvalid)
+	// Could the holdout have shown MinZ had the training rate held?
+	reach := 0.0
+	if base > 0 && base < 1 {
+		reach = (trainRate - base) * math.Sqrt(he.n) / math.Sqrt(base*(1-base))
 	}
-	base := p.Baseline
-	type option struct {
-		segs     []profile.Segment
-		dropped  []string
-		coverage float64
-		sil      float64
-		k        int
+	if reach < cfg.MinZ && z >= 1.64 {
+		return profile.ConfidenceModerate, stated
 	}
-	var opts []option
-	for k := cfg.KMin; k <= cfg.KMax; k++ {
-		km, labels, err := model.FitKMeans(xp, nil, model.KMeansConfig{K: k, Seed: seed})
-		if err != nil {
-			return nil, search, fmt.Errorf("find segments: %w", err)
-		}
-		ks := profile.KScore{K: k, Silhouette: model.Silhouette(xp, labels, 1000, seed), Stability: stability(xp, labels, k, cfg.Resamples, seed)}
-		if ks.Stability >= cfg.MinStability {
-			segs, dropped, err := r.describeClusters(km, labels, clustered, cols, cfg)
-			if err != nil {
-				return nil, search, err
+	return "", stated
+}
+
+// prune drops, one at a time, each condition of rule that does not change
+// the rate on the holdout: the holdout accounts that meet every other
+// condition but not this one (at least five of them) are, by likelihood,
+// at least three times likelier to turn positive at the rule's own
+// holdout rate than at the holdout's base rate. Where the holdout cannot
+// tell, the condition stays: the training deals showed it significant.
+// The holdout accounts of earlier segments are left out. It returns what
+// it pruned.
+func (r *trainRun) prune(rule *profile.Rule, earlier []candidate, base float64) []string {
+	const minRows = 5
+	t, y := r.t, r.lab.y
+	var rows []int
+next:
+	for _, i := range r.hold {
+		for k := range earlier {
+			if earlier[k].rule.Match(t, i) {
+				continue next
 			}
-			ks.Segments = len(segs)
-			ks.Coverage = coverage(segs, t, positives)
-			ks.Gain = infoGain(segs, t, r.fit, r.lab.y)
-			opts = append(opts, option{segs, dropped, ks.Gain, ks.Silhouette, k})
 		}
-		search.Ks = append(search.Ks, ks)
+		rows = append(rows, i)
 	}
-	if len(opts) == 0 {
-		search.Reason = fmt.Sprintf("no number of clusters from %d to %d is stable under bootstrap resampling (adjusted Rand index below %.2f)", cfg.KMin, cfg.KMax, cfg.MinStability)
-		return nil, search, nil
-	}
-	// The k whose segments tell the most about the label; within 0.5% of
-	// the best, the best silhouette.
-	top := 0.0
-	for _, o := range opts {
-		top = math.Max(top, o.coverage)
-	}
-	var pick *option
-	for k := range opts {
-		o := &opts[k]
-		if o.coverage >= 0.995*top && (pick == nil || o.sil > pick.sil) {
-			pick = o
+	var out []string
+	cl := &rule.Clauses[0]
+	for j := 0; j < len(cl.Conds) && len(cl.Conds) > 1; j++ {
+		var in, added counts
+		for _, i := range rows {
+			meets := true
+			for k := range cl.Conds {
+				if k != j && !cl.Conds[k].Holds(t, i) {
+					meets = false
+					break
+				}
+			}
+			if !meets {
+				continue
+			}
+			if cl.Conds[j].Holds(t, i) {
+				in.n++
+				in.k += y[i]
+			} else {
+				added.n++
+				added.k += y[i]
+			}
+		}
+		if added.n < minRows || in.n == 0 {
+			continue
+		}
+		pr, pb := shrunk(in.k, in.n, base), math.Min(math.Max(base, 1e-4), 1-1e-4)
+		llr := added.k*math.Log(pr/pb) + (added.n-added.k)*math.Log((1-pr)/(1-pb))
+		if pr > pb && llr >= math.Log(3) {
+			out = append(out, fmt.Sprintf("`%s` from `%s`: on the holdout the %d accounts it would exclude turn positive at %s, the rule's own at %s (base rate %s)",
+				cl.Conds[j].String(), rule.String(), int(added.n), profile.FormatPercent(added.k/added.n), profile.FormatPercent(in.k/in.n), profile.FormatPercent(base)))
+			cl.Conds = slices.Delete(cl.Conds, j, j+1)
+			j = -1
 		}
 	}
-	search.K, search.Dropped = pick.k, pick.dropped
-	segs := pick.segs
-	if len(segs) == 0 {
-		search.Reason = "no cluster of positives has a rule whose accounts turn positive clearly more often than the base rate"
-		return nil, search, nil
+	return out
+}
+
+// merge merges candidates whose rules state the same conditions, and
+// drops those whose rules an earlier one's covers (they would hold
+// nothing of their own).
+func (r *trainRun) merge(cands []candidate) ([]candidate, []string) {
+	var out []candidate
+	var why []string
+next:
+	for _, c := range cands {
+		for k := range out {
+			if covers(&out[k].rule, &c.rule) {
+				why = append(why, fmt.Sprintf("`%s` (found for %s): merged into `%s`, whose rule holds all of its accounts", c.rule.String(), c.outcome, out[k].rule.String()))
+				if !strings.Contains(out[k].outcome, c.outcome) {
+					out[k].outcome += ", " + c.outcome
+				}
+				continue next
+			}
+		}
+		out = append(out, c)
 	}
-	search.Reliable = true
+	return out, why
+}
+
+// covers reports whether every account rule b matches, rule a matches:
+// each condition of a is implied by one of b on the same column.
+func covers(a, b *profile.Rule) bool {
+	if a.Empty() || b.Empty() {
+		return false
+	}
+	for _, ca := range a.Clauses[0].Conds {
+		implied := false
+		for _, cb := range b.Clauses[0].Conds {
+			if ca.Column == cb.Column && implies(&cb, &ca) {
+				implied = true
+				break
+			}
+		}
+		if !implied {
+			return false
+		}
+	}
+	return true
+}
+
+// implies reports whether every value meeting b meets a (b and a on the
+// same column).
+func implies(b, a *profile.Cond) bool {
+	if b.Missing && !a.Missing {
+		return false
+	}
+	switch {
+	case a.Op == profile.OpIn && b.Op == profile.OpIn && !a.Negate && !b.Negate:
+		for _, lv := range b.Levels {
+			if !slices.Contains(a.Levels, lv) {
+				return false
+			}
+		}
+		return true
+	case a.Op == profile.OpRange && b.Op == profile.OpRange:
+		lo := func(c *profile.Cond) float64 {
+			if c.Lo == nil {
+				return math.Inf(-1)
+			}
+			return *c.Lo
+		}
+		hi := func(c *profile.Cond) float64 {
+			if c.Hi == nil {
+				return math.Inf(1)
+			}
+			return *c.Hi
+		}
+		return lo(b) >= lo(a) && hi(b) <= hi(a)
+	case a.Op == profile.OpIs && b.Op == profile.OpIs:
+		return a.Negate == b.Negate
+	case a.Op == profile.OpHasAny && b.Op == profile.OpHasAny && !a.Negate && !b.Negate:
+		for _, tag := range b.Tags {
+			if !slices.Contains(a.Tags, tag) {
+				return false
+			}
+		}
+		return true
+	case a.Op == profile.OpHasAll && b.Op == profile.OpHasAll && !a.Negate && !b.Negate:
+		for _, tag := range a.Tags {
+			if !slices.Contains(b.Tags, tag) {
+				return false
+			}
+		}
+		return true
+	}
+	return a.String() == b.String()
+}
+
+// warning says what a segment's won accounts do worse than most: churn,
+// LTV, or the label's rate when the segment was found for won deals.
+func warning(e, base profile.Evidence, target string) string {
+	var parts []string
+	if e.HasChurn && base.HasChurn && e.Won >= 10 && e.ChurnRateInterval.Lo > base.ChurnRate {
+		parts = append(parts, fmt.Sprintf("once won they churn %s of the time (%s overall)", profile.FormatPercent(e.ChurnRate), profile.FormatPercent(base.ChurnRate)))
+	}
+	if e.HasLTV && base.HasLTV && e.Won >= 10 && e.MedianLTV < 0.8*base.MedianLTV {
+		parts = append(parts, fmt.Sprintf("their median LTV is %s (%s overall)", profile.FormatNumber(e.MedianLTV), profile.FormatNumber(base.MedianLTV)))
+	}
+	if target != TargetWon && e.Closed > 0 && e.PositiveRateInterval.Hi < base.PositiveRate {
+		parts = append(parts, fmt.Sprintf("they win, but only %s become %s (%s overall)", profile.FormatPercent(e.PositiveRate), targetWord(target), profile.FormatPercent(base.PositiveRate)))
+	}
+	return joinAnd(parts)
+}
+
+func targetWord(target string) string {
+	switch target {
+	case TargetRetained:
+		return "retained customers"
+	}
+	return "ideal customers"
+}
+
+// centroid is the mean encoded row of members (of matched when there
+// are none).
+func centroid(r *trainRun, members, matched []int) []float64 {
+	rows := members
+	if len(rows) == 0 {
+		rows = matched
+	}
+	c := make([]float64, r.p.Encoder.Width)
+	for _, i := range rows {
+		for j, v := range r.all.RawRowView(i) {
+			c[j] += v
+		}
+	}
+	for j := range c {
+		c[j] /= float64(max(1, len(rows)))
+	}
+	return c
+}
+
+// nameSegments gives each segment its ID, name and summary: the previous model's
+// ID and name when the segment holds mostly the same accounts as one of
+// its segments, the next free ID and a name from its rule otherwise.
+func (r *trainRun) nameSegments(segs []profile.Segment, cfg SegmentConfig) {
+	ids := matchPrevious(segs, cfg.Previous, r.t, cfg.MatchJaccard)
+	next := 1
+	for _, ps := range cfg.Previous {
+		if n, err := strconv.Atoi(strings.TrimPrefix(ps.ID, "seg-")); err == nil && n >= next {
+			next = n + 1
+		}
+	}
 	for k := range segs {
 		s := &segs[k]
-		s.ID = fmt.Sprintf("seg-%d", k+1)
-		s.Name = ruleName(&s.Rule, k+1)
-		s.Summary = segmentSummary(s, base)
+		if m := ids[k]; m.prev >= 0 {
+			s.ID, s.Name, s.PreviousJaccard = cfg.Previous[m.prev].ID, cfg.Previous[m.prev].Name, m.jaccard
+		} else {
+			s.ID = fmt.Sprintf("seg-%d", next)
+			next++
+			s.Name = ruleName(&s.Rule, k+1)
+		}
+		s.Summary = segmentSummary(s, r.p.Baseline, r.lab.def.Target)
 	}
-	return segs, search, nil
 }
 
-// infoGain is the mutual information, in nats per closed account, between
-// the label and the segment an account falls in (the first whose rule it
-// matches, or none).
-func infoGain(segs []profile.Segment, t *datasets.Table, labeled []int, y []float64) float64 {
-	n := len(segs) + 1
-	pos := make([]float64, n)
-	tot := make([]float64, n)
-	var allPos float64
-	for _, i := range labeled {
-		k := profile.SegmentOf(segs, t, i)
-		if k < 0 {
-			k = len(segs)
-		}
-		tot[k]++
-		pos[k] += y[i]
-		allPos += y[i]
-	}
-	N := float64(len(labeled))
-	if N == 0 || allPos == 0 || allPos == N {
-		return 0
-	}
-	base := allPos / N
-	g := 0.0
-	for k := range tot {
-		if tot[k] == 0 {
-			continue
-		}
-		r := pos[k] / tot[k]
-		if r > 0 {
-			g += pos[k] * math.Log(r/base)
-		}
-		if r < 1 {
-			g += (tot[k] - pos[k]) * math.Log((1-r)/(1-base))
-		}
-	}
-	return g / N
+// prevMatch is the previous segment a segment matched, -1 for none.
+type prevMatch struct {
+	prev    int
+	jaccard float64
 }
 
-// coverage is the share of positives that match the rule of a segment.
-func coverage(segs []profile.Segment, t *datasets.Table, positives []int) float64 {
-	if len(positives) == 0 {
-		return 0
+// matchPrevious matches segs to prev one to one by the Jaccard index of
+// the accounts of t each holds (first match wins, as served), greedily
+// from the largest index, keeping pairs at or above minJ.
+func matchPrevious(segs, prev []profile.Segment, t *datasets.Table, minJ float64) []prevMatch {
+	out := make([]prevMatch, len(segs))
+	for k := range out {
+		out[k].prev = -1
 	}
-	n := 0
-	for _, i := range positives {
-		if profile.SegmentOf(segs, t, i) >= 0 {
-			n++
+	if len(prev) == 0 {
+		return out
+	}
+	cur, old := Membership(segs, t), Membership(prev, t)
+	inter := make([][]float64, len(segs))
+	size, oldSize := make([]float64, len(segs)), make([]float64, len(prev))
+	for k := range inter {
+		inter[k] = make([]float64, len(prev))
+	}
+	for i := range cur {
+		if cur[i] >= 0 {
+			size[cur[i]]++
+		}
+		if old[i] >= 0 {
+			oldSize[old[i]]++
+		}
+		if cur[i] >= 0 && old[i] >= 0 {
+			inter[cur[i]][old[i]]++
 		}
 	}
-	return float64(n) / float64(len(positives))
-}
-
-// describeClusters learns the rule and evidence of each cluster of the
-// clustering km of the positives (labels[j] is the cluster of
-// positives[j]), on the columns cols, and keeps the clusters whose rule
-// passes the evidence test, largest first.
-func (r *trainRun) describeClusters(km *model.KMeans, labels, positives []int, cols []string, cfg SegmentConfig) ([]profile.Segment, []string, error) {
-	t, x, od, enc, base := r.t, r.all, r.od, r.p.Encoder, r.p.Baseline
-	hold := od.within(r.hold).evidence(r.hold)
-	isPos := make([]float64, len(positives))
-	var segs []profile.Segment
-	var dropped []string
-	for c := range km.Centroids {
-		var members []int
-		for j, l := range labels {
-			isPos[j] = 0
-			if l == c {
-				members = append(members, positives[j])
-				isPos[j] = 1
-			}
-		}
-		if float64(len(members)) < cfg.MinShare*float64(len(positives)) {
-			dropped = append(dropped, fmt.Sprintf("cluster of %d: under %.0f%% of the positives", len(members), 100*cfg.MinShare))
-			continue
-		}
-		rule, err := learnRule(t, enc, cols, positives, isPos, nil, ruleConfig{
-			depth: cfg.RuleDepth, minLeaf: max(5, len(positives)/200), purity: 0.5, minCover: 0.15, maxClauses: 3})
-		if err != nil {
-			return nil, nil, fmt.Errorf("find segments: %w", err)
-		}
-		if rule.Empty() {
-			dropped = append(dropped, fmt.Sprintf("cluster of %d: no rule separates it from the other positives", len(members)))
-			continue
-		}
-		sg := profile.Segment{Size: len(members), Share: float64(len(members)) / float64(len(positives)), Rule: rule, RuleText: rule.String()}
-		var hit, hitMembers int
-		for j, i := range positives {
-			if rule.Match(t, i) {
-				hit++
-				if isPos[j] == 1 {
-					hitMembers++
+	type pair struct {
+		k, o int
+		j    float64
+	}
+	var pairs []pair
+	for k := range segs {
+		for o := range prev {
+			if u := size[k] + oldSize[o] - inter[k][o]; u > 0 {
+				if j := inter[k][o] / u; j >= minJ {
+					pairs = append(pairs, pair{k, o, j})
 				}
 			}
 		}
-		sg.Precision = float64(hitMembers) / float64(max(hit, 1))
-		sg.Recall = float64(hitMembers) / float64(len(members))
-		in := matching(&rule, t, r.labeled)
-		sg.Evidence = od.evidence(in)
-		against(&sg.Evidence, base)
-		sg.Accounts, sg.Positives, sg.PositiveRate, sg.Lift = sg.Evidence.Closed, sg.Evidence.Positives, sg.Evidence.PositiveRate, sg.Evidence.Lift
-		he := od.evidence(matching(&rule, t, r.hold))
-		against(&he, hold)
-		sg.HoldoutAccounts, sg.HoldoutLift = he.Closed, he.Lift
-		sg.HoldoutZ = zScore(he.Positives, he.Closed, hold.PositiveRate)
-		if sg.HoldoutLift < cfg.MinLift || sg.HoldoutZ < cfg.MinZ {
-			dropped = append(dropped, fmt.Sprintf("`%s`: on the holdout, %d closed accounts at %.2f× the base rate (z = %.1f)", sg.RuleText, he.Closed, he.Lift, sg.HoldoutZ))
-			continue
-		}
-		sg.Traits = traits.Describe(t, enc, members)
-		// Centre and radius in the full encoded space, for distances.
-		sg.Centroid = make([]float64, enc.Width)
-		for _, i := range members {
-			for j, v := range x.RawRowView(i) {
-				sg.Centroid[j] += v
-			}
-		}
-		for j := range sg.Centroid {
-			sg.Centroid[j] /= float64(len(members))
-		}
-		segs = append(segs, sg)
 	}
-	// Largest first, so ids are stable for a given clustering.
-	sort.SliceStable(segs, func(a, b int) bool { return segs[a].Size > segs[b].Size })
-	return segs, dropped, nil
+	sort.SliceStable(pairs, func(a, b int) bool { return pairs[a].j > pairs[b].j })
+	usedOld := make([]bool, len(prev))
+	for _, p := range pairs {
+		if out[p.k].prev < 0 && !usedOld[p.o] {
+			out[p.k] = prevMatch{p.o, p.j}
+			usedOld[p.o] = true
+		}
+	}
+	return out
+}
+
+// Membership returns the segment of segs each row of t falls in (the
+// first whose rule it matches), -1 for none.
+func Membership(segs []profile.Segment, t *datasets.Table) []int {
+	out := make([]int, t.Rows())
+	for i := range out {
+		out[i] = profile.SegmentOf(segs, t, i)
+	}
+	return out
 }
 
 // sampleRows returns n of rows drawn without replacement with a seeded
@@ -439,34 +734,9 @@ func sampleRows(rows []int, n int, seed uint64) []int {
 	return out
 }
 
-// stability refits k-means with k clusters on bootstrap resamples of the
-// rows of x and returns the mean adjusted Rand index between labels and
-// the refits' nearest-centre labels of every row.
-func stability(x *mat.Dense, labels []int, k, resamples int, seed uint64) float64 {
-	n, d := x.Dims()
-	rng := rand.New(rand.NewPCG(seed, 0x5ab1e))
-	boot := mat.NewDense(n, d, nil)
-	other := make([]int, n)
-	total := 0.0
-	for r := 0; r < resamples; r++ {
-		for i := 0; i < n; i++ {
-			boot.SetRow(i, x.RawRowView(rng.IntN(n)))
-		}
-		km, _, err := model.FitKMeans(boot, nil, model.KMeansConfig{K: k, Seed: seed + uint64(r) + 1, NInit: 1, MaxIter: 100})
-		if err != nil {
-			return 0
-		}
-		for i := 0; i < n; i++ {
-			other[i], _ = km.Nearest(x.RawRowView(i))
-		}
-		total += model.AdjustedRandIndex(labels, other)
-	}
-	return total / float64(resamples)
-}
-
 // ruleName names a segment from its rule's first clause: levels first,
-// then ranges, tags and exclusions ("SaaS/FinTech, 50–500 employees, on
-// hubspot, not APAC").
+// then ranges, tags and exclusions ("FinTech/SaaS, 50–500 employees, on
+// hubspot/segment, not APAC").
 func ruleName(r *profile.Rule, k int) string {
 	if r.Empty() {
 		return fmt.Sprintf("Segment %d", k)
@@ -482,6 +752,12 @@ func ruleName(r *profile.Rule, k int) string {
 			tags = append(tags, "on "+c.Tag)
 		case c.Op == profile.OpHas:
 			nots = append(nots, "without "+c.Tag)
+		case c.Op == profile.OpHasAny && !c.Negate:
+			tags = append(tags, "on "+strings.Join(c.Tags, "/"))
+		case c.Op == profile.OpHasAll && !c.Negate:
+			tags = append(tags, "on "+strings.Join(c.Tags, "+"))
+		case c.Op == profile.OpHasAny || c.Op == profile.OpHasAll:
+			nots = append(nots, "without "+strings.Join(c.Tags, "/"))
 		case c.Op == profile.OpIs && !c.Negate:
 			levels = append(levels, c.Column)
 		case c.Op == profile.OpIs:
@@ -516,13 +792,19 @@ func ruleName(r *profile.Rule, k int) string {
 	return name
 }
 
-// segmentSummary says in one paragraph who the segment is and how it
-// does against the baseline.
-func segmentSummary(s *profile.Segment, base profile.Evidence) string {
+// segmentSummary says in one paragraph who the segment is, how it does
+// against the baseline, with intervals, and how sure the holdout makes
+// it.
+func segmentSummary(s *profile.Segment, base profile.Evidence, target string) string {
 	e := s.Evidence
 	var b strings.Builder
-	fmt.Fprintf(&b, "Accounts where %s. %d closed accounts match; they win %s of their deals, %s the base rate of %s",
-		s.RuleText, e.Closed, profile.FormatPercent(e.WinRate), profile.FormatTimes(e.WinLift), profile.FormatPercent(base.WinRate))
+	fmt.Fprintf(&b, "Accounts where %s. %d closed accounts match; they win %s of their deals (95%% interval %s–%s), %s the base rate of %s",
+		s.RuleText, e.Closed, profile.FormatPercent(e.WinRate), profile.FormatPercent(e.WinRateInterval.Lo), profile.FormatPercent(e.WinRateInterval.Hi),
+		profile.FormatTimes(e.WinLift), profile.FormatPercent(base.WinRate))
+	if target != TargetWon {
+		fmt.Fprintf(&b, "; %s become %s (%s–%s; %s overall)", profile.FormatPercent(e.PositiveRate), targetWord(target),
+			profile.FormatPercent(e.PositiveRateInterval.Lo), profile.FormatPercent(e.PositiveRateInterval.Hi), profile.FormatPercent(base.PositiveRate))
+	}
 	var more []string
 	if e.HasChurn && base.HasChurn {
 		more = append(more, fmt.Sprintf("churn %s of the time (%s overall)", profile.FormatPercent(e.ChurnRate), profile.FormatPercent(base.ChurnRate)))
@@ -538,6 +820,17 @@ func segmentSummary(s *profile.Segment, base profile.Evidence) string {
 		b.WriteString(joinAnd(more))
 	}
 	fmt.Fprintf(&b, ". They hold %s of all won deals.", profile.FormatPercent(e.ShareOfWins))
+	switch s.Confidence {
+	case profile.ConfidenceHigh:
+		fmt.Fprintf(&b, " Confidence high: on the %d newest deals it matches, %s turned positive (%s–%s), %s the holdout's base rate.",
+			s.HoldoutAccounts, profile.FormatPercent(s.HoldoutRate), profile.FormatPercent(s.HoldoutRateInterval.Lo), profile.FormatPercent(s.HoldoutRateInterval.Hi), profile.FormatTimes(s.HoldoutLift))
+	case profile.ConfidenceModerate:
+		fmt.Fprintf(&b, " Confidence moderate: only %d of the newest deals match, %s of them positive (%s–%s), %s the holdout's base rate; more deals will tell.",
+			s.HoldoutAccounts, profile.FormatPercent(s.HoldoutRate), profile.FormatPercent(s.HoldoutRateInterval.Lo), profile.FormatPercent(s.HoldoutRateInterval.Hi), profile.FormatTimes(s.HoldoutLift))
+	}
+	if s.Warning != "" {
+		fmt.Fprintf(&b, " Beware: %s.", s.Warning)
+	}
 	return b.String()
 }
 
@@ -549,31 +842,4 @@ func joinAnd(parts []string) string {
 		return parts[0]
 	}
 	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
-}
-
-// groupedMatrix sums, for each of rows, the attributions of each column in
-// cols: one coordinate per original column.
-func groupedMatrix(x *mat.Dense, enc *features.Encoder, cols []string, rows []int) *mat.Dense {
-	keep := make(map[string]bool, len(cols))
-	for _, c := range cols {
-		keep[c] = true
-	}
-	var ces []features.ColumnEncoder
-	for _, ce := range enc.Columns {
-		if keep[ce.Name] {
-			ces = append(ces, ce)
-		}
-	}
-	out := mat.NewDense(len(rows), len(ces), nil)
-	for r, i := range rows {
-		src := x.RawRowView(i)
-		for k, ce := range ces {
-			s := 0.0
-			for j := ce.Offset; j < ce.Offset+ce.Width(); j++ {
-				s += src[j]
-			}
-			out.Set(r, k, s)
-		}
-	}
-	return out
 }

@@ -175,12 +175,12 @@ func TestNoSegmentsOnShuffledOutcomes(t *testing.T) {
 	}
 }
 
-// TestSegmentsOnASample clusters a seeded sample of the winners: segments
-// are still found and checked on all accounts, and the same seed gives the
-// same segments.
+// TestSegmentsOnASample searches a seeded sample of the closed deals:
+// segments are still found and checked on all accounts, and the same seed
+// gives the same segments.
 func TestSegmentsOnASample(t *testing.T) {
 	tab := generated(t, 6000, 42)
-	cfg := Config{Seed: 1, Segments: SegmentConfig{MaxPositives: 500}}
+	cfg := Config{Seed: 1, Segments: SegmentConfig{MaxRows: 2000}}
 	var rules [2][]string
 	for i := range rules {
 		p, err := Train(tab, features.Infer(tab, features.InferConfig{}), cfg)
@@ -188,9 +188,9 @@ func TestSegmentsOnASample(t *testing.T) {
 			t.Fatal(err)
 		}
 		ss := p.SegmentSearch
-		if ss.Clustered != 500 || ss.Positives <= 500 || !ss.Reliable || len(p.Segments) == 0 {
-			t.Fatalf("SegmentSearch = clustered %d of %d positives, reliable %v, %d segments; want 500 clustered and segments found",
-				ss.Clustered, ss.Positives, ss.Reliable, len(p.Segments))
+		if ss.Sampled != 2000 || ss.Rows <= 2000 || !ss.Reliable || len(p.Segments) == 0 {
+			t.Fatalf("SegmentSearch = searched %d of %d rows, reliable %v, %d segments; want 2000 searched and segments found",
+				ss.Sampled, ss.Rows, ss.Reliable, len(p.Segments))
 		}
 		for _, s := range p.Segments {
 			rules[i] = append(rules[i], s.RuleText)
@@ -198,5 +198,53 @@ func TestSegmentsOnASample(t *testing.T) {
 	}
 	if strings.Join(rules[0], "|") != strings.Join(rules[1], "|") {
 		t.Fatalf("rules differ between two runs with the same seed:\n%v\n%v", rules[0], rules[1])
+	}
+}
+
+// TestRuleSearch checks that the search states a recipe exactly: a set of
+// levels and a two-sided range with round bounds.
+func TestRuleSearch(t *testing.T) {
+	n := 5000
+	ind := make([]string, n)
+	emp := make([]float64, n)
+	levels := []string{"SaaS", "FinTech", "Retail", "Healthcare", "Government"}
+	y := make([]float64, n)
+	rows := make([]int, n)
+	for i := range n {
+		rows[i] = i
+		ind[i] = levels[i%5]
+		emp[i] = float64((i/5)%1000 + 1)
+		if (ind[i] == "SaaS" || ind[i] == "FinTech") && emp[i] >= 50 && emp[i] <= 500 {
+			y[i] = 1
+		}
+	}
+	tab := &datasets.Table{Columns: []*datasets.Column{
+		{Name: "industry", Kind: datasets.String, Str: ind},
+		{Name: "employees", Kind: datasets.Number, Num: emp},
+		{Name: "outcome", Kind: datasets.String, Str: make([]string, n)},
+	}}
+	s := features.Infer(tab, features.InferConfig{})
+	enc, err := features.Fit(tab, s, nil, features.EncoderConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := &searcher{views: newViews(tab, enc, []string{"industry", "employees"}, rows), y: y, a: 0.5, t: 0.18,
+		minPos: 5, alpha: 0.01, width: 8, depth: 4}
+	g, ok := sr.search(rows)
+	if !ok {
+		t.Fatal("search found nothing")
+	}
+	sr.exactRanges(rows, &g)
+	sr.orMissing(rows, &g)
+	r := sr.rule(&g)
+	got := r.String()
+	want := "industry in {FinTech, SaaS} and 50 <= employees <= 500"
+	if got != want {
+		t.Errorf("search() = %q, want %q", got, want)
+	}
+	for i := range n {
+		if r.Match(tab, i) != (y[i] == 1) {
+			t.Fatalf("search() = %q mismatches row %d (%s, %g)", got, i, ind[i], emp[i])
+		}
 	}
 }
