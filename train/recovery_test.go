@@ -535,3 +535,109 @@ func BenchmarkSegmentRecovery(b *testing.B) {
 		})
 	}
 }
+
+// stability is how the segments of two trainings on overlapping windows
+// match: for each segment of the later one that kept an ID of the
+// earlier one, the Jaccard index of the accounts of the whole table each
+// holds, and whether the name was kept too.
+type stability struct {
+	earlier, later []string
+	pairs          []stablePair
+}
+
+type stablePair struct {
+	id       string
+	jaccard  float64
+	sameName bool
+}
+
+// measureStability trains on the oldest 80% of a generated export's
+// closed deals, then on the newest 80% with the first model's segments as
+// the previous ones (train --previous), and matches the segments.
+func measureStability(tb testing.TB, dialect string, rows int, target string) stability {
+	tb.Helper()
+	tab, _ := exportTable(tb, dialect, rows, 42)
+	s, err := features.InferWith(tab, features.InferConfig{}, schemaFixes[dialect])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tab = s.Clean(tab)
+	lab, err := makeLabels(tab, s, LabelConfig{Target: TargetWon})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	closed, days := orderByClose(tab, s, lab)
+	if days == nil {
+		tb.Skipf("%s has no close date to order windows by", dialect)
+	}
+	n := len(closed) * 4 / 5
+	window := func(rows []int) *datasets.Table {
+		w := tab.Take(slices.Sorted(slices.Values(rows)))
+		w.Source = dialect + ".csv"
+		return w
+	}
+	cfg := Config{Seed: 1, Label: LabelConfig{Target: target}, Models: ModelConfig{Kinds: []string{profile.KindLogistic}}}
+	first, err := Train(window(closed[:n]), s, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Segments.Previous = first.Segments
+	second, err := Train(window(closed[len(closed)-n:]), s, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var st stability
+	for _, sg := range first.Segments {
+		st.earlier = append(st.earlier, sg.ID+" "+sg.RuleText)
+	}
+	for _, sg := range second.Segments {
+		st.later = append(st.later, sg.ID+" "+sg.RuleText)
+	}
+	a, b := Membership(first.Segments, tab), Membership(second.Segments, tab)
+	for k, sg := range second.Segments {
+		o := slices.IndexFunc(first.Segments, func(x profile.Segment) bool { return x.ID == sg.ID })
+		if o < 0 {
+			continue
+		}
+		var in, un float64
+		for i := range a {
+			x, y := a[i] == o, b[i] == k
+			if x && y {
+				in++
+			}
+			if x || y {
+				un++
+			}
+		}
+		st.pairs = append(st.pairs, stablePair{id: sg.ID, jaccard: in / math.Max(1, un), sameName: sg.Name == first.Segments[o].Name})
+	}
+	return st
+}
+
+// TestSegmentsStableAcrossWindows trains on the first and the last 80% of
+// the closed deals of the generator's table and of each dialect with
+// close dates: the truth does not change between the windows, so every
+// segment of the earlier model must be matched by one of the later (same
+// ID and name) holding the same accounts (Jaccard index at least 0.8).
+func TestSegmentsStableAcrossWindows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains twice on each of five 20,000-row tables")
+	}
+	for _, d := range synth.Dialects() {
+		if d == synth.DialectLeads {
+			continue // no close date: no windows
+		}
+		t.Run(d, func(t *testing.T) {
+			st := measureStability(t, d, 20_000, TargetWon)
+			t.Logf("earlier %v\nlater %v\npairs %+v", st.earlier, st.later, st.pairs)
+			if len(st.pairs) != len(st.earlier) {
+				t.Errorf("%d of the earlier model's %d segments kept their ID in the later one", len(st.pairs), len(st.earlier))
+			}
+			for _, pr := range st.pairs {
+				if pr.jaccard < 0.8 || !pr.sameName {
+					t.Errorf("segment %s: Jaccard %.3f, same name %v; want >= 0.8 and the same name", pr.id, pr.jaccard, pr.sameName)
+				}
+			}
+		})
+	}
+}

@@ -494,26 +494,175 @@ next:
 	return out
 }
 
-// merge merges candidates whose rules state the same conditions, and
-// drops those whose rules an earlier one's covers (they would hold
-// nothing of their own).
+// merge merges candidates: a rule that an earlier one's covers is merged
+// into it (it would hold nothing of its own), and two rules that differ
+// by one condition only (a split of one group by a condition that does
+// not matter, such as "bm = B2B SaaS" and "bm is not B2B SaaS") become
+// one, the union of the two conditions, when their training deals turn
+// positive at rates that do not differ significantly and the accounts the
+// union adds (between two ranges) do not do significantly worse.
 func (r *trainRun) merge(cands []candidate) ([]candidate, []string) {
 	var out []candidate
 	var why []string
+	rate := func(rule *profile.Rule) counts { return holdoutOf(rule, r.t, r.fit, r.lab.y) }
 next:
 	for _, c := range cands {
 		for k := range out {
 			if covers(&out[k].rule, &c.rule) {
 				why = append(why, fmt.Sprintf("`%s` (found for %s): merged into `%s`, whose rule holds all of its accounts", c.rule.String(), c.outcome, out[k].rule.String()))
-				if !strings.Contains(out[k].outcome, c.outcome) {
-					out[k].outcome += ", " + c.outcome
-				}
+				out[k].addOutcome(c.outcome)
+				continue next
+			}
+			if m, ok := unionRule(&out[k].rule, &c.rule); ok && similar(rate(&out[k].rule), rate(&c.rule), rate(&m), false) {
+				why = append(why, fmt.Sprintf("`%s` (found for %s): merged with `%s` into `%s`: they differ by one condition and their accounts do alike", c.rule.String(), c.outcome, out[k].rule.String(), m.String()))
+				out[k].rule = m
+				out[k].addOutcome(c.outcome)
 				continue next
 			}
 		}
 		out = append(out, c)
 	}
 	return out, why
+}
+
+func (c *candidate) addOutcome(o string) {
+	if !slices.Contains(strings.Split(c.outcome, ", "), o) {
+		c.outcome += ", " + o
+	}
+}
+
+// similar reports whether two groups a and b (overlapping or not) turn
+// positive at rates that do not differ significantly (|z| < 2), and the
+// accounts their union u holds beyond them do not do significantly worse
+// (with low, better) than the two together.
+func similar(a, b, u counts, low bool) bool {
+	s := searcher{low: low}
+	if math.Abs(s.twoZ(a.k, a.n, b.k, b.n)) >= 2 {
+		return false
+	}
+	pooled := counts{a.n + b.n, a.k + b.k}
+	extra := counts{u.n - pooled.n, u.k - pooled.k}
+	return extra.n <= 0 || s.twoZ(pooled.k, pooled.n, extra.k, extra.n) < 2
+}
+
+// unionRule returns the rule of one clause whose conditions are those of
+// a and b, which must be on the same columns and equal but on one, where
+// it holds the union of the two; false when they are not so or the union
+// cannot be stated.
+func unionRule(a, b *profile.Rule) (profile.Rule, bool) {
+	if len(a.Clauses) != 1 || len(b.Clauses) != 1 {
+		return profile.Rule{}, false
+	}
+	ca, cb := a.Clauses[0].Conds, b.Clauses[0].Conds
+	if len(ca) != len(cb) {
+		return profile.Rule{}, false
+	}
+	diff := -1
+	for j := range ca {
+		k := slices.IndexFunc(cb, func(c profile.Cond) bool { return c.Column == ca[j].Column })
+		if k < 0 {
+			return profile.Rule{}, false
+		}
+		if ca[j].String() != cb[k].String() {
+			if diff >= 0 {
+				return profile.Rule{}, false
+			}
+			diff = j
+		}
+	}
+	if diff < 0 {
+		return profile.Rule{}, false
+	}
+	k := slices.IndexFunc(cb, func(c profile.Cond) bool { return c.Column == ca[diff].Column })
+	u, keep, ok := unionCond(&ca[diff], &cb[k])
+	if !ok {
+		return profile.Rule{}, false
+	}
+	conds := slices.Clone(ca)
+	if keep {
+		conds[diff] = u
+	} else {
+		conds = slices.Delete(conds, diff, diff+1)
+	}
+	if len(conds) == 0 {
+		return profile.Rule{}, false
+	}
+	return profile.Rule{Clauses: []profile.Clause{{Conds: conds}}}, true
+}
+
+// unionCond returns the condition met by the values meeting a or b (on
+// one column); keep is false when the union is no condition at all.
+func unionCond(a, b *profile.Cond) (u profile.Cond, keep, ok bool) {
+	u = *a
+	u.Missing = a.Missing || b.Missing
+	switch {
+	case a.Op == profile.OpIn && b.Op == profile.OpIn && !a.Negate && !b.Negate:
+		u.Levels = slices.Clone(a.Levels)
+		for _, lv := range b.Levels {
+			if !slices.Contains(u.Levels, lv) {
+				u.Levels = append(u.Levels, lv)
+			}
+		}
+		sort.Strings(u.Levels)
+		return u, true, true
+	case a.Op == profile.OpIn && b.Op == profile.OpIn && a.Negate && b.Negate:
+		u.Levels = nil
+		for _, lv := range a.Levels {
+			if slices.Contains(b.Levels, lv) {
+				u.Levels = append(u.Levels, lv)
+			}
+		}
+		return u, len(u.Levels) > 0, true
+	case a.Op == profile.OpIn && b.Op == profile.OpIn:
+		// "in S" or "not in T": not in T minus S.
+		in, out := a, b
+		if a.Negate {
+			in, out = b, a
+		}
+		u = *out
+		u.Missing = a.Missing || b.Missing
+		u.Levels = nil
+		for _, lv := range out.Levels {
+			if !slices.Contains(in.Levels, lv) {
+				u.Levels = append(u.Levels, lv)
+			}
+		}
+		return u, len(u.Levels) > 0, true
+	case a.Op == profile.OpRange && b.Op == profile.OpRange && a.Integer == b.Integer && a.Date == b.Date:
+		if a.Lo == nil || b.Lo == nil {
+			u.Lo = nil
+		} else {
+			lo := math.Min(*a.Lo, *b.Lo)
+			u.Lo = &lo
+		}
+		if a.Hi == nil || b.Hi == nil {
+			u.Hi = nil
+		} else {
+			hi := math.Max(*a.Hi, *b.Hi)
+			u.Hi = &hi
+		}
+		return u, u.Lo != nil || u.Hi != nil, true
+	case a.Op == profile.OpIs && b.Op == profile.OpIs:
+		return u, false, a.Negate != b.Negate
+	case a.Op == profile.OpHasAny && b.Op == profile.OpHasAny && !a.Negate && !b.Negate:
+		u.Tags = slices.Clone(a.Tags)
+		for _, tag := range b.Tags {
+			if !slices.Contains(u.Tags, tag) {
+				u.Tags = append(u.Tags, tag)
+			}
+		}
+		sort.Strings(u.Tags)
+		return u, true, true
+	case a.Op == profile.OpHasAll && b.Op == profile.OpHasAll && !a.Negate && !b.Negate:
+		u.Tags = nil
+		for _, tag := range a.Tags {
+			if slices.Contains(b.Tags, tag) {
+				u.Tags = append(u.Tags, tag)
+			}
+		}
+		return u, len(u.Tags) > 0, true
+	}
+	return u, false, false
 }
 
 // covers reports whether every account rule b matches, rule a matches:

@@ -10,8 +10,9 @@
 // It writes model.json, report.md and report.html (self-contained, with
 // inline SVG charts) into --out. With --outcomes-db the outcomes recorded
 // by serve are added to the training data (the retraining loop). With
-// --previous the report gains a "what changed since the previous model"
-// section.
+// --previous the segments that hold mostly the same accounts as the
+// previous model's keep their IDs and names, and the report gains a
+// "what changed since the previous model" section.
 package main
 
 import (
@@ -129,13 +130,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	t = s.Clean(t)
-	p, err := train.Train(t, s, train.Config{
+	cfg := train.Config{
 		Seed:            *seed,
 		Version:         *version,
 		Label:           train.LabelConfig{Target: *label, LTVQuantile: *ltvQ},
 		HoldoutFraction: *holdout,
 		Tiers:           tiers,
-	})
+	}
+	if previous != nil {
+		// Segments that hold mostly the same accounts keep their IDs and
+		// names.
+		cfg.Segments.Previous = previous.Segments
+	}
+	p, err := train.Train(t, s, cfg)
 	if err != nil {
 		return err
 	}
