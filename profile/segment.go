@@ -25,8 +25,12 @@ const (
 	ConfidenceHigh = "high"
 	// ConfidenceModerate: the holdout is too small for that z statistic
 	// even if the training rate held, and it shows the excess at the 5%
-	// level (z at least 1.64) with the lift.
+	// level with the lift.
 	ConfidenceModerate = "moderate"
+	// ConfidenceLow: the holdout holds too few positives to confirm or
+	// refute anything (a table of a few dozen won deals); the training
+	// deals support the segment and the holdout does not contradict it.
+	ConfidenceLow = "low"
 )
 
 // Segment is a group of accounts that turn positive far more often than
@@ -80,7 +84,8 @@ type Segment struct {
 	PositiveRate float64 `json:"positive_rate"`
 	Lift         float64 `json:"lift"`
 	// Confidence says how sure the holdout makes the segment:
-	// ConfidenceHigh or ConfidenceModerate (empty in older artifacts).
+	// ConfidenceHigh, ConfidenceModerate or ConfidenceLow (empty in older
+	// artifacts).
 	Confidence string `json:"confidence,omitempty"`
 	// Outcomes names the outcomes whose search found the segment, such as
 	// "won" or "won, ideal": a segment found for won deals is kept even

@@ -13,17 +13,19 @@ import (
 type AntiConfig struct {
 	// MaxRatio is the most a rule's odds of a good outcome may be, as a
 	// multiple of the base odds; zero means 0.3. A good outcome is a won
-	// deal that did not churn and whose LTV reaches the LTVQuantile of won
-	// accounts (each condition when its column is known). Odds rather
+	// deal that did not churn (when churn is known) and, with LTVQuantile,
+	// whose LTV reaches that quantile of won accounts. Odds rather
 	// than rates, so that a disqualifier reads the same in a table where
 	// most deals are lost and in one where most customers stay: 3% won
 	// against 24% and 25% retained against 62% are both odds ratios near
 	// 0.1 to 0.2, while 25% is 0.4 times 62%.
 	MaxRatio float64
-	// LTVQuantile is the quantile of won accounts' LTV below which a won
-	// account counts as a poor outcome; zero means 0.1, negative drops the
-	// condition. It is low on purpose: small accounts have small LTVs, and
-	// a high cut would make "small" the anti-ICP whatever their win rate.
+	// LTVQuantile, when positive, is the quantile of won accounts' LTV
+	// below which a won account counts as a poor outcome; zero leaves LTV
+	// out. It is left out by default: small accounts have small LTVs, so
+	// any LTV cut makes "small" a disqualifier whatever its win and churn
+	// rates, while the anti-ICP says who loses or churns; how much a
+	// customer is worth is the ideal label's question.
 	LTVQuantile float64
 	// MinZ is the least binomial z statistic of the shortfall of good
 	// outcomes on the holdout (the newest deals, which the rules are not
@@ -106,9 +108,6 @@ func (r *trainRun) antiICP() profile.AntiICP {
 	if cfg.Depth == 0 {
 		cfg.Depth = 4
 	}
-	if cfg.LTVQuantile == 0 {
-		cfg.LTVQuantile = 0.1
-	}
 	good, def := goodOutcomes(od, cfg.LTVQuantile)
 	a := profile.AntiICP{Definition: def}
 	rate := func(rows []int) float64 {
@@ -130,7 +129,8 @@ func (r *trainRun) antiICP() profile.AntiICP {
 	s := &searcher{views: newViews(t, r.p.Encoder, cols, rows), y: good, a: 0.5, t: oddsTimes(fitRate, cfg.MaxRatio), low: true,
 		minPos: math.Max(10, cfg.MinShare*float64(len(rows))), alpha: scfg.RefineAlpha, width: scfg.Width, depth: cfg.Depth}
 	left := rows
-	for len(a.Rules) < scfg.MaxSegments {
+	var found []profile.Rule
+	for len(found) < scfg.MaxSegments {
 		g, ok := s.search(left)
 		if !ok {
 			break
@@ -141,7 +141,18 @@ func (r *trainRun) antiICP() profile.AntiICP {
 			break
 		}
 		left = slices.DeleteFunc(slices.Clone(left), func(i int) bool { return s.matches(&g, i) })
-		rule := s.rule(&g)
+		found = append(found, s.rule(&g))
+	}
+	for _, rule := range mergeRules(found, func(r *profile.Rule) counts {
+		var c counts
+		for _, i := range fitRows {
+			if r.Match(t, i) {
+				c.n++
+				c.k += good[i]
+			}
+		}
+		return c
+	}, true) {
 		in := matching(&rule, t, labeled)
 		var gd int
 		for _, i := range in {
@@ -150,8 +161,8 @@ func (r *trainRun) antiICP() profile.AntiICP {
 			}
 		}
 		// The rule must hold up on the newest deals, which it was not
-		// learned from: at most half the base rate of good outcomes there,
-		// and significantly so.
+		// learned from: at most half the base odds of a good outcome
+		// there, and significantly so.
 		var hin, hg int
 		for _, i := range holdRows {
 			if rule.Match(t, i) {

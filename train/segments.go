@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
@@ -290,7 +292,7 @@ func (r *trainRun) judge(cands []candidate, cfg SegmentConfig) ([]profile.Segmen
 	for _, c := range cands {
 		rows := free(hold, taken)
 		he := holdoutOf(&c.rule, t, rows, y)
-		conf, why := confidence(he, baseRate, r.searchRate(&c.rule, y), cfg)
+		conf, why := confidence(he, baseRate, r.searchRate(&c.rule, y), holdK, cfg)
 		if conf == "" {
 			dropped = append(dropped, fmt.Sprintf("`%s` (found for %s): %s", c.rule.String(), c.outcome, why))
 			continue
@@ -324,7 +326,7 @@ func (r *trainRun) judge(cands []candidate, cfg SegmentConfig) ([]profile.Segmen
 		own := free(r.fit, taken)
 		hrows := free(hold, taken)
 		he := holdoutOf(&c.rule, t, hrows, y)
-		conf, why := confidence(he, baseRate, r.searchRate(&c.rule, y), cfg)
+		conf, why := confidence(he, baseRate, r.searchRate(&c.rule, y), holdK, cfg)
 		var members, matched []int
 		var fitN, fitK int
 		for _, i := range own {
@@ -404,35 +406,58 @@ func (r *trainRun) searchRate(rule *profile.Rule, y []float64) float64 {
 	return c.k / math.Max(1, c.n)
 }
 
+// minHoldoutPositives is the fewest positives a holdout must hold to
+// confirm or refute a segment: with fewer (a table of a few dozen won
+// deals), a segment the training deals support and the holdout does not
+// contradict is proposed with confidence low.
+const minHoldoutPositives = 30
+
 // confidence judges a rule by its holdout counts he against the
-// holdout's base rate: ConfidenceHigh, ConfidenceModerate, or "" and why
-// the evidence does not hold. trainRate is the rule's rate on the
-// training deals, which says whether the holdout could have reached MinZ.
-func confidence(he counts, base, trainRate float64, cfg SegmentConfig) (string, string) {
-	if he.n == 0 {
+// holdout's base rate (holdPos positives in the whole holdout):
+// ConfidenceHigh, ConfidenceModerate, ConfidenceLow, or "" and why the
+// evidence does not hold. trainRate is the rule's rate on the training
+// deals, which says whether the holdout could have confirmed it. The
+// tests are exact binomial tails, which stay honest for the few accounts
+// of a small holdout where the normal approximation does not.
+func confidence(he counts, base, trainRate float64, holdPos float64, cfg SegmentConfig) (string, string) {
+	if he.n == 0 && holdPos >= minHoldoutPositives {
 		return "", "no account of the holdout matches it"
 	}
-	rate := he.k / he.n
+	rate := he.k / math.Max(he.n, 1)
 	lift := rate / math.Max(base, 1e-12)
 	z := zScore(int(he.k), int(he.n), base)
+	iv := profile.Wilson(int(he.k), int(he.n))
 	stated := fmt.Sprintf("on the holdout, %d closed accounts at %s (%s–%s) against a base rate of %s, %.2f× (z = %.1f)",
-		int(he.n), profile.FormatPercent(rate), profile.FormatPercent(profile.Wilson(int(he.k), int(he.n)).Lo),
-		profile.FormatPercent(profile.Wilson(int(he.k), int(he.n)).Hi), profile.FormatPercent(base), lift, z)
-	if lift < cfg.MinLift {
-		return "", stated
-	}
-	if z >= cfg.MinZ {
+		int(he.n), profile.FormatPercent(rate), profile.FormatPercent(iv.Lo), profile.FormatPercent(iv.Hi), profile.FormatPercent(base), lift, z)
+	tail := binomialTail(int(he.k), int(he.n), base)
+	if lift >= cfg.MinLift && tail <= distuv.UnitNormal.CDF(-cfg.MinZ) {
 		return profile.ConfidenceHigh, stated
 	}
-	// Could the holdout have shown MinZ had the training rate held?
+	// Could the holdout have confirmed it had the training rate held?
 	reach := 0.0
 	if base > 0 && base < 1 {
 		reach = (trainRate - base) * math.Sqrt(he.n) / math.Sqrt(base*(1-base))
 	}
-	if reach < cfg.MinZ && z >= 1.64 {
+	small := holdPos < minHoldoutPositives
+	if lift >= cfg.MinLift && (reach < cfg.MinZ || small) && tail <= 0.05 {
 		return profile.ConfidenceModerate, stated
 	}
+	if small && (he.n == 0 || lift >= 1) {
+		return profile.ConfidenceLow, stated + "; too few deals to confirm it"
+	}
 	return "", stated
+}
+
+// binomialTail is the chance of k or more successes in n trials at rate
+// p.
+func binomialTail(k, n int, p float64) float64 {
+	if k <= 0 {
+		return 1
+	}
+	if n <= 0 || k > n {
+		return 0
+	}
+	return 1 - distuv.Binomial{N: float64(n), P: p}.CDF(float64(k-1))
 }
 
 // prune drops, one at a time, each condition of rule that does not change
@@ -495,7 +520,8 @@ next:
 }
 
 // merge merges candidates: a rule that an earlier one's covers is merged
-// into it (it would hold nothing of its own), and two rules that differ
+// into it (it would hold nothing of its own), a rule that covers an
+// earlier one and does alike replaces it, and two rules that differ
 // by one condition only (a split of one group by a condition that does
 // not matter, such as "bm = B2B SaaS" and "bm is not B2B SaaS") become
 // one, the union of the two conditions, when their training deals turn
@@ -505,24 +531,54 @@ func (r *trainRun) merge(cands []candidate) ([]candidate, []string) {
 	var out []candidate
 	var why []string
 	rate := func(rule *profile.Rule) counts { return holdoutOf(rule, r.t, r.fit, r.lab.y) }
-next:
+	var rules []profile.Rule
 	for _, c := range cands {
-		for k := range out {
-			if covers(&out[k].rule, &c.rule) {
-				why = append(why, fmt.Sprintf("`%s` (found for %s): merged into `%s`, whose rule holds all of its accounts", c.rule.String(), c.outcome, out[k].rule.String()))
-				out[k].addOutcome(c.outcome)
-				continue next
-			}
-			if m, ok := unionRule(&out[k].rule, &c.rule); ok && similar(rate(&out[k].rule), rate(&c.rule), rate(&m), false) {
-				why = append(why, fmt.Sprintf("`%s` (found for %s): merged with `%s` into `%s`: they differ by one condition and their accounts do alike", c.rule.String(), c.outcome, out[k].rule.String(), m.String()))
-				out[k].rule = m
-				out[k].addOutcome(c.outcome)
-				continue next
-			}
+		k, m, how := mergeInto(rules, &c.rule, rate, false)
+		if k < 0 {
+			out = append(out, c)
+			rules = append(rules, c.rule)
+			continue
 		}
-		out = append(out, c)
+		why = append(why, fmt.Sprintf("`%s` (found for %s): %s `%s`", c.rule.String(), c.outcome, how, out[k].rule.String()))
+		out[k].rule, rules[k] = m, m
+		out[k].addOutcome(c.outcome)
 	}
 	return out, why
+}
+
+// mergeRules merges rules as merge merges candidates; rate counts a
+// rule's training accounts and positives, and low says that the rules
+// look for a low rate (the anti-ICP).
+func mergeRules(rules []profile.Rule, rate func(*profile.Rule) counts, low bool) []profile.Rule {
+	var out []profile.Rule
+	for k := range rules {
+		at, m, _ := mergeInto(out, &rules[k], rate, low)
+		if at < 0 {
+			out = append(out, rules[k])
+			continue
+		}
+		out[at] = m
+	}
+	return out
+}
+
+// mergeInto finds the rule of rules that rule merges into: one that
+// covers it, or one it differs from by one condition whose union keeps
+// the rate. It returns its index (-1 for none), the merged rule and how
+// they merged.
+func mergeInto(rules []profile.Rule, rule *profile.Rule, rate func(*profile.Rule) counts, low bool) (int, profile.Rule, string) {
+	for k := range rules {
+		if covers(&rules[k], rule) {
+			return k, rules[k], "merged into"
+		}
+		if covers(rule, &rules[k]) && similar(rate(&rules[k]), rate(rule), rate(rule), low) {
+			return k, *rule, "holds all of and does alike as, so replaces,"
+		}
+		if m, ok := unionRule(&rules[k], rule); ok && similar(rate(&rules[k]), rate(rule), rate(&m), low) {
+			return k, m, "differs by one condition from, and does alike as, the rule it joins:"
+		}
+	}
+	return -1, profile.Rule{}, ""
 }
 
 func (c *candidate) addOutcome(o string) {
@@ -976,6 +1032,9 @@ func segmentSummary(s *profile.Segment, base profile.Evidence, target string) st
 	case profile.ConfidenceModerate:
 		fmt.Fprintf(&b, " Confidence moderate: only %d of the newest deals match, %s of them positive (%s–%s), %s the holdout's base rate; more deals will tell.",
 			s.HoldoutAccounts, profile.FormatPercent(s.HoldoutRate), profile.FormatPercent(s.HoldoutRateInterval.Lo), profile.FormatPercent(s.HoldoutRateInterval.Hi), profile.FormatTimes(s.HoldoutLift))
+	case profile.ConfidenceLow:
+		fmt.Fprintf(&b, " Confidence low: the training deals support it, but the newest deals are too few to confirm it (%d of them match, %d positive); treat it as a lead to check, not a finding.",
+			s.HoldoutAccounts, s.HoldoutPositives)
 	}
 	if s.Warning != "" {
 		fmt.Fprintf(&b, " Beware: %s.", s.Warning)

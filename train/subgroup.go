@@ -408,10 +408,8 @@ func (s *searcher) filter(rows []int, c *cond) []int {
 }
 
 // refinement is the best condition on one view over a set of rows: its
-// rows and positives and quality, and the quality of the rows before it
-// among those not missing the value (what it must beat: a condition is
-// not blamed for the rows missing its value, whose fate orMissing
-// decides).
+// rows and positives and quality, and the quality of the rows before it,
+// which it must beat.
 type refinement struct {
 	c    cond
 	n, k float64
@@ -421,13 +419,19 @@ type refinement struct {
 
 // refine returns the best condition on view vi over rows (by quality)
 // among those with the support that remove rows doing significantly worse
-// than those they keep (the rows missing the value are left out of the
-// test: orMissing decides about them), and false when there is none.
+// than those they keep, and false when there is none. Each condition is
+// tried twice, with the rows missing the value and without them: a
+// condition may matter by what it says of the accounts that hold a value
+// and also by leaving out those that do not (orMissing decides again on
+// the final rule).
 func (s *searcher) refine(vi int, rows []int) (refinement, bool) {
 	v := &s.views[vi]
-	var pn, pk float64
+	var pn, pk, mn, mk float64
 	for _, i := range rows {
-		if !v.miss[i] {
+		if v.miss[i] {
+			mn++
+			mk += s.y[i]
+		} else {
 			pn++
 			pk += s.y[i]
 		}
@@ -436,14 +440,27 @@ func (s *searcher) refine(vi int, rows []int) (refinement, bool) {
 	best.q = math.Inf(-1)
 	zMin := s.zFor(vi)
 	consider := func(c cond, n, k float64) {
-		if !s.supported(n, k) || n >= pn {
+		if n >= pn {
 			return
 		}
-		q := s.quality(n, k)
-		if q <= best.q || s.twoZ(k, n, pk-k, pn-n) < zMin {
-			return
+		for _, withMissing := range []bool{false, true} {
+			if withMissing && mn == 0 {
+				continue
+			}
+			kn, kk := n, k
+			if withMissing {
+				kn, kk = n+mn, k+mk
+			}
+			if !s.supported(kn, kk) {
+				continue
+			}
+			q := s.quality(kn, kk)
+			if q <= best.q || s.twoZ(kk, kn, pk+mk-kk, pn+mn-kn) < zMin {
+				continue
+			}
+			c.missing = withMissing
+			best = refinement{c: c, n: kn, k: kk, q: q}
 		}
-		best = refinement{c: c, n: n, k: k, q: q}
 	}
 	switch v.kind {
 	case catView:
@@ -469,7 +486,7 @@ func (s *searcher) refine(vi int, rows []int) (refinement, bool) {
 			consider(cond{v: vi, want: b == 1}, n[b], k[b])
 		}
 	}
-	best.base = s.quality(pn, pk)
+	best.base = s.quality(pn+mn, pk+mk)
 	return best, !math.IsInf(best.q, -1)
 }
 
@@ -493,10 +510,15 @@ func (s *searcher) zFor(vi int) float64 {
 }
 
 // zStep is the least z statistic for one more level or tag to join a
-// set: the rows it adds must do significantly better than those left
-// out (or, for "all of" and "none of", those it removes worse than those
-// kept), so that a level seen a few times does not ride along.
-const zStep = 2
+// set on view vi: the rows it adds must do significantly better than
+// those left out (or, for "all of" and "none of", those it removes worse
+// than those kept), at alpha over the number of levels or tags that
+// could join, so that a level seen a few times does not ride along.
+func (s *searcher) zStep(vi int) float64 {
+	v := &s.views[vi]
+	m := float64(len(v.levels) + len(v.tags))
+	return distuv.UnitNormal.Quantile(1 - s.alpha/math.Max(2, m))
+}
 
 // refineLevels offers the best set of levels: among the sets of the top
 // j levels by rate (the optimal sets of a quality that grows with the
@@ -558,6 +580,7 @@ func (s *searcher) refineLevels(vi int, rows []int, consider func(cond, float64,
 	}
 	// Trim, weakest first, the levels not significantly better than the
 	// rows outside the set.
+	zStep := s.zStep(vi)
 	for {
 		weak, weakZ := -1, math.Inf(1)
 		for c := range L {
@@ -636,6 +659,7 @@ func (s *searcher) refineTags(vi int, rows []int, consider func(cond, float64, f
 	pn, pk := s.count(present)
 	n := make([]float64, T)
 	k := make([]float64, T)
+	zStep := s.zStep(vi)
 	for _, mode := range []tagMode{tagAny, tagAll, tagNone} {
 		var set uint64
 		// base holds the rows the step works on: for "any", those not yet
@@ -752,16 +776,29 @@ func (s *searcher) search(rows []int) (subgroup, bool) {
 			// rows held the parent's rows: filter by the new condition.
 			next[j].rows = s.filter(next[j].rows, &next[j].conds[len(next[j].conds)-1])
 		}
-		beam = next
+		// Refine each member given its other conditions, so that a
+		// condition chosen before a later one narrowed the rows (an
+		// industry set, a size range) is chosen again, before the members
+		// compete.
+		seen = map[string]bool{}
+		beam = beam[:0]
+		for j := range next {
+			g := s.backfit(rows, next[j])
+			g.q = s.quality(g.n, g.k)
+			if key := s.subgroupKey(g.conds); len(g.conds) > 0 && !seen[key] {
+				seen[key] = true
+				beam = append(beam, g)
+			}
+		}
+		if len(beam) == 0 {
+			break
+		}
+		sort.SliceStable(beam, func(a, b int) bool { return beam[a].q > beam[b].q })
 		if !found || beam[0].q > best.q {
 			best, found = beam[0], true
 		}
 	}
-	if !found {
-		return best, false
-	}
-	best = s.backfit(rows, best)
-	return best, len(best.conds) > 0
+	return best, found && len(best.conds) > 0
 }
 
 // fitting switches the quality's exponent to fitA until the returned
