@@ -656,7 +656,7 @@ func (s *searcher) refineTags(vi int, rows []int, consider func(cond, float64, f
 			present = append(present, i)
 		}
 	}
-	pn, pk := s.count(present)
+	pn, _ := s.count(present)
 	n := make([]float64, T)
 	k := make([]float64, T)
 	zStep := s.zStep(vi)
@@ -698,17 +698,12 @@ func (s *searcher) refineTags(vi int, rows []int, consider func(cond, float64, f
 				if cn == pn || !s.supported(cn, ck) {
 					continue
 				}
-				// The step's own evidence: the rows it adds against those
-				// still out (any), or those it removes against those kept.
-				switch mode {
-				case tagAny:
-					if s.twoZ(k[b], n[b], pk-inK-k[b], pn-inN-n[b]) < zStep {
-						continue
-					}
-				default:
-					if s.twoZ(ck, cn, baseK-ck, baseN-cn) < zStep {
-						continue
-					}
+				// The step's own evidence for "all of" and "none of": the
+				// rows it removes do worse than those it keeps. ("Any of"
+				// is trimmed once grown: a tag's rows are judged against
+				// those outside the whole set.)
+				if mode != tagAny && s.twoZ(ck, cn, baseK-ck, baseN-cn) < zStep {
+					continue
 				}
 				if q := s.quality(cn, ck); q > bq {
 					bq, bt, bn, bk = q, b, cn, ck
@@ -719,7 +714,9 @@ func (s *searcher) refineTags(vi int, rows []int, consider func(cond, float64, f
 			}
 			set |= 1 << uint(bt)
 			curQ = bq
-			consider(cond{v: vi, mode: mode, mask: set}, bn, bk)
+			if mode != tagAny {
+				consider(cond{v: vi, mode: mode, mask: set}, bn, bk)
+			}
 			bit := uint64(1) << uint(bt)
 			next := base[:0:0]
 			for _, i := range base {
@@ -731,6 +728,63 @@ func (s *searcher) refineTags(vi int, rows []int, consider func(cond, float64, f
 				inN, inK = bn, bk
 			}
 			base = next
+		}
+		if mode == tagAny && set != 0 {
+			if set, cn, ck := s.trimAny(vi, present, set, zStep); set != 0 {
+				consider(cond{v: vi, mode: tagAny, mask: set}, cn, ck)
+			}
+		}
+	}
+}
+
+// trimAny drops, weakest first, the tags of a "has any of" set whose own
+// rows (holding that tag and no other of the set) do not do significantly
+// better than the rows holding none of the set, and returns the set with
+// the rows and positives it matches among present.
+func (s *searcher) trimAny(vi int, present []int, set uint64, zStep float64) (uint64, float64, float64) {
+	v := &s.views[vi]
+	for {
+		var in, out counts
+		own := map[int]*counts{}
+		for _, i := range present {
+			m := v.mask[i] & set
+			switch {
+			case m == 0:
+				out.n++
+				out.k += s.y[i]
+				continue
+			case m&(m-1) == 0:
+				b := bits.TrailingZeros64(m)
+				c := own[b]
+				if c == nil {
+					c = &counts{}
+					own[b] = c
+				}
+				c.n++
+				c.k += s.y[i]
+			}
+			in.n++
+			in.k += s.y[i]
+		}
+		weak, weakZ := -1, math.Inf(1)
+		for b := range 64 {
+			if set&(1<<uint(b)) == 0 {
+				continue
+			}
+			z := 0.0
+			if c := own[b]; c != nil {
+				z = s.twoZ(c.k, c.n, out.k, out.n)
+			}
+			if z < weakZ {
+				weak, weakZ = b, z
+			}
+		}
+		if weak < 0 || weakZ >= zStep {
+			return set, in.n, in.k
+		}
+		set &^= 1 << uint(weak)
+		if set == 0 {
+			return 0, 0, 0
 		}
 	}
 }
@@ -851,7 +905,6 @@ next:
 // significantly is dropped, and a condition on a new column is added
 // when one adds significantly.
 func (s *searcher) backfit(rows []int, g subgroup) subgroup {
-	defer s.fitting()()
 	conds := slices.Clone(g.conds)
 	for round := 0; round < 6; round++ {
 		changed := false
