@@ -132,6 +132,20 @@ func TestSegmentRecovery(t *testing.T) {
 	if !p.Backtest.WinRateFalls {
 		t.Errorf("backtest: win rate does not fall from tier to tier: %+v", p.Backtest.Tiers)
 	}
+
+	// An account that sends only its industry is marked: most of what the
+	// model uses is missing, and a segment it matches through "(or
+	// missing)" conditions rests on them.
+	sc, err = p.Score(context.Background(), icp.Account{"industry": "SaaS"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Completeness >= 0.5 || len(sc.MissingFields) == 0 {
+		t.Errorf("Score(industry only) completeness %g, missing %v; want under 0.5 and the missing fields named", sc.Completeness, sc.MissingFields)
+	}
+	if sc.Segment != nil && !sc.Segment.Sparse {
+		t.Errorf("Score(industry only) matches %+v without being marked sparse", *sc.Segment)
+	}
 }
 
 // TestNoSegmentsOnShuffledOutcomes shuffles the outcomes of a generated
@@ -246,5 +260,125 @@ func TestRuleSearch(t *testing.T) {
 		if r.Match(tab, i) != (y[i] == 1) {
 			t.Fatalf("search() = %q mismatches row %d (%s, %g)", got, i, ind[i], emp[i])
 		}
+	}
+}
+
+func TestRoundBetween(t *testing.T) {
+	tests := []struct {
+		name    string
+		a, b    float64
+		integer bool
+		want    float64
+	}{
+		{"round hundred", 487, 512, true, 500},
+		{"adjacent integers", 49, 50, true, 49},
+		{"round tens", 41, 58, true, 50},
+		{"millions", 9_987_000, 10_013_000, false, 10e6},
+		{"fractions", 0.31, 0.38, false, 0.35},
+		{"no room for a rounder number", 0.3512, 0.3513, false, 0.3512},
+		{"negative", -12.5, -7.25, false, -10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := roundBetween(tt.a, tt.b, tt.integer)
+			if got != tt.want || got < tt.a || got >= tt.b {
+				t.Errorf("roundBetween(%v, %v, %v) = %v, want %v", tt.a, tt.b, tt.integer, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnionRule(t *testing.T) {
+	lo1, hi1, lo2, hi2 := 49.0, 200.0, 150.0, 500.0
+	rule := func(c ...profile.Cond) profile.Rule { return profile.Rule{Clauses: []profile.Clause{{Conds: c}}} }
+	industry := profile.Cond{Column: "industry", Op: profile.OpIn, Levels: []string{"SaaS"}}
+	tests := []struct {
+		name   string
+		a, b   profile.Rule
+		want   string
+		wantOK bool
+	}{
+		{"levels", rule(industry, profile.Cond{Column: "bm", Op: profile.OpIn, Levels: []string{"B2B"}}),
+			rule(industry, profile.Cond{Column: "bm", Op: profile.OpIn, Levels: []string{"B2C"}}),
+			"industry = SaaS and bm in {B2B, B2C}", true},
+		{"a level and its complement", rule(industry, profile.Cond{Column: "bm", Op: profile.OpIn, Levels: []string{"B2B"}}),
+			rule(industry, profile.Cond{Column: "bm", Op: profile.OpIn, Levels: []string{"B2B"}, Negate: true}),
+			"industry = SaaS", true},
+		{"ranges", rule(industry, profile.Cond{Column: "employees", Op: profile.OpRange, Lo: &lo1, Hi: &hi1, Integer: true}),
+			rule(industry, profile.Cond{Column: "employees", Op: profile.OpRange, Lo: &lo2, Hi: &hi2, Integer: true, Missing: true}),
+			"industry = SaaS and 50 <= employees <= 500 (or missing)", true},
+		{"true and false", rule(industry, profile.Cond{Column: "public", Op: profile.OpIs}),
+			rule(industry, profile.Cond{Column: "public", Op: profile.OpIs, Negate: true}), "industry = SaaS", true},
+		{"tag sets", rule(industry, profile.Cond{Column: "tech", Op: profile.OpHasAny, Tags: []string{"hubspot"}}),
+			rule(industry, profile.Cond{Column: "tech", Op: profile.OpHasAny, Tags: []string{"segment"}}),
+			"industry = SaaS and tech has any of {hubspot, segment}", true},
+		{"two conditions differ", rule(industry, profile.Cond{Column: "public", Op: profile.OpIs}),
+			rule(profile.Cond{Column: "industry", Op: profile.OpIn, Levels: []string{"FinTech"}}, profile.Cond{Column: "public", Op: profile.OpIs, Negate: true}), "", false},
+		{"other columns", rule(industry), rule(profile.Cond{Column: "public", Op: profile.OpIs}), "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := unionRule(&tt.a, &tt.b)
+			if ok != tt.wantOK || ok && got.String() != tt.want {
+				t.Errorf("unionRule(%q, %q) = %q, %v; want %q, %v", tt.a.String(), tt.b.String(), got.String(), ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestConfidence(t *testing.T) {
+	var cfg SegmentConfig
+	cfg.defaults()
+	tests := []struct {
+		name      string
+		give      counts
+		base      float64
+		trainRate float64
+		holdPos   float64
+		want      string
+	}{
+		{"clear on a large holdout", counts{400, 200}, 0.25, 0.5, 2000, profile.ConfidenceHigh},
+		{"no better than the rest", counts{400, 104}, 0.25, 0.5, 2000, ""},
+		{"small group, clearly better", counts{12, 8}, 0.25, 0.5, 2000, profile.ConfidenceModerate},
+		{"holdout that could have shown more", counts{200, 65}, 0.25, 0.6, 2000, ""},
+		{"tiny holdout that does not contradict", counts{3, 1}, 0.25, 0.6, 12, profile.ConfidenceLow},
+		{"tiny holdout that contradicts", counts{6, 0}, 0.25, 0.6, 12, ""},
+		{"one lucky account", counts{1, 1}, 0.125, 0.6, 2000, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, why := confidence(tt.give, tt.base, tt.trainRate, tt.holdPos, cfg); got != tt.want {
+				t.Errorf("confidence(%+v, base %g) = %q (%s), want %q", tt.give, tt.base, got, why, tt.want)
+			}
+		})
+	}
+}
+
+// TestSmallData trains on about 70 won deals: the engine still proposes
+// segments, each saying how sure the holdout makes it, and the report
+// says so.
+func TestSmallData(t *testing.T) {
+	tab := generated(t, 250, 1)
+	p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 1, Label: LabelConfig{Target: TargetWon}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Segments) == 0 {
+		t.Fatalf("no segments from %d won deals: %s", p.Label.Positives, p.SegmentSearch.Reason)
+	}
+	var b bytes.Buffer
+	if err := report.WriteMarkdown(&b, p, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Segments {
+		if s.Confidence == "" || !strings.Contains(s.Summary, "Confidence "+s.Confidence) {
+			t.Errorf("%s: confidence %q, summary %q; want a confidence the summary states", s.ID, s.Confidence, s.Summary)
+		}
+		if iv := s.Evidence.WinRateInterval; !(iv.Lo <= s.Evidence.WinRate && s.Evidence.WinRate <= iv.Hi && iv.Lo < iv.Hi) {
+			t.Errorf("%s: win rate %g outside its interval %+v", s.ID, s.Evidence.WinRate, iv)
+		}
+	}
+	if !strings.Contains(b.String(), "confidence") {
+		t.Error("the report does not say how sure the segments are")
 	}
 }
