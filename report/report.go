@@ -163,7 +163,7 @@ func (p icpReport) segmentSection(d *document) {
 	case len(p.Segments) == 0:
 		d.para("**No reliable segments.** %s. The score still ranks accounts; it is the segments, readable groups that win clearly more often than the rest, that the data do not support.", capitalize(ss.Reason))
 	case rules:
-		d.para("Each segment is a group of accounts, stated by a rule on the raw column values, that turn %s clearly more often than the rest. An account belongs to the first segment whose rule it matches; the evidence counts every closed account matching the rule, against all %d closed accounts, with 95%% (Wilson) intervals.",
+		d.para("Each segment is a group of accounts, stated by a rule on the raw column values, that turn %s clearly more often than the rest. An account belongs to the first segment whose rule it matches; the evidence counts the closed accounts each segment holds so, against all %d closed accounts, with 95%% (Wilson) intervals.",
 			positiveWord(p.Label.Target), p.Baseline.Closed)
 	default:
 		d.para("Each segment is a cluster of %s described by a rule learned by a shallow decision tree on the raw column values. An account belongs to the first segment whose rule it matches; the evidence counts every closed account matching the rule, against all %d closed accounts.",

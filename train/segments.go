@@ -147,8 +147,12 @@ type outcomeSearch struct {
 type candidate struct {
 	rule    profile.Rule
 	outcome string
-	// searchPos counts its positives in the search rows.
-	searchPos float64
+	// y is the outcome it was found for, per table row; the holdout
+	// judges it on that outcome.
+	y []float64
+	// pair is, for the two halves of a split (see split), a number they
+	// share, so that they are not merged back; 0 otherwise.
+	pair int
 }
 
 // segments is findSegments' search.
@@ -178,11 +182,15 @@ func (r *trainRun) segments() ([]profile.Segment, profile.SegmentSearch) {
 	// from what the won deals' segments leave.
 	var cands []candidate
 	left := rows
-	for _, o := range r.outcomes() {
+	outcomes := r.outcomes()
+	for _, o := range outcomes {
 		search.Outcomes = append(search.Outcomes, o.name)
 		var found []candidate
 		found, left = r.cover(views, left, o, cfg)
 		cands = append(cands, found...)
+	}
+	if len(outcomes) > 1 {
+		cands = r.split(views, rows, cands, outcomes[len(outcomes)-1], cfg)
 	}
 	segs, dropped, pruned := r.judge(cands, cfg)
 	search.Dropped, search.Pruned = dropped, pruned
@@ -254,7 +262,7 @@ func (r *trainRun) cover(views []view, rows []int, o outcomeSearch, cfg SegmentC
 		if len(g.conds) == 0 || !s.supported(g.n, g.k) || g.k/g.n < cfg.MinLift*s.t {
 			break
 		}
-		out = append(out, candidate{rule: s.rule(&g), outcome: o.name, searchPos: g.k})
+		out = append(out, candidate{rule: s.rule(&g), outcome: o.name, y: o.y})
 		rest := make([]int, 0, len(left))
 		in := 0
 		for _, i := range left {
@@ -278,21 +286,33 @@ func (r *trainRun) cover(views []view, rows []int, o outcomeSearch, cfg SegmentC
 func (r *trainRun) judge(cands []candidate, cfg SegmentConfig) ([]profile.Segment, []string, []string) {
 	t, y := r.t, r.lab.y
 	hold := r.hold
-	var holdN, holdK float64
-	for _, i := range hold {
-		holdN++
-		holdK += y[i]
+	// The holdout's base rate and positives of each outcome.
+	type base struct{ rate, pos float64 }
+	bases := map[string]base{}
+	baseOf := func(c *candidate) base {
+		if b, ok := bases[c.outcome]; ok {
+			return b
+		}
+		var b base
+		for _, i := range hold {
+			b.pos += c.y[i]
+		}
+		b.rate = b.pos / math.Max(1, float64(len(hold)))
+		bases[c.outcome] = b
+		return b
 	}
-	baseRate := holdK / math.Max(1, holdN)
-	// Candidates found for another outcome than the label are judged on
-	// it too, but their holdout evidence is the label's.
+	judge := func(c *candidate, rows []int) (string, string, counts) {
+		b := baseOf(c)
+		he := holdoutOf(&c.rule, t, rows, c.y)
+		conf, why := confidence(he, b.rate, r.searchRate(&c.rule, c.y), b.pos, cfg)
+		return conf, why, he
+	}
 	var kept []candidate
 	var dropped, pruned []string
 	taken := make([]bool, t.Rows())
 	for _, c := range cands {
 		rows := free(hold, taken)
-		he := holdoutOf(&c.rule, t, rows, y)
-		conf, why := confidence(he, baseRate, r.searchRate(&c.rule, y), holdK, cfg)
+		conf, why, _ := judge(&c, rows)
 		if conf == "" {
 			dropped = append(dropped, fmt.Sprintf("`%s` (found for %s): %s", c.rule.String(), c.outcome, why))
 			continue
@@ -306,7 +326,7 @@ func (r *trainRun) judge(cands []candidate, cfg SegmentConfig) ([]profile.Segmen
 	}
 	// Prune, then merge: a pruned rule may now hold what a later one did.
 	for k := range kept {
-		for _, p := range r.prune(&kept[k].rule, kept[:k], baseRate) {
+		for _, p := range r.prune(&kept[k], kept[:k], baseOf(&kept[k]).rate) {
 			pruned = append(pruned, p)
 		}
 	}
@@ -325,23 +345,28 @@ func (r *trainRun) judge(cands []candidate, cfg SegmentConfig) ([]profile.Segmen
 	for _, c := range kept {
 		own := free(r.fit, taken)
 		hrows := free(hold, taken)
-		he := holdoutOf(&c.rule, t, hrows, y)
-		conf, why := confidence(he, baseRate, r.searchRate(&c.rule, y), holdK, cfg)
+		served := free(r.labeled, taken)
+		conf, why, he := judge(&c, hrows)
 		var members, matched []int
 		var fitN, fitK int
+		var found, foundPos float64
 		for _, i := range own {
 			if c.rule.Match(t, i) {
 				matched = append(matched, i)
 				fitN++
+				found += c.y[i]
 				if y[i] == 1 {
 					members = append(members, i)
 					fitK++
 				}
 			}
 		}
-		if conf == "" || float64(fitK) < cfg.MinShare*float64(totalPos) {
+		for _, i := range r.fit {
+			foundPos += c.y[i]
+		}
+		if conf == "" || found < cfg.MinShare*foundPos {
 			if conf != "" {
-				why = fmt.Sprintf("holds %d positive training accounts of its own, under %.0f%% of them", fitK, 100*cfg.MinShare)
+				why = fmt.Sprintf("holds %.0f of the %s of the training deals, under %.0f%% of them", found, c.outcome, 100*cfg.MinShare)
 			}
 			dropped = append(dropped, fmt.Sprintf("`%s` (found for %s): %s", c.rule.String(), c.outcome, why))
 			continue
@@ -351,6 +376,7 @@ func (r *trainRun) judge(cands []candidate, cfg SegmentConfig) ([]profile.Segmen
 				taken[i] = true
 			}
 		}
+		b := baseOf(&c)
 		sg := profile.Segment{Rule: c.rule, RuleText: c.rule.String(), Size: fitK, Share: float64(fitK) / float64(max(1, totalPos)),
 			Confidence: conf, Outcomes: c.outcome}
 		sg.Precision = float64(fitK) / float64(max(1, fitN))
@@ -358,12 +384,12 @@ func (r *trainRun) judge(cands []candidate, cfg SegmentConfig) ([]profile.Segmen
 		sg.HoldoutAccounts, sg.HoldoutPositives = int(he.n), int(he.k)
 		sg.HoldoutRate = he.k / math.Max(1, he.n)
 		sg.HoldoutRateInterval = profile.Wilson(int(he.k), int(he.n))
-		sg.HoldoutBaseRate = baseRate
-		if baseRate > 0 {
-			sg.HoldoutLift = sg.HoldoutRate / baseRate
+		sg.HoldoutBaseRate = b.rate
+		if b.rate > 0 {
+			sg.HoldoutLift = sg.HoldoutRate / b.rate
 		}
-		sg.HoldoutZ = zScore(int(he.k), int(he.n), baseRate)
-		sg.Evidence = r.od.evidence(matching(&sg.Rule, t, r.labeled))
+		sg.HoldoutZ = zScore(int(he.k), int(he.n), b.rate)
+		sg.Evidence = r.od.evidence(matching(&sg.Rule, t, served))
 		against(&sg.Evidence, r.p.Baseline)
 		sg.Accounts, sg.Positives, sg.PositiveRate, sg.Lift = sg.Evidence.Closed, sg.Evidence.Positives, sg.Evidence.PositiveRate, sg.Evidence.Lift
 		sg.Warning = warning(sg.Evidence, r.p.Baseline, r.lab.def.Target)
@@ -372,6 +398,168 @@ func (r *trainRun) judge(cands []candidate, cfg SegmentConfig) ([]profile.Segmen
 		segs = append(segs, sg)
 	}
 	return segs, dropped, pruned
+}
+
+// split looks inside each segment found for won deals for a part whose
+// accounts become positives under the label (ideal, retained) far more
+// often than the rest of it: two recipes that win alike, one of whose
+// customers churn or stay small, read as one for won deals. When the
+// rest's odds of the label are at most a third of the part's, and
+// significantly so, the part becomes a segment of its own, found for the
+// label and placed first, so that the won segment holds the rest and its
+// evidence shows what they do once won rather than being merged away.
+func (r *trainRun) split(views []view, rows []int, cands []candidate, label outcomeSearch, cfg SegmentConfig) []candidate {
+	const maxOdds = 1.0 / 3
+	var out []candidate
+	taken := make([]bool, r.t.Rows())
+	var labelPos float64
+	for _, i := range rows {
+		labelPos += label.y[i]
+	}
+	for _, c := range cands {
+		var in []int
+		for _, i := range rows {
+			if !taken[i] && c.rule.Match(r.t, i) {
+				in = append(in, i)
+				taken[i] = true
+			}
+		}
+		if c.outcome != TargetWon || len(in) == 0 {
+			out = append(out, c)
+			continue
+		}
+		var n, k float64
+		for _, i := range in {
+			n++
+			k += label.y[i]
+		}
+		s := &searcher{views: views, y: label.y, a: 0.3, fitA: 0.5, t: k / n, width: cfg.Width, depth: cfg.Depth, alpha: cfg.RefineAlpha,
+			minPos: math.Max(5, cfg.MinShare*labelPos)}
+		g, ok := s.search(in)
+		if ok {
+			s.exactRanges(in, &g)
+			s.orMissing(in, &g)
+		}
+		rest := counts{n - g.n, k - g.k}
+		if !ok || len(g.conds) == 0 || rest.n < s.minPos || g.n == 0 ||
+			odds(rest.k/rest.n) > maxOdds*odds(g.k/g.n) || s.twoZ(g.k, g.n, rest.k, rest.n) < cfg.MinZ {
+			out = append(out, c)
+			continue
+		}
+		part := s.rule(&g)
+		part.Clauses[0].Conds = conjoin(c.rule.Clauses[0].Conds, part.Clauses[0].Conds)
+		c.pair = len(out) + 1
+		c.rule = without(c.rule, part)
+		out = append(out, candidate{rule: part, outcome: label.name, y: label.y, pair: c.pair}, c)
+	}
+	return out
+}
+
+// without returns rule w rid of the accounts of part, a narrowing of w,
+// where one condition can say so: when part differs from w by the levels
+// of one condition only, w keeps the other levels. Otherwise w is
+// returned as it is (the part, placed first, takes its accounts).
+func without(w, part profile.Rule) profile.Rule {
+	cw, cp := w.Clauses[0].Conds, part.Clauses[0].Conds
+	if len(cw) != len(cp) {
+		return w
+	}
+	diff := -1
+	for j := range cw {
+		if cw[j].String() != cp[j].String() {
+			if diff >= 0 || cw[j].Column != cp[j].Column {
+				return w
+			}
+			diff = j
+		}
+	}
+	if diff < 0 || cw[diff].Op != profile.OpIn || cp[diff].Op != profile.OpIn || cw[diff].Negate || cp[diff].Negate {
+		return w
+	}
+	var rest []string
+	for _, lv := range cw[diff].Levels {
+		if !slices.Contains(cp[diff].Levels, lv) {
+			rest = append(rest, lv)
+		}
+	}
+	if len(rest) == 0 {
+		return w
+	}
+	conds := slices.Clone(cw)
+	conds[diff].Levels = rest
+	return profile.Rule{Clauses: []profile.Clause{{Conds: conds}}}
+}
+
+// conjoin returns the conditions of a and of b, a condition of b on a
+// column a has a condition on stated with it as one where it can be
+// ("industry in {A, B}" and "industry = A" read "industry = A").
+func conjoin(a, b []profile.Cond) []profile.Cond {
+	out := slices.Clone(a)
+	for _, cb := range b {
+		k := slices.IndexFunc(out, func(c profile.Cond) bool { return c.Column == cb.Column })
+		if k >= 0 {
+			if both, ok := intersectCond(&out[k], &cb); ok {
+				out[k] = both
+				continue
+			}
+		}
+		out = append(out, cb)
+	}
+	return out
+}
+
+// intersectCond returns the condition met by the values meeting both a
+// and b (on one column), false when one condition cannot state it.
+func intersectCond(a, b *profile.Cond) (profile.Cond, bool) {
+	u := *a
+	u.Missing = a.Missing && b.Missing
+	switch {
+	case a.Op == profile.OpIn && b.Op == profile.OpIn && !a.Negate && !b.Negate:
+		u.Levels = nil
+		for _, lv := range a.Levels {
+			if slices.Contains(b.Levels, lv) {
+				u.Levels = append(u.Levels, lv)
+			}
+		}
+		return u, len(u.Levels) > 0
+	case a.Op == profile.OpIn && b.Op == profile.OpIn && !a.Negate:
+		u.Levels = nil
+		for _, lv := range a.Levels {
+			if !slices.Contains(b.Levels, lv) {
+				u.Levels = append(u.Levels, lv)
+			}
+		}
+		return u, len(u.Levels) > 0
+	case a.Op == profile.OpIn && b.Op == profile.OpIn && !b.Negate:
+		return intersectCond(b, a)
+	case a.Op == profile.OpRange && b.Op == profile.OpRange && a.Integer == b.Integer && a.Date == b.Date:
+		if b.Lo != nil && (a.Lo == nil || *b.Lo > *a.Lo) {
+			u.Lo = b.Lo
+		}
+		if b.Hi != nil && (a.Hi == nil || *b.Hi < *a.Hi) {
+			u.Hi = b.Hi
+		}
+		return u, u.Lo == nil || u.Hi == nil || *u.Lo < *u.Hi
+	case a.Op == profile.OpHasAll && b.Op == profile.OpHasAll && !a.Negate && !b.Negate:
+		u.Tags = slices.Clone(a.Tags)
+		for _, tag := range b.Tags {
+			if !slices.Contains(u.Tags, tag) {
+				u.Tags = append(u.Tags, tag)
+			}
+		}
+		sort.Strings(u.Tags)
+		return u, true
+	case a.Op == profile.OpIs && b.Op == profile.OpIs && a.Negate == b.Negate:
+		return u, true
+	}
+	return u, false
+}
+
+func odds(p float64) float64 {
+	if p >= 1 {
+		return math.Inf(1)
+	}
+	return p / (1 - p)
 }
 
 // free returns the rows not taken.
@@ -468,9 +656,9 @@ func binomialTail(k, n int, p float64) float64 {
 // tell, the condition stays: the training deals showed it significant.
 // The holdout accounts of earlier segments are left out. It returns what
 // it pruned.
-func (r *trainRun) prune(rule *profile.Rule, earlier []candidate, base float64) []string {
+func (r *trainRun) prune(c *candidate, earlier []candidate, base float64) []string {
 	const minRows = 5
-	t, y := r.t, r.lab.y
+	t, y, rule := r.t, c.y, &c.rule
 	var rows []int
 next:
 	for _, i := range r.hold {
@@ -530,10 +718,13 @@ next:
 func (r *trainRun) merge(cands []candidate) ([]candidate, []string) {
 	var out []candidate
 	var why []string
-	rate := func(rule *profile.Rule) counts { return holdoutOf(rule, r.t, r.fit, r.lab.y) }
 	var rules []profile.Rule
 	for _, c := range cands {
+		rate := func(rule *profile.Rule) counts { return holdoutOf(rule, r.t, r.fit, c.y) }
 		k, m, how := mergeInto(rules, &c.rule, rate, false)
+		if k >= 0 && c.pair != 0 && out[k].pair == c.pair {
+			k = -1
+		}
 		if k < 0 {
 			out = append(out, c)
 			rules = append(rules, c.rule)

@@ -3,9 +3,11 @@ package train
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
@@ -380,5 +382,57 @@ func TestSmallData(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "confidence") {
 		t.Error("the report does not say how sure the segments are")
+	}
+}
+
+// TestWinsButChurns trains the ideal label on a table where one industry
+// wins most of its deals but most of its customers churn: the search for
+// won deals finds it, and it stays a segment whose warning says so rather
+// than vanishing into the label's search.
+func TestWinsButChurns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	var b strings.Builder
+	b.WriteString("account_id,industry,employees,outcome,close_date,churned,ltv_usd\n")
+	day := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 6000 {
+		ind, win, churn := "Other", 0.15, 0.2
+		switch u := rng.Float64(); {
+		case u < 0.12:
+			ind, win, churn = "Gaming", 0.7, 0.8
+		case u < 0.24:
+			ind, win, churn = "Insurance", 0.6, 0.05
+		default:
+			ind = []string{"Retail", "Media", "Logistics", "Education"}[rng.IntN(4)]
+		}
+		outcome, churned, ltv := "lost", "", ""
+		if rng.Float64() < win {
+			outcome, churned, ltv = "won", "no", fmt.Sprint(20000+rng.IntN(80000))
+			if rng.Float64() < churn {
+				churned, ltv = "yes", fmt.Sprint(2000+rng.IntN(8000))
+			}
+		}
+		fmt.Fprintf(&b, "A%05d,%s,%d,%s,%s,%s,%s\n", i, ind, 10+rng.IntN(990), outcome, day.AddDate(0, 0, i/8).Format("2006-01-02"), churned, ltv)
+	}
+	tab, err := datasets.Read(strings.NewReader(b.String()), "churners.csv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := features.Infer(tab, features.InferConfig{})
+	p, err := Train(s.Clean(tab), s, Config{Seed: 1, Models: ModelConfig{Kinds: []string{profile.KindLogistic}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gaming *profile.Segment
+	for k := range p.Segments {
+		t.Logf("%s %s (%s): %s", p.Segments[k].ID, p.Segments[k].RuleText, p.Segments[k].Outcomes, p.Segments[k].Warning)
+		if strings.Contains(p.Segments[k].RuleText, "Gaming") {
+			gaming = &p.Segments[k]
+		}
+	}
+	if gaming == nil {
+		t.Fatalf("no segment states Gaming; searched %v, dropped %v", p.SegmentSearch.Outcomes, p.SegmentSearch.Dropped)
+	}
+	if !strings.Contains(gaming.Outcomes, TargetWon) || !strings.Contains(gaming.Warning, "churn") || !strings.Contains(gaming.Summary, "Beware") {
+		t.Errorf("Gaming segment found for %q, warning %q; want found for won deals and a churn warning in its summary", gaming.Outcomes, gaming.Warning)
 	}
 }
