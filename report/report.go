@@ -619,7 +619,11 @@ func WriteSummary(w io.Writer, p *profile.Profile) {
 	}
 	fmt.Fprintf(w, "anti-ICP rules: %d\n", len(p.AntiICP.Rules))
 	for _, r := range p.AntiICP.Rules {
-		fmt.Fprintf(w, "  %s %s: %d closed, %s lost, %s good outcomes\n", r.ID, r.RuleText, r.Evidence.Closed, pct(r.LossRate), pct(r.GoodRate))
+		lost := ""
+		if r.Evidence.Won < r.Evidence.Closed || p.Baseline.Won < p.Baseline.Closed {
+			lost = ", " + pct(r.LossRate) + " lost"
+		}
+		fmt.Fprintf(w, "  %s %s: %d closed%s, %s good outcomes\n", r.ID, r.RuleText, r.Evidence.Closed, lost, pct(r.GoodRate))
 	}
 	fmt.Fprintf(w, "tiers: tier1 >= %s, tier2 >= %s, tier3 >= %s\n", fmt3(p.Tiers.Tier1), fmt3(p.Tiers.Tier2), fmt3(p.Tiers.Tier3))
 }

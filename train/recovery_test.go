@@ -20,7 +20,10 @@ import (
 	"github.com/icpengine/icp/profile"
 )
 
-var recoveryLarge = flag.Bool("recovery.large", false, "measure segment recovery on 100,000-row tables too")
+var (
+	recoveryLarge  = flag.Bool("recovery.large", false, "measure segment recovery on 100,000-row tables too")
+	recoveryModels = flag.Bool("recovery.models", false, "fit every candidate model, as train does (segments do not depend on it; only the time does)")
+)
 
 // recipeCond is one condition of a true recipe: a condition on any of
 // cols (a region stated by its countries is the same condition), or on
@@ -248,8 +251,11 @@ func measureRecovery(tb testing.TB, c recoveryCase) recovery {
 	trainTab, evalTab := tab.Take(trainRows), tab.Take(evalRows)
 	trainTab.Source = c.dialect + ".csv"
 	began := time.Now()
-	p, err := Train(trainTab, s, Config{Seed: 1, Label: LabelConfig{Target: c.target},
-		Models: ModelConfig{Kinds: []string{profile.KindLogistic}}})
+	mc := ModelConfig{Kinds: []string{profile.KindLogistic}}
+	if *recoveryModels {
+		mc = ModelConfig{}
+	}
+	p, err := Train(trainTab, s, Config{Seed: 1, Label: LabelConfig{Target: c.target}, Models: mc})
 	if err != nil {
 		tb.Fatalf("%s: Train: %v", c, err)
 	}

@@ -588,10 +588,12 @@ func holdoutOf(rule *profile.Rule, t *datasets.Table, rows []int, y []float64) c
 	return c
 }
 
-// searchRate is the rule's positive rate on the training deals.
+// searchRate is the lower end of the 95% interval of the rule's positive
+// rate on the training deals: what the holdout may expect at least, the
+// training rate being both noisy and chosen for being high.
 func (r *trainRun) searchRate(rule *profile.Rule, y []float64) float64 {
 	c := holdoutOf(rule, r.t, r.fit, y)
-	return c.k / math.Max(1, c.n)
+	return profile.Wilson(int(c.k), int(c.n)).Lo
 }
 
 // minHoldoutPositives is the fewest positives a holdout must hold to
@@ -604,7 +606,8 @@ const minHoldoutPositives = 30
 // holdout's base rate (holdPos positives in the whole holdout):
 // ConfidenceHigh, ConfidenceModerate, ConfidenceLow, or "" and why the
 // evidence does not hold. trainRate is the rule's rate on the training
-// deals, which says whether the holdout could have confirmed it. The
+// deals (the low end of its interval), which says whether the holdout
+// could have confirmed it. The
 // tests are exact binomial tails, which stay honest for the few accounts
 // of a small holdout where the normal approximation does not.
 func confidence(he counts, base, trainRate float64, holdPos float64, cfg SegmentConfig) (string, string) {
@@ -1141,9 +1144,9 @@ func ruleName(r *profile.Rule, k int) string {
 	for _, c := range r.Clauses[0].Conds {
 		switch {
 		case c.Op == profile.OpIn && !c.Negate:
-			levels = append(levels, strings.Join(c.Levels, "/"))
+			levels = append(levels, levelName(c.Column, c.Levels))
 		case c.Op == profile.OpIn:
-			nots = append(nots, "not "+strings.Join(c.Levels, "/"))
+			nots = append(nots, "not "+levelName(c.Column, c.Levels))
 		case c.Op == profile.OpHas && !c.Negate:
 			tags = append(tags, "on "+c.Tag)
 		case c.Op == profile.OpHas:
@@ -1159,8 +1162,10 @@ func ruleName(r *profile.Rule, k int) string {
 		case c.Op == profile.OpIs:
 			nots = append(nots, "no "+c.Column)
 		case c.Op == profile.OpRange:
-			lo, _, hi, _ := c.Bounds()
+			lo, loOp, hi, _ := c.Bounds()
 			switch {
+			case c.Lo != nil && c.Hi != nil && loOp == "<=" && lo == hi:
+				ranges = append(ranges, lo+" "+c.Column)
 			case c.Lo != nil && c.Hi != nil:
 				ranges = append(ranges, lo+"–"+hi+" "+c.Column)
 			case c.Lo != nil:
@@ -1186,6 +1191,24 @@ func ruleName(r *profile.Rule, k int) string {
 		name += ")"
 	}
 	return name
+}
+
+// levelName names a set of levels in a segment's name: the levels alone
+// when they say what they are ("FinTech/SaaS"), with the column when they
+// are words such as Yes, No or a code of three letters or less that read
+// only with it ("OnlineSecurity No").
+func levelName(column string, levels []string) string {
+	set := strings.Join(levels, "/")
+	for _, lv := range levels {
+		switch strings.ToLower(lv) {
+		case "yes", "no", "true", "false", "none", "other", "unknown":
+			return column + " " + set
+		}
+		if len(lv) <= 3 && len(levels) == 1 {
+			return column + " " + set
+		}
+	}
+	return set
 }
 
 // segmentSummary says in one paragraph who the segment is, how it does
