@@ -122,11 +122,8 @@ func (r *trainRun) antiICP() profile.AntiICP {
 	if len(fitRows) == 0 || fitRate == 0 {
 		return a
 	}
-	rows := fitRows
-	if len(rows) > scfg.MaxRows {
-		rows = sampleRows(rows, scfg.MaxRows, r.cfg.Seed)
-	}
-	s := &searcher{views: newViews(t, r.p.Encoder, cols, rows), y: good, a: 0.5, t: oddsTimes(fitRate, cfg.MaxRatio), low: true,
+	views, rows := r.searchRows(cols, scfg)
+	s := &searcher{views: views, y: good, a: 0.5, t: oddsTimes(fitRate, cfg.MaxRatio), low: true,
 		minPos: math.Max(10, cfg.MinShare*float64(len(rows))), alpha: scfg.RefineAlpha, width: scfg.Width, depth: cfg.Depth}
 	left := rows
 	var found []profile.Rule

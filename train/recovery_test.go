@@ -507,8 +507,8 @@ func cachedRecovery(tb testing.TB, c recoveryCase) recovery {
 // tag), too few to show significantly; at 100,000 rows
 // (-recovery.large) they do.
 func TestSegmentRecoveryAll(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains on 20,000-row tables")
+	if testing.Short() || raceEnabled {
+		t.Skip("trains on nine 20,000-row tables: a measurement, run without -short and -race")
 	}
 	for _, c := range recoveryCases() {
 		t.Run(c.String(), func(t *testing.T) {
@@ -644,8 +644,8 @@ func measureStability(tb testing.TB, dialect string, rows int, target string) st
 // segment of the earlier model must be matched by one of the later (same
 // ID and name) holding the same accounts (Jaccard index at least 0.8).
 func TestSegmentsStableAcrossWindows(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains twice on each of five 20,000-row tables")
+	if testing.Short() || raceEnabled {
+		t.Skip("trains twice on each of four 20,000-row tables: a measurement, run without -short and -race")
 	}
 	for _, d := range synth.Dialects() {
 		if d == synth.DialectLeads {

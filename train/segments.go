@@ -172,12 +172,10 @@ func (r *trainRun) segments() ([]profile.Segment, profile.SegmentSearch) {
 		search.Reason = fmt.Sprintf("too few positive accounts to search: %d in the training deals (at least %d needed)", positives, cfg.MinPositives)
 		return nil, search
 	}
-	rows := r.fit
-	if len(rows) > cfg.MaxRows {
-		rows = sampleRows(rows, cfg.MaxRows, r.cfg.Seed)
+	views, rows := r.searchRows(cols, cfg)
+	if len(rows) < len(r.fit) {
 		search.Sampled = len(rows)
 	}
-	views := newViews(r.t, enc, cols, rows)
 	// One covering across the outcomes: a search for the label starts
 	// from what the won deals' segments leave.
 	var cands []candidate
@@ -205,6 +203,20 @@ func (r *trainRun) segments() ([]profile.Segment, profile.SegmentSearch) {
 	search.Reliable = true
 	r.nameSegments(segs, cfg)
 	return segs, search
+}
+
+// searchRows returns the closed training rows the rules are searched on
+// (a seeded sample of cfg.MaxRows when there are more) and the views of
+// cols over the table, built once for the segments and the anti-ICP.
+func (r *trainRun) searchRows(cols []string, cfg SegmentConfig) ([]view, []int) {
+	rows := r.fit
+	if len(rows) > cfg.MaxRows {
+		rows = sampleRows(rows, cfg.MaxRows, r.cfg.Seed)
+	}
+	if r.views == nil {
+		r.views = newViews(r.t, r.p.Encoder, cols, rows)
+	}
+	return r.views, rows
 }
 
 // outcomes returns the outcomes searched: won deals when the table has a

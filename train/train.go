@@ -71,8 +71,9 @@ type TierConfig struct {
 // It labels rows from the outcome columns, holds out the newest closed
 // deals (by close date) to validate a model fitted on the older ones, then
 // refits the encoder and the model on every labeled row. Segments are
-// k-means clusters of the positive accounts; tier thresholds come from the
-// score distribution of all rows, open ones included.
+// rules found on the outcomes of the older deals and checked on the
+// newest (see SegmentConfig); tier thresholds come from the score
+// distribution of all rows, open ones included.
 func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile, error) {
 	began := time.Now()
 	r, err := newRun(t, s, cfg)
@@ -85,7 +86,7 @@ func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile,
 		r.importance,     // rank the columns by mean absolute attribution
 		r.scoreAll,       // score every row; percentiles and tier thresholds
 		r.driftReference, // what served traffic is compared with
-		r.findSegments,   // clusters of positives, their rules and evidence
+		r.findSegments,   // rules of groups that win far more often, checked on the holdout
 		r.findAntiICP,    // the rules of accounts not worth pursuing
 		r.backtest,       // the holdout replayed per tier, segment and anti-ICP
 		r.name,           // the version, derived from the content
@@ -124,6 +125,9 @@ type trainRun struct {
 	all    *mat.Dense
 	scores []float64
 	p      *profile.Profile
+	// views are the columns as the rule search reads them, built once for
+	// the segments and the anti-ICP (see searchRows).
+	views []view
 }
 
 // newRun checks the table, labels it and splits the closed deals by
