@@ -24,4 +24,3 @@ func ExampleTrain() {
 	// closed deals: 2000, won: 491
 	// holdout ROC AUC: 0.86
 }
-
