@@ -184,7 +184,7 @@ func (r *trainRun) segments() ([]profile.Segment, profile.SegmentSearch) {
 	for _, o := range outcomes {
 		search.Outcomes = append(search.Outcomes, o.name)
 		var found []candidate
-		found, left = r.cover(views, left, o, cfg)
+		found, left = r.cover(views, rows, left, o, cfg)
 		cands = append(cands, found...)
 	}
 	if len(outcomes) > 1 {
@@ -245,10 +245,11 @@ func (r *trainRun) outcomes() []outcomeSearch {
 	return []outcomeSearch{{name: TargetWon, y: won}, label}
 }
 
-// cover runs the search on rows for one outcome again and again, each
-// time on the rows the rules found so far leave, and returns the rules
-// and the rows they leave.
-func (r *trainRun) cover(views []view, rows []int, o outcomeSearch, cfg SegmentConfig) ([]candidate, []int) {
+// cover runs the search for one outcome again and again, each time on the
+// rows the rules found so far leave (starting from left, the rows earlier
+// outcomes' rules left), against the outcome's rate over all the search
+// rows, and returns the rules and the rows they leave.
+func (r *trainRun) cover(views []view, rows, left []int, o outcomeSearch, cfg SegmentConfig) ([]candidate, []int) {
 	s := &searcher{views: views, y: o.y, a: 0.3, fitA: 0.5, width: cfg.Width, depth: cfg.Depth, alpha: cfg.RefineAlpha}
 	var n, k float64
 	for _, i := range rows {
@@ -256,12 +257,11 @@ func (r *trainRun) cover(views []view, rows []int, o outcomeSearch, cfg SegmentC
 		k += o.y[i]
 	}
 	if n == 0 || k == 0 || k == n {
-		return nil, rows
+		return nil, left
 	}
 	s.t = k / n
 	s.minPos = math.Max(5, cfg.MinShare*k)
 	var out []candidate
-	left := rows
 	for len(out) < cfg.MaxSegments {
 		g, ok := s.search(left)
 		if !ok {

@@ -25,23 +25,33 @@ import (
 // A subgroup's quality is n^a (p - t): its size n to the power a times
 // the excess of its rate p of the outcome over a contrast rate t (the
 // base rate for segments; for the anti-ICP the sign flips and t is the
-// rate a disqualifier must stay under). With a = 1/2 it is the binomial
-// test's statistic up to a constant, and adding a condition raises it
-// exactly when the accounts the condition removes have a rate below the
+// rate a disqualifier must stay under). Adding a condition raises it
+// exactly when the accounts the condition removes have a rate below
+// (1 - a) p + a t. With a = 1/2, the binomial test's weighting, that is the
 // midpoint of p and t: a band of employees where the segment's accounts
 // win at 20% instead of 60% is cut, one where they win at 55% is kept,
-// whatever the band's size. Each refinement must also remove accounts
-// that do significantly worse than those it keeps (a two-proportion z
-// test), so a condition that changes nothing but a few accounts by chance
-// is not added.
+// whatever the band's size; it sets the cut points (exactRanges). The
+// search chooses subgroups with a = 0.3, which prefers a pure recipe to
+// the union of two: two recipes that win alike, each with its own
+// conditions, read as one at 1/2 (the union's size outweighs the accounts
+// of neither it takes in), and as two at 0.3.
+//
+// A condition must also remove accounts that do significantly worse than
+// those it keeps (a two-proportion test at alpha over the number of
+// conditions tried on the column: a range chosen among two thousand needs
+// more evidence than a boolean), and a level or tag joins a set only when
+// its own accounts do significantly better than those left outside it.
+// Each condition is tried with and without the accounts missing the value
+// (orMissing decides again on the final rule, by likelihood).
 //
 // The search (see search) grows a beam of the best subgroups condition by
 // condition, each time trying every column's best condition given the
-// subgroup; then it backfits the best subgroup (each condition re-chosen
-// given the others, dropped when it no longer adds significantly), sets
-// the numeric cut points exactly between observed values at the roundest
-// number that separates them, and decides for each condition whether
-// missing values go with it (see orMissing).
+// subgroup, and refines every member given its other conditions
+// (backfit: a set chosen before a later condition narrowed the accounts
+// is chosen again, a condition that no longer adds is dropped, one that
+// now adds joins); then the best subgroup's cut points are set between
+// observed values at the roundest number that separates them, and each
+// condition is told whether missing values go with it.
 
 // viewKind is how the search reads a column.
 type viewKind int
