@@ -48,7 +48,11 @@ func (p icpReport) document(o Options, charts bool) *document {
 		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), targetNoun(p.Label.Target))
 	d.para("%s", intro)
 	if len(p.Segments) > 0 {
-		d.para("It found %d segments of %s:", len(p.Segments), targetNoun(p.Label.Target))
+		noun := "segments"
+		if len(p.Segments) == 1 {
+			noun = "segment"
+		}
+		d.para("It found %d %s of %s:", len(p.Segments), noun, targetNoun(p.Label.Target))
 		var items []string
 		for _, s := range p.Segments {
 			items = append(items, segmentItem(s, p.Label.Target))
