@@ -19,6 +19,10 @@ type AntiRule struct {
 	LossRate         float64  `json:"loss_rate"`
 	// Evidence sums up the accounts matching the rule.
 	Evidence Evidence `json:"evidence"`
+	// Confidence says how sure the holdout makes the rule, as for a
+	// segment (ConfidenceHigh or ConfidenceModerate; empty in older
+	// artifacts).
+	Confidence string `json:"confidence,omitempty"`
 	// Summary says in plain words why these accounts are not worth
 	// pursuing.
 	Summary string `json:"summary"`

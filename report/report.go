@@ -335,9 +335,9 @@ func (p icpReport) antiSection(d *document) {
 			loss = rateWithInterval(r.LossRate, profile.Interval{Lo: 1 - iv.Hi, Hi: 1 - iv.Lo})
 		}
 		rows = append(rows, []string{r.ID, "`" + r.RuleText + "`", fmt.Sprint(e.Closed), loss, rateWithInterval(r.GoodRate, r.GoodRateInterval),
-			optPct(e.ChurnRate, e.HasChurn && e.Won > 0), optNum(e.MedianCycleDays, e.HasCycle && e.Won > 0)})
+			optPct(e.ChurnRate, e.HasChurn && e.Won > 0), optNum(e.MedianCycleDays, e.HasCycle && e.Won > 0), dash(r.Confidence)})
 	}
-	d.table([]string{"id", "rule", "closed accounts", "loss rate", "good outcomes", "churn of won", "median cycle of won (days)"}, rows)
+	d.table([]string{"id", "rule", "closed accounts", "loss rate", "good outcomes", "churn of won", "median cycle of won (days)", "confidence"}, rows)
 	var items []string
 	for _, r := range a.Rules {
 		items = append(items, r.Summary)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/icpengine/icp/profile"
 )
 
@@ -27,10 +29,12 @@ type AntiConfig struct {
 	// rates, while the anti-ICP says who loses or churns; how much a
 	// customer is worth is the ideal label's question.
 	LTVQuantile float64
-	// MinZ is the least binomial z statistic of the shortfall of good
-	// outcomes on the holdout (the newest deals, which the rules are not
-	// learned from), where a rule must also show at most half the base
-	// odds of a good outcome; zero means 3.
+	// MinZ is the least binomial z statistic (by the exact tail) of the
+	// shortfall of good outcomes on the holdout (the newest deals, which
+	// the rules are not learned from), where a rule must also show at most
+	// half the base odds of a good outcome; zero means 3. A holdout too
+	// small to show that much accepts the 5% level, and the rule's
+	// confidence says "moderate".
 	MinZ float64
 	// MinShare is the least share of closed accounts a rule must cover;
 	// zero means 0.01.
@@ -140,7 +144,7 @@ func (r *trainRun) antiICP() profile.AntiICP {
 		left = slices.DeleteFunc(slices.Clone(left), func(i int) bool { return s.matches(&g, i) })
 		found = append(found, s.rule(&g))
 	}
-	for _, rule := range mergeRules(found, func(r *profile.Rule) counts {
+	merged := mergeRules(found, func(r *profile.Rule) counts {
 		var c counts
 		for _, i := range fitRows {
 			if r.Match(t, i) {
@@ -149,7 +153,8 @@ func (r *trainRun) antiICP() profile.AntiICP {
 			}
 		}
 		return c
-	}, true) {
+	}, true)
+	for _, rule := range merged {
 		in := matching(&rule, t, labeled)
 		var gd int
 		for _, i := range in {
@@ -159,7 +164,7 @@ func (r *trainRun) antiICP() profile.AntiICP {
 		}
 		// The rule must hold up on the newest deals, which it was not
 		// learned from: at most half the base odds of a good outcome
-		// there, and significantly so.
+		// there, and significantly so (see antiConfidence).
 		var hin, hg int
 		for _, i := range holdRows {
 			if rule.Match(t, i) {
@@ -169,10 +174,18 @@ func (r *trainRun) antiICP() profile.AntiICP {
 				}
 			}
 		}
-		if hin == 0 || float64(hg)/float64(hin) > oddsTimes(holdRate, 0.5) || -zScore(hg, hin, holdRate) < cfg.MinZ {
+		var fit counts
+		for _, i := range fitRows {
+			if rule.Match(t, i) {
+				fit.n++
+				fit.k += good[i]
+			}
+		}
+		conf := antiConfidence(counts{float64(hin), float64(hg)}, holdRate, profile.Wilson(int(fit.k), int(fit.n)).Hi, cfg.MinZ, len(merged))
+		if conf == "" {
 			continue
 		}
-		ar := profile.AntiRule{Rule: rule, RuleText: rule.String(), GoodRate: float64(gd) / float64(max(1, len(in)))}
+		ar := profile.AntiRule{Rule: rule, RuleText: rule.String(), GoodRate: float64(gd) / float64(max(1, len(in))), Confidence: conf}
 		ar.GoodRateInterval = profile.Wilson(gd, len(in))
 		ar.Evidence = od.evidence(in)
 		against(&ar.Evidence, base)
@@ -185,6 +198,35 @@ func (r *trainRun) antiICP() profile.AntiICP {
 		r.Summary = antiSummary(r, base, a.BaseGoodRate)
 	}
 	return a
+}
+
+// antiConfidence judges an anti-ICP rule by its holdout counts he (good
+// outcomes among he.n accounts) against the holdout's rate of good
+// outcomes base: it must show at most half the base odds, and the
+// shortfall must be significant, by the exact binomial tail: at z =
+// minZ for confidence high, or, for moderate, at the 5% level divided by
+// the m rules judged when the holdout could not have shown more even at
+// trainRate (the high end of the rule's training rate). "" when the
+// holdout does not bear it out.
+func antiConfidence(he counts, base, trainRate, minZ float64, m int) string {
+	if he.n == 0 || he.k/he.n > oddsTimes(base, 0.5) {
+		return ""
+	}
+	tail := 1.0
+	if base < 1 {
+		tail = distuv.Binomial{N: he.n, P: base}.CDF(he.k)
+	}
+	if tail <= distuv.UnitNormal.CDF(-minZ) {
+		return profile.ConfidenceHigh
+	}
+	reach := 0.0
+	if base > 0 && base < 1 {
+		reach = (base - trainRate) * math.Sqrt(he.n) / math.Sqrt(base*(1-base))
+	}
+	if reach < minZ && tail <= 0.05/float64(max(1, m)) {
+		return profile.ConfidenceModerate
+	}
+	return ""
 }
 
 // oddsTimes returns the rate whose odds are m times the odds of rate p.
