@@ -617,7 +617,7 @@ func measureStability(tb testing.TB, dialect string, rows int, target string) st
 	for _, sg := range second.Segments {
 		st.later = append(st.later, sg.ID+" "+sg.RuleText)
 	}
-	a, b := Membership(first.Segments, tab), Membership(second.Segments, tab)
+	a, b := membership(first.Segments, tab), membership(second.Segments, tab)
 	for k, sg := range second.Segments {
 		o := slices.IndexFunc(first.Segments, func(x profile.Segment) bool { return x.ID == sg.ID })
 		if o < 0 {

@@ -1080,7 +1080,7 @@ func matchPrevious(segs, prev []profile.Segment, t *datasets.Table, minJ float64
 	if len(prev) == 0 {
 		return out
 	}
-	cur, old := Membership(segs, t), Membership(prev, t)
+	cur, old := membership(segs, t), membership(prev, t)
 	inter := make([][]float64, len(segs))
 	size, oldSize := make([]float64, len(segs)), make([]float64, len(prev))
 	for k := range inter {
@@ -1122,9 +1122,9 @@ func matchPrevious(segs, prev []profile.Segment, t *datasets.Table, minJ float64
 	return out
 }
 
-// Membership returns the segment of segs each row of t falls in (the
+// membership returns the segment of segs each row of t falls in (the
 // first whose rule it matches), -1 for none.
-func Membership(segs []profile.Segment, t *datasets.Table) []int {
+func membership(segs []profile.Segment, t *datasets.Table) []int {
 	out := make([]int, t.Rows())
 	for i := range out {
 		out[i] = profile.SegmentOf(segs, t, i)
