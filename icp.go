@@ -64,6 +64,15 @@ type SegmentRef struct {
 	// Distance is the account's distance to the segment centre in the
 	// encoded feature space.
 	Distance float64 `json:"distance"`
+	// Conditions counts the conditions of the rule the account met, and
+	// MissingConditions those it met only because the field was missing
+	// (a condition "(or missing)").
+	Conditions        int `json:"conditions"`
+	MissingConditions int `json:"missing_conditions"`
+	// Sparse is true when at least half of those conditions were met
+	// through missing fields: the match rests mostly on what the account
+	// did not say, and sending those fields may change it.
+	Sparse bool `json:"sparse"`
 }
 
 // AntiICPMatch names the anti-ICP rule an account matched.
@@ -102,6 +111,15 @@ type Score struct {
 	// AttributionScale names the scale of BaseValue and the contributions.
 	AttributionScale string        `json:"attribution_scale"`
 	Attributions     []Attribution `json:"attributions"`
+	// Completeness is the share, in [0, 1], of what the model uses that
+	// the account sent: the columns present, weighted by their importance
+	// (mean absolute attribution over the training accounts). 1 when
+	// every column the model uses was sent; a score from few fields
+	// rests on the training averages for the rest.
+	Completeness float64 `json:"completeness"`
+	// MissingFields names the columns the model uses that the account did
+	// not send, the most important first; absent when it sent them all.
+	MissingFields []string `json:"missing_fields,omitempty"`
 	// ValueScore is set when the model has a value model: its fields
 	// (expected_value, predicted_value and their attributions) sit in the
 	// score's own JSON object, and are absent without one.

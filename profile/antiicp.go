@@ -13,9 +13,16 @@ type AntiRule struct {
 	// GoodRate is the share of the rule's closed accounts with a good
 	// outcome, and LossRate the share of its closed deals that were lost.
 	GoodRate float64 `json:"good_rate"`
-	LossRate float64 `json:"loss_rate"`
+	// GoodRateInterval is GoodRate's 95% Wilson interval; the loss rate's
+	// is one minus Evidence.WinRateInterval.
+	GoodRateInterval Interval `json:"good_rate_interval,omitzero"`
+	LossRate         float64  `json:"loss_rate"`
 	// Evidence sums up the accounts matching the rule.
 	Evidence Evidence `json:"evidence"`
+	// Confidence says how sure the holdout makes the rule, as for a
+	// segment (ConfidenceHigh or ConfidenceModerate; empty in older
+	// artifacts).
+	Confidence string `json:"confidence,omitempty"`
 	// Summary says in plain words why these accounts are not worth
 	// pursuing.
 	Summary string `json:"summary"`

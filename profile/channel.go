@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/icpengine/icp"
+	"github.com/icpengine/icp/model"
 )
 
 // Channels breaks closed deals down by the channel they came from (the
@@ -280,7 +281,7 @@ func channelGroup(name string, names map[string]string, deals []ChannelDeal, kee
 	for ch, st := range by {
 		st.Share = float64(st.Deals) / float64(g.Deals)
 		st.WinRate = float64(st.Won) / float64(st.Deals)
-		st.WinLow, st.WinHigh = Wilson(st.Won, st.Deals)
+		st.WinLow, st.WinHigh = model.Wilson(st.Won, st.Deals)
 		if v := values[ch]; len(v) > 0 {
 			sort.Float64s(v)
 			st.MedianValue = medianSorted(v)
@@ -328,7 +329,7 @@ func findings(names map[string]string, deals []ChannelDeal, in func(d *ChannelDe
 			continue
 		}
 		share := float64(k[ch]) / float64(m)
-		lo, hi := Wilson(k[ch], m)
+		lo, hi := model.Wilson(k[ch], m)
 		if lo <= overall {
 			continue
 		}
@@ -344,20 +345,6 @@ func findings(names map[string]string, deals []ChannelDeal, in func(d *ChannelDe
 		return out[a].Channel < out[b].Channel
 	})
 	return out
-}
-
-// Wilson returns the 95% Wilson score interval of the proportion k/n
-// (Wilson 1927), [0, 1] when n is 0.
-func Wilson(k, n int) (lo, hi float64) {
-	if n <= 0 {
-		return 0, 1
-	}
-	const z = 1.959963984540054
-	p, nf := float64(k)/float64(n), float64(n)
-	den := 1 + z*z/nf
-	mid := (p + z*z/(2*nf)) / den
-	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / den
-	return math.Max(0, mid-half), math.Min(1, mid+half)
 }
 
 // medianSorted is the median of sorted values (the mean of the middle two

@@ -52,22 +52,43 @@ func ExampleProfile_Score() {
 }
 
 func ExampleRule() {
-	lo, hi := 49.5, 500.5
+	lo, hi := 49.0, 500.0
 	r := profile.Rule{Clauses: []profile.Clause{{Conds: []profile.Cond{
 		{Column: "industry", Op: profile.OpIn, Levels: []string{"FinTech", "SaaS"}},
-		{Column: "employees", Op: profile.OpRange, Lo: &lo, Hi: &hi, Integer: true},
-		{Column: "tech_stack", Op: profile.OpHas, Tag: "hubspot", Separator: ";"},
+		{Column: "employees", Op: profile.OpRange, Lo: &lo, Hi: &hi, Integer: true, Missing: true},
+		{Column: "tech_stack", Op: profile.OpHasAny, Tags: []string{"hubspot", "segment"}, Separator: ";"},
 	}}}}
 	accounts := &datasets.Table{Columns: []*datasets.Column{
-		{Name: "industry", Kind: datasets.String, Str: []string{"SaaS", "Retail"}},
-		{Name: "employees", Kind: datasets.Number, Num: []float64{180, 180}},
-		{Name: "tech_stack", Kind: datasets.String, Str: []string{"aws;hubspot", "hubspot"}},
+		{Name: "industry", Kind: datasets.String, Str: []string{"SaaS", "Retail", "FinTech"}},
+		{Name: "employees", Kind: datasets.Number, Num: []float64{180, 180, math.NaN()}},
+		{Name: "tech_stack", Kind: datasets.String, Str: []string{"aws;HubSpot", "hubspot", "segment"}},
 	}}
 	fmt.Println(r.String())
-	fmt.Println(r.Match(accounts, 0), r.Match(accounts, 1))
+	for i := range accounts.Rows() {
+		ok, conds, missing := r.MatchMissing(accounts, i)
+		fmt.Println(ok, conds, missing)
+	}
 	// Output:
-	// industry in {FinTech, SaaS} and 50 <= employees <= 500 and tech_stack has hubspot
-	// true false
+	// industry in {FinTech, SaaS} and 50 <= employees <= 500 (or missing) and tech_stack has any of {hubspot, segment}
+	// true 3 0
+	// false 0 0
+	// true 3 1
+}
+
+func ExampleWilson() {
+	iv := profile.Wilson(58, 100)
+	fmt.Printf("58 of 100: %.3f to %.3f\n", iv.Lo, iv.Hi)
+	iv = profile.Wilson(0, 12)
+	fmt.Printf("0 of 12: %.3f to %.3f\n", iv.Lo, iv.Hi)
+	// Output:
+	// 58 of 100: 0.482 to 0.672
+	// 0 of 12: 0.000 to 0.242
+}
+
+func ExampleFormatBound() {
+	fmt.Println(profile.FormatBound(24e6), profile.FormatBound(10_013_000), profile.FormatBound(2.4e9), profile.FormatBound(0.35))
+	// Output:
+	// 24M 10.013M 2.4B 0.35
 }
 
 func ExampleDecodeBytes() {

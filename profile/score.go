@@ -113,6 +113,9 @@ func (p *Profile) scoreRows(ctx context.Context, r rows, attributions bool, dst 
 	if !attributions {
 		base = p.Model.baseValue(w)
 	}
+	fields := p.completenessFields(r.t)
+	// The missing fields of every row share one backing array.
+	var missing []string
 	// The segment and anti-ICP answers share one backing array each.
 	var segs []icp.SegmentRef
 	var antis []icp.AntiICPMatch
@@ -134,7 +137,9 @@ func (p *Profile) scoreRows(ctx context.Context, r rows, attributions bool, dst 
 				segs = make([]icp.SegmentRef, 0, n)
 			}
 			sg := &p.Segments[s]
-			segs = append(segs, icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: model.Distance(x, sg.Centroid)})
+			_, conds, missing := sg.Rule.MatchMissing(r.t, k)
+			segs = append(segs, icp.SegmentRef{ID: sg.ID, Name: sg.Name, Rule: sg.RuleText, Distance: model.Distance(x, sg.Centroid),
+				Conditions: conds, MissingConditions: missing, Sparse: conds > 0 && 2*missing >= conds})
 			seg = &segs[len(segs)-1]
 		}
 		var anti *icp.AntiICPMatch
@@ -157,6 +162,7 @@ func (p *Profile) scoreRows(ctx context.Context, r rows, attributions bool, dst 
 			s = p.scoreOf(p.Model.kind.margin(x), base, seg, anti)
 			vs.score(&s, x)
 		}
+		s.Completeness, s.MissingFields, missing = fields.of(k, missing)
 		if ids != nil {
 			s.AccountID = ids.Text(k)
 		}
@@ -216,4 +222,74 @@ func (p *Profile) group(contrib []float64, acc icp.Account) []icp.Attribution {
 		return strings.Compare(a.Feature, b.Feature)
 	})
 	return out
+}
+
+// completeness weighs the columns the model uses by their importance, to
+// say how much of it a row sent (icp.Score.Completeness).
+type completeness struct {
+	cols   []*datasets.Column
+	names  []string
+	weight []float64
+	total  float64
+}
+
+// completenessFields returns the model's columns in t, most important
+// first, with their importance; without importance figures (or with all
+// of them zero) every column weighs the same.
+func (p *Profile) completenessFields(t *datasets.Table) completeness {
+	var c completeness
+	imp := make(map[string]float64, len(p.Importance.Columns))
+	for _, ci := range p.Importance.Columns {
+		imp[ci.Column] = ci.MeanAbs
+	}
+	names := make([]string, 0, len(p.Encoder.Columns))
+	for _, ce := range p.Encoder.Columns {
+		names = append(names, ce.Name)
+	}
+	slices.SortStableFunc(names, func(a, b string) int {
+		switch {
+		case imp[a] > imp[b]:
+			return -1
+		case imp[a] < imp[b]:
+			return 1
+		}
+		return 0
+	})
+	var sum float64
+	for _, n := range names {
+		sum += imp[n]
+	}
+	for _, n := range names {
+		w := imp[n]
+		if !(sum > 0) {
+			w = 1
+		}
+		c.cols = append(c.cols, t.Column(n))
+		c.names = append(c.names, n)
+		c.weight = append(c.weight, w)
+		c.total += w
+	}
+	return c
+}
+
+// of returns the share of the importance row k sent and the columns it
+// did not send, the most important first, appended to buf (returned
+// grown) and returned as their own slice.
+func (c *completeness) of(k int, buf []string) (float64, []string, []string) {
+	if c.total == 0 {
+		return 1, nil, buf
+	}
+	var sent float64
+	from := len(buf)
+	for j, col := range c.cols {
+		if col == nil || col.IsMissing(k) {
+			buf = append(buf, c.names[j])
+			continue
+		}
+		sent += c.weight[j]
+	}
+	if len(buf) == from {
+		return sent / c.total, nil, buf
+	}
+	return sent / c.total, buf[from:len(buf):len(buf)], buf
 }

@@ -15,8 +15,8 @@ import (
 type Changes struct {
 	PreviousVersion string `json:"previous_version"`
 	// Segments lists what happened to each segment: "appeared",
-	// "vanished" or "kept" (a current segment whose rule matches mostly
-	// the same accounts as a previous one's).
+	// "vanished" or "kept" (a current segment that kept a previous one's
+	// ID or holds mostly the same accounts; see Compare).
 	Segments []SegmentChange `json:"segments"`
 	// Tiers are the previous and current thresholds.
 	PreviousTiers profile.Tiers `json:"previous_tiers"`
@@ -53,37 +53,77 @@ type TierMove struct {
 }
 
 // Compare scores t with the previous profile prev and with p, and reports the
-// segments that appeared, vanished or were kept (matched by the overlap,
-// Jaccard index at least 0.5, of the accounts their rules match in t), the
-// threshold changes and the accounts whose tier changed.
+// segments that appeared, vanished or were kept, the threshold changes and
+// the accounts whose tier changed.
+//
+// Segments are compared by the accounts of t each holds as served (the
+// first segment whose rule an account matches): a segment of p keeps the
+// previous segment of the same ID (train --previous gives a segment the
+// ID of the previous one whose accounts it shares), and otherwise the
+// previous segment it shares the most accounts with, at a Jaccard index
+// of at least 0.5, one to one; Overlap is that index.
 func Compare(p, prev *profile.Profile, t *datasets.Table) (*Changes, error) {
 	c := &Changes{PreviousVersion: prev.Version, PreviousTiers: prev.Tiers, Tiers: p.Tiers, Rows: t.Rows()}
-	match := func(segs []profile.Segment) [][]bool {
-		out := make([][]bool, len(segs))
-		for k := range segs {
-			out[k] = make([]bool, t.Rows())
-			for i := range out[k] {
-				out[k][i] = segs[k].Rule.Match(t, i)
-			}
-		}
-		return out
+	now, was := membership(p.Segments, t), membership(prev.Segments, t)
+	inter := make([][]float64, len(p.Segments))
+	size, oldSize := make([]float64, len(p.Segments)), make([]float64, len(prev.Segments))
+	for k := range inter {
+		inter[k] = make([]float64, len(prev.Segments))
 	}
-	curIn, oldIn := match(p.Segments), match(prev.Segments)
-	used := make([]bool, len(oldIn))
-	for k, s := range p.Segments {
-		best, bestJ := -1, 0.0
-		for o := range oldIn {
-			if j := jaccard(curIn[k], oldIn[o]); j > bestJ {
-				best, bestJ = o, j
+	for i := range now {
+		if now[i] >= 0 {
+			size[now[i]]++
+		}
+		if was[i] >= 0 {
+			oldSize[was[i]]++
+		}
+		if now[i] >= 0 && was[i] >= 0 {
+			inter[now[i]][was[i]]++
+		}
+	}
+	jac := func(k, o int) float64 {
+		if u := size[k] + oldSize[o] - inter[k][o]; u > 0 {
+			return inter[k][o] / u
+		}
+		return 0
+	}
+	match := make([]int, len(p.Segments))
+	used := make([]bool, len(prev.Segments))
+	for k := range match {
+		match[k] = -1
+		for o, ps := range prev.Segments {
+			if !used[o] && ps.ID == p.Segments[k].ID {
+				match[k], used[o] = o, true
 			}
 		}
-		sc := SegmentChange{Current: s.ID + ": " + s.Name, Rule: s.RuleText, Lift: s.Lift, Overlap: bestJ}
-		if best >= 0 && bestJ >= 0.5 && !used[best] {
-			used[best] = true
-			ps := prev.Segments[best]
-			sc.Change, sc.Previous, sc.OldRule, sc.OldLift = "kept", ps.ID+": "+ps.Name, ps.RuleText, ps.Lift
+	}
+	type pair struct {
+		k, o int
+		j    float64
+	}
+	var pairs []pair
+	for k := range p.Segments {
+		for o := range prev.Segments {
+			if j := jac(k, o); j >= 0.5 && match[k] < 0 && !used[o] {
+				pairs = append(pairs, pair{k, o, j})
+			}
+		}
+	}
+	sort.SliceStable(pairs, func(a, b int) bool { return pairs[a].j > pairs[b].j })
+	for _, pr := range pairs {
+		if match[pr.k] < 0 && !used[pr.o] {
+			match[pr.k], used[pr.o] = pr.o, true
+		}
+	}
+	for k, s := range p.Segments {
+		sc := SegmentChange{Current: s.ID + ": " + s.Name, Rule: s.RuleText, Lift: s.Lift, Change: "appeared"}
+		if o := match[k]; o >= 0 {
+			ps := prev.Segments[o]
+			sc.Change, sc.Previous, sc.OldRule, sc.OldLift, sc.Overlap = "kept", ps.ID+": "+ps.Name, ps.RuleText, ps.Lift, jac(k, o)
 		} else {
-			sc.Change = "appeared"
+			for o := range prev.Segments {
+				sc.Overlap = math.Max(sc.Overlap, jac(k, o))
+			}
 		}
 		c.Segments = append(c.Segments, sc)
 	}
@@ -131,26 +171,20 @@ func Compare(p, prev *profile.Profile, t *datasets.Table) (*Changes, error) {
 	return c, nil
 }
 
-func jaccard(a, b []bool) float64 {
-	var in, un int
-	for i := range a {
-		if a[i] && b[i] {
-			in++
-		}
-		if a[i] || b[i] {
-			un++
-		}
+// membership returns the segment each row of t falls in as served (the
+// first whose rule it matches), -1 for none.
+func membership(segs []profile.Segment, t *datasets.Table) []int {
+	out := make([]int, t.Rows())
+	for i := range out {
+		out[i] = profile.SegmentOf(segs, t, i)
 	}
-	if un == 0 {
-		return 0
-	}
-	return float64(in) / float64(un)
+	return out
 }
 
 // section writes the changes into the report.
 func (c *Changes) section(d *document) {
 	d.h2("What changed since the previous model")
-	d.para("Compared with model `%s`, both applied to this model's training table.", c.PreviousVersion)
+	d.para("Compared with model `%s`, both applied to this model's training table. A segment is kept when it kept the previous segment's ID (training with `--previous` keeps the ID of a segment whose accounts it shares) or holds mostly the same accounts (Jaccard index at least 0.5); the overlap is the Jaccard index of the accounts each holds as served.", c.PreviousVersion)
 	var rows [][]string
 	for _, s := range c.Segments {
 		rows = append(rows, []string{s.Change, dash(s.Previous), dash(s.Current), ruleCell(s.OldRule), ruleCell(s.Rule), pct(s.Overlap), times(s.OldLift), times(s.Lift)})

@@ -36,14 +36,36 @@ type ICPDocument struct {
 
 // ICPSegment is one segment of the ICP document.
 type ICPSegment struct {
-	ID       string           `json:"id"`
-	Name     string           `json:"name"`
-	RuleText string           `json:"rule_text"`
-	Rule     profile.Rule     `json:"rule"`
-	Summary  string           `json:"summary"`
+	ID       string       `json:"id"`
+	Name     string       `json:"name"`
+	RuleText string       `json:"rule_text"`
+	Rule     profile.Rule `json:"rule"`
+	Summary  string       `json:"summary"`
+	// Evidence sums up the closed accounts the rule matches, every rate
+	// with its 95% interval.
 	Evidence profile.Evidence `json:"evidence"`
 	Traits   []profile.Trait  `json:"traits"`
 	Size     int              `json:"size"`
+	// Confidence says how sure the holdout makes the segment ("high" or
+	// "moderate"); Holdout is its evidence there.
+	Confidence string     `json:"confidence,omitempty"`
+	Holdout    ICPHoldout `json:"holdout"`
+	// Outcomes names the searches that found it ("won", "ideal"), and
+	// Warning what its customers do worse than most once won.
+	Outcomes string `json:"outcomes,omitempty"`
+	Warning  string `json:"warning,omitempty"`
+}
+
+// ICPHoldout is a segment's evidence on the holdout, the newest deals the
+// rule search did not see.
+type ICPHoldout struct {
+	Accounts     int              `json:"accounts"`
+	Positives    int              `json:"positives"`
+	Rate         float64          `json:"rate"`
+	RateInterval profile.Interval `json:"rate_interval"`
+	BaseRate     float64          `json:"base_rate"`
+	Lift         float64          `json:"lift"`
+	Z            float64          `json:"z"`
 }
 
 // Document returns the ICP document of p, what GET /v1/icp answers.
@@ -63,7 +85,10 @@ func Document(p *profile.Profile) *ICPDocument {
 	}
 	for _, s := range p.Segments {
 		d.Segments = append(d.Segments, ICPSegment{ID: s.ID, Name: s.Name, RuleText: s.RuleText, Rule: s.Rule,
-			Summary: s.Summary, Evidence: s.Evidence, Traits: s.Traits, Size: s.Size})
+			Summary: s.Summary, Evidence: s.Evidence, Traits: s.Traits, Size: s.Size,
+			Confidence: s.Confidence, Outcomes: s.Outcomes, Warning: s.Warning,
+			Holdout: ICPHoldout{Accounts: s.HoldoutAccounts, Positives: s.HoldoutPositives, Rate: s.HoldoutRate,
+				RateInterval: s.HoldoutRateInterval, BaseRate: s.HoldoutBaseRate, Lift: s.HoldoutLift, Z: s.HoldoutZ}})
 	}
 	return d
 }

@@ -48,11 +48,14 @@ func (p icpReport) document(o Options, charts bool) *document {
 		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), targetNoun(p.Label.Target))
 	d.para("%s", intro)
 	if len(p.Segments) > 0 {
-		d.para("It found %d segments of %s:", len(p.Segments), targetNoun(p.Label.Target))
+		noun := "segments"
+		if len(p.Segments) == 1 {
+			noun = "segment"
+		}
+		d.para("It found %d %s of %s:", len(p.Segments), noun, targetNoun(p.Label.Target))
 		var items []string
 		for _, s := range p.Segments {
-			items = append(items, fmt.Sprintf("**%s** (%s): `%s` — %d closed accounts, %s of them %s, %s the base rate.",
-				s.Name, s.ID, s.RuleText, s.Accounts, pct(s.PositiveRate), p.Label.Target, times(s.Lift)))
+			items = append(items, segmentItem(s, p.Label.Target))
 		}
 		d.list(items)
 	} else {
@@ -131,12 +134,44 @@ func (p icpReport) document(o Options, charts bool) *document {
 	return d
 }
 
+// segmentItem is a segment in the report's opening list: its rule, its
+// evidence with the interval of its rate, how sure the holdout makes it
+// and what it does worse than most.
+func segmentItem(s profile.Segment, target string) string {
+	e := s.Evidence
+	item := fmt.Sprintf("**%s** (%s): `%s` — %d closed accounts, %s of them %s, %s the base rate",
+		s.Name, s.ID, s.RuleText, s.Accounts, rateWithInterval(s.PositiveRate, e.PositiveRateInterval), target, times(s.Lift))
+	if s.Confidence != "" {
+		item += fmt.Sprintf("; confidence %s (holdout: %s of %d, %s the base rate)", s.Confidence,
+			rateWithInterval(s.HoldoutRate, s.HoldoutRateInterval), s.HoldoutAccounts, times(s.HoldoutLift))
+	}
+	item += "."
+	if s.Warning != "" {
+		item += " Beware: " + s.Warning + "."
+	}
+	return item
+}
+
+// rateWithInterval writes a rate with its 95% interval, "41.5% (38.2–44.9%)";
+// the rate alone when the interval is unknown (an older artifact).
+func rateWithInterval(v float64, iv profile.Interval) string {
+	if iv == (profile.Interval{}) {
+		return pct(v)
+	}
+	return fmt.Sprintf("%s (%s–%s)", pct(v), strings.TrimSuffix(pct(iv.Lo), "%"), pct(iv.Hi))
+}
+
 func (p icpReport) segmentSection(d *document) {
 	d.h2("Ideal customer segments")
 	ss := p.SegmentSearch
-	if len(p.Segments) == 0 {
+	rules := ss.Method == profile.MethodRules
+	switch {
+	case len(p.Segments) == 0:
 		d.para("**No reliable segments.** %s. The score still ranks accounts; it is the segments, readable groups that win clearly more often than the rest, that the data do not support.", capitalize(ss.Reason))
-	} else {
+	case rules:
+		d.para("Each segment is a group of accounts, stated by a rule on the raw column values, that turn %s clearly more often than the rest. An account belongs to the first segment whose rule it matches; the evidence counts the closed accounts each segment holds so, against all %d closed accounts, with 95%% (Wilson) intervals.",
+			positiveWord(p.Label.Target), p.Baseline.Closed)
+	default:
 		d.para("Each segment is a cluster of %s described by a rule learned by a shallow decision tree on the raw column values. An account belongs to the first segment whose rule it matches; the evidence counts every closed account matching the rule, against all %d closed accounts.",
 			targetNoun(p.Label.Target), p.Baseline.Closed)
 	}
@@ -144,25 +179,54 @@ func (p icpReport) segmentSection(d *document) {
 		d.h3("%s: %s", s.ID, s.Name)
 		d.para("%s", s.Summary)
 		d.para("**Rule:** `%s`", s.RuleText)
-		d.para("The rule matches %s of the cluster's %d %s (recall) and %s of the %s it matches belong to the cluster (precision).",
-			pct(s.Recall), s.Size, targetNoun(p.Label.Target), pct(s.Precision), targetNoun(p.Label.Target))
+		if rules {
+			found := s.Outcomes
+			if found == "" {
+				found = p.Label.Target
+			}
+			d.para("Found by the search for %s. The rule holds %d of the %s of the training deals (%s) and %s of the training accounts it holds are positive.",
+				found, s.Size, targetNoun(p.Label.Target), pct(s.Recall), pct(s.Precision))
+			if s.HoldoutAccounts > 0 {
+				d.para("On the holdout, which the search did not see, %d closed accounts match: %s turned positive against %s overall, %s (z = %.1f); confidence %s.",
+					s.HoldoutAccounts, rateWithInterval(s.HoldoutRate, s.HoldoutRateInterval), pct(s.HoldoutBaseRate), times(s.HoldoutLift), s.HoldoutZ, dash(s.Confidence))
+			}
+			if s.PreviousJaccard > 0 {
+				d.para("It keeps the ID of the previous model's segment whose accounts it shares (Jaccard index %s).", fmt3(s.PreviousJaccard))
+			}
+		} else {
+			d.para("The rule matches %s of the cluster's %d %s (recall) and %s of the %s it matches belong to the cluster (precision).",
+				pct(s.Recall), s.Size, targetNoun(p.Label.Target), pct(s.Precision), targetNoun(p.Label.Target))
+		}
 		d.table([]string{"evidence", "segment", "all closed accounts", "lift"}, evidenceRows(s.Evidence, p.Baseline))
 		if len(s.Traits) > 0 {
 			var rows [][]string
 			for _, t := range s.Traits {
 				rows = append(rows, []string{t.Text, traitValue(t, t.Segment), traitValue(t, t.Base)})
 			}
-			d.para("Profile of the cluster's members:")
+			d.para("Profile of the segment's positive accounts:")
 			d.table([]string{"trait", "in segment", "all accounts"}, rows)
 		}
 	}
-	d.h3("How the segments were chosen")
-	space := "each column's contribution to the score (attributions, log-odds)"
-	if ss.Space == profile.SpaceFeatures {
-		space = "the encoded features, each column scaled to equal weight"
+	d.h3("How the segments were found")
+	if rules {
+		found := "the label"
+		if len(ss.Outcomes) > 0 {
+			found = strings.Join(ss.Outcomes, " and then ")
+		}
+		searched := fmt.Sprintf("%d closed training accounts", ss.Rows)
+		if ss.Sampled > 0 {
+			searched = fmt.Sprintf("a seeded sample of %d of the %d closed training accounts", ss.Sampled, ss.Rows)
+		}
+		d.para("Subgroup discovery on %s (the older deals), for %s, over the columns %s. A beam search grows rules one condition at a time — a set of levels, a two-sided range cut where the outcome changes, a tag list that has any, all or none of a set of tags — each condition kept only when the accounts it removes do significantly worse than those it keeps; the best rule is refined condition by condition, its cut points set between observed values, and a missing value goes with a condition only where accounts missing it turned out like those meeting it. The search then runs again on the accounts no rule holds yet. A rule becomes a segment when it holds up on the newest deals (the holdout); a condition that does not change the holdout's rate is pruned, and a rule that an earlier one covers is merged into it.",
+			searched, found, codeList(ss.Columns))
+	} else {
+		space := "each column's contribution to the score (attributions, log-odds)"
+		if ss.Space == profile.SpaceFeatures {
+			space = "the encoded features, each column scaled to equal weight"
+		}
+		d.para("k-means++ clustered the %d %s on %s, using the columns %s. For each number of clusters k, the silhouette measures separation and the stability is the mean adjusted Rand index between the clustering and its refits on bootstrap resamples; only stable ks are described. A cluster becomes a segment when its rule's accounts turn positive clearly more often than the base rate; the k whose segments tell the most about the label (mutual information) wins.",
+			ss.Positives, targetNoun(p.Label.Target), space, codeList(ss.Columns))
 	}
-	d.para("k-means++ clustered the %d %s on %s, using the columns %s. For each number of clusters k, the silhouette measures separation and the stability is the mean adjusted Rand index between the clustering and its refits on bootstrap resamples; only stable ks are described. A cluster becomes a segment when its rule's accounts turn positive clearly more often than the base rate; the k whose segments tell the most about the label (mutual information) wins.",
-		ss.Positives, targetNoun(p.Label.Target), space, codeList(ss.Columns))
 	if len(ss.Ks) > 0 {
 		var rows [][]string
 		for _, k := range ss.Ks {
@@ -174,10 +238,28 @@ func (p icpReport) segmentSection(d *document) {
 		}
 		d.table([]string{"k", "silhouette", "stability (ARI)", "segments", "positives covered", "information (nats)", ""}, rows)
 	}
+	if len(ss.Pruned) > 0 {
+		d.para("Conditions pruned because the holdout showed they change nothing:")
+		d.list(ss.Pruned)
+	}
 	if len(ss.Dropped) > 0 {
-		d.para("Clusters not kept as segments:")
+		if rules {
+			d.para("Candidate rules not kept as segments:")
+		} else {
+			d.para("Clusters not kept as segments:")
+		}
 		d.list(ss.Dropped)
 	}
+}
+
+func positiveWord(target string) string {
+	switch target {
+	case profile.TargetWon:
+		return "into won deals"
+	case profile.TargetRetained:
+		return "into customers who stay"
+	}
+	return "into ideal customers"
 }
 
 // evidenceRows compares a group's evidence with the baseline.
@@ -185,14 +267,18 @@ func evidenceRows(e, b profile.Evidence) [][]string {
 	rows := [][]string{
 		{"closed accounts", fmt.Sprint(e.Closed), fmt.Sprint(b.Closed), ""},
 		{"won deals", fmt.Sprint(e.Won), fmt.Sprint(b.Won), ""},
-		{"win rate", pct(e.WinRate), pct(b.WinRate), times(e.WinLift)},
-		{"positive rate", pct(e.PositiveRate), pct(b.PositiveRate), times(e.Lift)},
+		{"win rate", rateWithInterval(e.WinRate, e.WinRateInterval), pct(b.WinRate), times(e.WinLift)},
+		{"positive rate", rateWithInterval(e.PositiveRate, e.PositiveRateInterval), pct(b.PositiveRate), times(e.Lift)},
 	}
 	if e.HasLTV || b.HasLTV {
 		rows = append(rows, []string{"median LTV of won", optNum(e.MedianLTV, e.HasLTV), optNum(b.MedianLTV, b.HasLTV), times(e.LTVLift)})
 	}
 	if e.HasChurn || b.HasChurn {
-		rows = append(rows, []string{"churn rate of won", optPct(e.ChurnRate, e.HasChurn), optPct(b.ChurnRate, b.HasChurn), times(e.ChurnLift)})
+		churn := optPct(e.ChurnRate, e.HasChurn)
+		if e.HasChurn {
+			churn = rateWithInterval(e.ChurnRate, e.ChurnRateInterval)
+		}
+		rows = append(rows, []string{"churn rate of won", churn, optPct(b.ChurnRate, b.HasChurn), times(e.ChurnLift)})
 	}
 	if e.HasCycle || b.HasCycle {
 		rows = append(rows, []string{"median sales cycle of won (days)", optNum(e.MedianCycleDays, e.HasCycle), optNum(b.MedianCycleDays, b.HasCycle), times(e.CycleRatio)})
@@ -237,7 +323,7 @@ func (p icpReport) antiSection(d *document) {
 		d.para("Not learned: no closed accounts.")
 		return
 	}
-	d.para("A good outcome is %s; %s of closed accounts have one. A shallow tree on the raw column values separates good outcomes from lost deals, churned and low-LTV customers; each of its leaves whose rate of good outcomes is far and significantly below the base rate is a disqualifier. Scoring returns `anti_icp` with the rule an account matches.",
+	d.para("A good outcome is %s; %s of closed accounts have one. The segments' rule search, turned around, looks for the largest groups of accounts whose odds of a good outcome stay far below the base odds (lost deals, churned and low-LTV customers); each such rule that holds up on the holdout is a disqualifier. Scoring returns `anti_icp` with the rule an account matches.",
 		a.Definition, pct(a.BaseGoodRate))
 	if len(a.Rules) == 0 {
 		d.para("No group of accounts does clearly worse than the rest.")
@@ -246,10 +332,14 @@ func (p icpReport) antiSection(d *document) {
 	var rows [][]string
 	for _, r := range a.Rules {
 		e := r.Evidence
-		rows = append(rows, []string{r.ID, "`" + r.RuleText + "`", fmt.Sprint(e.Closed), pct(r.LossRate), pct(r.GoodRate),
-			optPct(e.ChurnRate, e.HasChurn && e.Won > 0), optNum(e.MedianCycleDays, e.HasCycle && e.Won > 0)})
+		loss := pct(r.LossRate)
+		if iv := e.WinRateInterval; iv != (profile.Interval{}) {
+			loss = rateWithInterval(r.LossRate, profile.Interval{Lo: 1 - iv.Hi, Hi: 1 - iv.Lo})
+		}
+		rows = append(rows, []string{r.ID, "`" + r.RuleText + "`", fmt.Sprint(e.Closed), loss, rateWithInterval(r.GoodRate, r.GoodRateInterval),
+			optPct(e.ChurnRate, e.HasChurn && e.Won > 0), optNum(e.MedianCycleDays, e.HasCycle && e.Won > 0), dash(r.Confidence)})
 	}
-	d.table([]string{"id", "rule", "closed accounts", "loss rate", "good outcomes", "churn of won", "median cycle of won (days)"}, rows)
+	d.table([]string{"id", "rule", "closed accounts", "loss rate", "good outcomes", "churn of won", "median cycle of won (days)", "confidence"}, rows)
 	var items []string
 	for _, r := range a.Rules {
 		items = append(items, r.Summary)
@@ -447,17 +537,25 @@ func (p icpReport) modelCard(d *document) {
 		{"holdout", fmt.Sprintf("%d deals, %s", v.Holdout.Rows, v.Split)},
 		{"holdout metrics", fmt.Sprintf("ROC AUC %s, PR AUC %s, calibrated log loss %s, Brier %s, top-decile lift %s",
 			fmt3(v.Holdout.ROCAUC), fmt3(v.Holdout.PRAUC), fmt3(v.Calibrated.LogLoss), fmt3(v.Calibrated.Brier), fmt2(v.Holdout.LiftTopDecile))},
-		{"segments", fmt.Sprintf("%d (k = %d)", len(p.Segments), p.SegmentSearch.K)},
+		{"segments", segmentsCard(p.Profile)},
 		{"anti-ICP rules", fmt.Sprint(len(p.AntiICP.Rules))},
 	})
 	d.h3("Limitations")
 	d.list([]string{
 		"The model learns from past closed deals: it reflects who sales chose to pursue, not the whole market.",
 		"Churn and LTV of recent customers are still unfolding, so recent wins may be labeled ideal too early.",
-		"Segment rules are shallow trees that describe clusters of positives; an account matching a rule is like the segment's members, not certain to win. Membership at serving time follows the rules.",
-		"Lifts and rates are measured on the training data, the backtest on the newest deals only; small segments have wide uncertainty.",
+		"Segment rules state groups that won more often in the past; an account matching a rule is like the segment's accounts, not certain to win. Membership at serving time follows the rules, and a condition \"(or missing)\" lets an account without that field match.",
+		"Lifts and rates are measured on the training data, the backtest on the newest deals only; the intervals say how wide the uncertainty is, and small segments have wide ones.",
 		"Correlation, not cause: a column that marks a segment may stand in for something the data do not hold.",
 	})
+}
+
+// segmentsCard is the model card's line on segments.
+func segmentsCard(p *profile.Profile) string {
+	if p.SegmentSearch.Method == profile.MethodRules {
+		return fmt.Sprintf("%d (subgroup discovery)", len(p.Segments))
+	}
+	return fmt.Sprintf("%d (k = %d)", len(p.Segments), p.SegmentSearch.K)
 }
 
 func targetNoun(target string) string {
@@ -520,11 +618,22 @@ func WriteSummary(w io.Writer, p *profile.Profile) {
 		fmt.Fprintf(w, "segments: %d\n", len(p.Segments))
 	}
 	for _, s := range p.Segments {
-		fmt.Fprintf(w, "  %s %s: %d %s, %s×\n    %s\n", s.ID, s.Name, s.Size, targetNoun(p.Label.Target), fmt2(s.Lift), s.RuleText)
+		conf := ""
+		if s.Confidence != "" {
+			conf = ", confidence " + s.Confidence
+		}
+		fmt.Fprintf(w, "  %s %s: %d %s, %s×%s\n    %s\n", s.ID, s.Name, s.Size, targetNoun(p.Label.Target), fmt2(s.Lift), conf, s.RuleText)
+		if s.Warning != "" {
+			fmt.Fprintf(w, "    beware: %s\n", s.Warning)
+		}
 	}
 	fmt.Fprintf(w, "anti-ICP rules: %d\n", len(p.AntiICP.Rules))
 	for _, r := range p.AntiICP.Rules {
-		fmt.Fprintf(w, "  %s %s: %d closed, %s lost, %s good outcomes\n", r.ID, r.RuleText, r.Evidence.Closed, pct(r.LossRate), pct(r.GoodRate))
+		lost := ""
+		if r.Evidence.Won < r.Evidence.Closed || p.Baseline.Won < p.Baseline.Closed {
+			lost = ", " + pct(r.LossRate) + " lost"
+		}
+		fmt.Fprintf(w, "  %s %s: %d closed%s, %s good outcomes\n", r.ID, r.RuleText, r.Evidence.Closed, lost, pct(r.GoodRate))
 	}
 	on, th := "", fmt3
 	if p.Tiers.By == profile.TierByValue {

@@ -23,6 +23,7 @@ func (fixedScorer) Score(_ context.Context, acc icp.Account) (icp.Score, error) 
 		AccountID: id, ModelVersion: "v1", Score: 0.9, Percentile: 97, Tier: icp.Tier1,
 		Margin: 2.2, BaseValue: 0.2, AttributionScale: "log_odds",
 		Attributions: []icp.Attribution{{Feature: "employees", Value: acc["employees"], Contribution: 2}},
+		Completeness: 1,
 	}, nil
 }
 
@@ -60,7 +61,7 @@ func ExampleNew() {
 	fmt.Println(resp.Status)
 	// Output:
 	// 200 OK
-	// {"account_id":"acme","model_version":"v1","score":0.9,"percentile":97,"tier":"tier1","segment":null,"margin":2.2,"base_value":0.2,"attribution_scale":"log_odds","attributions":[{"feature":"employees","value":120,"contribution":2}]}
+	// {"account_id":"acme","model_version":"v1","score":0.9,"percentile":97,"tier":"tier1","segment":null,"margin":2.2,"base_value":0.2,"attribution_scale":"log_odds","attributions":[{"feature":"employees","value":120,"contribution":2}],"completeness":1}
 	// 400 Bad Request
 }
 

@@ -2,6 +2,7 @@ package sqlexport
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -108,14 +109,36 @@ func (b *builder) cond(c *profile.Cond) (string, error) {
 			test = strings.ToUpper(strconv.FormatBool(c.Negate))
 			break
 		}
-		sep := c.Separator
-		if sep == "" {
-			sep = ";"
-		}
-		if sep != s.sep {
-			return "", fmt.Errorf("condition on %q splits tags at %q, the column at %q", c.Column, sep, s.sep)
+		if err := b.sameSeparator(c, s); err != nil {
+			return "", err
 		}
 		test = b.d.hasKey(s.v, features.TagKey(c.Tag))
+		if c.Negate {
+			test = "NOT " + test
+		}
+	case profile.OpHasAny, profile.OpHasAll:
+		if s.kind != "string" || s.role != features.RoleTags {
+			test = strings.ToUpper(strconv.FormatBool(c.Negate))
+			break
+		}
+		if err := b.sameSeparator(c, s); err != nil {
+			return "", err
+		}
+		join := " OR "
+		if c.Op == profile.OpHasAll {
+			join = " AND "
+		}
+		has := make([]string, len(c.Tags))
+		for k, tag := range c.Tags {
+			has[k] = b.d.hasKey(s.v, features.TagKey(tag))
+		}
+		test = "FALSE"
+		if c.Op == profile.OpHasAll {
+			test = "TRUE" // all of no tags, as profile.Cond matches it
+		}
+		if len(has) > 0 {
+			test = "(" + strings.Join(has, join) + ")"
+		}
 		if c.Negate {
 			test = "NOT " + test
 		}
@@ -136,11 +159,19 @@ func (b *builder) cond(c *profile.Cond) (string, error) {
 			test = "FALSE"
 			break
 		}
+		// As profile.Cond compares: an integer column's bounds as the
+		// rule's text reads them.
 		var parts []string
-		if c.Lo != nil {
+		switch {
+		case c.Lo != nil && c.Integer:
+			parts = append(parts, s.v+" >= "+b.d.num(math.Floor(*c.Lo)+1))
+		case c.Lo != nil:
 			parts = append(parts, s.v+" > "+b.d.num(*c.Lo))
 		}
-		if c.Hi != nil {
+		switch {
+		case c.Hi != nil && c.Integer:
+			parts = append(parts, s.v+" <= "+b.d.num(math.Floor(*c.Hi)))
+		case c.Hi != nil:
 			parts = append(parts, s.v+" <= "+b.d.num(*c.Hi))
 		}
 		test = "TRUE"
@@ -151,6 +182,19 @@ func (b *builder) cond(c *profile.Cond) (string, error) {
 		return "", fmt.Errorf("unknown operator %q", c.Op)
 	}
 	return "(CASE WHEN " + b.missing(s) + " THEN " + strings.ToUpper(strconv.FormatBool(c.Missing)) + " ELSE " + test + " END)", nil
+}
+
+// sameSeparator checks that the tag condition c splits its column s
+// where the column's encoder does.
+func (b *builder) sameSeparator(c *profile.Cond, s *source) error {
+	sep := c.Separator
+	if sep == "" {
+		sep = ";"
+	}
+	if sep != s.sep {
+		return fmt.Errorf("condition on %q splits tags at %q, the column at %q", c.Column, sep, s.sep)
+	}
+	return nil
 }
 
 // ruleLevelEq is the SQL condition that the value of s reads as the level

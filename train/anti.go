@@ -3,32 +3,43 @@ package train
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/icpengine/icp/profile"
 )
 
 // AntiConfig tunes the anti-ICP. The zero value is ready to use.
 type AntiConfig struct {
-	// MaxRatio is the most a rule's rate of good outcomes may be, as a
-	// multiple of the base rate; zero means 0.3. A good outcome is a won
-	// deal that did not churn and whose LTV reaches the LTVQuantile of won
-	// accounts (each condition when its column is known).
+	// MaxRatio is the most a rule's odds of a good outcome may be, as a
+	// multiple of the base odds; zero means 0.3. A good outcome is a won
+	// deal that did not churn (when churn is known) and, with LTVQuantile,
+	// whose LTV reaches that quantile of won accounts. Odds rather
+	// than rates, so that a disqualifier reads the same in a table where
+	// most deals are lost and in one where most customers stay: 3% won
+	// against 24% and 25% retained against 62% are both odds ratios near
+	// 0.1 to 0.2, while 25% is 0.4 times 62%.
 	MaxRatio float64
-	// LTVQuantile is the quantile of won accounts' LTV below which a won
-	// account counts as a poor outcome; zero means 0.1, negative drops the
-	// condition. It is low on purpose: small accounts have small LTVs, and
-	// a high cut would make "small" the anti-ICP whatever their win rate.
+	// LTVQuantile, when positive, is the quantile of won accounts' LTV
+	// below which a won account counts as a poor outcome; zero leaves LTV
+	// out. It is left out by default: small accounts have small LTVs, so
+	// any LTV cut makes "small" a disqualifier whatever its win and churn
+	// rates, while the anti-ICP says who loses or churns; how much a
+	// customer is worth is the ideal label's question.
 	LTVQuantile float64
-	// MinZ is the least binomial z statistic of the shortfall of good
-	// outcomes on the holdout (the newest deals, which the rules are not
-	// learned from), where a rule must also show at most half the base
-	// rate of good outcomes; zero means 3.
+	// MinZ is the least binomial z statistic (by the exact tail) of the
+	// shortfall of good outcomes on the holdout (the newest deals, which
+	// the rules are not learned from), where a rule must also show at most
+	// half the base odds of a good outcome; zero means 3. A holdout too
+	// small to show that much accepts the 5% level, and the rule's
+	// confidence says "moderate".
 	MinZ float64
 	// MinShare is the least share of closed accounts a rule must cover;
 	// zero means 0.01.
 	MinShare float64
-	// Depth is the depth of the surrogate tree; zero means 4.
+	// Depth is the most conditions of a rule; zero means 4.
 	Depth int
 }
 
@@ -68,22 +79,27 @@ func goodOutcomes(od *outcomeData, q float64) ([]float64, string) {
 	return good, def
 }
 
-// findAntiICP learns the anti-ICP: a shallow tree on raw values separates
-// good outcomes from the rest over the closed accounts, and each leaf
-// whose rate of good outcomes is far and significantly below the base
-// rate becomes a rule.
+// findAntiICP learns the anti-ICP with the segments' rule search turned
+// around (see subgroup.go): it looks for the largest groups of closed
+// accounts whose odds of a good outcome stay under MaxRatio times the
+// base odds, contrasting with that ceiling, so that a condition joins a
+// rule when the accounts it removes do clearly better than the rule's
+// own; one search after the other on what earlier rules leave. Each rule
+// must hold up on the holdout.
 //
 // It sets the profile's AntiICP.
 func (r *trainRun) findAntiICP() error {
-	a, err := r.antiICP()
+	a := r.antiICP()
 	r.p.AntiICP = a
-	return err
+	return nil
 }
 
-// antiICP is findAntiICP's search, on the columns segments cluster on.
-func (r *trainRun) antiICP() (profile.AntiICP, error) {
+// antiICP is findAntiICP's search, on the columns segments use.
+func (r *trainRun) antiICP() profile.AntiICP {
 	t, fitRows, holdRows, labeled, od, cfg := r.t, r.fit, r.hold, r.labeled, r.od, r.cfg.Anti
-	cols, base := segmentColumns(r.p.Encoder, r.cfg.Segments), r.p.Baseline
+	scfg := r.cfg.Segments
+	scfg.defaults()
+	cols, base := segmentColumns(r.p.Encoder, scfg), r.p.Baseline
 	if cfg.MaxRatio == 0 {
 		cfg.MaxRatio = 0.3
 	}
@@ -95,9 +111,6 @@ func (r *trainRun) antiICP() (profile.AntiICP, error) {
 	}
 	if cfg.Depth == 0 {
 		cfg.Depth = 4
-	}
-	if cfg.LTVQuantile == 0 {
-		cfg.LTVQuantile = 0.1
 	}
 	good, def := goodOutcomes(od, cfg.LTVQuantile)
 	a := profile.AntiICP{Definition: def}
@@ -111,53 +124,128 @@ func (r *trainRun) antiICP() (profile.AntiICP, error) {
 	a.BaseGoodRate = rate(labeled)
 	fitRate, holdRate := rate(fitRows), rate(holdRows)
 	if len(fitRows) == 0 || fitRate == 0 {
-		return a, nil
+		return a
 	}
-	rule, err := learnRule(t, r.p.Encoder, cols, fitRows, pick(good, fitRows), nil, ruleConfig{
-		depth: cfg.Depth, minLeaf: max(5, len(fitRows)/200), purity: cfg.MaxRatio * fitRate, minCover: 0, low: true})
-	if err != nil {
-		return a, fmt.Errorf("find anti-ICP: %w", err)
-	}
-	for _, cl := range rule.Clauses {
-		r := profile.Rule{Clauses: []profile.Clause{cl}}
-		in := matching(&r, t, labeled)
-		if float64(len(in)) < cfg.MinShare*float64(len(labeled)) {
-			continue
+	views, rows := r.searchRows(cols, scfg)
+	s := &searcher{views: views, y: good, a: 0.5, t: oddsTimes(fitRate, cfg.MaxRatio), low: true,
+		minPos: math.Max(10, cfg.MinShare*float64(len(rows))), alpha: scfg.RefineAlpha, width: scfg.Width, depth: cfg.Depth}
+	left := rows
+	var found []profile.Rule
+	for len(found) < scfg.MaxSegments {
+		g, ok := s.search(left)
+		if !ok {
+			break
 		}
-		var g int
+		s.exactRanges(left, &g)
+		s.orMissing(left, &g)
+		if len(g.conds) == 0 || !s.supported(g.n, g.k) || g.k/g.n >= s.t {
+			break
+		}
+		left = slices.DeleteFunc(slices.Clone(left), func(i int) bool { return s.matches(&g, i) })
+		found = append(found, s.rule(&g))
+	}
+	merged := mergeRules(found, func(r *profile.Rule) counts {
+		var c counts
+		for _, i := range fitRows {
+			if r.Match(t, i) {
+				c.n++
+				c.k += good[i]
+			}
+		}
+		return c
+	}, true)
+	for _, rule := range merged {
+		in := matching(&rule, t, labeled)
+		var gd int
 		for _, i := range in {
 			if good[i] == 1 {
-				g++
+				gd++
 			}
 		}
 		// The rule must hold up on the newest deals, which it was not
-		// learned from: at most half the base rate of good outcomes there,
-		// and significantly so.
+		// learned from: at most half the base odds of a good outcome
+		// there, and significantly so (see antiConfidence).
 		var hin, hg int
 		for _, i := range holdRows {
-			if r.Match(t, i) {
+			if rule.Match(t, i) {
 				hin++
 				if good[i] == 1 {
 					hg++
 				}
 			}
 		}
-		if hin == 0 || float64(hg)/float64(hin) > 0.5*holdRate || -zScore(hg, hin, holdRate) < cfg.MinZ {
+		var fit counts
+		for _, i := range fitRows {
+			if rule.Match(t, i) {
+				fit.n++
+				fit.k += good[i]
+			}
+		}
+		conf := antiConfidence(counts{float64(hin), float64(hg)}, holdRate, profile.Wilson(int(fit.k), int(fit.n)).Hi, cfg.MinZ, len(merged))
+		if conf == "" {
 			continue
 		}
-		ar := profile.AntiRule{Rule: r, RuleText: r.String(), GoodRate: float64(g) / float64(len(in))}
+		ar := profile.AntiRule{Rule: rule, RuleText: rule.String(), GoodRate: float64(gd) / float64(max(1, len(in))), Confidence: conf}
+		ar.GoodRateInterval = profile.Wilson(gd, len(in))
 		ar.Evidence = od.evidence(in)
 		against(&ar.Evidence, base)
 		ar.LossRate = 1 - ar.Evidence.WinRate
 		a.Rules = append(a.Rules, ar)
 	}
-	sort.SliceStable(a.Rules, func(x, y int) bool { return a.Rules[x].Evidence.Closed > a.Rules[y].Evidence.Closed })
 	for k := range a.Rules {
 		r := &a.Rules[k]
 		r.ID = fmt.Sprintf("anti-%d", k+1)
 		r.Summary = antiSummary(r, base, a.BaseGoodRate)
 	}
-	return a, nil
+	return a
+}
+
+// antiConfidence judges an anti-ICP rule by its holdout counts he (good
+// outcomes among he.n accounts) against the holdout's rate of good
+// outcomes base: it must show at most half the base odds, and the
+// shortfall must be significant, by the exact binomial tail: at z =
+// minZ for confidence high, or, for moderate, at the 5% level divided by
+// the m rules judged when the holdout could not have shown more even at
+// trainRate (the high end of the rule's training rate). "" when the
+// holdout does not bear it out.
+func antiConfidence(he counts, base, trainRate, minZ float64, m int) string {
+	if he.n == 0 || he.k/he.n > oddsTimes(base, 0.5) {
+		return ""
+	}
+	tail := 1.0
+	if base < 1 {
+		tail = distuv.Binomial{N: he.n, P: base}.CDF(he.k)
+	}
+	if tail <= distuv.UnitNormal.CDF(-minZ) {
+		return profile.ConfidenceHigh
+	}
+	reach := 0.0
+	if base > 0 && base < 1 {
+		reach = (base - trainRate) * math.Sqrt(he.n) / math.Sqrt(base*(1-base))
+	}
+	if reach < minZ && tail <= 0.05/float64(max(1, m)) {
+		return profile.ConfidenceModerate
+	}
+	return ""
+}
+
+// oddsTimes returns the rate whose odds are m times the odds of rate p.
+func oddsTimes(p, m float64) float64 {
+	if p >= 1 {
+		return 1
+	}
+	o := m * p / (1 - p)
+	return o / (1 + o)
+}
+
+// matches reports whether row i meets every condition of g.
+func (s *searcher) matches(g *subgroup, i int) bool {
+	for j := range g.conds {
+		if !s.holds(&g.conds[j], i) {
+			return false
+		}
+	}
+	return true
 }
 
 func antiSummary(r *profile.AntiRule, base profile.Evidence, baseGood float64) string {

@@ -10,16 +10,21 @@
 //
 // # Segments, anti-ICP and tiers
 //
-// Segments are clusters of the positive accounts of the older deals,
-// found by k-means++ on each column's contribution to their score, with k
-// chosen among the clusterings that survive bootstrap resampling. Each is
-// described by a profile.Rule learned by a shallow surrogate tree on raw
-// column values ("industry in {FinTech, SaaS} and 50 <= employees <= 500")
-// and kept only when the accounts its rule matches turn positive clearly
-// more often than the base rate on the holdout; otherwise the profile says
-// that the data support no reliable segment. The anti-ICP is a set of
-// rules, learned the same way, for accounts that lose, churn or stay
-// small. Tier thresholds come from shares of the score distribution,
+// Segments are found by rule discovery on the outcomes of the older deals
+// (segments.go, subgroup.go): a beam search over rules in the language of
+// profile.Rule — sets of levels, two-sided ranges with cut points learned
+// from the data, tag lists that have any, all or none of a set of tags,
+// "(or missing)" only where missing values behave like matching ones —
+// with a quality that trades lift against coverage and a significance
+// test for every condition, then sequential covering for the next
+// segment, for won deals and then for the label. Each rule must hold up
+// on the holdout (the newest deals), which also prunes the conditions
+// that change nothing there; the segments say how sure the holdout makes
+// them, and otherwise the profile says that the data support no reliable
+// segment. With the previous model's segments (SegmentConfig.Previous) a
+// segment holding mostly the same accounts keeps its ID and name. The
+// anti-ICP is the same search turned around, for accounts that lose or
+// churn. Tier thresholds come from shares of the score distribution,
 // multiples of the base rate or sales capacity (TierConfig), and the
 // backtest replays the holdout per tier and segment.
 package train

@@ -80,6 +80,8 @@ func (o *outcomeData) evidence(rows []int) profile.Evidence {
 	if e.Closed > 0 {
 		e.WinRate = float64(e.Won) / float64(e.Closed)
 		e.PositiveRate = float64(e.Positives) / float64(e.Closed)
+		e.WinRateInterval = profile.Wilson(e.Won, e.Closed)
+		e.PositiveRateInterval = profile.Wilson(e.Positives, e.Closed)
 	}
 	if o.totalWon > 0 {
 		e.ShareOfWins = float64(e.Won) / float64(o.totalWon)
@@ -95,6 +97,7 @@ func (o *outcomeData) evidence(rows []int) profile.Evidence {
 	}
 	if churnKnown > 0 {
 		e.ChurnRate, e.HasChurn = float64(churned)/float64(churnKnown), true
+		e.ChurnRateInterval = profile.Wilson(churned, churnKnown)
 	}
 	return e
 }

@@ -3,9 +3,11 @@ package train
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/datasets"
@@ -132,6 +134,20 @@ func TestSegmentRecovery(t *testing.T) {
 	if !p.Backtest.WinRateFalls {
 		t.Errorf("backtest: win rate does not fall from tier to tier: %+v", p.Backtest.Tiers)
 	}
+
+	// An account that sends only its industry is marked: most of what the
+	// model uses is missing, and a segment it matches through "(or
+	// missing)" conditions rests on them.
+	sc, err = p.Score(context.Background(), icp.Account{"industry": "SaaS"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Completeness >= 0.5 || len(sc.MissingFields) == 0 {
+		t.Errorf("Score(industry only) completeness %g, missing %v; want under 0.5 and the missing fields named", sc.Completeness, sc.MissingFields)
+	}
+	if sc.Segment != nil && !sc.Segment.Sparse {
+		t.Errorf("Score(industry only) matches %+v without being marked sparse", *sc.Segment)
+	}
 }
 
 // TestNoSegmentsOnShuffledOutcomes shuffles the outcomes of a generated
@@ -175,12 +191,12 @@ func TestNoSegmentsOnShuffledOutcomes(t *testing.T) {
 	}
 }
 
-// TestSegmentsOnASample clusters a seeded sample of the winners: segments
-// are still found and checked on all accounts, and the same seed gives the
-// same segments.
+// TestSegmentsOnASample searches a seeded sample of the closed deals:
+// segments are still found and checked on all accounts, and the same seed
+// gives the same segments.
 func TestSegmentsOnASample(t *testing.T) {
 	tab := generated(t, 6000, 42)
-	cfg := Config{Seed: 1, Segments: SegmentConfig{MaxPositives: 500}}
+	cfg := Config{Seed: 1, Segments: SegmentConfig{MaxRows: 2000}}
 	var rules [2][]string
 	for i := range rules {
 		p, err := Train(tab, features.Infer(tab, features.InferConfig{}), cfg)
@@ -188,9 +204,9 @@ func TestSegmentsOnASample(t *testing.T) {
 			t.Fatal(err)
 		}
 		ss := p.SegmentSearch
-		if ss.Clustered != 500 || ss.Positives <= 500 || !ss.Reliable || len(p.Segments) == 0 {
-			t.Fatalf("SegmentSearch = clustered %d of %d positives, reliable %v, %d segments; want 500 clustered and segments found",
-				ss.Clustered, ss.Positives, ss.Reliable, len(p.Segments))
+		if ss.Sampled != 2000 || ss.Rows <= 2000 || !ss.Reliable || len(p.Segments) == 0 {
+			t.Fatalf("SegmentSearch = searched %d of %d rows, reliable %v, %d segments; want 2000 searched and segments found",
+				ss.Sampled, ss.Rows, ss.Reliable, len(p.Segments))
 		}
 		for _, s := range p.Segments {
 			rules[i] = append(rules[i], s.RuleText)
@@ -198,5 +214,225 @@ func TestSegmentsOnASample(t *testing.T) {
 	}
 	if strings.Join(rules[0], "|") != strings.Join(rules[1], "|") {
 		t.Fatalf("rules differ between two runs with the same seed:\n%v\n%v", rules[0], rules[1])
+	}
+}
+
+// TestRuleSearch checks that the search states a recipe exactly: a set of
+// levels and a two-sided range with round bounds.
+func TestRuleSearch(t *testing.T) {
+	n := 5000
+	ind := make([]string, n)
+	emp := make([]float64, n)
+	levels := []string{"SaaS", "FinTech", "Retail", "Healthcare", "Government"}
+	y := make([]float64, n)
+	rows := make([]int, n)
+	for i := range n {
+		rows[i] = i
+		ind[i] = levels[i%5]
+		emp[i] = float64((i/5)%1000 + 1)
+		if (ind[i] == "SaaS" || ind[i] == "FinTech") && emp[i] >= 50 && emp[i] <= 500 {
+			y[i] = 1
+		}
+	}
+	tab := &datasets.Table{Columns: []*datasets.Column{
+		{Name: "industry", Kind: datasets.String, Str: ind},
+		{Name: "employees", Kind: datasets.Number, Num: emp},
+		{Name: "outcome", Kind: datasets.String, Str: make([]string, n)},
+	}}
+	s := features.Infer(tab, features.InferConfig{})
+	enc, err := features.Fit(tab, s, nil, features.EncoderConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr := &searcher{views: newViews(tab, enc, []string{"industry", "employees"}, rows), y: y, a: 0.5, t: 0.18,
+		minPos: 5, alpha: 0.01, width: 8, depth: 4}
+	g, ok := sr.search(rows)
+	if !ok {
+		t.Fatal("search found nothing")
+	}
+	sr.exactRanges(rows, &g)
+	sr.orMissing(rows, &g)
+	r := sr.rule(&g)
+	got := r.String()
+	want := "industry in {FinTech, SaaS} and 50 <= employees <= 500"
+	if got != want {
+		t.Errorf("search() = %q, want %q", got, want)
+	}
+	for i := range n {
+		if r.Match(tab, i) != (y[i] == 1) {
+			t.Fatalf("search() = %q mismatches row %d (%s, %g)", got, i, ind[i], emp[i])
+		}
+	}
+}
+
+func TestRoundBetween(t *testing.T) {
+	tests := []struct {
+		name    string
+		a, b    float64
+		integer bool
+		want    float64
+	}{
+		{"round hundred", 487, 512, true, 500},
+		{"adjacent integers", 49, 50, true, 49},
+		{"round tens", 41, 58, true, 50},
+		{"millions", 9_987_000, 10_013_000, false, 10e6},
+		{"fractions", 0.31, 0.38, false, 0.35},
+		{"no room for a rounder number", 0.3512, 0.3513, false, 0.3512},
+		{"negative", -12.5, -7.25, false, -10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := roundBetween(tt.a, tt.b, tt.integer)
+			if got != tt.want || got < tt.a || got >= tt.b {
+				t.Errorf("roundBetween(%v, %v, %v) = %v, want %v", tt.a, tt.b, tt.integer, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnionRule(t *testing.T) {
+	lo1, hi1, lo2, hi2 := 49.0, 200.0, 150.0, 500.0
+	rule := func(c ...profile.Cond) profile.Rule { return profile.Rule{Clauses: []profile.Clause{{Conds: c}}} }
+	industry := profile.Cond{Column: "industry", Op: profile.OpIn, Levels: []string{"SaaS"}}
+	tests := []struct {
+		name   string
+		a, b   profile.Rule
+		want   string
+		wantOK bool
+	}{
+		{"levels", rule(industry, profile.Cond{Column: "bm", Op: profile.OpIn, Levels: []string{"B2B"}}),
+			rule(industry, profile.Cond{Column: "bm", Op: profile.OpIn, Levels: []string{"B2C"}}),
+			"industry = SaaS and bm in {B2B, B2C}", true},
+		{"a level and its complement", rule(industry, profile.Cond{Column: "bm", Op: profile.OpIn, Levels: []string{"B2B"}}),
+			rule(industry, profile.Cond{Column: "bm", Op: profile.OpIn, Levels: []string{"B2B"}, Negate: true}),
+			"industry = SaaS", true},
+		{"ranges", rule(industry, profile.Cond{Column: "employees", Op: profile.OpRange, Lo: &lo1, Hi: &hi1, Integer: true}),
+			rule(industry, profile.Cond{Column: "employees", Op: profile.OpRange, Lo: &lo2, Hi: &hi2, Integer: true, Missing: true}),
+			"industry = SaaS and 50 <= employees <= 500 (or missing)", true},
+		{"true and false", rule(industry, profile.Cond{Column: "public", Op: profile.OpIs}),
+			rule(industry, profile.Cond{Column: "public", Op: profile.OpIs, Negate: true}), "industry = SaaS", true},
+		{"tag sets", rule(industry, profile.Cond{Column: "tech", Op: profile.OpHasAny, Tags: []string{"hubspot"}}),
+			rule(industry, profile.Cond{Column: "tech", Op: profile.OpHasAny, Tags: []string{"segment"}}),
+			"industry = SaaS and tech has any of {hubspot, segment}", true},
+		{"two conditions differ", rule(industry, profile.Cond{Column: "public", Op: profile.OpIs}),
+			rule(profile.Cond{Column: "industry", Op: profile.OpIn, Levels: []string{"FinTech"}}, profile.Cond{Column: "public", Op: profile.OpIs, Negate: true}), "", false},
+		{"other columns", rule(industry), rule(profile.Cond{Column: "public", Op: profile.OpIs}), "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := unionRule(&tt.a, &tt.b)
+			if ok != tt.wantOK || ok && got.String() != tt.want {
+				t.Errorf("unionRule(%q, %q) = %q, %v; want %q, %v", tt.a.String(), tt.b.String(), got.String(), ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestConfidence(t *testing.T) {
+	var cfg SegmentConfig
+	cfg.defaults()
+	tests := []struct {
+		name      string
+		give      counts
+		base      float64
+		trainRate float64
+		holdPos   float64
+		want      string
+	}{
+		{"clear on a large holdout", counts{400, 200}, 0.25, 0.5, 2000, profile.ConfidenceHigh},
+		{"no better than the rest", counts{400, 104}, 0.25, 0.5, 2000, ""},
+		{"small group, clearly better", counts{12, 8}, 0.25, 0.5, 2000, profile.ConfidenceModerate},
+		{"holdout that could have shown more", counts{200, 65}, 0.25, 0.6, 2000, ""},
+		{"tiny holdout that does not contradict", counts{3, 1}, 0.25, 0.6, 12, profile.ConfidenceLow},
+		{"tiny holdout that contradicts", counts{6, 0}, 0.25, 0.6, 12, ""},
+		{"one lucky account", counts{1, 1}, 0.125, 0.6, 2000, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, why := confidence(tt.give, tt.base, tt.trainRate, tt.holdPos, cfg); got != tt.want {
+				t.Errorf("confidence(%+v, base %g) = %q (%s), want %q", tt.give, tt.base, got, why, tt.want)
+			}
+		})
+	}
+}
+
+// TestSmallData trains on about 70 won deals: the engine still proposes
+// segments, each saying how sure the holdout makes it, and the report
+// says so.
+func TestSmallData(t *testing.T) {
+	tab := generated(t, 250, 1)
+	p, err := Train(tab, features.Infer(tab, features.InferConfig{}), Config{Seed: 1, Label: LabelConfig{Target: TargetWon}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Segments) == 0 {
+		t.Fatalf("no segments from %d won deals: %s", p.Label.Positives, p.SegmentSearch.Reason)
+	}
+	var b bytes.Buffer
+	if err := report.WriteMarkdown(&b, p, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Segments {
+		if s.Confidence == "" || !strings.Contains(s.Summary, "Confidence "+s.Confidence) {
+			t.Errorf("%s: confidence %q, summary %q; want a confidence the summary states", s.ID, s.Confidence, s.Summary)
+		}
+		if iv := s.Evidence.WinRateInterval; !(iv.Lo <= s.Evidence.WinRate && s.Evidence.WinRate <= iv.Hi && iv.Lo < iv.Hi) {
+			t.Errorf("%s: win rate %g outside its interval %+v", s.ID, s.Evidence.WinRate, iv)
+		}
+	}
+	if !strings.Contains(b.String(), "confidence") {
+		t.Error("the report does not say how sure the segments are")
+	}
+}
+
+// TestWinsButChurns trains the ideal label on a table where one industry
+// wins most of its deals but most of its customers churn: the search for
+// won deals finds it, and it stays a segment whose warning says so rather
+// than vanishing into the label's search.
+func TestWinsButChurns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	var b strings.Builder
+	b.WriteString("account_id,industry,employees,outcome,close_date,churned,ltv_usd\n")
+	day := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 6000 {
+		ind, win, churn := "Other", 0.15, 0.2
+		switch u := rng.Float64(); {
+		case u < 0.12:
+			ind, win, churn = "Gaming", 0.7, 0.8
+		case u < 0.24:
+			ind, win, churn = "Insurance", 0.6, 0.05
+		default:
+			ind = []string{"Retail", "Media", "Logistics", "Education"}[rng.IntN(4)]
+		}
+		outcome, churned, ltv := "lost", "", ""
+		if rng.Float64() < win {
+			outcome, churned, ltv = "won", "no", fmt.Sprint(20000+rng.IntN(80000))
+			if rng.Float64() < churn {
+				churned, ltv = "yes", fmt.Sprint(2000+rng.IntN(8000))
+			}
+		}
+		fmt.Fprintf(&b, "A%05d,%s,%d,%s,%s,%s,%s\n", i, ind, 10+rng.IntN(990), outcome, day.AddDate(0, 0, i/8).Format("2006-01-02"), churned, ltv)
+	}
+	tab, err := datasets.Read(strings.NewReader(b.String()), "churners.csv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := features.Infer(tab, features.InferConfig{})
+	p, err := Train(s.Clean(tab), s, Config{Seed: 1, Models: ModelConfig{Kinds: []string{profile.KindLogistic}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gaming *profile.Segment
+	for k := range p.Segments {
+		t.Logf("%s %s (%s): %s", p.Segments[k].ID, p.Segments[k].RuleText, p.Segments[k].Outcomes, p.Segments[k].Warning)
+		if strings.Contains(p.Segments[k].RuleText, "Gaming") {
+			gaming = &p.Segments[k]
+		}
+	}
+	if gaming == nil {
+		t.Fatalf("no segment states Gaming; searched %v, dropped %v", p.SegmentSearch.Outcomes, p.SegmentSearch.Dropped)
+	}
+	if !strings.Contains(gaming.Outcomes, TargetWon) || !strings.Contains(gaming.Warning, "churn") || !strings.Contains(gaming.Summary, "Beware") {
+		t.Errorf("Gaming segment found for %q, warning %q; want found for won deals and a churn warning in its summary", gaming.Outcomes, gaming.Warning)
 	}
 }

@@ -80,8 +80,9 @@ type TierConfig struct {
 // It labels rows from the outcome columns, holds out the newest closed
 // deals (by close date) to validate a model fitted on the older ones, then
 // refits the encoder and the model on every labeled row. Segments are
-// k-means clusters of the positive accounts; tier thresholds come from the
-// score distribution of all rows, open ones included.
+// rules found on the outcomes of the older deals and checked on the
+// newest (see SegmentConfig); tier thresholds come from the score
+// distribution of all rows, open ones included.
 func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile, error) {
 	return TrainContext(context.Background(), t, s, cfg)
 }
@@ -106,7 +107,7 @@ func TrainContext(ctx context.Context, t *datasets.Table, s *features.Schema, cf
 		{when(value, "value model"), r.fitValue},                // where the export has a value outcome
 		{fmt.Sprintf("score %d rows", t.Rows()), r.scoreAll},    // percentiles and tier thresholds
 		{"drift reference", r.driftReference},                   // what served traffic is compared with
-		{"segment search", r.findSegments},                      // clusters of positives, their rules and evidence
+		{"segment search", r.findSegments},                      // rules of groups that win far more often, checked on the holdout
 		{"anti-ICP search", r.findAntiICP},                      // the rules of accounts not worth pursuing
 		{"backtest on the holdout", r.backtest},                 // per tier, segment and anti-ICP
 		{when(value, "value backtest"), r.valueBacktest},        // tier 1 by expected value against by probability
@@ -174,7 +175,10 @@ type trainRun struct {
 	scores []float64
 	// val holds the value model's predictions, nil without one.
 	val *valueRun
-	p   *profile.Profile
+	// views are the columns as the rule search reads them, built once for
+	// the segments and the anti-ICP (see searchRows).
+	views []view
+	p     *profile.Profile
 }
 
 // newRun checks the table, labels it and splits the closed deals by

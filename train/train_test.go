@@ -187,47 +187,6 @@ func TestRetainedLabel(t *testing.T) {
 
 // TestLearnRule checks that a surrogate tree recovers a planted rule on
 // raw values: members are SaaS or FinTech with 50 to 500 employees.
-func TestLearnRule(t *testing.T) {
-	n := 5000
-	ind := make([]string, n)
-	emp := make([]float64, n)
-	levels := []string{"SaaS", "FinTech", "Retail", "Healthcare", "Government"}
-	y := make([]float64, n)
-	rows := make([]int, n)
-	for i := range n {
-		rows[i] = i
-		ind[i] = levels[i%5]
-		emp[i] = float64((i/5)%1000 + 1)
-		if (ind[i] == "SaaS" || ind[i] == "FinTech") && emp[i] >= 50 && emp[i] <= 500 {
-			y[i] = 1
-		}
-	}
-	tab := &datasets.Table{Columns: []*datasets.Column{
-		{Name: "industry", Kind: datasets.String, Str: ind},
-		{Name: "employees", Kind: datasets.Number, Num: emp},
-		{Name: "outcome", Kind: datasets.String, Str: make([]string, n)},
-	}}
-	s := features.Infer(tab, features.InferConfig{})
-	enc, err := features.Fit(tab, s, nil, features.EncoderConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := learnRule(tab, enc, nil, rows, y, nil, ruleConfig{depth: 3, minLeaf: 5, purity: 0.5, minCover: 0.05})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := r.String()
-	want := "industry in {FinTech, SaaS} and 50 <= employees <= 500"
-	if got != want {
-		t.Errorf("learnRule() = %q, want %q", got, want)
-	}
-	for i := range n {
-		if r.Match(tab, i) != (y[i] == 1) {
-			t.Fatalf("learnRule() = %q mismatches row %d (%s, %g)", got, i, ind[i], emp[i])
-		}
-	}
-}
-
 func TestMakeTiers(t *testing.T) {
 	sorted := make([]float64, 1000)
 	for i := range sorted {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/drift"
+	"github.com/icpengine/icp/model"
 )
 
 // The alert kinds the watcher raises. An alert's group key is its kind, a
@@ -324,7 +325,7 @@ func categoricalAlert(f icp.FeatureDrift, s icp.WatchSignal, ref *drift.Categori
 		}
 	}
 	p := float64(counts[top]) / float64(max(n, 1))
-	lo, hi := Wilson(counts[top], n)
+	lo, hi := model.Wilson(counts[top], n)
 	base := refShare(top)
 	span := scoredSpanOf(ec.recent)
 	interval := fmt.Sprintf("95%% interval %s", pctRange(lo, hi))
@@ -397,7 +398,7 @@ func numericAlert(f icp.FeatureDrift, s icp.WatchSignal, ref *drift.NumericRef, 
 	span := scoredSpanOf(ec.recent)
 	missing := n - len(x)
 	if share := float64(missing) / float64(max(n, 1)); s.Metric == MetricMissing {
-		lo, hi := Wilson(missing, n)
+		lo, hi := model.Wilson(missing, n)
 		d["cell"] = drift.MissingLevel
 		m := &icp.AlertMeasure{Label: "share of accounts without " + lower(s.Subject), Unit: "share", Value: share, Low: lo, High: hi, Baseline: ref.MissingRate}
 		summary := sentence(fmt.Sprintf("%s of the last %s scored accounts arrive without %s (95%% interval %s), against %s in the training data.",
@@ -483,7 +484,7 @@ func tierMixAlert(f icp.FeatureDrift, s icp.WatchSignal, ec *evalContext) icp.Al
 		then = append(then, pct(refShares[t]))
 	}
 	p := float64(counts[top]) / float64(max(n, 1))
-	lo, hi := Wilson(counts[top], n)
+	lo, hi := model.Wilson(counts[top], n)
 	base := refShares[top]
 	m := &icp.AlertMeasure{Label: "share of accounts in " + tierName(top), Unit: "share", Value: p, Low: lo, High: hi, Baseline: base}
 	var title string
@@ -510,7 +511,7 @@ func tierMixAlert(f icp.FeatureDrift, s icp.WatchSignal, ec *evalContext) icp.Al
 // outsideAlert: more won deals fall in tier 3 or non-fit than on the
 // validation deals.
 func outsideAlert(r icp.ICPDrift, s icp.WatchSignal, ec *evalContext) icp.Alert {
-	lo, hi := Wilson(r.WinnersOutside, r.Winners)
+	lo, hi := model.Wilson(r.WinnersOutside, r.Winners)
 	m := &icp.AlertMeasure{Label: "share of won deals outside the ICP", Unit: "share", Value: r.ObservedShare,
 		Low: lo, High: hi, Baseline: r.ExpectedShare}
 	d := map[string]any{
@@ -578,7 +579,7 @@ func segmentName(e icp.EmergingSegment) string {
 // against the earlier won deals.
 func emergingAlert(e icp.EmergingSegment, s icp.WatchSignal, ec *evalContext) icp.Alert {
 	k := int(math.Round(e.Observed * float64(e.Winners)))
-	lo, hi := Wilson(k, e.Winners)
+	lo, hi := model.Wilson(k, e.Winners)
 	m := &icp.AlertMeasure{Label: "share of recent won deals in the segment", Unit: "share", Value: e.Observed,
 		Low: lo, High: hi, Baseline: e.Expected}
 	ids := e.AccountIDs

@@ -17,14 +17,6 @@ func ExampleSign() {
 	// Output: sha256=a887c159f334966a1e3eb2ecffd7e93e45c3ac95dc304210f9a6b3be78cfcdbf
 }
 
-// The share of won deals outside the ICP, with its 95% interval: 111 of
-// 200.
-func ExampleWilson() {
-	lo, hi := watch.Wilson(111, 200)
-	fmt.Printf("%.1f%% to %.1f%%\n", 100*lo, 100*hi)
-	// Output: 48.6% to 62.2%
-}
-
 // A Slack incoming webhook gets a message written from the alert: the
 // fallback text for notifications and the Block Kit blocks.
 func ExampleRender() {

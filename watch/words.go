@@ -16,29 +16,6 @@ import (
 // z95 is the standard normal quantile of a two-sided 95% interval.
 const z95 = 1.959963984540054
 
-// Wilson returns the 95% Wilson score interval of the proportion k/n
-// (Wilson 1927; Agresti and Coull 1998 recommend it over the normal
-// approximation for small counts and extreme shares):
-//
-//	centre = (p + z²/2n) / (1 + z²/n)
-//	half   = z/(1 + z²/n) * sqrt(p(1-p)/n + z²/4n²)
-//
-// with p = k/n and z = 1.96. It returns 0, 1 for n <= 0 and clamps k to
-// [0, n].
-func Wilson(k, n int) (lo, hi float64) {
-	if n <= 0 {
-		return 0, 1
-	}
-	k = min(max(k, 0), n)
-	nf := float64(n)
-	p := float64(k) / nf
-	z2 := z95 * z95
-	den := 1 + z2/nf
-	centre := (p + z2/(2*nf)) / den
-	half := z95 / den * math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf))
-	return math.Max(0, centre-half), math.Min(1, centre+half)
-}
-
 // medianInterval returns the median of the sorted values x and a
 // distribution-free 95% interval for it from order statistics: the values
 // at ranks n/2 ± 1.96·sqrt(n)/2 (the normal approximation of the binomial

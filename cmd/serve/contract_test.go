@@ -72,6 +72,12 @@ var contractRules = map[string]contractRule{
 	"segment.rule": func(c contractCase, _ contractRequest, _ map[string]any) bool { return c.rule },
 	"anti_icp":     func(c contractCase, _ contractRequest, _ map[string]any) bool { return c.anti != "" },
 	"attributions": func(_ contractCase, r contractRequest, _ map[string]any) bool { return r.attributions },
+	// The columns the model uses that the account left out: there when
+	// it did not send them all.
+	"missing_fields": func(_ contractCase, _ contractRequest, score map[string]any) bool {
+		c, _ := score["completeness"].(float64)
+		return c < 1
+	},
 	// An attribution's value is the account's, null when it is missing.
 	"attributions[].value": func(c contractCase, _ contractRequest, a map[string]any) bool {
 		feature, _ := a["feature"].(string)

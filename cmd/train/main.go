@@ -11,8 +11,9 @@
 // It writes model.json, report.md and report.html (self-contained, with
 // inline SVG charts) into --out. With --outcomes-db the outcomes recorded
 // by serve are added to the training data (the retraining loop). With
-// --previous the report gains a "what changed since the previous model"
-// section. --version prints the build information; the model's name is
+// --previous the segments that hold mostly the same accounts as the
+// previous model's keep their IDs and names, and the report gains a
+// "what changed since the previous model" section. --version prints the build information; the model's name is
 // --model-version.
 //
 // Each step (reading the data, fitting each candidate model, the segment
@@ -172,17 +173,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return interrupted(ctx)
 	}
 	t = s.Clean(t)
+	cfg := train.Config{
+		Seed:            *seed,
+		Version:         *version,
+		Label:           train.LabelConfig{Target: *label, LTVQuantile: *ltvQ},
+		HoldoutFraction: *holdout,
+		Tiers:           tiers,
+		Progress:        pr.report,
+		Value:           train.ValueConfig{TierBy: *tierBy},
+	}
+	if previous != nil {
+		// Segments that hold mostly the same accounts keep their IDs and
+		// names.
+		cfg.Segments.Previous = previous.Segments
+	}
 	var p *profile.Profile
 	if err := pr.run(ctx, func(ctx context.Context) (err error) {
-		p, err = train.TrainContext(ctx, t, s, train.Config{
-			Seed:            *seed,
-			Version:         *version,
-			Label:           train.LabelConfig{Target: *label, LTVQuantile: *ltvQ},
-			HoldoutFraction: *holdout,
-			Tiers:           tiers,
-			Progress:        pr.report,
-			Value:           train.ValueConfig{TierBy: *tierBy},
-		})
+		p, err = train.TrainContext(ctx, t, s, cfg)
 		return err
 	}); err != nil {
 		return err
