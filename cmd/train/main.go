@@ -15,6 +15,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -32,6 +33,7 @@ import (
 	"github.com/icpengine/icp/datasets"
 	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
+	"github.com/icpengine/icp/registry"
 	"github.com/icpengine/icp/report"
 	"github.com/icpengine/icp/store"
 	"github.com/icpengine/icp/train"
@@ -67,6 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		lifts   = fs.String("tier-lift", "", "tier thresholds as multiples of the base rate on the calibrated score, e.g. 3,1.5,0.75")
 		capac   = fs.Int("tier1-capacity", 0, "accounts sales can work per quarter: sizes tier 1 from the closed accounts per quarter")
 		prev    = fs.String("previous", "", "previous model.json, to report what changed")
+		holdOut = fs.String("holdout-out", "", "CSV file receiving the validation split: each closed row's line, part, label, the holdout's probabilities and the feature values as the engine read them")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -129,19 +132,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	t = s.Clean(t)
+	var split train.Split
 	p, err := train.Train(t, s, train.Config{
 		Seed:            *seed,
 		Version:         *version,
 		Label:           train.LabelConfig{Target: *label, LTVQuantile: *ltvQ},
 		HoldoutFraction: *holdout,
 		Tiers:           tiers,
+		Split:           &split,
 	})
 	if err != nil {
 		return err
 	}
+	// The artifact is loaded as serve loads it before it is written, so
+	// that train never writes a model serve refuses.
+	var artifact bytes.Buffer
+	if err := p.Encode(&artifact); err != nil {
+		return err
+	}
+	if _, err := registry.Load(ctx, artifact.Bytes(), 0); err != nil {
+		return fmt.Errorf("check the artifact as serve loads it: %w", err)
+	}
 	modelPath := filepath.Join(*out, "model.json")
 	if err := p.WriteFile(modelPath); err != nil {
 		return err
+	}
+	if *holdOut != "" {
+		if err := writeSplit(*holdOut, t, p, &split); err != nil {
+			return err
+		}
 	}
 	var opts report.Options
 	if previous != nil {
