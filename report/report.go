@@ -50,7 +50,7 @@ func (p icpReport) document(o Options, charts bool) *document {
 	if byDate(p.Profile) {
 		intro += fmt.Sprintf(" On the %d newest closed %s (closed %s to %s), which it did not see in training,", v.Holdout.Rows, w.unit, v.From, v.To)
 	} else {
-		intro += fmt.Sprintf(" On %d closed %s held out at random (no close dates to hold out the newest), which it did not see in training,", v.Holdout.Rows, w.unit)
+		intro += fmt.Sprintf(" On %d closed %s held out at random (the table has no close dates to order them by), which it did not see in training,", v.Holdout.Rows, w.unit)
 	}
 	intro += fmt.Sprintf(" it ranks with ROC AUC %s, and the top-scored tenth of them hold %s× the base rate of %s.",
 		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), targetNoun(p.Label.Target))
@@ -592,15 +592,15 @@ func fmt3(v float64) string {
 // label balance, validation metrics, segments and tier thresholds.
 func WriteSummary(w io.Writer, p *profile.Profile) {
 	l, v := p.Label, p.Validation
-	fmt.Fprintf(w, "model %s: %d rows, %d closed (%d positive, %d negative), %d open\n",
-		p.Version, p.Data.Rows, p.Data.Labeled, l.Positives, l.Negatives, l.Open)
-	fmt.Fprintf(w, "label: %s\n", l.Definition)
 	if leaks := leakageLines(p); len(leaks) > 0 {
-		fmt.Fprintf(w, "left out as leakage (known only after the outcome; put one back with the schema file):\n")
+		fmt.Fprintf(w, "left out as leakage (known only after the outcome; the schema file can put one back):\n")
 		for _, l := range leaks {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
+	fmt.Fprintf(w, "model %s: %d rows, %d closed (%d positive, %d negative), %d open\n",
+		p.Version, p.Data.Rows, p.Data.Labeled, l.Positives, l.Negatives, l.Open)
+	fmt.Fprintf(w, "label: %s\n", l.Definition)
 	fmt.Fprintf(w, "validation: %s\n", v.Split)
 	if warn := aucWarning(p); warn != "" {
 		fmt.Fprintf(w, "warning: %s\n", warn)

@@ -64,8 +64,10 @@ func TestReportChurnWording(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"newest", "win rate falls", "| won |"} {
-		if strings.Contains(md, bad) {
-			t.Errorf("report of a churn table without dates says %q", bad)
+		for _, line := range strings.Split(md, "\n") {
+			if strings.Contains(line, bad) {
+				t.Errorf("report of a churn table without dates says %q: %s", bad, line)
+			}
 		}
 	}
 }

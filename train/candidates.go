@@ -47,6 +47,11 @@ type Timings struct {
 // cv=5 and ensemble=False.
 const calibrationFolds = 5
 
+// minCalibrationRows is how many out-of-fold margins a calibration is
+// fitted on when the table has more: enough for Platt scaling and
+// isotonic regression to be precise to a fraction of a point.
+const minCalibrationRows = 20000
+
 // fitted is one candidate fitted on the training split.
 type fitted struct {
 	m    profile.Model
@@ -154,30 +159,39 @@ func (r *trainRun) fitCalibrated(kind string, enc *features.Encoder, x *mat.Dens
 		return profile.Model{}, 0, 0, err
 	}
 	took := time.Since(start)
+	yOOF := y
 	if oof == nil {
-		if oof, err = r.crossFit(kind, enc, x, y, rounds); err != nil {
+		if oof, yOOF, err = r.crossFit(kind, enc, x, y, rounds); err != nil {
 			return profile.Model{}, 0, 0, fmt.Errorf("calibrate: %w", err)
 		}
 	}
-	if m.Calibration, _, err = calibrate(oof, y); err != nil {
+	if m.Calibration, _, err = calibrate(oof, yOOF); err != nil {
 		return profile.Model{}, 0, 0, fmt.Errorf("calibrate: %w", err)
 	}
 	return m, rounds, took, checkCalibration(&m, x, y)
 }
 
-// crossFit returns out-of-fold margins of kind on the rows of x: the rows
-// are cut into calibrationFolds blocks in split order (time order when
-// the split is by date), and each block is scored by a model fitted on
-// the other blocks with the same number of trees.
-func (r *trainRun) crossFit(kind string, enc *features.Encoder, x *mat.Dense, y []float64, rounds int) ([]float64, error) {
+// crossFit returns out-of-fold margins of kind on rows of x, and labels
+// of those rows: the rows are cut into calibrationFolds blocks in split
+// order (time order when the split is by date), and each block scored is
+// scored by a model fitted on the other blocks with the same number of
+// trees. Only the newest blocks that together hold minCalibrationRows rows
+// are scored (all of them on smaller tables): a calibration needs that
+// many margins, not more, and each block costs a fit.
+func (r *trainRun) crossFit(kind string, enc *features.Encoder, x *mat.Dense, y []float64, rounds int) (oof, yOOF []float64, err error) {
 	n, w := x.Dims()
 	k := min(calibrationFolds, n)
 	if k < 2 {
-		return nil, fmt.Errorf("cross-fit: %d rows are too few: %w", n, icp.ErrInvalid)
+		return nil, nil, fmt.Errorf("cross-fit: %d rows are too few: %w", n, icp.ErrInvalid)
 	}
-	out := make([]float64, n)
+	first := 0
+	for first < k-1 && n-(first+1)*n/k >= minCalibrationRows {
+		first++
+	}
+	lo0 := first * n / k
+	oof = make([]float64, n-lo0)
 	rest := make([]int, 0, n)
-	for f := range k {
+	for f := first; f < k; f++ {
 		lo, hi := f*n/k, (f+1)*n/k
 		rest = rest[:0]
 		for i := range n {
@@ -187,15 +201,15 @@ func (r *trainRun) crossFit(kind string, enc *features.Encoder, x *mat.Dense, y 
 		}
 		yr := pick(y, rest)
 		if !bothClasses(yr) {
-			return nil, fmt.Errorf("cross-fit: fold %d of %d: the other folds hold a single outcome class: %w", f+1, k, icp.ErrInvalid)
+			return nil, nil, fmt.Errorf("cross-fit: fold %d of %d: the other folds hold a single outcome class: %w", f+1, k, icp.ErrInvalid)
 		}
 		m, _, err := r.fitCandidate(kind, enc, rowsOf(x, rest), yr, max(rounds, 1))
 		if err != nil {
-			return nil, fmt.Errorf("cross-fit: fold %d of %d: %w", f+1, k, err)
+			return nil, nil, fmt.Errorf("cross-fit: fold %d of %d: %w", f+1, k, err)
 		}
-		copy(out[lo:hi], m.Margins(x.Slice(lo, hi, 0, w).(*mat.Dense)))
+		copy(oof[lo-lo0:hi-lo0], m.Margins(x.Slice(lo, hi, 0, w).(*mat.Dense)))
 	}
-	return out, nil
+	return oof, y[lo0:], nil
 }
 
 // maxCalibratedMeanGap is how far the mean calibrated score of the

@@ -254,7 +254,11 @@ func (r *trainRun) segments() ([]profile.Segment, profile.SegmentSearch, error) 
 		if err != nil {
 			return nil, search, fmt.Errorf("find segments: %w", err)
 		}
-		ks := profile.KScore{K: k, Silhouette: model.Silhouette(xp, labels, 1000, seed), Stability: stability(xp, labels, k, cfg.Resamples, seed)}
+		sil := model.Silhouette(xp, labels, 1000, seed)
+		if math.IsNaN(sil) {
+			sil = 0 // fewer than two clusters (identical points): no separation, and JSON holds no NaN
+		}
+		ks := profile.KScore{K: k, Silhouette: sil, Stability: stability(xp, labels, k, cfg.Resamples, seed)}
 		if ks.Stability >= cfg.MinStability {
 			segs, dropped, err := r.describeClusters(km, labels, clustered, cols, cfg)
 			if err != nil {

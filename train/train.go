@@ -279,13 +279,14 @@ func (r *trainRun) scoreAll() error {
 }
 
 // scoreQuantiles returns the 0th to 100th percentiles of sorted scores,
-// interpolated, and never decreasing: interpolating across tied scores
-// can dip by one unit in the last place (a + (a-a)·t rounds below a),
-// and serve refuses unsorted quantiles.
+// interpolated, never decreasing and within the scores' range:
+// interpolating across tied scores can stray by one unit in the last
+// place on either side of the tie, and serve refuses unsorted quantiles.
 func scoreQuantiles(sorted []float64) []float64 {
 	q := make([]float64, 101)
+	lo, hi := sorted[0], sorted[len(sorted)-1]
 	for k := range q {
-		q[k] = stat.Quantile(float64(k)/100, stat.LinInterp, sorted, nil)
+		q[k] = min(hi, max(lo, stat.Quantile(float64(k)/100, stat.LinInterp, sorted, nil)))
 		if k > 0 && q[k] < q[k-1] {
 			q[k] = q[k-1]
 		}

@@ -268,28 +268,34 @@ func TestTreeValue(t *testing.T) {
 	}
 }
 
-// Training with the won label does not crash on tables whose positives
-// are too few or too alike to cluster, and the artifact it returns
-// decodes and scores.
-func TestTrainWonFewPositives(t *testing.T) {
+// Training with the won label does not crash when every positive account
+// is the same (k-means then finds fewer than two clusters, whose
+// silhouette is undefined), and the artifact it returns decodes and
+// scores.
+func TestTrainIdenticalPositives(t *testing.T) {
 	var b strings.Builder
-	b.WriteString("account,industry,employees,outcome,ltv\n")
+	b.WriteString("account,industry,employees,outcome\n")
 	rng := rand.New(rand.NewPCG(9, 10))
-	for i := range 300 {
-		ind := []string{"SaaS", "Retail", "Health"}[rng.IntN(3)]
-		out, ltv := "lost", ""
-		if i%25 == 0 {
-			out, ltv, ind = "won", "1000", "SaaS"
+	for i := range 2000 {
+		if i%8 == 0 {
+			fmt.Fprintf(&b, "A%d,SaaS,50,won\n", i)
+			continue
 		}
-		fmt.Fprintf(&b, "A%d,%s,%d,%s,%s\n", i, ind, 10+rng.IntN(100), out, ltv)
+		fmt.Fprintf(&b, "A%d,%s,%d,lost\n", i, []string{"SaaS", "Retail", "Health"}[rng.IntN(3)], 5+rng.IntN(500))
 	}
-	tab, err := datasets.Read(strings.NewReader(b.String()), "few.csv", nil)
+	tab, err := datasets.Read(strings.NewReader(b.String()), "same.csv", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := features.Infer(tab, features.InferConfig{})
-	if _, err := Train(s.Clean(tab), s, Config{Seed: 1, Label: LabelConfig{Target: TargetWon}}); err != nil && !errors.Is(err, icp.ErrInvalid) {
+	p, err := Train(s.Clean(tab), s, Config{Seed: 1, Label: LabelConfig{Target: TargetWon}})
+	if err != nil {
 		t.Fatalf("Train: %v", err)
+	}
+	for _, k := range p.SegmentSearch.Ks {
+		if math.IsNaN(k.Silhouette) {
+			t.Errorf("k = %d: NaN silhouette", k.K)
+		}
 	}
 }
 
