@@ -36,7 +36,9 @@ type ModelConfig struct {
 // artifact, whose bytes must not depend on the machine.
 type Timings struct {
 	// Fit is the time to fit each candidate on the training split (the
-	// encoded matrix ready), by kind.
+	// encoded matrix ready), by kind: the model and everything its fit
+	// needs, the cross-validation that chooses its trees and the fold
+	// models whose margins calibrate it.
 	Fit map[string]time.Duration
 	// Total is the whole of Train.
 	Total time.Duration
@@ -143,8 +145,9 @@ func (r *trainRun) validate() error {
 // cvRoundsRows rows (see cvRounds), whose folds give the out-of-fold
 // margins too, else by early stopping on the newest rows (see
 // fitCandidate). It returns the model, its number of trees and the time
-// the model's own fit took.
+// it all took.
 func (r *trainRun) fitCalibrated(kind string, enc *features.Encoder, x *mat.Dense, y []float64, rounds int) (profile.Model, int, time.Duration, error) {
+	start := time.Now()
 	var oof []float64
 	n, _ := x.Dims()
 	if kind == profile.KindGBM && rounds == 0 && n <= cvRoundsRows {
@@ -153,12 +156,10 @@ func (r *trainRun) fitCalibrated(kind string, enc *features.Encoder, x *mat.Dens
 			return profile.Model{}, 0, 0, err
 		}
 	}
-	start := time.Now()
 	m, rounds, err := r.fitCandidate(kind, enc, x, y, rounds)
 	if err != nil {
 		return profile.Model{}, 0, 0, err
 	}
-	took := time.Since(start)
 	yOOF := y
 	if oof == nil {
 		if oof, yOOF, err = r.crossFit(kind, enc, x, y, rounds); err != nil {
@@ -168,7 +169,7 @@ func (r *trainRun) fitCalibrated(kind string, enc *features.Encoder, x *mat.Dens
 	if m.Calibration, _, err = calibrate(oof, yOOF); err != nil {
 		return profile.Model{}, 0, 0, fmt.Errorf("calibrate: %w", err)
 	}
-	return m, rounds, took, checkCalibration(&m, x, y)
+	return m, rounds, time.Since(start), checkCalibration(&m, x, y)
 }
 
 // crossFit returns out-of-fold margins of kind on rows of x, and labels
