@@ -5,13 +5,17 @@
 //	      [--label ideal|won] [--ltv-quantile 0.25] [--seed 1] [--version NAME]
 //	      [--outcomes-db path/to/icp.db|postgres://...]
 //	      [--tier-shares 0.1,0.2,0.3 | --tier-lift 3,1.5,0.75 | --tier1-capacity N]
-//	      [--previous models/2026q3/model.json]
+//	      [--previous models/2026q3/model.json] [--holdout-out split.csv]
 //
 // It writes model.json, report.md and report.html (self-contained, with
 // inline SVG charts) into --out. With --outcomes-db the outcomes recorded
 // by serve are added to the training data (the retraining loop). With
 // --previous the report gains a "what changed since the previous model"
-// section.
+// section. Before writing, the artifact is loaded as serve loads it
+// (decoded, checked and warmed up), so that train never writes a model
+// serve refuses. With --holdout-out the validation split is written as
+// CSV, for scripts that fit other learners on the very same rows
+// (scripts/compare-shared.sh).
 package main
 
 import (
@@ -45,7 +49,11 @@ func main() {
 	stop()
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "train:", err)
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "train: ") {
+				msg = "train: " + msg // errors of package train name it already
+			}
+			fmt.Fprintln(os.Stderr, msg)
 		}
 		os.Exit(2)
 	}
@@ -60,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		schema  = fs.String("schema", "", "JSON file overriding inferred column roles")
 		label   = fs.String("label", train.TargetIdeal, "what counts as a positive: ideal or won")
 		ltvQ    = fs.Float64("ltv-quantile", 0.25, "quantile of won accounts' LTV an ideal customer reaches; negative drops the LTV condition")
-		holdout = fs.Float64("holdout", 0.2, "share of the newest closed deals held out for validation")
+		holdout = fs.Float64("holdout", 0.2, "share of closed deals held out for validation: the newest by close date, or drawn at random within each outcome without close dates")
 		seed    = fs.Uint64("seed", 1, "random seed")
 		version = fs.String("version", "", "model version name (default: derived from the artifact's content)")
 		quiet   = fs.Bool("quiet", false, "print only the summary, not the inferred schema")
