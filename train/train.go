@@ -35,8 +35,9 @@ type Config struct {
 	// artifact's content ("m-" and 12 hex digits).
 	Version string
 	Label   LabelConfig
-	// HoldoutFraction is the share of the newest closed deals held out for
-	// validation. Zero means 0.2.
+	// HoldoutFraction is the share of closed deals held out for
+	// validation: the newest by close date, or without close dates a
+	// seeded random share of each outcome. Zero means 0.2.
 	HoldoutFraction float64
 	Models          ModelConfig
 	Encoder         features.EncoderConfig
@@ -90,10 +91,13 @@ type TierConfig struct {
 // Train learns an ICP profile from a table and its schema.
 //
 // It labels rows from the outcome columns, holds out the newest closed
-// deals (by close date) to validate a model fitted on the older ones, then
-// refits the encoder and the model on every labeled row. Segments are
-// k-means clusters of the positive accounts; tier thresholds come from the
-// score distribution of all rows, open ones included.
+// deals (by close date; without one, a seeded random share of each
+// outcome) to validate models fitted on the others, then refits the
+// encoder and the selected model on every labeled row, calibrated on its
+// own out-of-fold margins. Segments are k-means clusters of the positive
+// accounts; tier thresholds come from the score distribution of all rows,
+// open ones included. The profile returned decodes and warms up as serve
+// loads it.
 func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile, error) {
 	began := time.Now()
 	r, err := newRun(t, s, cfg)
@@ -207,7 +211,7 @@ func newRun(t *datasets.Table, s *features.Schema, cfg Config) (*trainRun, error
 		}
 		r.fit, r.hold = randomSplit(r.labeled, lab.y, frac, cfg.Seed)
 		r.labeled = append(append(make([]int, 0, len(r.labeled)), r.fit...), r.hold...)
-		r.p.Validation.Split = fmt.Sprintf("seeded random: %.0f%% of the closed deals of each outcome drawn at random (seed %d), since %s", 100*frac, cfg.Seed, why)
+		r.p.Validation.Split = fmt.Sprintf("seeded random: %.0f%% of the rows of each outcome drawn at random (seed %d), since %s", 100*frac, cfg.Seed, why)
 	}
 	r.od = newOutcomeData(t, s, lab)
 	r.p.Baseline = r.od.evidence(r.labeled)
