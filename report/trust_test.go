@@ -102,7 +102,7 @@ func TestReportLeakageAndAUCWarning(t *testing.T) {
 	c := copyProfile(p)
 	sc := *c.Schema
 	sc.Columns = append([]features.Column{{Name: "Amount", Role: features.RoleLeakage, Kind: "number",
-		Reason: `leaks the outcome: filled for 100% of won and 0% of lost deals; put it back with {"columns": {"Amount": {"role": "numeric"}}}`,
+		Reason:  `leaks the outcome: filled for 100% of won and 0% of lost deals; put it back with {"columns": {"Amount": {"role": "numeric"}}}`,
 		Leakage: &features.Leakage{Positive: "won", Negative: "lost", AUC: 0.998, FilledPositive: 1, FilledNegative: 0}}}, sc.Columns...)
 	c.Schema = &sc
 	c.Validation.Holdout.ROCAUC = 0.991

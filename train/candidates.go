@@ -399,9 +399,9 @@ func (r *trainRun) shapes() []treeShape {
 // cvRounds chooses the shape and the number of trees of boosted trees by
 // cross-validation on the rows x (in split order) with labels y: the rows
 // are cut into calibrationFolds blocks, and for each shape (see shapes) a
-// model of the configured maximum number of rounds is fitted without each
-// block; the shape and number of trees whose log loss over the held-out
-// blocks is least are chosen. It sets the shape for every later fit of
+// model is fitted without each block, up to the configured maximum number
+// of rounds (see crossValidate); the shape and number of trees whose log
+// loss over the held-out blocks is least are chosen. It sets the shape for every later fit of
 // this training and returns the number of trees and the out-of-fold
 // margins at it, which calibrate the model fitted on all the rows.
 func (r *trainRun) cvRounds(enc *features.Encoder, x *mat.Dense, y []float64) (int, []float64, error) {
@@ -427,15 +427,23 @@ func (r *trainRun) cvRounds(enc *features.Encoder, x *mat.Dense, y []float64) (i
 	return bestRounds, bestOOF, nil
 }
 
-// crossValidate fits boosted trees of the current shape and the maximum
-// number of rounds without each of k blocks of the rows of xt (marked for
-// trees), and returns the number of trees with the least log loss over
-// the held-out blocks, that loss (mean per row), and the out-of-fold
-// margins at that number of trees.
+// cvPatience is how many rounds a cross-validation fold trains past its
+// best held-out loss before it stops, unless ModelConfig.GBM sets
+// EarlyStopRounds: enough for the folds' mean curve to find its minimum.
+const cvPatience = 30
+
+// crossValidate fits boosted trees of the current shape without each of k
+// blocks of the rows of xt (marked for trees), each stopping cvPatience
+// rounds after its least loss on the held-out block, and returns the
+// number of trees with the least log loss over all held-out blocks, that
+// loss (mean per row), and the out-of-fold margins at that number of
+// trees. A block's loss after its fit stopped is taken as its last one;
+// its margins come from at most the trees its fit kept.
 func (r *trainRun) crossValidate(xt *mat.Dense, y []float64, k int) (int, float64, []float64, error) {
-	n, _ := xt.Dims()
+	n, w := xt.Dims()
 	models := make([]*gbm.Model, k)
-	var loss []float64 // summed held-out log loss after each number of trees
+	curves := make([][]float64, k) // held-out mean log loss after each number of trees
+	longest := 0
 	rest := make([]int, 0, n)
 	for f := range k {
 		lo, hi := f*n/k, (f+1)*n/k
@@ -445,25 +453,27 @@ func (r *trainRun) crossValidate(xt *mat.Dense, y []float64, k int) (int, float6
 				rest = append(rest, i)
 			}
 		}
-		yr := pick(y, rest)
+		yr, yf := pick(y, rest), y[lo:hi]
 		if !bothClasses(yr) {
 			return 0, 0, nil, fmt.Errorf("choose the number of trees: fold %d of %d: the other folds hold a single outcome class: %w", f+1, k, icp.ErrInvalid)
 		}
 		gcfg := r.gbmConfig(0)
-		g, _, err := gbm.Fit(rowsOf(xt, rest), yr, nil, nil, &gcfg)
+		if gcfg.EarlyStopRounds == 0 {
+			gcfg.EarlyStopRounds = cvPatience
+		}
+		valid := &gbm.Validation{X: xt.Slice(lo, hi, 0, w), Y: yf}
+		g, info, err := gbm.Fit(rowsOf(xt, rest), yr, nil, valid, &gcfg)
 		if err != nil {
 			return 0, 0, nil, fmt.Errorf("choose the number of trees: fold %d of %d: fit boosted trees: %w", f+1, k, err)
 		}
-		models[f] = g
-		if len(loss) < len(g.Trees) {
-			loss = append(loss, make([]float64, len(g.Trees)-len(loss))...)
-		}
-		for i := lo; i < hi; i++ {
-			row, m := xt.RawRowView(i), g.Base
-			for t := range g.Trees {
-				m += treeValue(&g.Trees[t], row)
-				loss[t] += logLoss1(y[i], m)
-			}
+		models[f], curves[f] = g, info.ValidLoss
+		longest = max(longest, len(info.ValidLoss))
+	}
+	loss := make([]float64, longest)
+	for f, c := range curves {
+		rows := float64((f+1)*n/k - f*n/k)
+		for t := range loss {
+			loss[t] += rows * c[min(t, len(c)-1)]
 		}
 	}
 	best := 0
@@ -521,9 +531,4 @@ func treeValue(t *gbm.Tree, x []float64) float64 {
 		}
 	}
 	return t.Value[k]
-}
-
-// logLoss1 is the log loss of one row of label y at margin m.
-func logLoss1(y, m float64) float64 {
-	return math.Log1p(math.Exp(-math.Abs(m))) + math.Max(m, 0) - y*m
 }
