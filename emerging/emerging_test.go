@@ -101,8 +101,12 @@ func TestFind(t *testing.T) {
 	}
 	for _, g := range got {
 		t.Logf("control: %s [%s] p=%.3g", g.Description, g.Key, g.PValue)
-		if g.PValue < 1e-3 {
-			t.Errorf("Find(control) = %q with p %.3g, want p >= 1e-3", g.Description, g.PValue)
+		// No control cluster may reach the watcher's alert level
+		// (watch.Config.EmergingAlpha, 1e-5 by default): ordinary winners
+		// outside the segments do cluster, and the tighter the segments,
+		// the more of them there are.
+		if g.PValue < 1e-5 {
+			t.Errorf("Find(control) = %q with p %.3g, want p >= 1e-5", g.Description, g.PValue)
 		}
 		if strings.Contains(g.Key, "Logistics") && strings.Contains(g.Key, "snowflake") {
 			t.Errorf("Find(control) = %q, want no Logistics/snowflake segment", g.Description)

@@ -353,8 +353,9 @@ func (s *Schema) outcomeHint(t *datasets.Table, ph placeholders) string {
 				parts = append(parts, fmt.Sprintf("%s %d", v.v, v.n))
 			}
 			desc = "values " + strings.Join(parts, ", ")
+			wonV, lostV := exampleValues(vals)
 			line = fmt.Sprintf(`{"outcomes": {"won": %s, "values": {%s: "won", %s: "lost"}}}`,
-				strconv.Quote(sc.Name), strconv.Quote(vals[0].v), strconv.Quote(vals[1].v))
+				strconv.Quote(sc.Name), strconv.Quote(wonV), strconv.Quote(lostV))
 		default:
 			continue
 		}
@@ -423,4 +424,25 @@ func (s *Schema) assignNamed() {
 			o.LTV = c.Name
 		}
 	}
+}
+
+// exampleValues picks the values an override example calls won and lost:
+// the commonest that read as won and as lost, else the commonest two
+// (vals is sorted by count, at least two long).
+func exampleValues(vals []valueCount) (won, lost string) {
+	pick := func(want, not string) string {
+		for _, v := range vals {
+			if m, _, known := wordMeaning(v.v); known && m == want && v.v != not {
+				return v.v
+			}
+		}
+		for _, v := range vals {
+			if v.v != not {
+				return v.v
+			}
+		}
+		return ""
+	}
+	won = pick(MeaningWon, "")
+	return won, pick(MeaningLost, won)
 }

@@ -47,7 +47,7 @@ var (
 	ltvName     = regexp.MustCompile(`(^ltv|_ltv|^cltv$|^clv$|lifetime_?value|customer_?value$)`)
 	churnName   = regexp.MustCompile(`^(is_|has_)?(churn|churned|churn_?flag|churn_?value|churn_?label|churn_?status|attrition|attrited|cancelled|canceled)$`)
 	churnDate   = regexp.MustCompile(`^(churn(ed)?_?(date|at|on)|date_?churned|cancel(l)?(ed|ation)_?(date|at|on)|date_?cancel(l)?ed|termination_?date|terminated_?(at|on))$`)
-	leakName    = regexp.MustCompile(`(churn|^closed?_|_closed?_|close_value|closed_at|reason|cltv|^ltv|_ltv|lifetime|cycle|refund|won_|lost_|_won$|_lost$|revenue_to_date|revenue_since)`)
+	leakName    = regexp.MustCompile(`(churn|^closed?_|_closed?_|close_value|closed_at|reason|cltv|^ltv|_ltv|lifetime|sales_?cycle|deal_?cycle|cycle_?(days|length|time)|refund|won_|lost_|_won$|_lost$|revenue_to_date|revenue_since)`)
 	nonNegName  = regexp.MustCompile(`(employee|revenue|count|visits|users|tickets|seats|amount|arr$|mrr$|ltv|funding_total|headcount)`)
 	tagsName    = regexp.MustCompile(`(tech_?stack|technolog|tags?$|^tags?_|tools|stack|keywords|skills)`)
 	outcomeName = regexp.MustCompile(`^(is_|has_|deal_|lead_|opportunity_|opp_)?(won|win|outcome|result|converted|conversion|target|label|class|y|success|successful|closed_won|status|stage|stage_?name|sales_?stage|pipeline_?stage|deal_?stage|deal_?status|lifecycle_?stage|purchased|subscribed|signed)(_flag|_label|_status)?$`)

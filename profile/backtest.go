@@ -4,10 +4,12 @@ import (
 	"github.com/icpengine/icp"
 )
 
-// Backtest replays the time-ordered holdout: each of the newest closed
-// deals is scored by the model fitted on the older ones (calibrated by
-// cross-fitting) and placed in a tier by the final thresholds, in a
-// segment and in the anti-ICP by the final rules.
+// Backtest replays the holdout (the newest closed deals, or a seeded
+// random draw without close dates): each holdout deal is scored by the
+// model fitted on the other deals (calibrated on its own cross-fitted
+// margins) and placed in a tier by the final thresholds, in a segment and
+// in the anti-ICP by the final rules. Every count is over holdout deals
+// only.
 type Backtest struct {
 	// Rows is the number of holdout deals.
 	Rows int `json:"rows"`
@@ -16,8 +18,9 @@ type Backtest struct {
 	Tiers    []GroupResult `json:"tiers"`
 	Segments []GroupResult `json:"segments"`
 	AntiICP  GroupResult   `json:"anti_icp"`
-	// WinRateFalls reports whether the win rate falls from each tier to
-	// the next (tiers without deals are skipped).
+	// WinRateFalls reports whether the positive rate (the win rate under
+	// the won label) falls from each tier to the next (tiers without
+	// deals are skipped).
 	WinRateFalls bool `json:"win_rate_falls"`
 	// Gains is the cumulative share of positives captured by the top
 	// share of holdout deals by score, at every 5% of deals.
@@ -25,8 +28,8 @@ type Backtest struct {
 	// Histogram counts holdout deals by score, in 20 bins of width 0.05,
 	// for positives and negatives.
 	Histogram ScoreHistogram `json:"histogram"`
-	// Recent lists the last 20 won and the last 20 lost deals of the
-	// holdout, newest first.
+	// Recent lists up to 20 won and 20 lost deals of the holdout, the
+	// newest first when the split is by date.
 	Recent []RecentDeal `json:"recent"`
 }
 
@@ -53,11 +56,13 @@ type ScoreHistogram struct {
 
 // RecentDeal is one recent holdout deal with how the model placed it.
 type RecentDeal struct {
-	AccountID string   `json:"account_id"`
-	CloseDate string   `json:"close_date,omitempty"`
-	Won       bool     `json:"won"`
-	Score     float64  `json:"score"`
-	Tier      icp.Tier `json:"tier"`
-	Segment   string   `json:"segment,omitempty"`
-	AntiICP   string   `json:"anti_icp,omitempty"`
+	AccountID string `json:"account_id"`
+	CloseDate string `json:"close_date,omitempty"`
+	// Won is the deal's outcome; in a churn table, whether the customer
+	// stayed.
+	Won     bool     `json:"won"`
+	Score   float64  `json:"score"`
+	Tier    icp.Tier `json:"tier"`
+	Segment string   `json:"segment,omitempty"`
+	AntiICP string   `json:"anti_icp,omitempty"`
 }

@@ -91,7 +91,8 @@ type Metrics struct {
 	LiftTopDecile float64 `json:"lift_top_decile"`
 }
 
-// Validation holds the time-ordered holdout evaluation.
+// Validation holds the holdout evaluation: the newest closed deals, or a
+// seeded random draw within each outcome when there are no close dates.
 type Validation struct {
 	// Split says how the holdout was chosen.
 	Split string `json:"split"`
@@ -101,8 +102,10 @@ type Validation struct {
 	// Holdout and Train score the selected model, uncalibrated.
 	Holdout Metrics `json:"holdout"`
 	Train   Metrics `json:"train"`
-	// Calibrated scores the selected model's cross-fitted calibrated
-	// probabilities on the holdout, and Reliability bins them by decile.
+	// Calibrated scores the selected model's calibrated probabilities on
+	// the holdout (the calibration fitted on out-of-fold margins of the
+	// training split, never on the holdout), and Reliability bins them by
+	// decile.
 	Calibrated  Metrics          `json:"calibrated"`
 	Reliability []ReliabilityBin `json:"reliability"`
 	// Candidates are every model fitted, the selected one marked.
@@ -114,12 +117,14 @@ type Candidate struct {
 	Kind string `json:"kind"`
 	// Holdout scores the uncalibrated probabilities (the logistic function
 	// of the margin) on the holdout; Calibrated scores the calibrated ones,
-	// cross-fitted so that no holdout row is scored by a calibration fitted
-	// on it.
+	// whose calibration was fitted on out-of-fold margins of the training
+	// split. Calibration is the validation model's method; the served
+	// model, refitted on every closed deal, chooses its own.
 	Holdout     Metrics `json:"holdout"`
 	Calibrated  Metrics `json:"calibrated"`
 	Calibration string  `json:"calibration"`
-	// Rounds is the number of trees early stopping kept (GBM only).
+	// Rounds is the number of trees early stopping or cross-validation
+	// chose (GBM only).
 	Rounds   int  `json:"rounds,omitempty"`
 	Selected bool `json:"selected"`
 }

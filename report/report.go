@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/profile"
 )
 
@@ -40,13 +41,24 @@ func (p icpReport) document(o Options, charts bool) *document {
 	d := &document{}
 	data, v := p.Data, p.Validation
 	d.h1("Ideal Customer Profile — model %s", p.Version)
+	w := wordsFor(p.Profile)
 	intro := fmt.Sprintf("Learned from %d accounts in `%s` (%d with a closed outcome", data.Rows, data.Source, data.Labeled)
 	if data.From != "" {
 		intro += fmt.Sprintf(", closed %s to %s", data.From, data.To)
 	}
-	intro += fmt.Sprintf("). On the newest deals, which it did not see in training, it ranks with ROC AUC %s, and the top-scored tenth of them hold %s× the base rate of %s.",
+	intro += ")."
+	if byDate(p.Profile) {
+		intro += fmt.Sprintf(" On the %d newest closed %s (closed %s to %s), which it did not see in training,", v.Holdout.Rows, w.unit, v.From, v.To)
+	} else {
+		intro += fmt.Sprintf(" On %d closed %s held out at random (the table has no close dates to order them by), which it did not see in training,", v.Holdout.Rows, w.unit)
+	}
+	intro += fmt.Sprintf(" it ranks with ROC AUC %s, and the top-scored tenth of them hold %s× the base rate of %s.",
 		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), targetNoun(p.Label.Target))
 	d.para("%s", intro)
+	if warn := aucWarning(p.Profile); warn != "" {
+		d.para("**Warning:** %s", warn)
+	}
+	p.leakageSection(d)
 	if len(p.Segments) > 0 {
 		noun := "segments"
 		if len(p.Segments) == 1 {
@@ -86,7 +98,7 @@ func (p icpReport) document(o Options, charts bool) *document {
 	if v.From != "" {
 		split += fmt.Sprintf(" (closed %s to %s)", v.From, v.To)
 	}
-	d.para("%s. Every candidate model was fitted on the older deals and scored on the holdout; the one with the least calibrated log loss was then refitted on all closed deals and serves.", split)
+	d.para("%s. Every candidate model was fitted on the training split, calibrated on its own cross-fitted margins of that split, and scored on the holdout; the one with the least calibrated log loss on the holdout was then refitted on all closed %s, calibrated the same way, and serves.", split, w.unit)
 	var rows [][]string
 	for _, c := range v.Candidates {
 		sel := ""
@@ -104,7 +116,8 @@ func (p icpReport) document(o Options, charts bool) *document {
 	d.para("The selected model on its training split: ROC AUC %s, log loss %s (holdout: %s, %s).",
 		fmt3(v.Train.ROCAUC), fmt3(v.Train.LogLoss), fmt3(v.Holdout.ROCAUC), fmt3(v.Holdout.LogLoss))
 	d.h3("Calibration on the holdout")
-	d.para("Calibration: %s. Each half of the holdout is scored by a calibration fitted on the other half, then binned by decile of the score:", p.Model.Calibration.Method)
+	d.para("Calibration: %s, chosen among none, Platt scaling and isotonic regression by cross-fitted log loss and fitted on out-of-fold margins: the closed %s are cut into five folds in split order, and each fold is scored by a model fitted without it with the same number of trees (the served model's calibration comes from folds of all closed %s, so it describes the served model's own margins). The holdout's calibrated scores, binned by decile:",
+		p.Model.Calibration.Method, w.unit, w.unit)
 	rows = nil
 	var pts [][2]float64
 	for _, r := range v.Reliability {
@@ -201,7 +214,8 @@ func (p icpReport) segmentSection(d *document) {
 		if len(s.Traits) > 0 {
 			var rows [][]string
 			for _, t := range s.Traits {
-				rows = append(rows, []string{t.Text, traitValue(t, t.Segment), traitValue(t, t.Base)})
+				date := p.isDate(t.Column)
+				rows = append(rows, []string{t.Text, traitValue(t, t.Segment, date, 1), traitValue(t, t.Base, date, daysPerYear)})
 			}
 			d.para("Profile of the segment's positive accounts:")
 			d.table([]string{"trait", "in segment", "all accounts"}, rows)
@@ -217,8 +231,9 @@ func (p icpReport) segmentSection(d *document) {
 		if ss.Sampled > 0 {
 			searched = fmt.Sprintf("a seeded sample of %d of the %d closed training accounts", ss.Sampled, ss.Rows)
 		}
-		d.para("Subgroup discovery on %s (the older deals), for %s, over the columns %s. A beam search grows rules one condition at a time — a set of levels, a two-sided range cut where the outcome changes, a tag list that has any, all or none of a set of tags — each condition kept only when the accounts it removes do significantly worse than those it keeps; the best rule is refined condition by condition, its cut points set between observed values, and a missing value goes with a condition only where accounts missing it turned out like those meeting it. The search then runs again on the accounts no rule holds yet. A rule becomes a segment when it holds up on the newest deals (the holdout); a condition that does not change the holdout's rate is pruned, and a rule that an earlier one covers is merged into it.",
-			searched, found, codeList(ss.Columns))
+		older, newest := splitWords(p.Profile)
+		d.para("Subgroup discovery on %s (the %s deals), for %s, over the columns %s. A beam search grows rules one condition at a time — a set of levels, a two-sided range cut where the outcome changes, a tag list that has any, all or none of a set of tags — each condition kept only when the accounts it removes do significantly worse than those it keeps; the best rule is refined condition by condition, its cut points set between observed values, and a missing value goes with a condition only where accounts missing it turned out like those meeting it. The search then runs again on the accounts no rule holds yet. A rule becomes a segment when it holds up on the %s deals (the holdout); a condition that does not change the holdout's rate is pruned, and a rule that an earlier one covers is merged into it.",
+			searched, older, found, codeList(ss.Columns), newest)
 	} else {
 		space := "each column's contribution to the score (attributions, log-odds)"
 		if ss.Space == profile.SpaceFeatures {
@@ -349,6 +364,7 @@ func (p icpReport) antiSection(d *document) {
 
 func (p icpReport) tierSection(d *document, charts bool) {
 	t, bt := p.Tiers, p.Backtest
+	w := wordsFor(p.Profile)
 	d.h2("Tiers")
 	method := t.Method
 	if method == "" {
@@ -359,46 +375,99 @@ func (p icpReport) tierSection(d *document, charts bool) {
 		on, head, th = "the expected value", "expected value at least", num
 	}
 	d.para("Thresholds on %s, set by %s: %s.", on, method, t.Target)
+	names := [3]string{"tier1", "tier2", "tier3"}
+	ths := [3]float64{t.Tier1, t.Tier2, t.Tier3}
+	shares, actual := p.tierShares()
 	rows := [][]string{}
-	for k, v := range []float64{t.Tier1, t.Tier2, t.Tier3} {
-		rows = append(rows, []string{fmt.Sprintf("tier%d", k+1), th(v), pct(t.Shares[k])})
+	var tied []string
+	for k := 0; k < 3; k++ {
+		name, share := names[k], shares[k]
+		for k+1 < 3 && ths[k+1] == ths[k] {
+			// A tier whose threshold equals the one above it is empty:
+			// every account at or above the threshold is in the upper tier.
+			tied = append(tied, fmt.Sprintf("%s and %s share the threshold %s", names[k], names[k+1], th(ths[k])))
+			k++
+			share += shares[k]
+			name += " (" + names[k] + " empty)"
+		}
+		rows = append(rows, []string{name, th(ths[k]), pct(share)})
 	}
-	rows = append(rows, []string{"non_fit", "below " + th(t.Tier3), pct(math.Max(0, 1-t.Shares[0]-t.Shares[1]-t.Shares[2]))})
-	d.table([]string{"tier", head, "share of training accounts"}, rows)
+	rows = append(rows, []string{"non_fit", "below " + th(t.Tier3), pct(shares[3])})
+	shareHead := "share of training accounts"
+	if actual {
+		shareHead = "share of accounts"
+	}
+	d.table([]string{"tier", head, shareHead}, rows)
+	if len(tied) > 0 {
+		d.para("%s: many accounts have that very %s, so the lower tier of each pair holds no account and is shown merged into the upper one, here and in the backtest.", capitalize(strings.Join(tied, "; ")), strings.TrimPrefix(on, "the "))
+	}
 	if len(bt.Tiers) == 0 {
 		return
 	}
-	d.para("On the %d holdout deals, scored by the model fitted on older deals:", bt.Rows)
-	d.table(groupHead("tier"), groupRows(bt.Tiers))
-	if bt.WinRateFalls {
-		d.para("The win rate falls from tier to tier on the holdout, as it should.")
+	if byDate(p.Profile) {
+		d.para("On the %d holdout %s (the newest), scored by the model fitted on the older ones:", bt.Rows, w.unit)
 	} else {
-		d.para("**Warning:** the win rate does not fall from tier to tier on the holdout; the tiers do not order accounts reliably on recent deals. Review the thresholds (`--tier-shares`, `--tier-lift`, `--tier1-capacity`) or the data.")
+		d.para("On the %d holdout %s (drawn at random), scored by the model fitted on the other closed %s:", bt.Rows, w.unit, w.unit)
+	}
+	groups := p.untiedTiers()
+	d.table(w.groupHead("tier"), w.groupRows(groups))
+	rate := w.rate
+	if w.ideal {
+		rate = "rate of ideal customers"
+	}
+	if bt.WinRateFalls {
+		d.para("The %s falls from tier to tier on the holdout, as it should.", rate)
+	} else {
+		d.para("**Warning:** the %s does not fall from tier to tier on the holdout; the tiers do not order accounts reliably on held-out %s. Review the thresholds (`--tier-shares`, `--tier-lift`, `--tier1-capacity`) or the data.", rate, w.unit)
 	}
 	if charts {
 		var names []string
-		win := make([]float64, len(bt.Tiers))
-		share := make([]float64, len(bt.Tiers))
-		for k, g := range bt.Tiers {
+		win := make([]float64, len(groups))
+		share := make([]float64, len(groups))
+		for k, g := range groups {
 			names = append(names, g.Name)
-			win[k], share[k] = g.Evidence.WinRate, g.Evidence.ShareOfWins
+			win[k], share[k] = g.Evidence.PositiveRate, g.Evidence.ShareOfPositives
 		}
-		d.chart(barChart("Tier results on the holdout", "rate", names, []string{"win rate", "share of all wins"}, []string{colorA, colorB}, [][]float64{win, share}, pctTick))
+		pos := w.rate
+		if w.ideal {
+			pos = "ideal rate"
+		}
+		d.chart(barChart("Tier results on the holdout", "rate", names, []string{pos, "share of all " + targetNoun(p.Label.Target)}, []string{colorA, colorB}, [][]float64{win, share}, pctTick))
 	}
 }
 
-func groupHead(first string) []string {
-	return []string{first, "deals", "won", "win rate", "median cycle of won (days)", "median LTV of won", "churn of won", "share of all wins"}
+// tierShares returns the shares of tiers 1, 2, 3 and non-fit: the shares
+// of all accounts each tier holds (from the drift reference, actual set),
+// or the shares the thresholds aimed at.
+func (p icpReport) tierShares() (shares [4]float64, actual bool) {
+	if p.Drift != nil && len(p.Drift.Tiers) > 0 {
+		for k, tr := range icp.Tiers() {
+			shares[k] = p.Drift.Tiers[tr]
+		}
+		return shares, true
+	}
+	t := p.Tiers
+	return [4]float64{t.Shares[0], t.Shares[1], t.Shares[2], math.Max(0, 1-t.Shares[0]-t.Shares[1]-t.Shares[2])}, false
 }
 
-func groupRows(gs []profile.GroupResult) [][]string {
-	var rows [][]string
-	for _, g := range gs {
-		e := g.Evidence
-		rows = append(rows, []string{g.Name, fmt.Sprint(e.Closed), fmt.Sprint(e.Won), pct(e.WinRate), optNum(e.MedianCycleDays, e.HasCycle),
-			optNum(e.MedianLTV, e.HasLTV), optPct(e.ChurnRate, e.HasChurn), pct(e.ShareOfWins)})
+// untiedTiers returns the backtest's tier groups without the tiers whose
+// threshold equals the one above (they hold no deal), the upper one named
+// for both.
+func (p icpReport) untiedTiers() []profile.GroupResult {
+	t := p.Tiers
+	ths := map[icp.Tier]float64{icp.Tier1: t.Tier1, icp.Tier2: t.Tier2, icp.Tier3: t.Tier3}
+	var out []profile.GroupResult
+	prev, hasPrev := 0.0, false
+	for _, g := range p.Backtest.Tiers {
+		th, ok := ths[icp.Tier(g.Name)]
+		if ok && hasPrev && th == prev && g.Evidence.Closed == 0 && len(out) > 0 {
+			out[len(out)-1].Name += " (" + g.Name + " empty)"
+			continue
+		}
+		prev, hasPrev = th, ok
+		out = append(out, g)
 	}
-	return rows
+	return out
 }
 
 func (p icpReport) backtestSection(d *document, charts bool) {
@@ -408,9 +477,14 @@ func (p icpReport) backtestSection(d *document, charts bool) {
 		d.para("No holdout.")
 		return
 	}
-	d.para("The %d newest closed deals (%s to %s) were scored by the model fitted on the older ones, with cross-fitted calibration, and placed by the final tiers and rules.", bt.Rows, p.Validation.From, p.Validation.To)
+	w := wordsFor(p.Profile)
+	if byDate(p.Profile) {
+		d.para("The %d newest closed %s (%s to %s) were scored by the model fitted on the older ones, with its own cross-fitted calibration, and placed by the final tiers and rules.", bt.Rows, w.unit, p.Validation.From, p.Validation.To)
+	} else {
+		d.para("The %d closed %s held out at random were scored by the model fitted on the others, with its own cross-fitted calibration, and placed by the final tiers and rules.", bt.Rows, w.unit)
+	}
 	d.h3("By segment")
-	d.table(groupHead("segment"), groupRows(append(append([]profile.GroupResult(nil), bt.Segments...), bt.AntiICP)))
+	d.table(w.groupHead("segment"), w.groupRows(append(append([]profile.GroupResult(nil), bt.Segments...), bt.AntiICP)))
 	if len(bt.Gains) > 0 {
 		d.h3("Gains")
 		var rows [][]string
@@ -456,12 +530,20 @@ func (p icpReport) backtestSection(d *document, charts bool) {
 	}
 	if len(bt.Recent) > 0 {
 		d.h3("Recent deals")
-		d.para("The last %d won and lost deals of the holdout, newest first, with how the model placed them:", len(bt.Recent))
+		lost := "lost"
+		if w.retained {
+			lost = "churned"
+		}
+		if byDate(p.Profile) {
+			d.para("The last %d %s and %s %s of the holdout, newest first, with how the model placed them:", len(bt.Recent), w.won, lost, w.unit)
+		} else {
+			d.para("%d %s and %s %s of the holdout (up to 20 of each), with how the model placed them:", len(bt.Recent), w.won, lost, w.unit)
+		}
 		var rows [][]string
 		for _, r := range bt.Recent {
-			res := "lost"
+			res := lost
 			if r.Won {
-				res = "won"
+				res = w.won
 			}
 			rows = append(rows, []string{r.AccountID, r.CloseDate, res, fmt3(r.Score), string(r.Tier), dash(r.Segment), dash(r.AntiICP)})
 		}
@@ -545,7 +627,7 @@ func (p icpReport) modelCard(d *document) {
 		"The model learns from past closed deals: it reflects who sales chose to pursue, not the whole market.",
 		"Churn and LTV of recent customers are still unfolding, so recent wins may be labeled ideal too early.",
 		"Segment rules state groups that won more often in the past; an account matching a rule is like the segment's accounts, not certain to win. Membership at serving time follows the rules, and a condition \"(or missing)\" lets an account without that field match.",
-		"Lifts and rates are measured on the training data, the backtest on the newest deals only; the intervals say how wide the uncertainty is, and small segments have wide ones.",
+		"Lifts and rates are measured on the training data, the backtest on the holdout only; the intervals say how wide the uncertainty is, and small segments have wide ones.",
 		"Correlation, not cause: a column that marks a segment may stand in for something the data do not hold.",
 	})
 }
@@ -568,11 +650,27 @@ func targetNoun(target string) string {
 	return "ideal customers"
 }
 
-func traitValue(t profile.Trait, v float64) string {
-	if t.Measure == "median" {
-		return "median " + num(v)
+// daysPerYear converts the encoder's date unit (years since 1970) to days.
+const daysPerYear = 365.25
+
+// traitValue formats a trait's value: a share, or a median, as a date for
+// a date column. A trait's segment median is in the column's own unit
+// (days for a date) and its base median is the encoder's (years for a
+// date), so dayScale converts it: 1 or daysPerYear.
+func traitValue(t profile.Trait, v float64, date bool, dayScale float64) string {
+	switch {
+	case t.Measure != "median":
+		return pct(v)
+	case date:
+		return "median " + profile.FormatDay(v*dayScale)
 	}
-	return pct(v)
+	return "median " + num(v)
+}
+
+// isDate reports whether the named column is a date feature.
+func (p icpReport) isDate(column string) bool {
+	c := p.Schema.Column(column)
+	return c != nil && c.Role == "date"
 }
 
 // pct, times and num are the profile's formats under the short names the
@@ -599,10 +697,19 @@ func fmt3(v float64) string {
 // label balance, validation metrics, segments and tier thresholds.
 func WriteSummary(w io.Writer, p *profile.Profile) {
 	l, v := p.Label, p.Validation
+	if leaks := leakageLines(p); len(leaks) > 0 {
+		fmt.Fprintf(w, "left out as leakage (known only after the outcome; the schema file can put one back):\n")
+		for _, l := range leaks {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
 	fmt.Fprintf(w, "model %s: %d rows, %d closed (%d positive, %d negative), %d open\n",
 		p.Version, p.Data.Rows, p.Data.Labeled, l.Positives, l.Negatives, l.Open)
 	fmt.Fprintf(w, "label: %s\n", l.Definition)
 	fmt.Fprintf(w, "validation: %s\n", v.Split)
+	if warn := aucWarning(p); warn != "" {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
 	for _, c := range v.Candidates {
 		mark := " "
 		if c.Selected {

@@ -61,9 +61,10 @@ func (p icpReport) valueSection(d *document, charts bool) {
 	if vv.LeftOut > 0 {
 		left = fmt.Sprintf(" %d won deals without a value above zero are left out of both.", vv.LeftOut)
 	}
-	d.para("The value model predicts `%s`, what a won account is worth, from the same columns as the score: boosted trees on the log of the value, fitted on the %d older won deals with a value above zero and measured on the %d newest, against the median of the older ones (%s) for every deal.%s",
-		v.Column, vv.Train, vv.Holdout, num(vv.Median), left)
-	d.table([]string{"on the newest won deals", "value model", "median"}, [][]string{
+	older, newest := splitWords(p.Profile)
+	d.para("The value model predicts `%s`, what a won account is worth, from the same columns as the score: boosted trees on the log of the value, fitted on the %d %s won deals with a value above zero and measured on the %d %s ones, against the median of the %s ones (%s) for every deal.%s",
+		v.Column, vv.Train, older, vv.Holdout, newest, older, num(vv.Median), left)
+	d.table([]string{"on the " + newest + " won deals", "value model", "median"}, [][]string{
 		{"log RMSE (lower is better)", fmt3(vv.Model.RMSELog), fmt3(vv.Baseline.RMSELog)},
 		{"median absolute percentage error", pct(vv.Model.MdAPE), pct(vv.Baseline.MdAPE)},
 		{"rank correlation with the value (Spearman)", fmt3(vv.Model.Spearman), "–"},
@@ -82,8 +83,8 @@ func (p icpReport) valueSection(d *document, charts bool) {
 		return
 	}
 	d.h3("Tier 1 by expected value against tier 1 by probability")
-	d.para("On the %d newest deals (%d won, worth %s in all), ranked by the models fitted on the older deals, tier 1 (the top %s, %d deals) holds **%s** of the won value when ranked by expected value and **%s** when ranked by probability: %s points (95%% interval %s to %s, paired bootstrap of the deals).",
-		b.Rows, b.Won, num(b.TotalValue), pct(b.Tier1Share), b.Tier1Deals, pct(b.ByValue), pct(b.ByProbability),
+	d.para("On the %d %s deals (%d won, worth %s in all), ranked by the models fitted on the %s deals, tier 1 (the top %s, %d deals) holds **%s** of the won value when ranked by expected value and **%s** when ranked by probability: %s points (95%% interval %s to %s, paired bootstrap of the deals).",
+		b.Rows, newest, b.Won, num(b.TotalValue), older, pct(b.Tier1Share), b.Tier1Deals, pct(b.ByValue), pct(b.ByProbability),
 		signedPoints(b.Difference), signedPoints(b.DiffLow), signedPoints(b.DiffHigh))
 	var rows [][]string
 	var byValue, byProb [][2]float64
@@ -125,10 +126,11 @@ func writeValueSummary(w io.Writer, p *profile.Profile) {
 		fmt.Fprintf(w, "value model (%s): left out: %s\n", v.Column, v.Reason)
 		return
 	}
-	fmt.Fprintf(w, "value model (%s): log RMSE %s against %s for the median, median absolute error %s against %s, on %d newest won deals\n",
-		v.Column, fmt3(vv.Model.RMSELog), fmt3(vv.Baseline.RMSELog), pct(vv.Model.MdAPE), pct(vv.Baseline.MdAPE), vv.Holdout)
+	_, newest := splitWords(p)
+	fmt.Fprintf(w, "value model (%s): log RMSE %s against %s for the median, median absolute error %s against %s, on %d %s won deals\n",
+		v.Column, fmt3(vv.Model.RMSELog), fmt3(vv.Baseline.RMSELog), pct(vv.Model.MdAPE), pct(vv.Baseline.MdAPE), vv.Holdout, newest)
 	if b := v.Backtest; b != nil {
-		fmt.Fprintf(w, "  tier 1 (top %s of the newest deals) captures %s of the won value by expected value, %s by probability (%s points, 95%% %s to %s)\n",
-			pct(b.Tier1Share), pct(b.ByValue), pct(b.ByProbability), signedPoints(b.Difference), signedPoints(b.DiffLow), signedPoints(b.DiffHigh))
+		fmt.Fprintf(w, "  tier 1 (top %s of the %s deals) captures %s of the won value by expected value, %s by probability (%s points, 95%% %s to %s)\n",
+			pct(b.Tier1Share), newest, pct(b.ByValue), pct(b.ByProbability), signedPoints(b.Difference), signedPoints(b.DiffLow), signedPoints(b.DiffHigh))
 	}
 }

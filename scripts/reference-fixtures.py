@@ -4,10 +4,13 @@
 For each dialect of datasets/synth this script generates the export at a
 fixed size and seed with `go run ./cmd/gen`, prepares the features a careful
 analyst would (the true outcome; the pre-sale features only, every leaking
-column left out; tag lists multi-hot), splits the rows as the engine does
-(the oldest 80% of closed rows by close date to train, the newest 20% to
-test, ties kept in file order; a seeded random 80/20 where a dialect has no
-date), fits scikit-learn's HistGradientBoostingClassifier and XGBoost, and
+column left out; tag lists multi-hot; dates as days since 1970), splits the
+rows exactly as train.Train does (the oldest 80% of closed rows by close
+date to train, the newest 20% to test, ties kept in file order; where the
+engine finds no close date (leads, subscription), a seeded random fifth of
+each outcome: rows ordered by the SHA-256 of "<seed>:<row>", the last fifth
+of each outcome held out), fits scikit-learn's
+HistGradientBoostingClassifier and XGBoost, and
 writes datasets/synth/testdata/reference.json with, per dialect, the rows,
 the seed, the sha256 of every generated file, the positives, and the ROC AUC
 and log loss of each model on the test rows.
@@ -59,6 +62,14 @@ def money(s):
                          errors="raise")
 
 
+def days(s, **kw):
+    """Days since 1970-01-01 of a date column (the engine's date features); blanks are NaN."""
+    d = pd.to_datetime(s, **kw)
+    if getattr(d.dt, "tz", None) is not None:
+        d = d.dt.tz_convert(None)
+    return (d - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+
+
 def multi_hot(s, sep, prefix):
     """One column per tag, tags trimmed and lower-cased; missing lists are NaN."""
     tags = s.fillna("").astype(str).map(lambda v: sorted({t.strip().lower() for t in v.split(sep) if t.strip()}))
@@ -95,13 +106,14 @@ def prep_salesforce(files):
     closed = d["Stage"].isin(["Closed Won", "Closed Lost"]).values
     y = (d["Stage"] == "Closed Won").astype(int).values
     num = pd.DataFrame({"Annual Revenue": money(d["Annual Revenue"]), "Employees": d["Employees"].astype(float),
-                        "Meetings Held": d["Meetings Held"].astype(float)})
+                        "Meetings Held": d["Meetings Held"].astype(float),
+                        "Created Date": days(d["Created Date"], format="%m/%d/%Y")})
     cat = ["Industry", "Billing Country", "Ownership", "Lead Source", "Opportunity Owner"]
     X = pd.concat([num, one_hot(d, cat), multi_hot(d["Tech Stack"], ",", "Tech Stack")], axis=1)
     date = pd.to_datetime(d["Close Date"], format="%m/%d/%Y")
     excluded = {"(row number)": "row number", "Opportunity ID": "id", "Opportunity Name": "id",
                 "Account ID": "id", "Account Name": "id", "Stage": "outcome", "Probability (%)": "set by the stage",
-                "Close Date": "split date", "Created Date": "date", "Amount": "filled only for won deals",
+                "Close Date": "split date", "Amount": "filled only for won deals",
                 "Contract Signed": "filled only for won deals", "Customer Since": "filled only for won deals",
                 "Lifetime Value": "filled only for won deals", "Description": "free text"}
     return X, y, date, closed, excluded
@@ -113,12 +125,13 @@ def prep_hubspot(files):
     closed = (won | (d["Lifecycle Stage"] == "Other")).values
     y = won.astype(int).values
     num = d[["Number of Employees", "Annual Revenue", "Number of Sessions", "Number of Pageviews"]].astype(float)
+    num["Create Date"] = days(d["Create Date"])
     pub = (d["Is Public"].astype(str).str.lower() == "true").astype(float).rename("Is Public")
     cat = ["Industry", "Country/Region", "Original Source"]
     X = pd.concat([num, pub, one_hot(d, cat), multi_hot(d["Technologies"], ";", "Technologies")], axis=1)
     date = pd.to_datetime(d["Close Date"], utc=True)
     excluded = {"Record ID": "id", "Company name": "id", "Company Domain Name": "id", "Company owner": "assigned later",
-                "Create Date": "date", "Lifecycle Stage": "outcome", "Lead Status": "set after the outcome",
+                "Lifecycle Stage": "outcome", "Lead Status": "set after the outcome",
                 "Close Date": "split date", "Became a Customer Date": "filled only for customers",
                 "Total Revenue": "filled only for customers", "Days to Close": "filled only for customers"}
     return X, y, date, closed, excluded
@@ -144,11 +157,12 @@ def prep_subscription(files):
     d = pd.read_csv(files["accounts"], keep_default_na=False, na_values=[""])
     y = (d["churned"] == "no").astype(int).values  # positive: the customer stays
     num = d[["seats", "mrr", "logins_30d", "support_tickets_90d", "nps_score"]].astype(float)
+    num["signup_date"] = days(d["signup_date"])
     sso = (d["has_sso"].astype(str).str.lower() == "true").astype(float).rename("has_sso")
     cat = ["plan", "billing_cycle", "industry", "company_size", "country"]
     X = pd.concat([num, sso, one_hot(d, cat), multi_hot(d["integrations"], ",", "integrations")], axis=1)
-    date = pd.to_datetime(d["signup_date"])
-    excluded = {"customer_id": "id", "company": "id", "signup_date": "split date", "churned": "outcome",
+    date = None  # a signup date is no close date: the engine splits at random
+    excluded = {"customer_id": "id", "company": "id", "churned": "outcome",
                 "churn_date": "filled only for churned customers",
                 "cancellation_reason": "filled only for churned customers",
                 "lifetime_value": "grows with the time the customer stayed"}
@@ -169,9 +183,10 @@ def prep_twotable(files):
     date = pd.Series(np.where(is_won, key.map(won), key.map(lost)), index=a.index)
     date = pd.to_datetime(date)
     num = a[["Employees", "Annual Revenue"]].astype(float)
+    num["Created Date"] = days(a["Created Date"])
     cat = ["Industry", "Billing Country", "Ownership", "Account Source"]
     X = pd.concat([num, one_hot(a, cat), multi_hot(a["Tech Stack"], ";", "Tech Stack")], axis=1)
-    excluded = {"Account ID": "id (joins AccountId)", "Account Name": "id", "Created Date": "date",
+    excluded = {"Account ID": "id (joins AccountId)", "Account Name": "id",
                 "opportunities.*": "deal columns: the outcome (Stage, Close Date) or known after it "
                                    "(Amount of won deals, Type Renewal/Upsell, Forecast Category)"}
     return X, y, date, has_closed.values, excluded
@@ -199,20 +214,38 @@ PREP = {"default": prep_default, "salesforce": prep_salesforce, "hubspot": prep_
 VALUE = {"channels": "Contract Value"}
 
 
-def split(rows, date, seed):
-    """Train and test row indices among rows (file order)."""
+def go_round(x):
+    """Go's math.Round for non-negative values: halves away from zero."""
+    return int(np.floor(x + 0.5))
+
+
+def split(rows, y, date, seed):
+    """Train and test row indices among rows (file order), as train.Train splits.
+
+    With a close date: the rows sorted by it (stable; rows without one
+    first), the newest share held out. Without one: the rows ordered by the
+    SHA-256 of "<seed>:<row>" (row 0-based in the file), and the last
+    round(share × n) rows of each outcome in that order held out.
+    """
     n = len(rows)
-    n_test = int(np.floor(TEST_SHARE * n + 0.5))  # Go's math.Round for positive values
     if date is not None:
-        key = date.iloc[rows].values.astype("datetime64[ns]").astype(np.int64)
+        key = date.iloc[rows].values.astype("datetime64[ns]").astype(np.int64)  # NaT is the smallest int64
         order = rows[np.argsort(key, kind="stable")]
+        n_test = go_round(TEST_SHARE * n)
         desc = "time-ordered: closed rows sorted by date (stable), the newest %d%% held out" % (100 * TEST_SHARE)
-    else:
-        h = [hashlib.sha256(f"{seed}:{i}".encode()).hexdigest() for i in rows]
-        order = rows[np.argsort(np.array(h), kind="stable")]
-        desc = ("seeded random: rows ordered by the hex sha256 of '<seed>:<row>' (row 0-based in file order), "
-                "the last %d%% held out" % (100 * TEST_SHARE))
-    return order[: n - n_test], order[n - n_test:], desc
+        return order[: n - n_test], order[n - n_test:], desc
+    h = [hashlib.sha256(f"{seed}:{i}".encode()).digest() for i in rows]
+    order = rows[sorted(range(n), key=lambda j: h[j])]
+    quota = {c: go_round(TEST_SHARE * int((y[rows] == c).sum())) for c in (0, 1)}
+    test = np.zeros(n, bool)
+    for j in range(n - 1, -1, -1):
+        c = int(y[order[j]])
+        if quota[c] > 0:
+            quota[c] -= 1
+            test[j] = True
+    desc = ("seeded random: rows ordered by the sha256 of '<seed>:<row>' (row 0-based in file order), "
+            "the last %d%% of each outcome in that order held out" % (100 * TEST_SHARE))
+    return order[~test], order[test], desc
 
 
 def fit_models(Xtr, ytr, Xte, yte):
@@ -296,7 +329,7 @@ def main():
             sums = {os.path.basename(p): sha256(p) for p in list(files.values()) + [truth]}
             X, y, date, labeled, excluded = PREP[name](files)
             rows_l = np.flatnonzero(labeled)
-            tr, te, desc = split(rows_l, date, seed)
+            tr, te, desc = split(rows_l, y, date, seed)
             figures = fit_models(X.iloc[tr], y[tr], X.iloc[te], y[te])
             result["dialects"][name] = {
                 "rows": rows, "seed": seed, "sha256": sums, "labeled": int(len(rows_l)),

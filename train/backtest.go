@@ -61,11 +61,13 @@ func (r *trainRun) replay() (profile.Backtest, error) {
 	for _, tr := range icp.Tiers() {
 		g := group(string(tr), byTier[tr])
 		b.Tiers = append(b.Tiers, g)
+		// The rate the tiers order is the positive rate (the win rate
+		// under the won label; the share who stay in a churn table).
 		if g.Evidence.Closed > 0 {
-			if g.Evidence.WinRate > prev {
+			if g.Evidence.PositiveRate > prev {
 				b.WinRateFalls = false
 			}
-			prev = g.Evidence.WinRate
+			prev = g.Evidence.PositiveRate
 		}
 	}
 	for k, rows := range segRows {
@@ -116,6 +118,9 @@ func (r *trainRun) replay() (profile.Backtest, error) {
 	for j := len(holdRows) - 1; j >= 0 && (won < 20 || lost < 20); j-- {
 		i := holdRows[j]
 		w := od.lab.won[i]
+		if p.Label.Target == profile.TargetRetained {
+			w = od.lab.y[i] == 1 // every row is a won customer: show who stayed
+		}
 		if w && won >= 20 || !w && lost >= 20 {
 			continue
 		}

@@ -5,8 +5,19 @@
 //
 // Train labels closed deals from the outcome columns (won, ideal or
 // retained; open deals are scored but never trained on), validates on the
-// newest closed deals, refits on all of them, finds segments and the
+// newest closed deals (or, without close dates, on a seeded random draw
+// within each outcome), refits on all of them, finds segments and the
 // anti-ICP, and sets tier thresholds.
+//
+// # Calibration and checks
+//
+// Every model is calibrated on its own out-of-fold margins: folds of its
+// training rows in split order, each scored by a model fitted without it
+// with the same number of trees, so that the served model's calibration
+// describes the served model's margins. Before Train returns, every number
+// of the profile is checked finite (an error names the step and the
+// field), the served calibration is checked against the base rate, and
+// the artifact is encoded, decoded and warmed up as serve loads it.
 //
 // # Segments, anti-ICP and tiers
 //

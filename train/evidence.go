@@ -45,23 +45,23 @@ func numColumn(t *datasets.Table, name string) *datasets.Column {
 	return c
 }
 
-// evidence sums up rows (nil: every row).
+// evidence sums up rows; no rows give empty evidence.
 func (o *outcomeData) evidence(rows []int) profile.Evidence {
 	var e profile.Evidence
 	var ltvs, cycles []float64
 	var churned, churnKnown int
-	each(len(o.lab.y), rows, func(i int) {
+	for _, i := range rows {
 		e.Accounts++
 		y := o.lab.y[i]
 		if math.IsNaN(y) {
-			return
+			continue
 		}
 		e.Closed++
 		if y == 1 {
 			e.Positives++
 		}
 		if !o.lab.won[i] {
-			return
+			continue
 		}
 		e.Won++
 		if o.ltv != nil && !math.IsNaN(o.ltv.Num[i]) {
@@ -76,7 +76,7 @@ func (o *outcomeData) evidence(rows []int) profile.Evidence {
 				churned++
 			}
 		}
-	})
+	}
 	if e.Closed > 0 {
 		e.WinRate = float64(e.Won) / float64(e.Closed)
 		e.PositiveRate = float64(e.Positives) / float64(e.Closed)
@@ -123,14 +123,14 @@ func median(v []float64) float64 {
 	return stat.Quantile(0.5, stat.Empirical, s, nil)
 }
 
-// matching returns the rows (nil: all rows of t) that match r.
+// matching returns the rows of rows that match r.
 func matching(r *profile.Rule, t *datasets.Table, rows []int) []int {
 	var out []int
-	each(t.Rows(), rows, func(i int) {
+	for _, i := range rows {
 		if r.Match(t, i) {
 			out = append(out, i)
 		}
-	})
+	}
 	return out
 }
 
@@ -141,17 +141,4 @@ func zScore(k, n int, p float64) float64 {
 		return 0
 	}
 	return (float64(k) - float64(n)*p) / math.Sqrt(float64(n)*p*(1-p))
-}
-
-// each calls f for each of rows, or for 0..n-1 when rows is nil.
-func each(n int, rows []int, f func(i int)) {
-	if rows == nil {
-		for i := 0; i < n; i++ {
-			f(i)
-		}
-		return
-	}
-	for _, i := range rows {
-		f(i)
-	}
 }

@@ -36,6 +36,7 @@ func ExampleTrainContext() {
 	// done: anti-ICP search
 	// done: backtest on the holdout
 	// done: value backtest
+	// done: check the artifact as serve loads it
 }
 
 // TestTrainContextStops cancels the training once a step is done: Train

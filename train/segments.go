@@ -194,7 +194,7 @@ func (r *trainRun) segments() ([]profile.Segment, profile.SegmentSearch) {
 	search.Dropped, search.Pruned = dropped, pruned
 	search.K = len(segs)
 	if len(segs) == 0 {
-		search.Reason = "no group of accounts stated by a rule turns positive clearly more often than the base rate on the newest deals"
+		search.Reason = "no group of accounts stated by a rule turns positive clearly more often than the base rate on the holdout"
 		if len(cands) == 0 {
 			search.Reason = "no group of accounts stated by a rule turns positive significantly more often than the base rate"
 		}
@@ -1059,7 +1059,8 @@ func (r *trainRun) nameSegments(segs []profile.Segment, cfg SegmentConfig) {
 			next++
 			s.Name = ruleName(&s.Rule, k+1)
 		}
-		s.Summary = segmentSummary(s, r.p.Baseline, r.lab.def.Target)
+		_, newest := r.splitWords()
+		s.Summary = segmentSummary(s, r.p.Baseline, r.lab.def.Target, newest)
 	}
 }
 
@@ -1226,7 +1227,7 @@ func levelName(column string, levels []string) string {
 // segmentSummary says in one paragraph who the segment is, how it does
 // against the baseline, with intervals, and how sure the holdout makes
 // it.
-func segmentSummary(s *profile.Segment, base profile.Evidence, target string) string {
+func segmentSummary(s *profile.Segment, base profile.Evidence, target, newest string) string {
 	e := s.Evidence
 	var b strings.Builder
 	fmt.Fprintf(&b, "Accounts where %s. %d closed accounts match; they win %s of their deals (95%% interval %s–%s), %s the base rate of %s",
@@ -1253,14 +1254,14 @@ func segmentSummary(s *profile.Segment, base profile.Evidence, target string) st
 	fmt.Fprintf(&b, ". They hold %s of all won deals.", profile.FormatPercent(e.ShareOfWins))
 	switch s.Confidence {
 	case profile.ConfidenceHigh:
-		fmt.Fprintf(&b, " Confidence high: on the %d newest deals it matches, %s turned positive (%s–%s), %s the holdout's base rate.",
-			s.HoldoutAccounts, profile.FormatPercent(s.HoldoutRate), profile.FormatPercent(s.HoldoutRateInterval.Lo), profile.FormatPercent(s.HoldoutRateInterval.Hi), profile.FormatTimes(s.HoldoutLift))
+		fmt.Fprintf(&b, " Confidence high: on the %d %s deals it matches, %s turned positive (%s–%s), %s the holdout's base rate.",
+			s.HoldoutAccounts, newest, profile.FormatPercent(s.HoldoutRate), profile.FormatPercent(s.HoldoutRateInterval.Lo), profile.FormatPercent(s.HoldoutRateInterval.Hi), profile.FormatTimes(s.HoldoutLift))
 	case profile.ConfidenceModerate:
-		fmt.Fprintf(&b, " Confidence moderate: only %d of the newest deals match, %s of them positive (%s–%s), %s the holdout's base rate; more deals will tell.",
-			s.HoldoutAccounts, profile.FormatPercent(s.HoldoutRate), profile.FormatPercent(s.HoldoutRateInterval.Lo), profile.FormatPercent(s.HoldoutRateInterval.Hi), profile.FormatTimes(s.HoldoutLift))
+		fmt.Fprintf(&b, " Confidence moderate: only %d of the %s deals match, %s of them positive (%s–%s), %s the holdout's base rate; more deals will tell.",
+			s.HoldoutAccounts, newest, profile.FormatPercent(s.HoldoutRate), profile.FormatPercent(s.HoldoutRateInterval.Lo), profile.FormatPercent(s.HoldoutRateInterval.Hi), profile.FormatTimes(s.HoldoutLift))
 	case profile.ConfidenceLow:
-		fmt.Fprintf(&b, " Confidence low: the training deals support it, but the newest deals are too few to confirm it (%d of them match, %d positive); treat it as a lead to check, not a finding.",
-			s.HoldoutAccounts, s.HoldoutPositives)
+		fmt.Fprintf(&b, " Confidence low: the training deals support it, but the %s deals are too few to confirm it (%d of them match, %d positive); treat it as a lead to check, not a finding.",
+			newest, s.HoldoutAccounts, s.HoldoutPositives)
 	}
 	if s.Warning != "" {
 		fmt.Fprintf(&b, " Beware: %s.", s.Warning)

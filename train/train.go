@@ -36,8 +36,9 @@ type Config struct {
 	// artifact's content ("m-" and 12 hex digits).
 	Version string
 	Label   LabelConfig
-	// HoldoutFraction is the share of the newest closed deals held out for
-	// validation. Zero means 0.2.
+	// HoldoutFraction is the share of closed deals held out for
+	// validation: the newest by close date, or without close dates a
+	// seeded random share of each outcome. Zero means 0.2.
 	HoldoutFraction float64
 	Models          ModelConfig
 	Encoder         features.EncoderConfig
@@ -54,6 +55,27 @@ type Config struct {
 	// backtest. step names the step in words, e.g. "fit gbm on 1600 older
 	// deals". A step that fails is not reported as done.
 	Progress func(step string, done bool)
+	// Split, when not nil, receives the rows of the validation split and
+	// the holdout's calibrated probabilities.
+	Split *Split
+}
+
+// Split is the validation split of a training: the rows (0-based, in the
+// table Train was given) of the training part and of the holdout, in
+// split order, and the calibrated probability the validation model gave
+// each holdout row. Scripts compare other learners on the same rows
+// (cmd/train --holdout-out).
+type Split struct {
+	// ByDate is set when the holdout is the newest closed deals; otherwise
+	// it is a seeded random draw within each outcome.
+	ByDate bool
+	Fit    []int
+	Hold   []int
+	// Label is the label of every row of the table: 1, 0, or NaN for open
+	// deals.
+	Label []float64
+	// HoldProbs are the holdout's calibrated probabilities, in Hold order.
+	HoldProbs []float64
 }
 
 // TierConfig sets the tier thresholds. The zero value gives Tier 1, 2 and
@@ -78,11 +100,13 @@ type TierConfig struct {
 // Train learns an ICP profile from a table and its schema.
 //
 // It labels rows from the outcome columns, holds out the newest closed
-// deals (by close date) to validate a model fitted on the older ones, then
-// refits the encoder and the model on every labeled row. Segments are
-// rules found on the outcomes of the older deals and checked on the
-// newest (see SegmentConfig); tier thresholds come from the score
-// distribution of all rows, open ones included.
+// deals (by close date; without one, a seeded random share of each
+// outcome) to validate models fitted on the others, then refits the
+// encoder and the selected model on every labeled row, calibrated on its
+// own out-of-fold margins. Segments are rules found on the outcomes of the
+// older deals and checked on the newest (see SegmentConfig); tier
+// thresholds come from the score distribution of all rows, open ones
+// included. The profile returned decodes and warms up as serve loads it.
 func Train(t *datasets.Table, s *features.Schema, cfg Config) (*profile.Profile, error) {
 	return TrainContext(context.Background(), t, s, cfg)
 }
@@ -98,21 +122,23 @@ func TrainContext(ctx context.Context, t *datasets.Table, s *features.Schema, cf
 	r.ctx = ctx
 	value := s.Outcomes.Value != "" && !cfg.Value.Disable
 	for _, step := range []struct {
+		name string // for errors
 		what string // for Config.Progress; "" when the step reports its own parts
 		run  func() error
 	}{
-		{"", r.validate}, // fit every candidate on the older deals, select on the holdout
-		{fmt.Sprintf("refit the selected model on all %d closed deals", len(r.labeled)), r.refit}, // every row encoded once
-		{"rank the columns by attribution", r.importance},
-		{when(value, "value model"), r.fitValue},                // where the export has a value outcome
-		{fmt.Sprintf("score %d rows", t.Rows()), r.scoreAll},    // percentiles and tier thresholds
-		{"drift reference", r.driftReference},                   // what served traffic is compared with
-		{"segment search", r.findSegments},                      // rules of groups that win far more often, checked on the holdout
-		{"anti-ICP search", r.findAntiICP},                      // the rules of accounts not worth pursuing
-		{"backtest on the holdout", r.backtest},                 // per tier, segment and anti-ICP
-		{when(value, "value backtest"), r.valueBacktest},        // tier 1 by expected value against by probability
-		{when(s.Channel != "", "deals by channel"), r.channels}, // the closed deals by channel
-		{"", r.name}, // the version, derived from the content
+		{"validate", "", r.validate}, // fit every candidate on the older deals, select on the holdout
+		{"refit", fmt.Sprintf("refit the selected model on all %d closed deals", len(r.labeled)), r.refit}, // calibrated; every row encoded once
+		{"importance", "rank the columns by attribution", r.importance},
+		{"value model", when(value, "value model"), r.fitValue},                  // where the export has a value outcome
+		{"score", fmt.Sprintf("score %d rows", t.Rows()), r.scoreAll},            // percentiles and tier thresholds
+		{"drift reference", "drift reference", r.driftReference},                 // what served traffic is compared with
+		{"segments", "segment search", r.findSegments},                           // rules of groups that win far more often, checked on the holdout
+		{"anti-ICP", "anti-ICP search", r.findAntiICP},                           // the rules of accounts not worth pursuing
+		{"backtest", "backtest on the holdout", r.backtest},                      // per tier, segment and anti-ICP
+		{"value backtest", when(value, "value backtest"), r.valueBacktest},       // tier 1 by expected value against by probability
+		{"channels", when(s.Channel != "", "deals by channel"), r.channels},      // the closed deals by channel
+		{"name", "", r.name},                                                     // the version, derived from the content
+		{"verify", "check the artifact as serve loads it", r.verify},             // decoded and warmed up as serve will
 	} {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -121,7 +147,13 @@ func TrainContext(ctx context.Context, t *datasets.Table, s *features.Schema, cf
 		if err := step.run(); err != nil {
 			return nil, err
 		}
+		if err := checkFinite(r.p); err != nil {
+			return nil, fmt.Errorf("after the %s step: %w", step.name, err)
+		}
 		done()
+	}
+	if cfg.Split != nil {
+		*cfg.Split = r.splitRows()
 	}
 	if cfg.Timings != nil {
 		cfg.Timings.Total = time.Since(began)
@@ -159,9 +191,13 @@ type trainRun struct {
 	s   *features.Schema
 	lab *labels
 	od  *outcomeData
-	// labeled are the closed rows, oldest close first; fit are the older
-	// ones, the models' training split, and hold the newest, the holdout.
+	// labeled are the closed rows in split order: oldest close first
+	// when the split is by date (byDate), else in a seeded random order
+	// with the holdout last. fit are the models' training split (the
+	// older deals), hold the holdout (the newest), and labeled is fit
+	// then hold.
 	labeled, fit, hold []int
+	byDate             bool
 	// closeDays are the close dates of the rows in days, nil without a
 	// close date column.
 	closeDays []float64
@@ -169,6 +205,9 @@ type trainRun struct {
 	// cross-fitted calibrated probabilities on the holdout.
 	best      *fitted
 	holdProbs []float64
+	// shape is the shape of boosted trees cross-validation chose (see
+	// cvRounds); the zero value is ModelConfig.GBM's.
+	shape treeShape
 	// all holds every row of t encoded by the profile's encoder, and
 	// scores their calibrated scores.
 	all    *mat.Dense
@@ -201,7 +240,6 @@ func newRun(t *datasets.Table, s *features.Schema, cfg Config) (*trainRun, error
 	if r.p.DataHash, err = tableHash(t); err != nil {
 		return nil, err
 	}
-	r.labeled, r.closeDays = orderByClose(t, s, lab)
 	frac := cfg.HoldoutFraction
 	if frac == 0 {
 		frac = 0.2
@@ -209,16 +247,33 @@ func newRun(t *datasets.Table, s *features.Schema, cfg Config) (*trainRun, error
 	if !(frac > 0 && frac < 1) {
 		return nil, fmt.Errorf("holdout fraction %g is not in (0, 1): %w", frac, icp.ErrInvalid)
 	}
-	nHold := int(math.Round(frac * float64(len(r.labeled))))
-	r.fit, r.hold = r.labeled[:len(r.labeled)-nHold], r.labeled[len(r.labeled)-nHold:]
-	r.p.Validation.Split = fmt.Sprintf("file order: the last %.0f%% of closed deals (no close date column)", 100*frac)
-	if r.closeDays != nil && len(r.hold) > 0 {
+	r.labeled, r.closeDays = orderByClose(t, s, lab)
+	if r.closeDays != nil && datedShare(r.labeled, r.closeDays) >= minDatedShare {
+		nHold := int(math.Round(frac * float64(len(r.labeled))))
+		r.fit, r.hold = r.labeled[:len(r.labeled)-nHold], r.labeled[len(r.labeled)-nHold:]
+		r.byDate = true
 		r.p.Validation.Split = fmt.Sprintf("time-ordered: the newest %.0f%% of closed deals by %s", 100*frac, s.Outcomes.CloseDate)
-		r.p.Validation.From, r.p.Validation.To = r.day(r.hold[0]), r.day(r.hold[len(r.hold)-1])
+		if len(r.hold) > 0 {
+			r.p.Validation.From, r.p.Validation.To = r.day(r.hold[0]), r.day(r.hold[len(r.hold)-1])
+		}
+	} else {
+		why := "there is no close date column"
+		if r.closeDays != nil {
+			why = fmt.Sprintf("fewer than %.0f%% of closed deals have a %s", 100*minDatedShare, s.Outcomes.CloseDate)
+		}
+		r.fit, r.hold = randomSplit(r.labeled, lab.y, frac, cfg.Seed)
+		r.labeled = append(append(make([]int, 0, len(r.labeled)), r.fit...), r.hold...)
+		r.p.Validation.Split = fmt.Sprintf("seeded random: %.0f%% of the rows of each outcome drawn at random (seed %d), since %s", 100*frac, cfg.Seed, why)
 	}
 	r.od = newOutcomeData(t, s, lab)
 	r.p.Baseline = r.od.evidence(r.labeled)
 	return r, nil
+}
+
+// splitRows returns the validation split.
+func (r *trainRun) splitRows() Split {
+	return Split{ByDate: r.byDate, Fit: append([]int(nil), r.fit...), Hold: append([]int(nil), r.hold...),
+		Label: append([]float64(nil), r.lab.y...), HoldProbs: append([]float64(nil), r.holdProbs...)}
 }
 
 // day is the close date of row i, "" when unknown.
@@ -230,9 +285,10 @@ func (r *trainRun) day(i int) string {
 }
 
 // refit fits the encoder on every labeled row, encodes every row of the
-// table once with it, and refits the selected kind on the labeled rows,
-// keeping the number of trees early stopping chose and the calibration
-// fitted on the holdout.
+// table once with it, and refits the selected kind on the labeled rows
+// with the number of trees early stopping chose. The refitted model, the
+// one served, is calibrated on its own cross-fitted margins (see
+// fitCalibrated), never on the validation model's.
 func (r *trainRun) refit() error {
 	enc, err := features.Fit(r.t, r.s, r.labeled, r.cfg.Encoder)
 	if err != nil {
@@ -241,16 +297,25 @@ func (r *trainRun) refit() error {
 	if r.all, err = enc.Transform(r.t, nil); err != nil {
 		return err
 	}
-	m, _, err := r.fitCandidate(r.best.m.Kind, enc, rowsOf(r.all, r.labeled), pick(r.lab.y, r.labeled), r.best.cand.Rounds)
+	kind, rounds := r.best.m.Kind, r.best.cand.Rounds
+	x, y := rowsOf(r.all, r.labeled), pick(r.lab.y, r.labeled)
+	m, _, _, err := r.fitCalibrated(kind, enc, x, y, max(rounds, 1))
 	if err != nil {
-		return err
+		return fmt.Errorf("refit: %s: %w", kind, err)
 	}
-	m.Calibration = r.best.m.Calibration
 	p := r.p
 	p.Encoder, p.Model = enc, m
 	p.Data = profile.DataInfo{Source: r.t.Source, Rows: r.t.Rows(), Labeled: len(r.labeled), Features: enc.Width}
-	if len(r.labeled) > 0 {
-		p.Data.From, p.Data.To = r.day(r.labeled[0]), r.day(r.labeled[len(r.labeled)-1])
+	if r.closeDays != nil {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, i := range r.labeled {
+			if v := r.closeDays[i]; !math.IsNaN(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+		if lo <= hi {
+			p.Data.From, p.Data.To = profile.FormatDay(lo), profile.FormatDay(hi)
+		}
 	}
 	return nil
 }
@@ -262,16 +327,29 @@ func (r *trainRun) scoreAll() error {
 	r.scores = p.Model.Probs(r.all)[:r.t.Rows()]
 	sorted := append([]float64(nil), r.scores...)
 	sort.Float64s(sorted)
-	p.ScoreQuantiles = make([]float64, 101)
-	for q := range p.ScoreQuantiles {
-		p.ScoreQuantiles[q] = stat.Quantile(float64(q)/100, stat.LinInterp, sorted, nil)
-	}
+	p.ScoreQuantiles = scoreQuantiles(sorted)
 	baseRate := float64(r.lab.def.Positives) / float64(r.lab.def.Positives+r.lab.def.Negatives)
 	var err error
 	if p.Tiers, err = makeTiers(sorted, r.cfg.Tiers, baseRate, perQuarter(r.labeled, r.closeDays)); err != nil {
 		return err
 	}
 	return r.tierByValue()
+}
+
+// scoreQuantiles returns the 0th to 100th percentiles of sorted scores,
+// interpolated, never decreasing and within the scores' range:
+// interpolating across tied scores can stray by one unit in the last
+// place on either side of the tie, and serve refuses unsorted quantiles.
+func scoreQuantiles(sorted []float64) []float64 {
+	q := make([]float64, 101)
+	lo, hi := sorted[0], sorted[len(sorted)-1]
+	for k := range q {
+		q[k] = min(hi, max(lo, stat.Quantile(float64(k)/100, stat.LinInterp, sorted, nil)))
+		if k > 0 && q[k] < q[k-1] {
+			q[k] = q[k-1]
+		}
+	}
+	return q
 }
 
 // name sets the version: Config.Version, or one derived from the content.

@@ -102,7 +102,7 @@ func (r *trainRun) fitValue() error {
 	vv := &v.Validation
 	vv.Train, vv.Holdout = len(fitRows), len(holdRows)
 	if vv.Train < minValueTrain || vv.Holdout < minValueHold {
-		v.Reason = fmt.Sprintf("too few won deals with a value: %d older and %d newest, where the value model needs %d and %d", vv.Train, vv.Holdout, minValueTrain, minValueHold)
+		v.Reason = fmt.Sprintf("too few won deals with a value: %d in training and %d held out, where the value model needs %d and %d", vv.Train, vv.Holdout, minValueTrain, minValueHold)
 		return nil
 	}
 	enc, err := features.Fit(r.t, r.s, r.fit, r.cfg.Encoder)
@@ -133,7 +133,7 @@ func (r *trainRun) fitValue() error {
 	vv.Model, vv.Baseline = valueMetrics(yHold, pred), valueMetrics(yHold, base)
 	vv.Baseline.Spearman = 0
 	if !(vv.Model.RMSELog < vv.Baseline.RMSELog) {
-		v.Reason = fmt.Sprintf("the value model does not beat the median on the newest won deals: log RMSE %.3f against %.3f", vv.Model.RMSELog, vv.Baseline.RMSELog)
+		v.Reason = fmt.Sprintf("the value model does not beat the median on the held-out won deals: log RMSE %.3f against %.3f", vv.Model.RMSELog, vv.Baseline.RMSELog)
 		return nil
 	}
 	smear := 0.0

@@ -6,7 +6,7 @@
 //	      [--outcomes-db path/to/icp.db|postgres://...]
 //	      [--tier-shares 0.1,0.2,0.3 | --tier-lift 3,1.5,0.75 | --tier1-capacity N]
 //	      [--tier-by score|value]
-//	      [--previous models/2026q3/model.json]
+//	      [--previous models/2026q3/model.json] [--holdout-out split.csv]
 //
 // It writes model.json, report.md and report.html (self-contained, with
 // inline SVG charts) into --out. With --outcomes-db the outcomes recorded
@@ -23,6 +23,12 @@
 // files are written to temporary files in --out and renamed into place
 // only when all of them are complete. Exit status: 0 on success, 1 when
 // the run failed or was interrupted, 2 for a bad command line.
+//
+// Before writing, the artifact is loaded as serve loads it (decoded,
+// checked and warmed up), so that train never writes a model serve
+// refuses. With --holdout-out the validation split is written as CSV, for
+// scripts that fit other learners on the very same rows
+// (scripts/compare-shared.sh).
 package main
 
 import (
@@ -87,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		schema  = fs.String("schema", "", "JSON `file` overriding inferred column roles")
 		label   = fs.String("label", train.TargetIdeal, "what counts as a positive: ideal (won, not churned, LTV at or above --ltv-quantile of won accounts) or won")
 		ltvQ    = fs.Float64("ltv-quantile", 0.25, "quantile of won accounts' LTV an ideal customer reaches; negative drops the LTV condition")
-		holdout = fs.Float64("holdout", 0.2, "share of the newest closed deals held out for validation")
+		holdout = fs.Float64("holdout", 0.2, "share of closed deals held out for validation: the newest by close date, or drawn at random within each outcome without close dates")
 		seed    = fs.Uint64("seed", 1, "random seed; the same data and seed give a byte-identical artifact")
 		version = fs.String("model-version", "", "model version `name` (default: derived from the artifact's content, m- and 12 hex digits)")
 		quiet   = fs.Bool("quiet", false, "print only the summary, not the inferred schema")
@@ -97,6 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		capac   = fs.Int("tier1-capacity", 0, "accounts sales can work per quarter: sizes tier 1 from the closed accounts per quarter")
 		tierBy  = fs.String("tier-by", train.TierByScore, "what the tiers are set on: score (the calibrated score) or value (the expected value, score × predicted value; needs a value model)")
 		prev    = fs.String("previous", "", "the previous model.json `file`, to report what changed")
+		holdOut = fs.String("holdout-out", "", "CSV `file` receiving the validation split: each closed row's line, part, label, the holdout's probabilities and the feature values as the engine read them")
 		tables  = addTableFlags(fs)
 	)
 	if err := cmd.Parse(fs, args, stdout, false); err != nil {
@@ -173,6 +180,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return interrupted(ctx)
 	}
 	t = s.Clean(t)
+	var split train.Split
 	cfg := train.Config{
 		Seed:            *seed,
 		Version:         *version,
@@ -181,6 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Tiers:           tiers,
 		Progress:        pr.report,
 		Value:           train.ValueConfig{TierBy: *tierBy},
+		Split:           &split,
 	}
 	if previous != nil {
 		// Segments that hold mostly the same accounts keep their IDs and
@@ -193,6 +202,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}); err != nil {
 		return err
+	}
+	if *holdOut != "" {
+		if err := writeSplit(*holdOut, t, p, &split); err != nil {
+			return err
+		}
 	}
 	var opts report.Options
 	if previous != nil {
