@@ -129,16 +129,16 @@ func TrainContext(ctx context.Context, t *datasets.Table, s *features.Schema, cf
 		{"validate", "", r.validate}, // fit every candidate on the older deals, select on the holdout
 		{"refit", fmt.Sprintf("refit the selected model on all %d closed deals", len(r.labeled)), r.refit}, // calibrated; every row encoded once
 		{"importance", "rank the columns by attribution", r.importance},
-		{"value model", when(value, "value model"), r.fitValue},                  // where the export has a value outcome
-		{"score", fmt.Sprintf("score %d rows", t.Rows()), r.scoreAll},            // percentiles and tier thresholds
-		{"drift reference", "drift reference", r.driftReference},                 // what served traffic is compared with
-		{"segments", "segment search", r.findSegments},                           // rules of groups that win far more often, checked on the holdout
-		{"anti-ICP", "anti-ICP search", r.findAntiICP},                           // the rules of accounts not worth pursuing
-		{"backtest", "backtest on the holdout", r.backtest},                      // per tier, segment and anti-ICP
-		{"value backtest", when(value, "value backtest"), r.valueBacktest},       // tier 1 by expected value against by probability
-		{"channels", when(s.Channel != "", "deals by channel"), r.channels},      // the closed deals by channel
-		{"name", "", r.name},                                                     // the version, derived from the content
-		{"verify", "check the artifact as serve loads it", r.verify},             // decoded and warmed up as serve will
+		{"value model", when(value, "value model"), r.fitValue},             // where the export has a value outcome
+		{"score", fmt.Sprintf("score %d rows", t.Rows()), r.scoreAll},       // percentiles and tier thresholds
+		{"drift reference", "drift reference", r.driftReference},            // what served traffic is compared with
+		{"segments", "segment search", r.findSegments},                      // rules of groups that win far more often, checked on the holdout
+		{"anti-ICP", "anti-ICP search", r.findAntiICP},                      // the rules of accounts not worth pursuing
+		{"backtest", "backtest on the holdout", r.backtest},                 // per tier, segment and anti-ICP
+		{"value backtest", when(value, "value backtest"), r.valueBacktest},  // tier 1 by expected value against by probability
+		{"channels", when(s.Channel != "", "deals by channel"), r.channels}, // the closed deals by channel
+		{"name", "", r.name}, // the version, derived from the content
+		{"verify", "check the artifact as serve loads it", r.verify}, // decoded and warmed up as serve will
 	} {
 		if err := ctx.Err(); err != nil {
 			return nil, err
