@@ -36,6 +36,22 @@ const (
 // Tiers lists every tier, best first.
 func Tiers() []Tier { return []Tier{Tier1, Tier2, Tier3, NonFit} }
 
+// Title names the tier for a reader: "Tier 1", ..., "Non-fit"; a tier
+// not listed by Tiers keeps its text.
+func (t Tier) Title() string {
+	switch t {
+	case Tier1:
+		return "Tier 1"
+	case Tier2:
+		return "Tier 2"
+	case Tier3:
+		return "Tier 3"
+	case NonFit:
+		return "Non-fit"
+	}
+	return string(t)
+}
+
 // Account is one account's raw fields keyed by the CSV column names, as
 // decoded from a JSON request body. A value is nil (missing), a string, a
 // float64 or json.Number, a bool, or a []any of strings (a tag list).

@@ -339,7 +339,6 @@ type row struct {
 // bad cell. place builds the error of input column j.
 func (c *Chunks) addRow(ch *Chunk, r row, place func(j int, err error) *ParseError) {
 	ch.Read++
-	t := ch.Table
 	// Parse first, append after: a bad row leaves no cell behind.
 	var nums [64]float64
 	vals := nums[:0]
@@ -359,8 +358,16 @@ func (c *Chunks) addRow(ch *Chunk, r row, place func(j int, err error) *ParseErr
 		}
 		vals = append(vals, v)
 	}
+	c.appendRow(ch, r.line, r.cells, vals)
+}
+
+// appendRow appends one parsed row to the chunk: the text of its text
+// columns, vals for the others in input order, its kept columns and its
+// line.
+func (c *Chunks) appendRow(ch *Chunk, line int, cells []string, vals []float64) {
+	t := ch.Table
 	vi := 0
-	for j, cell := range r.cells {
+	for j, cell := range cells {
 		if k := c.take[j]; k >= 0 {
 			col := t.Columns[k]
 			if col.Kind == String {
@@ -375,7 +382,7 @@ func (c *Chunks) addRow(ch *Chunk, r row, place func(j int, err error) *ParseErr
 			kc.Str = append(kc.Str, cleanCell(cell))
 		}
 	}
-	t.Lines = append(t.Lines, r.line)
+	t.Lines = append(t.Lines, line)
 }
 
 // commaDecimal reports whether a number may be read with a decimal comma

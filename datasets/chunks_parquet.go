@@ -29,14 +29,8 @@ func openParquetChunks(r io.ReaderAt, size int64, source string, opts ChunkOptio
 			c, err = nil, invalid(fmt.Errorf("malformed file: %v", p))
 		}
 	}()
-	if err := checkParquetFooter(r, size); err != nil {
-		return nil, invalid(err)
-	}
-	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	f, err := openParquet(r, size)
 	if err != nil {
-		return nil, invalid(err)
-	}
-	if err := checkParquetPages(r, size, f.Metadata()); err != nil {
 		return nil, invalid(err)
 	}
 	schema := f.Schema()
@@ -173,7 +167,6 @@ func parquetKindOf(k parquetKind) Kind {
 // column is read with its kind, every other value through its text.
 func (c *Chunks) addParquetRow(ch *Chunk, rowNum int, cells []string, nums []float64, typed []bool, leaves []*parquetColumn, names []string) {
 	ch.Read++
-	t := ch.Table
 	var buf [64]float64
 	vals := buf[:0]
 	for j, cell := range cells {
@@ -193,21 +186,5 @@ func (c *Chunks) addParquetRow(ch *Chunk, rowNum int, cells []string, nums []flo
 		}
 		vals = append(vals, v)
 	}
-	vi := 0
-	for j, cell := range cells {
-		if k := c.take[j]; k >= 0 {
-			col := t.Columns[k]
-			if col.Kind == String {
-				col.Str = append(col.Str, textCell(cell))
-			} else {
-				col.Num = append(col.Num, vals[vi])
-				vi++
-			}
-		}
-		if k := c.keep[j]; k >= 0 {
-			kc := ch.Kept.Columns[k]
-			kc.Str = append(kc.Str, cleanCell(cell))
-		}
-	}
-	t.Lines = append(t.Lines, rowNum)
+	c.appendRow(ch, rowNum, cells, vals)
 }

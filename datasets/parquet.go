@@ -33,6 +33,22 @@ const parquetValueBatch = 4096
 // bytes can declare billions of repeated values.
 const maxListElements = 1 << 16
 
+// openParquet opens a Parquet file of size bytes once its footer and its
+// pages' headers are checked (checkParquetFooter, checkParquetPages).
+func openParquet(r io.ReaderAt, size int64) (*parquet.File, error) {
+	if err := checkParquetFooter(r, size); err != nil {
+		return nil, err
+	}
+	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkParquetPages(r, size, f.Metadata()); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // readParquet reads a Parquet file of size bytes into a typed table; see
 // Read for the mapping of types. A panic of the Parquet library on a
 // malformed file becomes an error: input never takes the process down.
@@ -52,14 +68,8 @@ func readParquet(r io.ReaderAt, size int64, source string, opts *ReadOptions) (t
 			t, err = nil, invalid(fmt.Errorf("malformed file: %v", p))
 		}
 	}()
-	if err := checkParquetFooter(r, size); err != nil {
-		return nil, invalid(err)
-	}
-	f, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	f, err := openParquet(r, size)
 	if err != nil {
-		return nil, invalid(err)
-	}
-	if err := checkParquetPages(r, size, f.Metadata()); err != nil {
 		return nil, invalid(err)
 	}
 	schema := f.Schema()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -167,28 +166,18 @@ func (s *Server) handleSignIn(c *gin.Context) error {
 
 // decodeSignIn reads the body of POST /dashboard/login.
 func decodeSignIn(body []byte) (string, error) {
-	fields, err := decodeObject(body)
+	key, ok, err := decodeStringField(body, "key", 0)
 	if err != nil {
 		return "", err
 	}
 	var v icp.ValidationError
-	key := ""
-	for k, raw := range fields {
-		if k != "key" {
-			v.Add(k, "unknown field")
-			continue
-		}
-		if err := json.Unmarshal(raw, &key); err != nil {
-			v.Add("key", "must be a string")
-		}
-	}
-	if _, ok := fields["key"]; ok && strings.TrimSpace(key) == "" {
-		v.Add("key", "must not be empty")
-	} else if !ok {
+	switch {
+	case !ok:
 		v.Add("key", "is required")
+	case key == "":
+		v.Add("key", "must not be empty")
 	}
-	sortFieldErrors(v.Fields)
-	return strings.TrimSpace(key), v.Err()
+	return key, v.Err()
 }
 
 // handleSignOut ends the browser's session and deletes its cookie. It

@@ -223,25 +223,36 @@ func decodeBy(body []byte) (string, error) {
 	if skipSpace(body, 0) == len(body) {
 		return "", nil
 	}
+	by, _, err := decodeStringField(body, "by", maxByLen)
+	return by, err
+}
+
+// decodeStringField reads a body that is one JSON object holding at most
+// the string field name, of at most maxLen characters (no limit when
+// maxLen is 0). It returns the value trimmed of spaces and whether the
+// field was there; any other field, or a value that is not a string, is a
+// validation error naming the field.
+func decodeStringField(body []byte, name string, maxLen int) (string, bool, error) {
 	fields, err := decodeObject(body)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	var v icp.ValidationError
-	by := ""
+	val := ""
 	for k, raw := range fields {
-		if k != "by" {
+		if k != name {
 			v.Add(k, "unknown field")
 			continue
 		}
-		if err := json.Unmarshal(raw, &by); err != nil {
-			v.Add("by", "must be a string")
-		} else if utf8.RuneCountInString(by) > maxByLen {
-			v.Add("by", fmt.Sprintf("must be at most %d characters", maxByLen))
+		if err := json.Unmarshal(raw, &val); err != nil {
+			v.Add(name, "must be a string")
+		} else if maxLen > 0 && utf8.RuneCountInString(val) > maxLen {
+			v.Add(name, fmt.Sprintf("must be at most %d characters", maxLen))
 		}
 	}
+	_, ok := fields[name]
 	sortFieldErrors(v.Fields)
-	return strings.TrimSpace(by), v.Err()
+	return strings.TrimSpace(val), ok, v.Err()
 }
 
 // decodeObject checks that body is one JSON object and returns its fields.

@@ -480,13 +480,13 @@ func tierMixAlert(f icp.FeatureDrift, s icp.WatchSignal, ec *evalContext) icp.Al
 		if mv := math.Abs(p - refShares[t]); mv > move {
 			top, move = t, mv
 		}
-		now = append(now, fmt.Sprintf("%s %s", tierName(t), pct(p)))
+		now = append(now, fmt.Sprintf("%s %s", t.Title(), pct(p)))
 		then = append(then, pct(refShares[t]))
 	}
 	p := float64(counts[top]) / float64(max(n, 1))
 	lo, hi := model.Wilson(counts[top], n)
 	base := refShares[top]
-	m := &icp.AlertMeasure{Label: "share of accounts in " + tierName(top), Unit: "share", Value: p, Low: lo, High: hi, Baseline: base}
+	m := &icp.AlertMeasure{Label: "share of accounts in " + top.Title(), Unit: "share", Value: p, Low: lo, High: hi, Baseline: base}
 	var title string
 	switch {
 	case top == icp.NonFit && p > base:
@@ -494,17 +494,17 @@ func tierMixAlert(f icp.FeatureDrift, s icp.WatchSignal, ec *evalContext) icp.Al
 	case top == icp.NonFit:
 		title = "Fewer incoming accounts are non-fit"
 	case p > base:
-		title = "More incoming accounts reach " + tierName(top)
+		title = "More incoming accounts reach " + top.Title()
 	default:
-		title = "Fewer incoming accounts reach " + tierName(top)
+		title = "Fewer incoming accounts reach " + top.Title()
 	}
 	d["tier"] = string(top)
 	summary := sentence(fmt.Sprintf("%s holds %s of the last %s scored accounts (95%% interval %s), against %s in the training data: %s shift in the tier mix. "+
-		"All tiers now: %s (training %s).", tierName(top), pct(p), thousands(n), pctRange(lo, hi), pct(base), sizeWord(f.PSI),
+		"All tiers now: %s (training %s).", top.Title(), pct(p), thousands(n), pctRange(lo, hi), pct(base), sizeWord(f.PSI),
 		strings.Join(now, ", "), strings.Join(then, ", ")), scoredSpanOf(ec.recent))
 	action := fmt.Sprintf("Tell sales operations: plans that expect %s of accounts in %s no longer hold. "+
 		"The feature alerts show which accounts changed; if the shift lasts, retrain or re-cut the tiers (train --tier-shares).",
-		pct(base), tierName(top))
+		pct(base), top.Title())
 	return newAlert(s, title, summary, action, m, d, ec.now)
 }
 

@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/icpengine/icp"
 	"github.com/icpengine/icp/drift"
 )
 
@@ -142,21 +141,6 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// tierName is the readable name of a tier.
-func tierName(t icp.Tier) string {
-	switch t {
-	case icp.Tier1:
-		return "Tier 1"
-	case icp.Tier2:
-		return "Tier 2"
-	case icp.Tier3:
-		return "Tier 3"
-	case icp.NonFit:
-		return "Non-fit"
-	}
-	return readable(string(t))
 }
 
 // pct formats a share as a percentage: one decimal below 10%, none above.

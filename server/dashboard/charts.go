@@ -58,7 +58,7 @@ func tierChart(kpis []icp.TierKPI) *barChart {
 	}
 	c := &barChart{Label: "Win rate of each tier on the recorded outcomes"}
 	for _, k := range kpis {
-		c.Rows = append(c.Rows, barRow{Label: tierWords(k.Tier), Title: string(k.Tier),
+		c.Rows = append(c.Rows, barRow{Label: k.Tier.Title(), Title: string(k.Tier),
 			Value: fmt.Sprintf("%s of %s deals", formatValue(k.WinRate, "share"), group(int64(k.Deals))),
 			Class: "b-" + string(k.Tier), Width: width(k.WinRate, scale)})
 	}

@@ -123,7 +123,7 @@ func funcs() template.FuncMap {
 		"pct":   func(v float64) string { return formatValue(v, "share") },
 		"num":   func(v float64) string { return formatValue(v, "") },
 		"stat":  statistic,
-		"tier":  tierWords,
+		"tier":  icp.Tier.Title,
 		"join":  strings.Join,
 		"plural": func(n int, one, many string) string {
 			if n == 1 {

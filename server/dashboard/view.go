@@ -372,21 +372,6 @@ func kindWords(kind string) string {
 	return strings.ReplaceAll(kind, "_", " ")
 }
 
-// tierWords names a tier for a reader.
-func tierWords(t icp.Tier) string {
-	switch t {
-	case icp.Tier1:
-		return "Tier 1"
-	case icp.Tier2:
-		return "Tier 2"
-	case icp.Tier3:
-		return "Tier 3"
-	case icp.NonFit:
-		return "Non-fit"
-	}
-	return string(t)
-}
-
 // formatValue writes a figure for a reader: a share as a percentage, a
 // number with three significant digits (thousands grouped, then k, M, B).
 func formatValue(v float64, unit string) string {
