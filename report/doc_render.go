@@ -169,7 +169,7 @@ func (d *document) html(w io.Writer, title string) error {
 			}
 			b.WriteString("</tbody>\n</table>\n")
 		case blockChart:
-			b.WriteString("<figure>" + bl.svg + "</figure>\n")
+			b.WriteString("<figure class=\"chart\">" + bl.svg + "</figure>\n")
 		case blockRaw:
 			b.WriteString(bl.html)
 		}

@@ -406,7 +406,7 @@ func (p icpReport) tierSection(d *document, charts bool) {
 		if w.ideal {
 			pos = "ideal rate"
 		}
-		d.chart(barChart("Tier results on the holdout", "rate", names, []string{pos, "share of all " + targetNoun(p.Label.Target)}, []string{colorA, colorB}, [][]float64{win, share}, pctTick))
+		d.chart(hbarChart("Tier results on the holdout", names, []string{pos, "share of all " + targetNoun(p.Label.Target)}, []string{colorA, colorB}, [][]float64{win, share}, pct))
 	}
 }
 

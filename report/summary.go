@@ -92,12 +92,9 @@ func segmentTrend(ch *Changes, s ICPSegment, w words) (text, kind string) {
 		} else if d < 0 {
 			kind = "down"
 		}
-		text = fmt.Sprintf("%s %s in model %s (%s points)", w.rate, pct(was), ch.PreviousVersion, signedPoints(now-was))
+		text = fmt.Sprintf("%s points since model %s (was %s)", signedPoints(now-was), ch.PreviousVersion, pct(was))
 		if kind == "same" {
-			text = fmt.Sprintf("%s unchanged from model %s", w.rate, ch.PreviousVersion)
-		}
-		if sc.Previous != sc.Current {
-			text += ", was " + sc.Previous
+			text = fmt.Sprintf("%s unchanged since model %s", w.rate, ch.PreviousVersion)
 		}
 		if sc.OldRule != sc.Rule {
 			text += "; its rule changed"
@@ -492,14 +489,14 @@ func (p icpReport) summaryBase(w words) float64 {
 const summaryCSS = `.summary .lede{font-size:15px;margin:.3em 0 .8em}.summary h2{margin-top:.6em}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:12px;margin:.6em 0 1em}
 .card{border:1px solid #d8dde6;border-radius:8px;padding:10px 14px;background:#fbfcfe}
-.card h3{margin:0;font-size:15px;line-height:1.3}.card .id{color:#6b7280;font-weight:400;font-size:12px}
+.card h3{margin:0;font-size:15px;line-height:1.3}.card .id{color:#6b7280;font-weight:400;font-size:12px;white-space:nowrap}
 .card .rule{color:#4b5563;font-size:13px;margin:4px 0 6px;line-height:1.35}
 .card .big{font-size:26px;font-weight:700;color:#2563eb;line-height:1.1}.card .big small{font-size:13px;font-weight:400;color:#4b5563}
 .card ul{list-style:none;margin:4px 0 0;padding:0;font-size:13px;line-height:1.45}.card .warn{color:#b45309}
 .trend-up{color:#15803d}.trend-down{color:#b91c1c}.trend-new{color:#7c3aed}
 .split{display:grid;grid-template-columns:minmax(0,1fr) 480px;gap:24px;align-items:start}
 .split h3{margin:.2em 0 .3em;font-size:15px}.split ul{margin:0 0 .8em;padding-left:1.1em;font-size:13px}
-.warnbox{border-left:4px solid #b45309;background:#fff7ed;padding:6px 10px}.more{color:#4b5563;font-size:13px}
+.summary .value{font-size:13px;margin:0}.summary figure{margin:.2em 0 .6em}.warnbox{border-left:4px solid #b45309;background:#fff7ed;padding:6px 10px}.more{color:#4b5563;font-size:13px}
 @media (max-width:900px){.split{grid-template-columns:1fr}}`
 
 // summaryHTML writes the summary as cards, one line per anti-ICP rule, the
@@ -572,13 +569,14 @@ func (p icpReport) summaryHTML(w words, cs []card, anti []antiLine, tiers tierBa
 		}
 		b.WriteString("</ul>\n")
 	}
+	b.WriteString(`<p class="more">The detail follows: each segment's evidence and how the segments were found, the anti-ICP, the tiers and their backtest, validation, what drives the score and the model card.</p>` + "\n")
+	b.WriteString("</div>\n")
+	b.WriteString("<div>\n")
+	b.WriteString(`<figure class="chart bars" id="summary-tiers">` + hbarChart(tiers.title, tiers.groups, tiers.names, []string{colorA, colorC, colorB}, tiers.values, pct) + "</figure>\n")
 	if value != "" {
 		b.WriteString(`<p class="value">` + inline(value) + "</p>\n")
 	}
-	b.WriteString(`<p class="more">The detail follows: each segment's evidence and how the segments were found, the anti-ICP, the tiers and their backtest, validation, what drives the score and the model card.</p>` + "\n")
-	b.WriteString("</div>\n")
-	b.WriteString(`<figure class="chart bars" id="summary-tiers">` + hbarChart(tiers.title, tiers.groups, tiers.names, []string{colorA, colorC, colorB}, tiers.values, pct) + "</figure>\n")
-	b.WriteString("</div>\n</section>\n")
+	b.WriteString("</div>\n</div>\n</section>\n")
 	return b.String()
 }
 
