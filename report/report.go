@@ -17,17 +17,22 @@ type Options struct {
 	Changes *Changes
 }
 
-// WriteMarkdown writes the ICP report of p as Markdown: who the ideal
-// customers are (segments with their rules and evidence), the anti-ICP,
-// the tiers and their backtest, the data and label, validation and the
-// model card.
+// WriteMarkdown writes the ICP report of p as Markdown: a summary (the
+// segments in one table, the anti-ICP one line each, the tiers' results,
+// what changed), then who the ideal customers are (segments with their
+// rules and evidence), the anti-ICP, the tiers and their backtest, the
+// data and label, validation and the model card.
 func WriteMarkdown(w io.Writer, p *profile.Profile, o Options) error {
 	return icpReport{p}.document(o, false).markdown(w)
 }
 
 // WriteHTML writes the report as one self-contained HTML page with inline
 // SVG charts (gains and lift, calibration, score distribution by outcome,
-// tier results); it loads nothing from the network.
+// tier results); it loads nothing from the network. Its first screen is
+// the summary: a card per segment, each carrying its figures exactly in
+// data attributes (data-rate, data-rate-lo, data-rate-hi, data-lift,
+// data-share), the anti-ICP one line each, the tier chart with its values
+// and what changed.
 func WriteHTML(w io.Writer, p *profile.Profile, o Options) error {
 	return icpReport{p}.document(o, true).html(w, "Ideal Customer Profile — model "+p.Version)
 }

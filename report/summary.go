@@ -154,9 +154,9 @@ func plainCond(c *profile.Cond) string {
 			s = col + " lacks one of " + orList(c.Tags, "and")
 		}
 	case profile.OpIs:
-		s = col + " yes"
+		s = col + ": yes"
 		if c.Negate {
-			s = col + " no"
+			s = col + ": no"
 		}
 	case profile.OpRange:
 		lo, loOp, hi, _ := c.Bounds()
@@ -270,12 +270,12 @@ func summaryTiers(doc *ICPDocument, p icpReport, w words) tierBars {
 	var ms []metric
 	switch {
 	case w.retained:
-		ms = []metric{{w.rate, func(e profile.Evidence) float64 { return e.PositiveRate }}, {w.share, func(e profile.Evidence) float64 { return e.ShareOfPositives }}}
+		ms = []metric{{w.rate, func(e profile.Evidence) float64 { return rateOf(e, e.PositiveRate) }}, {w.share, func(e profile.Evidence) float64 { return e.ShareOfPositives }}}
 	case w.ideal:
-		ms = []metric{{w.rate, func(e profile.Evidence) float64 { return e.WinRate }}, {"ideal rate", func(e profile.Evidence) float64 { return e.PositiveRate }},
+		ms = []metric{{w.rate, func(e profile.Evidence) float64 { return rateOf(e, e.WinRate) }}, {"ideal rate", func(e profile.Evidence) float64 { return rateOf(e, e.PositiveRate) }},
 			{w.share, func(e profile.Evidence) float64 { return e.ShareOfWins }}}
 	default:
-		ms = []metric{{w.rate, func(e profile.Evidence) float64 { return e.WinRate }}, {w.share, func(e profile.Evidence) float64 { return e.ShareOfWins }}}
+		ms = []metric{{w.rate, func(e profile.Evidence) float64 { return rateOf(e, e.WinRate) }}, {w.share, func(e profile.Evidence) float64 { return e.ShareOfWins }}}
 	}
 	t.head = []string{"tier", w.unit}
 	t.values = make([][]float64, len(ms))
@@ -295,6 +295,15 @@ func summaryTiers(doc *ICPDocument, p icpReport, w words) tierBars {
 		t.rows = append(t.rows, row)
 	}
 	return t
+}
+
+// rateOf is a group's rate, NaN (shown "–") when the group holds no
+// closed row and the rate is not known.
+func rateOf(e profile.Evidence, rate float64) float64 {
+	if e.Closed == 0 {
+		return math.NaN()
+	}
+	return rate
 }
 
 // changeLines says what changed since the previous model in a few lines.
@@ -440,7 +449,11 @@ func (p icpReport) summaryMarkdown(w words, cs []card, anti []antiLine, tiers ti
 			}
 			rows = append(rows, row)
 		}
-		d.para("Who to pursue, %s against %s for all closed %s:", w.rate, pct(p.summaryBase(w)), w.unit)
+		all := "all closed " + w.unit
+		if w.retained {
+			all = "all " + w.unit
+		}
+		d.para("Who to pursue, %s against %s for %s:", w.rate, pct(p.summaryBase(w)), all)
 		d.table(head, rows)
 		var beware []string
 		for _, c := range cs {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/icpengine/icp/datasets"
+	"github.com/icpengine/icp/features"
 	"github.com/icpengine/icp/profile"
 	"github.com/icpengine/icp/train"
 )
@@ -293,5 +296,101 @@ func TestSummaryCardsMatchDocument(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// churnProfile trains on a small generated churn table without close
+// dates: its report speaks of customers retained, held out at random.
+func churnProfile(t *testing.T) *profile.Profile {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("customerID,contract,tenure,Churn\n")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 600 {
+		contract, p := "Month-to-month", 0.45
+		if rng.IntN(3) == 0 {
+			contract, p = "Two year", 0.05
+		}
+		churn := "No"
+		if rng.Float64() < p {
+			churn = "Yes"
+		}
+		fmt.Fprintf(&b, "C-%04d,%s,%d,%s\n", i, contract, rng.IntN(70), churn)
+	}
+	tab, err := datasets.Read(strings.NewReader(b.String()), "telco.csv", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := features.Infer(tab, features.InferConfig{})
+	p, err := train.Train(s.Clean(tab), s, train.Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestSummaryWording checks the summary says what each case is: a churn
+// table in customers retained, a random split as held out, no segments
+// plainly, a value model that serves or why none does.
+func TestSummaryWording(t *testing.T) {
+	won, _ := trained(t, 5000, 42, train.TargetWon)
+	none := copyProfile(won)
+	none.Segments, none.SegmentSearch.Reason = nil, "no rule holds up on the holdout"
+	random := copyProfile(won)
+	random.Validation.From, random.Validation.To = "", ""
+	noValue := copyProfile(won)
+	noValue.Value = &profile.Value{Column: "ltv_usd", Reason: "fewer than 50 won deals with a value"}
+	withoutValue := copyProfile(won)
+	withoutValue.Value = nil
+	tests := []struct {
+		name      string
+		give      *profile.Profile
+		want, bad []string
+	}{
+		{"won", won, []string{"| segment | who | win rate (95% interval) | share of all wins |", "Tiers on the 1000 newest deals", "Value: ranked by expected value", "— 96.7% of 793 deals lost."}, []string{"retention"}},
+		{"churn", churnProfile(t), []string{"retention rate (95% interval)", "share of all retained", "held-out customers", "for all customers:"}, []string{"newest", "win rate", "deals"}},
+		{"random split", random, []string{"Tiers on the 1000 held-out deals", "held out at random"}, []string{"newest"}},
+		{"no segments", none, []string{"**No reliable segments**: no rule holds up on the holdout."}, []string{"| segment | who |"}},
+		{"value model left out", noValue, []string{"No value model serves (fewer than 50 won deals with a value)"}, []string{"Value: ranked"}},
+		{"no value outcome", withoutValue, nil, []string{"Value: ranked", "No value model serves"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			md := markdown(t, tt.give)
+			summary, _, _ := strings.Cut(md, "## Ideal customer segments")
+			for _, w := range tt.want {
+				if !strings.Contains(summary, w) {
+					t.Errorf("summary lacks %q:\n%s", w, summary)
+				}
+			}
+			for _, b := range tt.bad {
+				if strings.Contains(summary, b) {
+					t.Errorf("summary says %q:\n%s", b, summary)
+				}
+			}
+		})
+	}
+}
+
+func TestPlainCond(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	tests := []struct {
+		give profile.Cond
+		want string
+	}{
+		{profile.Cond{Column: "industry", Op: profile.OpIn, Levels: []string{"FinTech", "SaaS"}}, "industry FinTech or SaaS"},
+		{profile.Cond{Column: "country", Op: profile.OpIn, Levels: []string{"AU", "BR", "IN"}, Negate: true, Missing: true}, "country not AU, BR or IN (or unknown)"},
+		{profile.Cond{Column: "employees", Op: profile.OpRange, Lo: f(49.5), Hi: f(500), Integer: true}, "employees 50 to 500"},
+		{profile.Cond{Column: "employees", Op: profile.OpRange, Lo: f(199), Integer: true}, "employees at least 200"},
+		{profile.Cond{Column: "annual_revenue_usd", Op: profile.OpRange, Hi: f(1.6e6)}, "annual revenue usd up to 1.6M"},
+		{profile.Cond{Column: "score", Op: profile.OpRange, Lo: f(0.35)}, "score above 0.35"},
+		{profile.Cond{Column: "tech_stack", Op: profile.OpHasAll, Tags: []string{"shopify", "stripe"}}, "tech stack includes shopify and stripe"},
+		{profile.Cond{Column: "tech_stack", Op: profile.OpHasAny, Tags: []string{"hubspot", "segment"}, Negate: true}, "tech stack includes none of hubspot and segment"},
+		{profile.Cond{Column: "is_partner", Op: profile.OpIs, Negate: true}, "is partner: no"},
+	}
+	for _, tt := range tests {
+		if got := plainCond(&tt.give); got != tt.want {
+			t.Errorf("plainCond(%s) = %q, want %q", tt.give.String(), got, tt.want)
+		}
 	}
 }
