@@ -473,6 +473,8 @@ func (p icpReport) summaryMarkdown(w words, cs []card, anti []antiLine, tiers ti
 		}
 		d.para("Not worth pursuing (the anti-ICP):")
 		d.list(items)
+	} else if p.AntiICP.Definition != "" {
+		d.para("Not worth pursuing: no group of accounts does clearly worse than the rest.")
 	}
 	d.para("%s:", tiers.title)
 	d.table(tiers.head, tiers.rows)
@@ -501,7 +503,7 @@ func (p icpReport) summaryBase(w words) float64 {
 // summaryCSS styles the summary's cards and layout.
 const summaryCSS = `.summary .lede{font-size:15px;margin:.3em 0 .8em}.summary h2{margin-top:.6em}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:12px;margin:.6em 0 1em}
-.card{border:1px solid #d8dde6;border-radius:8px;padding:10px 14px;background:#fbfcfe}
+.card{border:1px solid #d8dde6;border-radius:8px;padding:10px 14px;background:#fbfcfe;max-width:520px}
 .card h3{margin:0;font-size:15px;line-height:1.3}.card .id{color:#6b7280;font-weight:400;font-size:12px;white-space:nowrap}
 .card .rule{color:#4b5563;font-size:13px;margin:4px 0 6px;line-height:1.35}
 .card .big{font-size:26px;font-weight:700;color:#2563eb;line-height:1.1}.card .big small{font-size:13px;font-weight:400;color:#4b5563}
@@ -574,6 +576,8 @@ func (p icpReport) summaryHTML(w words, cs []card, anti []antiLine, tiers tierBa
 				attr(a.id), num64(a.bad), html.EscapeString(a.id), html.EscapeString(capitalize(a.plain)), pct(a.bad), a.closed, html.EscapeString(a.what))
 		}
 		b.WriteString("</ul>\n")
+	} else if p.AntiICP.Definition != "" {
+		b.WriteString(`<h3>Not worth pursuing</h3>` + "\n" + `<p class="anti-none">No group of accounts does clearly worse than the rest.</p>` + "\n")
 	}
 	if ch != nil {
 		fmt.Fprintf(&b, "<h3>What changed since model %s</h3>\n<ul class=\"changes\">\n", html.EscapeString(ch.PreviousVersion))

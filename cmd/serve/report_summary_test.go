@@ -26,7 +26,8 @@ var (
 // and checks that the summary of the HTML report of the same model states
 // the same figures: each card's rate, its 95% interval, its lift and its
 // share of the wins (exactly, in the card's data attributes, and as the
-// card shows them), and each anti-ICP line's loss rate.
+// card shows them), each tier's rate on the holdout in the tier chart,
+// and each anti-ICP line's loss rate.
 func TestReportSummaryMatchesAPI(t *testing.T) {
 	model := trainModel(t)
 	p, err := profile.ReadFile(model)
@@ -100,6 +101,24 @@ func TestReportSummaryMatchesAPI(t *testing.T) {
 		ivText := strings.TrimSuffix(profile.FormatPercent(iv.Lo), "%") + "–" + profile.FormatPercent(iv.Hi)
 		if !strings.Contains(c[2], "95% interval "+ivText) {
 			t.Errorf("%s: the card does not show the interval %s of /v1/icp", s.ID, ivText)
+		}
+	}
+	// The tier chart's bars: each tier's rate on the holdout.
+	rateName := regexp.MustCompile(`data-rate-name="([^"]*)"`).FindStringSubmatch(summary)
+	if rateName == nil {
+		t.Fatal("the summary's cards do not name their rate")
+	}
+	for _, g := range doc.TierBacktest {
+		if g.Evidence.Closed == 0 {
+			continue
+		}
+		rate := g.Evidence.WinRate
+		if retained {
+			rate = g.Evidence.PositiveRate
+		}
+		bar := regexp.MustCompile(`<title>` + regexp.QuoteMeta(g.Name) + `( \([^)]*\))? ` + regexp.QuoteMeta(rateName[1]) + `: ` + regexp.QuoteMeta(profile.FormatPercent(rate)) + `</title>`)
+		if !bar.MatchString(summary) {
+			t.Errorf("the summary's tier chart has no bar %s %s %s, as /v1/icp has", g.Name, rateName[1], profile.FormatPercent(rate))
 		}
 	}
 	anti := summaryAnti.FindAllStringSubmatch(summary, -1)
