@@ -41,6 +41,14 @@ type SegmentChange struct {
 	Overlap  float64 `json:"overlap"`
 	Lift     float64 `json:"lift"`
 	OldLift  float64 `json:"old_lift"`
+	// WinRate and PositiveRate are the current segment's rates over the
+	// closed accounts its rule matches (Evidence), OldWinRate and
+	// OldPositiveRate the previous segment's, each on its own model's
+	// training table.
+	WinRate         float64 `json:"win_rate,omitempty"`
+	OldWinRate      float64 `json:"old_win_rate,omitempty"`
+	PositiveRate    float64 `json:"positive_rate,omitempty"`
+	OldPositiveRate float64 `json:"old_positive_rate,omitempty"`
 }
 
 // TierMove is one account whose tier changed.
@@ -116,10 +124,12 @@ func Compare(p, prev *profile.Profile, t *datasets.Table) (*Changes, error) {
 		}
 	}
 	for k, s := range p.Segments {
-		sc := SegmentChange{Current: s.ID + ": " + s.Name, Rule: s.RuleText, Lift: s.Lift, Change: "appeared"}
+		sc := SegmentChange{Current: s.ID + ": " + s.Name, Rule: s.RuleText, Lift: s.Lift, Change: "appeared",
+			WinRate: s.Evidence.WinRate, PositiveRate: s.Evidence.PositiveRate}
 		if o := match[k]; o >= 0 {
 			ps := prev.Segments[o]
 			sc.Change, sc.Previous, sc.OldRule, sc.OldLift, sc.Overlap = "kept", ps.ID+": "+ps.Name, ps.RuleText, ps.Lift, jac(k, o)
+			sc.OldWinRate, sc.OldPositiveRate = ps.Evidence.WinRate, ps.Evidence.PositiveRate
 		} else {
 			for o := range prev.Segments {
 				sc.Overlap = math.Max(sc.Overlap, jac(k, o))
@@ -129,7 +139,8 @@ func Compare(p, prev *profile.Profile, t *datasets.Table) (*Changes, error) {
 	}
 	for o, ps := range prev.Segments {
 		if !used[o] {
-			c.Segments = append(c.Segments, SegmentChange{Change: "vanished", Previous: ps.ID + ": " + ps.Name, OldRule: ps.RuleText, OldLift: ps.Lift})
+			c.Segments = append(c.Segments, SegmentChange{Change: "vanished", Previous: ps.ID + ": " + ps.Name, OldRule: ps.RuleText, OldLift: ps.Lift,
+				OldWinRate: ps.Evidence.WinRate, OldPositiveRate: ps.Evidence.PositiveRate})
 		}
 	}
 	old, err := prev.ScoreTable(t, nil, false)

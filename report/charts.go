@@ -14,6 +14,7 @@ const (
 	chartTop, chartBottom      = 30.0, 44.0
 	chartPlotW, chartPlotH     = chartW - chartLeft - chartRight, chartH - chartTop - chartBottom
 	colorA, colorB, colorMuted = "#2563eb", "#dc2626", "#9ca3af"
+	colorC                     = "#0d9488"
 )
 
 // series is one line of a line chart.
@@ -121,3 +122,69 @@ func barChart(title, yLabel string, groups []string, names, colors []string, val
 
 func pctTick(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
 func numTick(v float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") }
+
+// Horizontal bar chart geometry: text is 12px, whose characters are
+// counted at charW wide (a generous mean for system-ui, so that a label
+// never runs into the bar or value beside it).
+const (
+	hbarW, hbarBar, hbarGap, charW = 480.0, 15.0, 3.0, 7.2
+)
+
+// hbarChart draws one row per group with one horizontal bar per series,
+// each labelled with its value just past its end; the labels' column is
+// kept free of bars, so no label overlaps a bar or another label. Names
+// are the series' legend, values[s][g] the value of series s in group g.
+func hbarChart(title string, groups, names, colors []string, values [][]float64, vFmt func(float64) string) string {
+	textW := func(s string) float64 { return float64(len([]rune(s))) * charW }
+	left, valW, top := 0.0, 0.0, 28.0
+	for _, g := range groups {
+		left = math.Max(left, textW(g))
+	}
+	left += 12
+	vMax := 0.0
+	for _, vs := range values {
+		for _, v := range vs {
+			vMax = math.Max(vMax, v)
+			valW = math.Max(valW, textW(vFmt(v)))
+		}
+	}
+	if vMax <= 0 {
+		vMax = 1
+	}
+	if len(names) > 1 {
+		top += 20
+	}
+	barMax := hbarW - left - valW - 12
+	band := float64(len(names))*(hbarBar+hbarGap) - hbarGap + 12
+	h := top + float64(len(groups))*band + 4
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g" role="img" aria-label="%s" style="font-size:12px">`,
+		hbarW, h, hbarW, h, html.EscapeString(title))
+	fmt.Fprintf(&b, `<text class="lbl" x="0" y="16" style="font-weight:600;font-size:13px">%s</text>`, html.EscapeString(title))
+	if len(names) > 1 {
+		x := 0.0
+		for s, n := range names {
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%g" width="12" height="10" fill="%s"/><text class="lbl" x="%.1f" y="%g" style="font-size:12px">%s</text>`,
+				x, top-17, colors[s%len(colors)], x+16, top-8, html.EscapeString(n))
+			x += 16 + textW(n) + 18
+		}
+	}
+	for g, name := range groups {
+		y0 := top + float64(g)*band
+		fmt.Fprintf(&b, `<text class="lbl" x="%.1f" y="%.1f" text-anchor="end" style="font-size:12px">%s</text>`,
+			left-8, y0+(band-12)/2+4, html.EscapeString(name))
+		for s := range names {
+			v := values[s][g]
+			y := y0 + float64(s)*(hbarBar+hbarGap)
+			wd := v / vMax * barMax
+			if !(wd > 0) { // zero, negative or NaN
+				wd = 0
+			}
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%g" fill="%s"><title>%s %s: %s</title></rect>`,
+				left, y, wd, hbarBar, colors[s%len(colors)], html.EscapeString(name), html.EscapeString(names[s]), vFmt(v))
+			fmt.Fprintf(&b, `<text class="val" x="%.1f" y="%.1f" style="font-size:12px">%s</text>`, left+wd+4, y+hbarBar-3.5, vFmt(v))
+		}
+	}
+	b.WriteString("</svg>")
+	return b.String()
+}

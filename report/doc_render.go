@@ -19,6 +19,9 @@ const (
 	blockList
 	blockTable
 	blockChart // HTML only: an inline SVG
+	// blockRaw is written as it is: its md field into the Markdown and
+	// its html field into the HTML page.
+	blockRaw
 )
 
 // block is one part of a report document, rendered to Markdown or HTML.
@@ -30,6 +33,8 @@ type block struct {
 	head  []string
 	rows  [][]string
 	svg   string
+	// md and html are the two forms of a blockRaw.
+	md, html string
 }
 
 // document is a report as blocks, so that the Markdown and the HTML
@@ -58,6 +63,9 @@ func (d *document) table(head []string, rows [][]string) {
 }
 func (d *document) chart(svg string) {
 	d.blocks = append(d.blocks, block{kind: blockChart, svg: svg})
+}
+func (d *document) raw(md, html string) {
+	d.blocks = append(d.blocks, block{kind: blockRaw, md: md, html: html})
 }
 
 // markdown writes the document as Markdown; charts are left out.
@@ -88,6 +96,8 @@ func (d *document) markdown(w io.Writer) error {
 				b.WriteString("| " + strings.Join(mdCells(r), " | ") + " |\n")
 			}
 			b.WriteString("\n")
+		case blockRaw:
+			b.WriteString(bl.md)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -127,7 +137,7 @@ func (d *document) html(w io.Writer, title string) error {
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
 	b.WriteString("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-	b.WriteString("<title>" + html.EscapeString(title) + "</title>\n<style>" + reportCSS + "</style>\n</head>\n<body>\n")
+	b.WriteString("<title>" + html.EscapeString(title) + "</title>\n<style>" + reportCSS + "\n" + summaryCSS + "</style>\n</head>\n<body>\n")
 	for _, bl := range d.blocks {
 		switch bl.kind {
 		case blockH1:
@@ -159,7 +169,9 @@ func (d *document) html(w io.Writer, title string) error {
 			}
 			b.WriteString("</tbody>\n</table>\n")
 		case blockChart:
-			b.WriteString("<figure>" + bl.svg + "</figure>\n")
+			b.WriteString("<figure class=\"chart\">" + bl.svg + "</figure>\n")
+		case blockRaw:
+			b.WriteString(bl.html)
 		}
 	}
 	b.WriteString("</body>\n</html>\n")

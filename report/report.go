@@ -17,17 +17,22 @@ type Options struct {
 	Changes *Changes
 }
 
-// WriteMarkdown writes the ICP report of p as Markdown: who the ideal
-// customers are (segments with their rules and evidence), the anti-ICP,
-// the tiers and their backtest, the data and label, validation and the
-// model card.
+// WriteMarkdown writes the ICP report of p as Markdown: a summary (the
+// segments in one table, the anti-ICP one line each, the tiers' results,
+// what changed), then who the ideal customers are (segments with their
+// rules and evidence), the anti-ICP, the tiers and their backtest, the
+// data and label, validation and the model card.
 func WriteMarkdown(w io.Writer, p *profile.Profile, o Options) error {
 	return icpReport{p}.document(o, false).markdown(w)
 }
 
 // WriteHTML writes the report as one self-contained HTML page with inline
 // SVG charts (gains and lift, calibration, score distribution by outcome,
-// tier results); it loads nothing from the network.
+// tier results); it loads nothing from the network. Its first screen is
+// the summary: a card per segment, each carrying its figures exactly in
+// data attributes (data-rate, data-rate-lo, data-rate-hi, data-lift,
+// data-share), the anti-ICP one line each, the tier chart with its values
+// and what changed.
 func WriteHTML(w io.Writer, p *profile.Profile, o Options) error {
 	return icpReport{p}.document(o, true).html(w, "Ideal Customer Profile — model "+p.Version)
 }
@@ -39,49 +44,11 @@ type icpReport struct{ *profile.Profile }
 // document builds the report; charts only go into the HTML form.
 func (p icpReport) document(o Options, charts bool) *document {
 	d := &document{}
-	data, v := p.Data, p.Validation
+	v := p.Validation
 	d.h1("Ideal Customer Profile — model %s", p.Version)
 	w := wordsFor(p.Profile)
-	intro := fmt.Sprintf("Learned from %d accounts in `%s` (%d with a closed outcome", data.Rows, data.Source, data.Labeled)
-	if data.From != "" {
-		intro += fmt.Sprintf(", closed %s to %s", data.From, data.To)
-	}
-	intro += ")."
-	if byDate(p.Profile) {
-		intro += fmt.Sprintf(" On the %d newest closed %s (closed %s to %s), which it did not see in training,", v.Holdout.Rows, w.unit, v.From, v.To)
-	} else {
-		intro += fmt.Sprintf(" On %d closed %s held out at random (the table has no close dates to order them by), which it did not see in training,", v.Holdout.Rows, w.unit)
-	}
-	intro += fmt.Sprintf(" it ranks with ROC AUC %s, and the top-scored tenth of them hold %s× the base rate of %s.",
-		fmt3(v.Holdout.ROCAUC), fmt2(v.Holdout.LiftTopDecile), targetNoun(p.Label.Target))
-	d.para("%s", intro)
-	if warn := aucWarning(p.Profile); warn != "" {
-		d.para("**Warning:** %s", warn)
-	}
+	p.summarySection(d, o)
 	p.leakageSection(d)
-	if len(p.Segments) > 0 {
-		noun := "segments"
-		if len(p.Segments) == 1 {
-			noun = "segment"
-		}
-		d.para("It found %d %s of %s:", len(p.Segments), noun, targetNoun(p.Label.Target))
-		var items []string
-		for _, s := range p.Segments {
-			items = append(items, segmentItem(s, p.Label.Target))
-		}
-		d.list(items)
-	} else {
-		d.para("**No reliable segments**: %s.", p.SegmentSearch.Reason)
-	}
-	if len(p.AntiICP.Rules) > 0 {
-		var items []string
-		for _, r := range p.AntiICP.Rules {
-			items = append(items, fmt.Sprintf("%s: `%s` — %s of %d deals lost.", r.ID, r.RuleText, pct(r.LossRate), r.Evidence.Closed))
-		}
-		d.para("Not worth pursuing (the anti-ICP):")
-		d.list(items)
-	}
-
 	p.segmentSection(d)
 	p.antiSection(d)
 	p.tierSection(d, charts)
@@ -187,6 +154,18 @@ func (p icpReport) segmentSection(d *document) {
 	default:
 		d.para("Each segment is a cluster of %s described by a rule learned by a shallow decision tree on the raw column values. An account belongs to the first segment whose rule it matches; the evidence counts every closed account matching the rule, against all %d closed accounts.",
 			targetNoun(p.Label.Target), p.Baseline.Closed)
+	}
+	if len(p.Segments) > 0 {
+		noun := "segments"
+		if len(p.Segments) == 1 {
+			noun = "segment"
+		}
+		d.para("It found %d %s of %s:", len(p.Segments), noun, targetNoun(p.Label.Target))
+		var items []string
+		for _, s := range p.Segments {
+			items = append(items, segmentItem(s, p.Label.Target))
+		}
+		d.list(items)
 	}
 	for _, s := range p.Segments {
 		d.h3("%s: %s", s.ID, s.Name)
@@ -432,7 +411,7 @@ func (p icpReport) tierSection(d *document, charts bool) {
 		if w.ideal {
 			pos = "ideal rate"
 		}
-		d.chart(barChart("Tier results on the holdout", "rate", names, []string{pos, "share of all " + targetNoun(p.Label.Target)}, []string{colorA, colorB}, [][]float64{win, share}, pctTick))
+		d.chart(hbarChart("Tier results on the holdout", names, []string{pos, "share of all " + targetNoun(p.Label.Target)}, []string{colorA, colorB}, [][]float64{win, share}, pct))
 	}
 }
 
@@ -454,20 +433,7 @@ func (p icpReport) tierShares() (shares [4]float64, actual bool) {
 // threshold equals the one above (they hold no deal), the upper one named
 // for both.
 func (p icpReport) untiedTiers() []profile.GroupResult {
-	t := p.Tiers
-	ths := map[icp.Tier]float64{icp.Tier1: t.Tier1, icp.Tier2: t.Tier2, icp.Tier3: t.Tier3}
-	var out []profile.GroupResult
-	prev, hasPrev := 0.0, false
-	for _, g := range p.Backtest.Tiers {
-		th, ok := ths[icp.Tier(g.Name)]
-		if ok && hasPrev && th == prev && g.Evidence.Closed == 0 && len(out) > 0 {
-			out[len(out)-1].Name += " (" + g.Name + " empty)"
-			continue
-		}
-		prev, hasPrev = th, ok
-		out = append(out, g)
-	}
-	return out
+	return untied(p.Tiers, p.Backtest.Tiers)
 }
 
 func (p icpReport) backtestSection(d *document, charts bool) {
