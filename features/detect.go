@@ -103,9 +103,13 @@ func readWonCandidate(k int, c *datasets.Column, name string, ph placeholders) *
 	// against yes/no words, which do only under an outcome's name: a
 	// "Multiple Lines" of Yes, No and "No phone service" is no outcome.
 	var wonWords, lostWords, yes, no, unknown int
+	lifecycle := lifecycleLost(counts)
 	for key, n := range counts {
 		shown := sp.best(key)
 		m, gen, known := wordMeaning(shown)
+		if lifecycle && catchAllStage(key) {
+			m, gen, known = MeaningLost, false, true
+		}
 		if !known {
 			unknown++
 		}
@@ -161,6 +165,13 @@ func readWonCandidate(k int, c *datasets.Column, name string, ph placeholders) *
 		}
 		w.kind = "yes/no values named like an outcome"
 		w.score, w.named = 6, true
+	case lifecycle:
+		w.kind = "lifecycle stages: customer stages won, the catch-all stage lost, funnel stages open"
+		w.score = 4
+		if named {
+			w.score += 4
+			w.named = true
+		}
 	default:
 		w.kind = "won and lost values"
 		w.score = 3
@@ -174,6 +185,33 @@ func readWonCandidate(k int, c *datasets.Column, name string, ph placeholders) *
 		}
 	}
 	return w
+}
+
+// lifecycleLost reports whether a column's values (counts by value key)
+// are the stages of a lifecycle: two or more funnel stages before the sale
+// (Lead, Marketing Qualified Lead, Opportunity...), a customer stage
+// (Customer, Evangelist), and a catch-all stage ("Other"). In a lifecycle
+// a record only moves forward, so a lost prospect either stays at the
+// stage it reached, where it reads as open, or is moved to the catch-all
+// stage, the only stage that is neither a step of the funnel nor a
+// customer: that is how HubSpot's lifecycle stage marks records that left
+// the funnel (its Other: "doesn't fit any of the other stages"). The
+// catch-all stage then reads as lost, the customer stages as won and the
+// funnel stages as open.
+func lifecycleLost(counts map[string]int) bool {
+	var funnel, customer, catchAll int
+	for key := range counts {
+		m, _, _ := wordMeaning(key)
+		switch {
+		case funnelStage(key):
+			funnel++
+		case catchAllStage(key):
+			catchAll++
+		case m == MeaningWon && (key == "customer" || key == "evangelist"):
+			customer++
+		}
+	}
+	return funnel >= 2 && customer > 0 && catchAll > 0
 }
 
 // addN counts n rows of spelling raw under key.

@@ -99,6 +99,46 @@ func TestDetectOutcome(t *testing.T) {
 			wantRoles: map[string]Role{"MultipleLines": RoleCategorical, "Churn": RoleOutcome},
 		},
 		{
+			name: "HubSpot lifecycle stage: Other is lost",
+			give: csvOf("Lifecycle Stage,Lead Status,Industry", 80, 8, func(i int, r *rand.Rand) string {
+				st := []string{"Customer", "Evangelist", "Other", "Other", "Lead", "Marketing Qualified Lead", "Sales Qualified Lead", "Opportunity"}[i%8]
+				return fmt.Sprintf("%s,%s,%s", st, pick(r, "New", "Open", "Unqualified", "Bad Timing"), pick(r, "RETAIL", "INTERNET"))
+			}),
+			wantWon: "Lifecycle Stage",
+			wantValue: map[string]string{"Customer": MeaningWon, "Evangelist": MeaningWon, "Other": MeaningLost,
+				"Lead": MeaningOpen, "Marketing Qualified Lead": MeaningOpen, "Sales Qualified Lead": MeaningOpen, "Opportunity": MeaningOpen},
+			wantWhy: "lifecycle stages",
+		},
+		{
+			name: "lifecycle stages by their internal names, under another header",
+			give: csvOf("Company stage,Employees", 60, 9, func(i int, r *rand.Rand) string {
+				return fmt.Sprintf("%s,%d", []string{"customer", "other", "subscriber", "marketingqualifiedlead", "salesqualifiedlead", "opportunity"}[i%6], r.IntN(500))
+			}),
+			wantWon:   "Company stage",
+			wantValue: map[string]string{"customer": MeaningWon, "other": MeaningLost, "subscriber": MeaningOpen},
+			wantWhy:   "lifecycle stages",
+		},
+		{
+			// "Other" beside customers but without funnel stages is a
+			// category (an account type), not a lost outcome.
+			name: "customer and other without a funnel is no outcome",
+			give: csvOf("Type,Industry,Converted", 40, 10, func(i int, r *rand.Rand) string {
+				return fmt.Sprintf("%s,%s,%d", pick(r, "Customer", "Partner", "Other"), pick(r, "SaaS", "Retail"), i%2)
+			}),
+			wantWon:   "Converted",
+			wantRoles: map[string]Role{"Type": RoleCategorical},
+			wantWhy:   "0/1 values named like an outcome",
+		},
+		{
+			name: "Salesforce lead statuses",
+			give: csvOf("Lead Status,Rating", 40, 11, func(i int, r *rand.Rand) string {
+				return fmt.Sprintf("%s,%s", []string{"Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted"}[i%4], pick(r, "Hot", "Cold"))
+			}),
+			wantWon: "Lead Status",
+			wantValue: map[string]string{"Closed - Converted": MeaningWon, "Closed - Not Converted": MeaningLost,
+				"Open - Not Contacted": MeaningOpen, "Working - Contacted": MeaningOpen},
+		},
+		{
 			name:      "an outcome column of open deals only",
 			give:      "industry,outcome\nSaaS,open\nRetail,engaging\n",
 			wantWon:   "outcome",
@@ -193,6 +233,12 @@ func TestValueMeaning(t *testing.T) {
 		{"yes", MeaningWon},
 		{"0", MeaningLost},
 		{"Something else", MeaningOpen},
+		{"Evangelist", MeaningWon},
+		{"Marketing Qualified Lead", MeaningOpen},
+		{"Closed - Converted", MeaningWon},
+		{"Closed - Not Converted", MeaningLost},
+		// "Other" is lost only in a column of lifecycle stages.
+		{"Other", MeaningOpen},
 	}
 	var o Outcomes
 	for _, tt := range tests {
@@ -378,8 +424,9 @@ func TestCloseDateFilledForOneOutcome(t *testing.T) {
 
 func TestLeakageChurnTable(t *testing.T) {
 	// A contract type that never churns is a rule of the business, not a
-	// leak; an exit survey filled for churned customers only is.
-	csv := csvOf("customerID,Contract,Tenure,Exit Survey,Churn", 400, 10, func(i int, r *rand.Rand) string {
+	// leak, nor is a billing cycle (a "cycle" by name, but no sales
+	// cycle); an exit survey filled for churned customers only is.
+	csv := csvOf("customerID,Contract,billing_cycle,Tenure,Exit Survey,Churn", 400, 10, func(i int, r *rand.Rand) string {
 		contract, churn := "Month-to-month", r.IntN(2) == 0
 		if i%3 == 0 {
 			contract, churn = "Two year", false
@@ -388,14 +435,20 @@ func TestLeakageChurnTable(t *testing.T) {
 		if churn && r.IntN(10) > 0 {
 			survey = pick(r, "price", "support", "moved")
 		}
-		return fmt.Sprintf("C-%04d,%s,%d,%s,%v", i, contract, r.IntN(70), survey, churn)
+		cycle := pick(r, "annual", "monthly")
+		if churn {
+			cycle = pick(r, "monthly", "monthly", "monthly", "annual")
+		}
+		return fmt.Sprintf("C-%04d,%s,%s,%d,%s,%v", i, contract, cycle, r.IntN(70), survey, churn)
 	})
 	s := Infer(readCSV(t, csv), InferConfig{})
 	if s.Outcomes.Churned != "Churn" {
 		t.Fatalf("Outcomes.Churned = %q, want Churn", s.Outcomes.Churned)
 	}
-	if c := s.Column("Contract"); c.Role != RoleCategorical {
-		t.Errorf("Contract role = %s (%s), want categorical", c.Role, c.Reason)
+	for _, name := range []string{"Contract", "billing_cycle"} {
+		if c := s.Column(name); c.Role != RoleCategorical {
+			t.Errorf("%s role = %s (%s), want categorical", name, c.Role, c.Reason)
+		}
 	}
 	c := s.Column("Exit Survey")
 	if c.Role != RoleLeakage || c.Leakage == nil || c.Leakage.Positive != "retained" || c.Leakage.FilledPositive != 0 {

@@ -59,16 +59,19 @@ func wordMeaning(v string) (meaning string, generic, known bool) {
 	case "no", "n", "false", "f", "0":
 		return MeaningLost, true, true
 	case "won", "win", "wins", "winner", "closedwon", "dealwon", "acquired", "ipo", "success", "successful",
-		"customer", "converted", "signed", "purchased", "booked":
+		"customer", "converted", "signed", "purchased", "booked", "evangelist", "closedconverted":
 		return MeaningWon, false, true
 	case "lost", "loss", "closedlost", "deallost", "closed", "failed", "fail", "failure", "disqualified",
-		"unqualified", "rejected", "dead", "declined", "cancelled", "canceled":
+		"unqualified", "rejected", "dead", "declined", "cancelled", "canceled", "closednotconverted":
 		return MeaningLost, false, true
 	case "open", "new", "prospect", "prospecting", "qualification", "qualify", "qualified", "engaging", "engaged",
 		"discovery", "demo", "trial", "proposal", "quote", "negotiation", "negotiating", "review", "pending",
 		"inprogress", "working", "nurturing", "contacted", "operating", "pipeline", "commit", "bestcase",
 		"upside", "evaluation", "presentation", "contractsent", "appointmentscheduled", "qualifiedtobuy",
 		"presentationscheduled", "decisionmakerboughtin", "needsanalysis", "valueproposition":
+		return MeaningOpen, false, true
+	}
+	if funnelStage(k) {
 		return MeaningOpen, false, true
 	}
 	switch {
@@ -85,6 +88,32 @@ func wordMeaning(v string) (meaning string, generic, known bool) {
 		return MeaningLost, false, true
 	}
 	return MeaningOpen, false, false
+}
+
+// funnelStage reports whether the value key k is a stage of a marketing
+// and sales funnel before the sale, as lifecycle stages name them
+// (HubSpot's Subscriber, Lead, Marketing Qualified Lead, Sales Qualified
+// Lead, Opportunity; their common abbreviations): a record there is still
+// open.
+func funnelStage(k string) bool {
+	switch k {
+	case "subscriber", "lead", "marketingqualifiedlead", "mql", "salesacceptedlead", "sal",
+		"salesqualifiedlead", "sql", "opportunity":
+		return true
+	}
+	return false
+}
+
+// catchAllStage reports whether the value key k is the catch-all stage of
+// a lifecycle ("Other"), which in a column of funnel stages and customer
+// stages holds the records that left the funnel without buying (see
+// lifecycleLost).
+func catchAllStage(k string) bool {
+	switch k {
+	case "other", "others":
+		return true
+	}
+	return false
 }
 
 // ValueMeaning returns what a raw value of the won column means: MeaningWon,

@@ -24,6 +24,7 @@ refused=""
 for f in $(find "$dir" -name '*.csv' | sort); do
 	name=$(basename "$f" .csv)
 	out="$work/$name"
+	mkdir -p "$out"
 	if "$work/train" --data "$f" --out "$out" --quiet --holdout-out "$out/split.csv" "$@" >"$work/$name.log" 2>&1; then
 		args="$args $name $out/model.json $out/split.csv"
 	else

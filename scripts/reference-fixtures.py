@@ -156,7 +156,7 @@ def prep_leads(files):
 def prep_subscription(files):
     d = pd.read_csv(files["accounts"], keep_default_na=False, na_values=[""])
     y = (d["churned"] == "no").astype(int).values  # positive: the customer stays
-    num = d[["seats", "mrr", "logins_30d", "support_tickets_90d", "nps_score"]].astype(float)
+    num = d[["seats", "mrr", "logins_30d", "support_tickets_90d"]].astype(float)
     num["signup_date"] = days(d["signup_date"])
     sso = (d["has_sso"].astype(str).str.lower() == "true").astype(float).rename("has_sso")
     cat = ["plan", "billing_cycle", "industry", "company_size", "country"]
@@ -165,6 +165,7 @@ def prep_subscription(files):
     excluded = {"customer_id": "id", "company": "id", "churned": "outcome",
                 "churn_date": "filled only for churned customers",
                 "cancellation_reason": "filled only for churned customers",
+                "nps_score": "an exit survey: filled for most churned customers, few retained ones",
                 "lifetime_value": "grows with the time the customer stayed"}
     return X, y, date, np.ones(len(d), bool), excluded
 

@@ -157,24 +157,6 @@ func rollUpDeals(accounts, deals synth.Sheet) synth.Sheet {
 	return out
 }
 
-// schemaFixes overrides what schema inference gets wrong on some dialects,
-// which is not what these tests measure: HubSpot's lifecycle stage is not
-// recognised as the outcome, the lead table's sales-set columns (Tags,
-// Lead Quality, the Asymmetrique index and score) and the subscription's
-// nps_score (lower before a churn) are not caught as leaks, and the
-// subscription's billing_cycle is taken for a leak by its name.
-var schemaFixes = map[string]*features.Override{
-	synth.DialectHubSpot: {Outcomes: &features.Outcomes{Won: "Lifecycle Stage", Values: map[string]string{
-		"Customer": features.MeaningWon, "Evangelist": features.MeaningWon, "Other": features.MeaningLost,
-		"Lead": features.MeaningOpen, "Marketing Qualified Lead": features.MeaningOpen,
-		"Sales Qualified Lead": features.MeaningOpen, "Opportunity": features.MeaningOpen}}},
-	synth.DialectLeads: {Columns: map[string]features.ColumnOverride{
-		"Tags": {Role: features.RoleLeakage}, "Lead Quality": {Role: features.RoleLeakage},
-		"Asymmetrique Activity Index": {Role: features.RoleLeakage}, "Asymmetrique Activity Score": {Role: features.RoleLeakage}}},
-	synth.DialectSubscription: {Columns: map[string]features.ColumnOverride{"billing_cycle": {Role: features.RoleCategorical},
-		"nps_score": {Role: features.RoleLeakage}}},
-}
-
 // recoveryCase is one measurement of segment recovery.
 type recoveryCase struct {
 	dialect string
@@ -221,7 +203,7 @@ type recovery struct {
 func measureRecovery(tb testing.TB, c recoveryCase) recovery {
 	tb.Helper()
 	tab, truth := exportTable(tb, c.dialect, c.rows, 42)
-	s, err := features.InferWith(tab, features.InferConfig{}, schemaFixes[c.dialect])
+	s, err := features.InferWith(tab, features.InferConfig{}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -581,7 +563,7 @@ type stablePair struct {
 func measureStability(tb testing.TB, dialect string, rows int, target string) stability {
 	tb.Helper()
 	tab, _ := exportTable(tb, dialect, rows, 42)
-	s, err := features.InferWith(tab, features.InferConfig{}, schemaFixes[dialect])
+	s, err := features.InferWith(tab, features.InferConfig{}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

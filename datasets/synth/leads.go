@@ -143,10 +143,20 @@ func leadsExport(cfg Config) *Export {
 		"Other Metro Cities", "Tier II Cities"}
 	profiles := [...]string{"Potential Lead", "Other Leads", "Student of SomeSchool", "Lateral Student",
 		"Dual Specialization Student"}
-	wonTags := [...]string{"Will revert after reading the email", "Closed by Horizzon", "Lost to EINS", "Busy"}
-	lostTags := [...]string{"Ringing", "Interested in other courses", "Already a student", "switched off",
+	// Sales sets Tags after the first contact, and some tags only come
+	// with one outcome ("Closed by Horizzon" with a converted lead,
+	// "Already a student" with a lost one), as in the public lead tables.
+	tags := [...]string{"Will revert after reading the email", "Closed by Horizzon", "Lost to EINS", "Busy",
+		"Ringing", "Interested in other courses", "Already a student", "switched off",
 		"Not doing further education", "invalid number", "wrong number given", "Interested  in full time MBA"}
+	// Shares of each tag (then of no tag) among converted and lost leads.
+	tagsWon := []float64{.56, .10, .05, .03, .01, .002, .001, .002, .001, .001, .001, .002, .24}
+	tagsLost := []float64{.011, .0005, .001, .015, .21, .09, .08, .04, .025, .015, .008, .02, .4845}
 	quality := [...]string{"High in Relevance", "Might be", "Not Sure", "Worst", "Low in Relevance"}
+	// Shares of each Lead Quality (then of none) among converted and lost
+	// leads: sales grades a lead after talking to it.
+	qualityWon := []float64{.18, .33, .07, .003, .13, .287}
+	qualityLost := []float64{.003, .07, .15, .135, .02, .622}
 
 	e := &Export{Sheets: []Sheet{{Name: "leads", Header: header, Rows: make([][]string, cfg.Rows)}},
 		Truth: make([]AccountTruth, cfg.Rows)}
@@ -206,19 +216,19 @@ func leadsExport(cfg Config) *Export {
 		}
 		// Sales fills Tags, Lead Quality and the Asymmetrique scores after
 		// contact: they leak the outcome.
-		if r.bern(.64) {
-			if converted == r.bern(.88) {
-				row[16] = wonTags[r.IntN(len(wonTags))]
-			} else {
-				row[16] = lostTags[r.IntN(len(lostTags))]
-			}
+		tw := tagsLost
+		if converted {
+			tw = tagsWon
 		}
-		if r.bern(.5) {
-			q := r.pick(.4, .3, .2, .05, .05)
-			if !converted {
-				q = r.pick(.05, .2, .3, .2, .25)
-			}
-			row[17] = quality[q]
+		if k := r.pick(tw...); k < len(tags) {
+			row[16] = tags[k]
+		}
+		qw := qualityLost
+		if converted {
+			qw = qualityWon
+		}
+		if k := r.pick(qw...); k < len(quality) {
+			row[17] = quality[k]
 		}
 		switch r.pick(.26, .45, .29) {
 		case 0:
@@ -232,7 +242,9 @@ func leadsExport(cfg Config) *Export {
 		case 1:
 			row[19] = "Select"
 		}
-		if r.bern(.55) {
+		// The Asymmetrique score is computed once sales has worked a lead:
+		// for every converted lead, and for two in five of the others.
+		if converted && r.bern(.998) || !converted && r.bern(.4) {
 			score := 14 + r.NormFloat64()*1.5
 			if converted {
 				score += 2.2
