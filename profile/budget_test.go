@@ -264,6 +264,13 @@ func TestDegenerateModelsRefused(t *testing.T) {
 			defer func() { q.Model.Calibration = cal }()
 			q.Model = profile.NewGBMModel(&gbm.Model{Base: g.Base, Loss: g.Loss, NumFeatures: g.NumFeatures}, q.Encoder)
 		}), "does not tell accounts apart"},
+		{"trees whose leaves are all equal", sealed(t, p, func(q *profile.Profile) {
+			g, cal := q.Model.GBM, q.Model.Calibration
+			defer func() { q.Model.Calibration = cal }()
+			flat := gbm.Tree{Feature: []int32{0, -1, -1}, Threshold: []float64{0, 0, 0}, Left: []int32{1, -1, -1}, Right: []int32{2, -1, -1},
+				MissingLeft: []bool{true, false, false}, Value: []float64{0, 0.25, 0.25}, Cover: []float64{2, 1, 1}}
+			q.Model = profile.NewGBMModel(&gbm.Model{Base: g.Base, Trees: []gbm.Tree{flat}, Loss: g.Loss, NumFeatures: g.NumFeatures}, q.Encoder)
+		}), "no feature moves the margin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,6 +282,20 @@ func TestDegenerateModelsRefused(t *testing.T) {
 				t.Fatalf("DecodeBytes then WarmUp = %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+	// A tree that splits where no warm-up account reaches gives them all
+	// one score, as a fitted model may: it is not refused.
+	rare := sealed(t, p, func(q *profile.Profile) {
+		g, cal := q.Model.GBM, q.Model.Calibration
+		defer func() { q.Model.Calibration = cal }()
+		split := gbm.Tree{Feature: []int32{0, -1, -1}, Threshold: []float64{1e9, 0, 0}, Left: []int32{1, -1, -1}, Right: []int32{2, -1, -1},
+			MissingLeft: []bool{true, false, false}, Value: []float64{0, 0, 0.5}, Cover: []float64{2, 1, 1}}
+		q.Model = profile.NewGBMModel(&gbm.Model{Base: g.Base, Trees: []gbm.Tree{split}, Loss: g.Loss, NumFeatures: g.NumFeatures}, q.Encoder)
+	})
+	if q, _, err := profile.DecodeBytes(rare); err != nil {
+		t.Fatal(err)
+	} else if err := q.WarmUp(t.Context(), 16); err != nil {
+		t.Errorf("WarmUp(a split no warm-up account reaches) = %v, want nil", err)
 	}
 	// The model as trained passes both.
 	q, _, err := profile.DecodeBytes(art)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -56,6 +57,8 @@ type kind interface {
 	// margins returns the margins of the rows of x, which it leaves as
 	// they are.
 	margins(x *mat.Dense) []float64
+	// usesFeatures reports whether any feature can change the margin.
+	usesFeatures() bool
 }
 
 // linear is the logistic regression kind: attributions are taken against
@@ -73,6 +76,10 @@ func (l linear) explain(x, contrib []float64) (margin, base float64) {
 }
 
 func (l linear) margins(x *mat.Dense) []float64 { return l.lr.MarginBatch(x, nil) }
+
+func (l linear) usesFeatures() bool {
+	return slices.ContainsFunc(l.lr.Coef, func(c float64) bool { return c != 0 })
+}
 
 // trees is the boosted trees kind, on rows encoded by enc: a missing
 // number is marked NaN in the row, so that the trees route it where they
@@ -94,6 +101,25 @@ func (t trees) explain(x, contrib []float64) (margin, base float64) {
 }
 
 func (t trees) margins(x *mat.Dense) []float64 { return t.g.MarginBatch(TreeMatrix(t.enc, x), nil) }
+
+// usesFeatures reports whether the leaves of a tree differ: only then
+// does a split change the margin.
+func (t trees) usesFeatures() bool {
+	for k := range t.g.Trees {
+		tr := &t.g.Trees[k]
+		first := math.NaN()
+		for j, f := range tr.Feature {
+			switch {
+			case f >= 0: // an internal node
+			case math.IsNaN(first):
+				first = tr.Value[j]
+			case tr.Value[j] != first:
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // NewLogisticModel returns the model of a fitted logistic regression whose
 // attributions are taken against ref, the mean encoded training row.

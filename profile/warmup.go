@@ -37,7 +37,8 @@ var warmUpZ = [...]float64{0, -1, 1, -2, 2, 0.5, -0.5}
 // boolean in turn) and checks each answer: a finite score in [0, 1], a
 // known tier, attributions naming every feature column and adding up to
 // the margin. With two accounts or more it also checks the model as a
-// whole: the scores are not all the same, and their mean lies within
+// whole: the scores are not all the same where the margins differ or
+// where no feature can change them, and their mean lies within
 // maxBaseRateGap log-odds of the base rate the artifact records, so that a
 // model whose parameters saturate every score, or whose calibration was
 // shifted, is refused.
@@ -56,6 +57,7 @@ func (p *Profile) WarmUp(ctx context.Context, n int) (err error) {
 	}()
 	n = max(n, 1)
 	lo, hi, sum := math.Inf(1), math.Inf(-1), 0.0
+	loM, hiM := math.Inf(1), math.Inf(-1)
 	for ; i < n; i++ {
 		acc := p.warmUpAccount(i)
 		s, err := p.Score(ctx, acc)
@@ -66,12 +68,21 @@ func (p *Profile) WarmUp(ctx context.Context, n int) (err error) {
 			return fmt.Errorf("warm up: account %d: %w", i, err)
 		}
 		lo, hi, sum = min(lo, s.Score), max(hi, s.Score), sum+s.Score
+		loM, hiM = min(loM, s.Margin), max(hiM, s.Margin)
 	}
 	if n < 2 {
 		return nil
 	}
-	if hi-lo < constantSpread {
-		return fmt.Errorf("warm up: every one of %d accounts scores %v: the model does not tell accounts apart", n, lo)
+	// One score for every account is refused where it cannot come from
+	// the data: margins that differ mapped to one score (a saturated
+	// base or calibration), or a model no feature can move. A fitted
+	// model may well give these few accounts, each one field away from
+	// the training medians, one margin (trees that split on rarer levels).
+	switch {
+	case hi-lo < constantSpread && hiM-loM >= constantSpread:
+		return fmt.Errorf("warm up: every one of %d accounts scores %v, though their margins range from %.4g to %.4g: the model does not tell accounts apart", n, lo, loM, hiM)
+	case hi-lo < constantSpread && !p.Model.kind.usesFeatures():
+		return fmt.Errorf("warm up: every one of %d accounts scores %v and no feature moves the margin: the model does not tell accounts apart", n, lo)
 	}
 	if rate, ok := p.baseRate(); ok {
 		mean := sum / float64(n)
