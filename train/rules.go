@@ -128,13 +128,31 @@ func (s *searcher) exactRanges(rows []int, g *subgroup) {
 // above the rate of the accounts it looks for); so, as refine asks of a
 // whole condition, a bound must exclude rows that do significantly worse
 // than the rows it keeps (z at least zMin, see zBound). A bound whose side holds no
-// such rows is opened. Otherwise the bound moves outward, over rows that
-// do not do significantly worse than those kept, to where the rate
+// such rows is opened. Otherwise the bound may move outward over rows
+// whose rate does not fall significantly short of the quality's
+// indifference rate, (1 - a) p + a t for the kept rows' rate p (a test of
+// the rows moved over alone, so that a few kept rows cannot let many
+// worse ones in), and it moves, within that reach, to where the rate
 // changes: the position that best splits the rows on its side into those
-// kept and those beyond, by the likelihood of a rate on each side.
+// kept and those beyond, by the likelihood of a rate on each side (the
+// rows beyond, not the contrast rate, say what the kept rows end
+// against).
 func (s *searcher) settleBounds(N, K []float64, lo, hi int, zMin float64) (int, int) {
 	D := len(N) - 1
 	in := func(a, b int) (n, k float64) { return N[b+1] - N[a], K[b+1] - K[a] }
+	// worse reports whether cn rows with ck positives fall significantly
+	// short of the indifference rate of kn kept rows with kk positives.
+	worse := func(cn, ck, kn, kk float64) bool {
+		m := (1-s.a)*kk/kn + s.a*s.t
+		if cn == 0 || m <= 0 || m >= 1 {
+			return false
+		}
+		d := m - ck/cn
+		if s.low {
+			d = -d
+		}
+		return d/math.Sqrt(m*(1-m)/cn) >= zMin
+	}
 	// The lower bound: rows of values 0..lo-1 lie below it.
 	if lo > 0 {
 		kn, kk := in(lo, hi)
@@ -145,7 +163,7 @@ func (s *searcher) settleBounds(N, K []float64, lo, hi int, zMin float64) (int, 
 			best, at := math.Inf(-1), lo
 			for a := lo; a >= 1; a-- {
 				cn, ck := in(a, lo-1)
-				if a < lo && s.twoZ(kk, kn, ck, cn) >= zMin {
+				if a < lo && worse(cn, ck, kn, kk) {
 					break
 				}
 				rn, rk := in(0, a-1)
@@ -166,7 +184,7 @@ func (s *searcher) settleBounds(N, K []float64, lo, hi int, zMin float64) (int, 
 			best, at := math.Inf(-1), hi
 			for b := hi; b <= D-2; b++ {
 				cn, ck := in(hi+1, b)
-				if b > hi && s.twoZ(kk, kn, ck, cn) >= zMin {
+				if b > hi && worse(cn, ck, kn, kk) {
 					break
 				}
 				rn, rk := in(b+1, D-1)
