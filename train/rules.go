@@ -121,22 +121,22 @@ func (s *searcher) exactRanges(rows []int, g *subgroup) {
 // settleBounds checks the bounds lo and hi (indices of the first and the
 // last distinct value kept, over N and K, the cumulative rows and
 // positives by value) that the quality chose, and returns them settled.
-// The quality chooses among thousands of positions and cuts the rows
-// whose rate falls short of the midpoint of the group's and the contrast
-// rate, and a band at the edge of a group falls short of it by chance
-// whenever the two rates are close (the anti-ICP's ceiling sits just
-// above the rate of the accounts it looks for); so, as refine asks of a
-// whole condition, a bound must exclude rows that do significantly worse
-// than the rows it keeps (z at least zMin, see zBound). A bound whose side holds no
-// such rows is opened. Otherwise the bound may move outward over rows
-// whose rate does not fall significantly short of the quality's
-// indifference rate, (1 - a) p + a t for the kept rows' rate p (a test of
-// the rows moved over alone, so that a few kept rows cannot let many
-// worse ones in), and it moves, within that reach, to where the rate
-// changes: the position that best splits the rows on its side into those
-// kept and those beyond, by the likelihood of a rate on each side (the
-// rows beyond, not the contrast rate, say what the kept rows end
-// against).
+//
+// The quality chooses among thousands of positions, and cuts rows whose
+// rate falls short of its indifference rate m = (1 - a) p + a t (p the
+// kept rows' rate, t the contrast); a band at the edge of a group falls
+// short of m by chance whenever p and t are close, as they are for the
+// anti-ICP, whose ceiling sits just above the rate of the accounts it
+// looks for. So, as refine asks of a whole condition, a bound must
+// exclude rows that do significantly worse than the rows it keeps (z at
+// least zMin, see zBound): a bound whose side holds no such rows is
+// opened. Otherwise the bound may move outward over rows that do not
+// fall significantly short of m (those rows tested alone, so that a few
+// kept rows cannot let many worse ones in), and within that reach it
+// moves to where the rate changes: the position that best splits the
+// rows on its side into those kept and those beyond, by the likelihood
+// of one rate on each side. The rows beyond, not the contrast rate, say
+// where the kept rows end.
 func (s *searcher) settleBounds(N, K []float64, lo, hi int, zMin float64) (int, int) {
 	D := len(N) - 1
 	in := func(a, b int) (n, k float64) { return N[b+1] - N[a], K[b+1] - K[a] }
