@@ -130,18 +130,20 @@ func (s *searcher) exactRanges(rows []int, g *subgroup) {
 // looks for. So, as refine asks of a whole condition, a bound must
 // exclude rows that do significantly worse than the rows it keeps (z at
 // least zMin, see zBound): a bound whose side holds no such rows is
-// opened. Otherwise the bound may move outward over rows that do not
-// fall significantly short of m (those rows tested alone, so that a few
-// kept rows cannot let many worse ones in), and within that reach it
-// moves to where the rate changes: the position that best splits the
-// rows on its side into those kept and those beyond, by the likelihood
-// of one rate on each side. The rows beyond, not the contrast rate, say
-// where the kept rows end.
+// opened. Otherwise the bound may move outward over rows that do not do
+// worse than those kept (one-sided, at 5%) nor fall significantly short
+// of m (at zMin; a test of those rows alone, which a few kept rows cannot
+// weaken), and within that reach it moves to where the rate changes: the
+// position that best splits the rows on its side into those kept and
+// those beyond, by the likelihood of one rate on each side. The rows
+// beyond, not the contrast rate, say where the kept rows end.
 func (s *searcher) settleBounds(N, K []float64, lo, hi int, zMin float64) (int, int) {
 	D := len(N) - 1
 	in := func(a, b int) (n, k float64) { return N[b+1] - N[a], K[b+1] - K[a] }
-	// worse reports whether cn rows with ck positives fall significantly
-	// short of the indifference rate of kn kept rows with kk positives.
+	zLike := distuv.UnitNormal.Quantile(0.95)
+	// worse reports whether cn rows with ck positives do worse than kn
+	// kept rows with kk positives, or fall significantly short of their
+	// indifference rate.
 	worse := func(cn, ck, kn, kk float64) bool {
 		m := (1-s.a)*kk/kn + s.a*s.t
 		if cn == 0 || m <= 0 || m >= 1 {
@@ -151,7 +153,7 @@ func (s *searcher) settleBounds(N, K []float64, lo, hi int, zMin float64) (int, 
 		if s.low {
 			d = -d
 		}
-		return d/math.Sqrt(m*(1-m)/cn) >= zMin
+		return d/math.Sqrt(m*(1-m)/cn) >= zMin || s.twoZ(kk, kn, ck, cn) >= zLike
 	}
 	// The lower bound: rows of values 0..lo-1 lie below it.
 	if lo > 0 {
