@@ -6,16 +6,19 @@ import (
 	"sort"
 	"strconv"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/icpengine/icp/profile"
 )
 
 // exactRanges sets the bounds of each range condition of g exactly:
 // among all observed values of the rows meeting g's other conditions
 // (not only the quantile cuts of the beam search), each bound in turn
-// moves to where the quality is best, until neither moves. A bound is
-// then placed at the roundest number between the last value it keeps and
-// the first it excludes, so that the rule reads "<= 500" rather than
-// "<= 503.5" with the same accounts on either side.
+// moves to where the quality is best, until neither moves; then
+// settleBounds keeps each bound only as far as the evidence asks. A
+// bound is then placed at the roundest number between the last value it
+// keeps and the first it excludes, so that the rule reads "<= 500" rather
+// than "<= 503.5" with the same accounts on either side.
 func (s *searcher) exactRanges(rows []int, g *subgroup) {
 	defer s.fitting()()
 	for j := range g.conds {
@@ -92,6 +95,7 @@ func (s *searcher) exactRanges(rows []int, g *subgroup) {
 				break
 			}
 		}
+		lo, hi = s.settleBounds(N, K, lo, hi, s.zBound(c.v))
 		c.lo, c.hi = math.Inf(-1), math.Inf(1)
 		if lo > 0 {
 			if v.integer {
@@ -112,6 +116,109 @@ func (s *searcher) exactRanges(rows []int, g *subgroup) {
 	g.rows = s.without(rows, g.conds, -1)
 	g.n, g.k = s.count(g.rows)
 	g.q = s.quality(g.n, g.k)
+}
+
+// settleBounds checks the bounds lo and hi (indices of the first and the
+// last distinct value kept, over N and K, the cumulative rows and
+// positives by value) that the quality chose, and returns them settled.
+//
+// The quality chooses among thousands of positions, and cuts rows whose
+// rate falls short of its indifference rate m = (1 - a) p + a t (p the
+// kept rows' rate, t the contrast); a band at the edge of a group falls
+// short of m by chance whenever p and t are close, as they are for the
+// anti-ICP, whose ceiling sits just above the rate of the accounts it
+// looks for. So, as refine asks of a whole condition, a bound must
+// exclude rows that do significantly worse than the rows it keeps (z at
+// least zMin, see zBound): a bound whose side holds no such rows is
+// opened. Otherwise the bound may move outward over rows that do not do
+// worse than those kept (one-sided, at 5%) nor fall significantly short
+// of m (at zMin; a test of those rows alone, which a few kept rows cannot
+// weaken), and within that reach it moves to where the rate changes: the
+// position that best splits the rows on its side into those kept and
+// those beyond, by the likelihood of one rate on each side. The rows
+// beyond, not the contrast rate, say where the kept rows end.
+func (s *searcher) settleBounds(N, K []float64, lo, hi int, zMin float64) (int, int) {
+	D := len(N) - 1
+	in := func(a, b int) (n, k float64) { return N[b+1] - N[a], K[b+1] - K[a] }
+	zLike := distuv.UnitNormal.Quantile(0.95)
+	// worse reports whether cn rows with ck positives do worse than kn
+	// kept rows with kk positives, or fall significantly short of their
+	// indifference rate.
+	worse := func(cn, ck, kn, kk float64) bool {
+		m := (1-s.a)*kk/kn + s.a*s.t
+		if cn == 0 || m <= 0 || m >= 1 {
+			return false
+		}
+		d := m - ck/cn
+		if s.low {
+			d = -d
+		}
+		return d/math.Sqrt(m*(1-m)/cn) >= zMin || s.twoZ(kk, kn, ck, cn) >= zLike
+	}
+	// The lower bound: rows of values 0..lo-1 lie below it.
+	if lo > 0 {
+		kn, kk := in(lo, hi)
+		en, ek := in(0, lo-1)
+		if s.twoZ(kk, kn, ek, en) < zMin {
+			lo = 0
+		} else {
+			best, at := math.Inf(-1), lo
+			for a := lo; a >= 1; a-- {
+				cn, ck := in(a, lo-1)
+				if a < lo && worse(cn, ck, kn, kk) {
+					break
+				}
+				rn, rk := in(0, a-1)
+				if ll := logLik(kn+cn, kk+ck) + logLik(rn, rk); ll > best {
+					best, at = ll, a
+				}
+			}
+			lo = at
+		}
+	}
+	// The upper bound: rows of values hi+1..D-1 lie above it.
+	if hi < D-1 {
+		kn, kk := in(lo, hi)
+		en, ek := in(hi+1, D-1)
+		if s.twoZ(kk, kn, ek, en) < zMin {
+			hi = D - 1
+		} else {
+			best, at := math.Inf(-1), hi
+			for b := hi; b <= D-2; b++ {
+				cn, ck := in(hi+1, b)
+				if b > hi && worse(cn, ck, kn, kk) {
+					break
+				}
+				rn, rk := in(b+1, D-1)
+				if ll := logLik(kn+cn, kk+ck) + logLik(rn, rk); ll > best {
+					best, at = ll, b
+				}
+			}
+			hi = at
+		}
+	}
+	return lo, hi
+}
+
+// zBound is the least z statistic of the rows a bound of a range on view
+// vi excludes: the one-sided normal quantile of alpha over the number of
+// positions the beam search tries for one bound.
+func (s *searcher) zBound(vi int) float64 {
+	m := float64(len(s.views[vi].cuts) + 1)
+	return distuv.UnitNormal.Quantile(1 - s.alpha/m)
+}
+
+// logLik is the log-likelihood of k positives among n rows at their own
+// rate.
+func logLik(n, k float64) float64 {
+	var ll float64
+	if k > 0 {
+		ll += k * math.Log(k/n)
+	}
+	if n-k > 0 {
+		ll += (n - k) * math.Log((n-k)/n)
+	}
+	return ll
 }
 
 // roundBetween returns the roundest number x with a <= x < b, a threshold

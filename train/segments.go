@@ -671,6 +671,15 @@ func binomialTail(k, n int, p float64) float64 {
 // tell, the condition stays: the training deals showed it significant.
 // The holdout accounts of earlier segments are left out. It returns what
 // it pruned.
+//
+// It is a backward elimination: each round judges every condition given
+// the others and drops the one the holdout speaks most clearly against
+// (the largest likelihood ratio), then judges the rest again. Dropping
+// the first that fails instead would judge a condition the rule needs in
+// the company of one it does not: a channel condition that raises every
+// account's rate leaves few holdout accounts beside a size bound, where
+// chance can make the bound look idle, while once the channel condition
+// goes, the bound has the holdout accounts to show that it matters.
 func (r *trainRun) prune(c *candidate, earlier []candidate, base float64) []string {
 	const minRows = 5
 	t, y, rule := r.t, c.y, &c.rule
@@ -686,40 +695,54 @@ next:
 	}
 	var out []string
 	cl := &rule.Clauses[0]
-	for j := 0; j < len(cl.Conds) && len(cl.Conds) > 1; j++ {
-		var in, added counts
-		for _, i := range rows {
-			meets := true
-			for k := range cl.Conds {
-				if k != j && !cl.Conds[k].Holds(t, i) {
-					meets = false
-					break
-				}
-			}
-			if !meets {
+	for len(cl.Conds) > 1 {
+		weak, weakLLR := -1, math.Log(3)
+		var weakIn, weakAdded counts
+		for j := range cl.Conds {
+			in, added := r.pruneCounts(cl, j, rows, y)
+			if added.n < minRows || in.n == 0 {
 				continue
 			}
-			if cl.Conds[j].Holds(t, i) {
-				in.n++
-				in.k += y[i]
-			} else {
-				added.n++
-				added.k += y[i]
+			pr, pb := shrunk(in.k, in.n, base), math.Min(math.Max(base, 1e-4), 1-1e-4)
+			llr := added.k*math.Log(pr/pb) + (added.n-added.k)*math.Log((1-pr)/(1-pb))
+			if pr > pb && llr >= weakLLR {
+				weak, weakLLR, weakIn, weakAdded = j, llr, in, added
 			}
 		}
-		if added.n < minRows || in.n == 0 {
-			continue
+		if weak < 0 {
+			break
 		}
-		pr, pb := shrunk(in.k, in.n, base), math.Min(math.Max(base, 1e-4), 1-1e-4)
-		llr := added.k*math.Log(pr/pb) + (added.n-added.k)*math.Log((1-pr)/(1-pb))
-		if pr > pb && llr >= math.Log(3) {
-			out = append(out, fmt.Sprintf("`%s` from `%s`: on the holdout the %d accounts it would exclude turn positive at %s, the rule's own at %s (base rate %s)",
-				cl.Conds[j].String(), rule.String(), int(added.n), profile.FormatPercent(added.k/added.n), profile.FormatPercent(in.k/in.n), profile.FormatPercent(base)))
-			cl.Conds = slices.Delete(cl.Conds, j, j+1)
-			j = -1
-		}
+		out = append(out, fmt.Sprintf("`%s` from `%s`: on the holdout the %d accounts it would exclude turn positive at %s, the rule's own at %s (base rate %s)",
+			cl.Conds[weak].String(), rule.String(), int(weakAdded.n), profile.FormatPercent(weakAdded.k/weakAdded.n), profile.FormatPercent(weakIn.k/weakIn.n), profile.FormatPercent(base)))
+		cl.Conds = slices.Delete(cl.Conds, weak, weak+1)
 	}
 	return out
+}
+
+// pruneCounts counts the rows of rows meeting every condition of cl but
+// the j-th: those meeting it too (in) and those it excludes (added), with
+// their positives.
+func (r *trainRun) pruneCounts(cl *profile.Clause, j int, rows []int, y []float64) (in, added counts) {
+	for _, i := range rows {
+		meets := true
+		for k := range cl.Conds {
+			if k != j && !cl.Conds[k].Holds(r.t, i) {
+				meets = false
+				break
+			}
+		}
+		if !meets {
+			continue
+		}
+		if cl.Conds[j].Holds(r.t, i) {
+			in.n++
+			in.k += y[i]
+		} else {
+			added.n++
+			added.k += y[i]
+		}
+	}
+	return in, added
 }
 
 // merge merges candidates: a rule that an earlier one's covers is merged

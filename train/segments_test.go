@@ -436,3 +436,107 @@ func TestWinsButChurns(t *testing.T) {
 		t.Errorf("Gaming segment found for %q, warning %q; want found for won deals and a churn warning in its summary", gaming.Outcomes, gaming.Warning)
 	}
 }
+
+// cumulative returns the cumulative rows and positives of groups of
+// distinct values, each given as rows and positives.
+func cumulative(groups [][2]float64) (N, K []float64) {
+	N, K = []float64{0}, []float64{0}
+	for _, g := range groups {
+		N = append(N, N[len(N)-1]+g[0])
+		K = append(K, K[len(K)-1]+g[1])
+	}
+	return N, K
+}
+
+func TestSettleBounds(t *testing.T) {
+	tests := []struct {
+		name           string
+		low            bool
+		t              float64
+		groups         [][2]float64
+		lo, hi         int
+		wantLo, wantHi int
+	}{
+		{
+			// An anti-ICP band at 25% good under a ceiling of 31%: the
+			// quality cut its lower edge, which does no worse, and its
+			// upper edge short of the accounts that do far better.
+			name: "anti-ICP band cut by chance at both edges", low: true, t: 0.31,
+			groups: [][2]float64{{60, 20}, {300, 75}, {300, 75}, {60, 21}, {400, 250}, {400, 248}},
+			lo:     1, hi: 2, wantLo: 0, wantHi: 3,
+		},
+		{
+			// A few kept rows do not let many worse ones in: the rows
+			// moved over are judged against the indifference rate.
+			name: "small band against many worse rows", low: true, t: 0.12,
+			groups: [][2]float64{{400, 150}, {2300, 380}, {130, 9}, {300, 100}},
+			lo:     2, hi: 2, wantLo: 2, wantHi: 2,
+		},
+		{
+			name: "segment bounds that exclude clearly worse rows stay", t: 0.2,
+			groups: [][2]float64{{500, 50}, {300, 180}, {300, 175}, {500, 60}},
+			lo:     1, hi: 2, wantLo: 1, wantHi: 2,
+		},
+		{
+			name: "segment bound whose side does alike opens", t: 0.2,
+			groups: [][2]float64{{500, 50}, {300, 180}, {300, 175}, {40, 25}},
+			lo:     1, hi: 2, wantLo: 1, wantHi: 3,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &searcher{a: 0.5, t: tt.t, low: tt.low, alpha: 0.05}
+			N, K := cumulative(tt.groups)
+			lo, hi := s.settleBounds(N, K, tt.lo, tt.hi, 3)
+			if lo != tt.wantLo || hi != tt.wantHi {
+				t.Errorf("settleBounds(%d, %d) = %d, %d, want %d, %d", tt.lo, tt.hi, lo, hi, tt.wantLo, tt.wantHi)
+			}
+		})
+	}
+}
+
+// TestPruneOrder checks that pruning drops first the condition the
+// holdout speaks most clearly against and then judges the others again:
+// a channel that raises every account's rate leaves a few holdout
+// accounts beside the size bound, which by chance do well; judged first,
+// the bound would go and the channel stay.
+func TestPruneOrder(t *testing.T) {
+	var size []float64
+	var channel []string
+	var y []float64
+	add := func(n, k int, sz float64, ch string) {
+		for j := range n {
+			size = append(size, sz)
+			channel = append(channel, ch)
+			y = append(y, map[bool]float64{true: 1, false: 0}[j < k])
+		}
+	}
+	add(50, 30, 2000, "Partner")  // in the rule
+	add(10, 5, 300, "Partner")    // the size bound would add these
+	add(200, 90, 2000, "Inbound") // the channel condition would add these
+	add(500, 50, 300, "Inbound")
+	tab := &datasets.Table{Columns: []*datasets.Column{
+		{Name: "size", Kind: datasets.Number, Num: size},
+		{Name: "channel", Kind: datasets.String, Str: channel},
+	}}
+	hold := make([]int, len(y))
+	var pos float64
+	for i := range hold {
+		hold[i] = i
+		pos += y[i]
+	}
+	lo := 1000.0
+	rule := profile.Rule{Clauses: []profile.Clause{{Conds: []profile.Cond{
+		{Column: "size", Op: profile.OpRange, Lo: &lo},
+		{Column: "channel", Op: profile.OpIn, Levels: []string{"Partner"}},
+	}}}}
+	r := &trainRun{t: tab, hold: hold}
+	c := &candidate{rule: rule, y: y}
+	pruned := r.prune(c, nil, pos/float64(len(y)))
+	if got, want := c.rule.String(), "size > 1000"; got != want {
+		t.Errorf("prune() left %q, want %q (pruned %q)", got, want, pruned)
+	}
+	if len(pruned) != 1 {
+		t.Errorf("prune() pruned %d conditions, want 1: %q", len(pruned), pruned)
+	}
+}
