@@ -30,6 +30,12 @@ func (p placeholders) has(v string) bool {
 		return true
 	}
 	for _, x := range p {
+		// Two strings whose first bytes are ASCII letters or signs that
+		// differ without case do not fold alike: checked first, this
+		// spares most calls of EqualFold, which scoring makes per cell.
+		if x == "" || v[0] < utf8.RuneSelf && x[0] < utf8.RuneSelf && v[0]|0x20 != x[0]|0x20 {
+			continue
+		}
 		if strings.EqualFold(v, x) {
 			return true
 		}

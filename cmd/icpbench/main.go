@@ -79,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		label  = fs.String("label", train.TargetWon, "label target: won (as the reference) or ideal")
 		seed   = fs.Uint64("seed", 1, "random seed")
 		single = fs.Int("single", 200, "accounts scored one at a time for the latency figures")
+		value  = fs.Bool("value", false, "also fit the value model where the table has a value outcome, so that scores carry the expected value and its attributions (the reference fits a classifier only)")
 	)
 	if err := cmd.Parse(fs, args, stdout, false); err != nil {
 		return err
@@ -106,6 +107,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		p, err := train.Train(t, s, train.Config{
 			Seed: *seed, Label: train.LabelConfig{Target: *label},
 			Models: train.ModelConfig{Kinds: []string{kind}}, Timings: &tm,
+			Value: train.ValueConfig{Disable: !*value},
 		})
 		if err != nil {
 			return err
