@@ -144,16 +144,7 @@ func (r *trainRun) antiICP() profile.AntiICP {
 		left = slices.DeleteFunc(slices.Clone(left), func(i int) bool { return s.matches(&g, i) })
 		found = append(found, s.rule(&g))
 	}
-	merged := mergeRules(found, func(r *profile.Rule) counts {
-		var c counts
-		for _, i := range fitRows {
-			if r.Match(t, i) {
-				c.n++
-				c.k += good[i]
-			}
-		}
-		return c
-	}, true)
+	merged := mergeRules(found, func(r *profile.Rule) counts { return holdoutOf(r, t, fitRows, good) }, true)
 	for _, rule := range merged {
 		in := matching(&rule, t, labeled)
 		var gd int

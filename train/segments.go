@@ -553,13 +553,7 @@ func intersectCond(a, b *profile.Cond) (profile.Cond, bool) {
 		}
 		return u, u.Lo == nil || u.Hi == nil || *u.Lo < *u.Hi
 	case a.Op == profile.OpHasAll && b.Op == profile.OpHasAll && !a.Negate && !b.Negate:
-		u.Tags = slices.Clone(a.Tags)
-		for _, tag := range b.Tags {
-			if !slices.Contains(u.Tags, tag) {
-				u.Tags = append(u.Tags, tag)
-			}
-		}
-		sort.Strings(u.Tags)
+		u.Tags = sortedUnion(a.Tags, b.Tags)
 		return u, true
 	case a.Op == profile.OpIs && b.Op == profile.OpIs && a.Negate == b.Negate:
 		return u, true
@@ -587,6 +581,18 @@ func free(rows []int, taken []bool) []int {
 
 // counts are the accounts and positives of a group.
 type counts struct{ n, k float64 }
+
+// sortedUnion returns the values of a and b, each once, sorted.
+func sortedUnion(a, b []string) []string {
+	u := slices.Clone(a)
+	for _, v := range b {
+		if !slices.Contains(u, v) {
+			u = append(u, v)
+		}
+	}
+	sort.Strings(u)
+	return u
+}
 
 // holdoutOf counts the rows matching rule and their positives.
 func holdoutOf(rule *profile.Rule, t *datasets.Table, rows []int, y []float64) counts {
@@ -882,13 +888,7 @@ func unionCond(a, b *profile.Cond) (u profile.Cond, keep, ok bool) {
 	u.Missing = a.Missing || b.Missing
 	switch {
 	case a.Op == profile.OpIn && b.Op == profile.OpIn && !a.Negate && !b.Negate:
-		u.Levels = slices.Clone(a.Levels)
-		for _, lv := range b.Levels {
-			if !slices.Contains(u.Levels, lv) {
-				u.Levels = append(u.Levels, lv)
-			}
-		}
-		sort.Strings(u.Levels)
+		u.Levels = sortedUnion(a.Levels, b.Levels)
 		return u, true, true
 	case a.Op == profile.OpIn && b.Op == profile.OpIn && a.Negate && b.Negate:
 		u.Levels = nil
@@ -930,13 +930,7 @@ func unionCond(a, b *profile.Cond) (u profile.Cond, keep, ok bool) {
 	case a.Op == profile.OpIs && b.Op == profile.OpIs:
 		return u, false, a.Negate != b.Negate
 	case a.Op == profile.OpHasAny && b.Op == profile.OpHasAny && !a.Negate && !b.Negate:
-		u.Tags = slices.Clone(a.Tags)
-		for _, tag := range b.Tags {
-			if !slices.Contains(u.Tags, tag) {
-				u.Tags = append(u.Tags, tag)
-			}
-		}
-		sort.Strings(u.Tags)
+		u.Tags = sortedUnion(a.Tags, b.Tags)
 		return u, true, true
 	case a.Op == profile.OpHasAll && b.Op == profile.OpHasAll && !a.Negate && !b.Negate:
 		u.Tags = nil
