@@ -39,7 +39,7 @@ func axes(b *strings.Builder, xLabel, yLabel string, xMax, yMax float64, xFmt, y
 		x := chartLeft + f*chartPlotW
 		y := chartTop + chartPlotH - f*chartPlotH
 		fmt.Fprintf(b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="#e5e7eb"/>`, chartLeft, y, chartLeft+chartPlotW, y)
-		fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle">%s</text>`, x, chartTop+chartPlotH+14, xFmt(f*xMax))
+		fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle">%s</text>`, x, chartTop+chartPlotH+19, xFmt(f*xMax))
 		fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="end">%s</text>`, chartLeft-4, y+4, yFmt(f*yMax))
 	}
 	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle">%s</text>`, chartLeft+chartPlotW/2, chartH-8, html.EscapeString(xLabel))
