@@ -39,7 +39,7 @@ func axes(b *strings.Builder, xLabel, yLabel string, xMax, yMax float64, xFmt, y
 		x := chartLeft + f*chartPlotW
 		y := chartTop + chartPlotH - f*chartPlotH
 		fmt.Fprintf(b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="#e5e7eb"/>`, chartLeft, y, chartLeft+chartPlotW, y)
-		fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle">%s</text>`, x, chartTop+chartPlotH+14, xFmt(f*xMax))
+		fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle">%s</text>`, x, chartTop+chartPlotH+19, xFmt(f*xMax))
 		fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="end">%s</text>`, chartLeft-4, y+4, yFmt(f*yMax))
 	}
 	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle">%s</text>`, chartLeft+chartPlotW/2, chartH-8, html.EscapeString(xLabel))
@@ -49,11 +49,63 @@ func axes(b *strings.Builder, xLabel, yLabel string, xMax, yMax float64, xFmt, y
 func px(x, xMax float64) float64 { return chartLeft + x/xMax*chartPlotW }
 func py(y, yMax float64) float64 { return chartTop + chartPlotH - y/yMax*chartPlotH }
 
-// lineChart draws series over [0, xMax] x [0, yMax] with a legend.
+// Line chart labels: 11px text (the report's CSS), whose characters are
+// counted at lineCharW wide and whose box is lineTextH high, generously,
+// so that the boxes the browser draws fall inside the ones counted here.
+const lineCharW, lineTextH = 6.8, 15.0
+
+// box is a rectangle in SVG user units.
+type box struct{ x0, y0, x1, y1 float64 }
+
+func (a box) hits(b box) bool {
+	return math.Min(a.x1, b.x1) > math.Max(a.x0, b.x0) && math.Min(a.y1, b.y1) > math.Max(a.y0, b.y0)
+}
+
+// textBox returns the box of text s written at (x, baseline y) with the
+// given anchor.
+func textBox(s string, x, y float64, anchor string) box {
+	w := float64(len([]rune(s))) * lineCharW
+	x0 := x - w/2
+	switch anchor {
+	case "start":
+		x0 = x
+	case "end":
+		x0 = x - w
+	}
+	return box{x0, y - lineTextH + 4, x0 + w, y + 4}
+}
+
+// keyPoints returns the points of s worth a value label: all of them
+// when there are few, else those on the tenths of xMax (deciles of a
+// gains curve). The origin, where nothing is measured yet, is left out.
+func keyPoints(pts [][2]float64, xMax float64) [][2]float64 {
+	var out [][2]float64
+	for _, p := range pts {
+		if p[0] <= 0 {
+			continue
+		}
+		if t := p[0] / xMax * 10; len(pts) > 12 && math.Abs(t-math.Round(t)) > 1e-6 {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// lineChart draws series over [0, xMax] x [0, yMax] with a legend. Each
+// point of a solid series carries its values as a tooltip, and its key
+// points (keyPoints) show their value above or below them wherever that
+// label overlaps no other text; dashed series are references, unlabelled.
 func lineChart(title, xLabel, yLabel string, xMax, yMax float64, xFmt, yFmt func(float64) string, ss []series) string {
 	var b strings.Builder
 	svgOpen(&b, title)
 	axes(&b, xLabel, yLabel, xMax, yMax, xFmt, yFmt)
+	var taken []box
+	for k, s := range ss {
+		ly := chartTop + 14 + 14*float64(k)
+		taken = append(taken, box{chartLeft + 8, ly - lineTextH + 4, chartLeft + 30 + float64(len([]rune(s.name)))*lineCharW, ly + 4})
+	}
+	var labels strings.Builder
 	for k, s := range ss {
 		var pts []string
 		for _, p := range s.pts {
@@ -64,60 +116,48 @@ func lineChart(title, xLabel, yLabel string, xMax, yMax float64, xFmt, yFmt func
 			dash = ` stroke-dasharray="5,4"`
 		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>`, s.color, dash, strings.Join(pts, " "))
-		for _, p := range s.pts {
-			if !s.dashed {
-				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>`, px(math.Min(p[0], xMax), xMax), py(math.Min(p[1], yMax), yMax), s.color)
+		if !s.dashed {
+			for _, p := range s.pts {
+				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"><title>%s: %s, %s</title></circle>`,
+					px(math.Min(p[0], xMax), xMax), py(math.Min(p[1], yMax), yMax), s.color, html.EscapeString(s.name), xFmt(p[0]), yFmt(p[1]))
+			}
+			for _, p := range keyPoints(s.pts, xMax) {
+				x, y, v := px(math.Min(p[0], xMax), xMax), py(math.Min(p[1], yMax), yMax), yFmt(p[1])
+				anchor := "middle"
+				if w := float64(len([]rune(v))) * lineCharW; x+w/2 > chartW-2 {
+					anchor = "end"
+				} else if x-w/2 < chartLeft+2 {
+					anchor = "start"
+				}
+				for _, ty := range []float64{y - 7, y + 15} {
+					bx := textBox(v, x, ty, anchor)
+					if bx.y0 < chartTop+1 || bx.y1 > chartTop+chartPlotH-1 || collides(bx, taken) {
+						continue
+					}
+					taken = append(taken, bx)
+					fmt.Fprintf(&labels, `<text class="val" x="%.1f" y="%.1f" text-anchor="%s" style="fill:%s;paint-order:stroke;stroke:#fff;stroke-width:3px">%s</text>`,
+						x, ty, anchor, s.color, v)
+					break
+				}
 			}
 		}
 		ly := chartTop + 14 + 14*float64(k)
-		fmt.Fprintf(&b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="%s" stroke-width="2"%s/><text x="%g" y="%g">%s</text>`,
+		fmt.Fprintf(&b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="%s" stroke-width="2"%s/><text class="lbl" x="%g" y="%g">%s</text>`,
 			chartLeft+8, ly-4, chartLeft+26, ly-4, s.color, dash, chartLeft+30, ly, html.EscapeString(s.name))
 	}
+	b.WriteString(labels.String())
 	b.WriteString("</svg>")
 	return b.String()
 }
 
-// barChart draws groups of bars (one bar per series in each group).
-func barChart(title, yLabel string, groups []string, names, colors []string, values [][]float64, yFmt func(float64) string) string {
-	yMax := 0.0
-	for _, vs := range values {
-		for _, v := range vs {
-			yMax = math.Max(yMax, v)
+// collides reports whether a overlaps any of bs.
+func collides(a box, bs []box) bool {
+	for _, b := range bs {
+		if a.hits(b) {
+			return true
 		}
 	}
-	if yMax <= 0 {
-		yMax = 1
-	}
-	yMax *= 1.1
-	var b strings.Builder
-	svgOpen(&b, title)
-	fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%g" height="%g" fill="none" stroke="#888"/>`, chartLeft, chartTop, chartPlotW, chartPlotH)
-	for k := 0; k <= 4; k++ {
-		y := chartTop + chartPlotH - float64(k)/4*chartPlotH
-		fmt.Fprintf(&b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="#e5e7eb"/>`, chartLeft, y, chartLeft+chartPlotW, y)
-		fmt.Fprintf(&b, `<text x="%g" y="%g" text-anchor="end">%s</text>`, chartLeft-4, y+4, yFmt(float64(k)/4*yMax))
-	}
-	fmt.Fprintf(&b, `<text x="14" y="%g" text-anchor="middle" transform="rotate(-90 14 %g)">%s</text>`, chartTop+chartPlotH/2, chartTop+chartPlotH/2, html.EscapeString(yLabel))
-	gw := chartPlotW / float64(max(1, len(groups)))
-	bw := gw * 0.8 / float64(max(1, len(names)))
-	for g, name := range groups {
-		x0 := chartLeft + float64(g)*gw + gw*0.1
-		for s := range names {
-			v := values[s][g]
-			h := v / yMax * chartPlotH
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`,
-				x0+float64(s)*bw, chartTop+chartPlotH-h, bw, h, colors[s], html.EscapeString(name), html.EscapeString(names[s]), yFmt(v))
-		}
-		if len(groups) <= 12 || g%2 == 0 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%g" text-anchor="middle">%s</text>`, x0+gw*0.4, chartTop+chartPlotH+14, html.EscapeString(name))
-		}
-	}
-	for s, n := range names {
-		ly := chartTop + 14 + 14*float64(s)
-		fmt.Fprintf(&b, `<rect x="%g" y="%g" width="12" height="8" fill="%s"/><text x="%g" y="%g">%s</text>`, chartLeft+chartPlotW-120, ly-8, colors[s], chartLeft+chartPlotW-104, ly, html.EscapeString(n))
-	}
-	b.WriteString("</svg>")
-	return b.String()
+	return false
 }
 
 func pctTick(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }

@@ -478,21 +478,27 @@ func (p icpReport) backtestSection(d *document, charts bool) {
 				[]series{{name: "random", color: colorMuted, dashed: true, pts: [][2]float64{{0, 1}, {1, 1}}}, {name: "model", color: colorA, pts: lift}}))
 		}
 	}
-	if charts {
+	if h := bt.Histogram; charts && len(h.Positive) > 0 && len(h.Positive) == len(h.Negative) {
+		// The bins are merged by twos (tenths of the score for the usual
+		// 20) so that each bar of the chart has room for its value.
+		n := (len(h.Positive) + 1) / 2
 		var groups []string
-		pos := make([]float64, 20)
-		neg := make([]float64, 20)
+		pos := make([]float64, n)
+		neg := make([]float64, n)
 		var np, nn float64
-		for k := range bt.Histogram.Positive {
-			np += float64(bt.Histogram.Positive[k])
-			nn += float64(bt.Histogram.Negative[k])
+		for k := range h.Positive {
+			np += float64(h.Positive[k])
+			nn += float64(h.Negative[k])
 		}
-		for k := range pos {
-			groups = append(groups, fmt.Sprintf("%.2f", float64(k)/20))
-			pos[k] = float64(bt.Histogram.Positive[k]) / math.Max(1, np)
-			neg[k] = float64(bt.Histogram.Negative[k]) / math.Max(1, nn)
+		for k := range h.Positive {
+			pos[k/2] += float64(h.Positive[k]) / math.Max(1, np)
+			neg[k/2] += float64(h.Negative[k]) / math.Max(1, nn)
 		}
-		d.chart(barChart("Score distribution by outcome (holdout)", "share of the outcome's deals", groups, []string{"positive", "negative"}, []string{colorA, colorB}, [][]float64{pos, neg}, pctTick))
+		width := 1 / float64(len(h.Positive))
+		for k := range n {
+			groups = append(groups, fmt.Sprintf("%.2f–%.2f", float64(2*k)*width, math.Min(1, float64(2*k+2)*width)))
+		}
+		d.chart(hbarChart("Score distribution by outcome on the holdout", groups, []string{"share of positives", "share of negatives"}, []string{colorA, colorB}, [][]float64{pos, neg}, pct))
 	}
 	if len(bt.Recent) > 0 {
 		d.h3("Recent deals")

@@ -52,35 +52,34 @@ func chromium(t *testing.T) string {
 }
 
 // firstScreen is a script that measures the report as a reader sees it:
-// where the summary's parts end, and every pair of chart texts (elements
-// of class lbl and val inside a figure of class chart) whose boxes
-// intersect by more than half a pixel both ways. It also counts the bars
-// of the bar charts (rectangles with a title) and their value labels.
+// where the summary's parts end, and, in every chart (a figure of class
+// chart), each pair of texts whose boxes intersect by more than half a
+// pixel both ways, and each text over a bar (a rectangle with a title).
+// It also counts each chart's bars and value labels (class val).
 const firstScreen = `(() => {
   const bottom = (sel) => { const el = document.querySelector(sel); return el ? el.getBoundingClientRect().bottom : -1; };
   const out = {summaryTop: -1, cards: [], chart: bottom("#summary-tiers"), anti: bottom("#summary ul.anti"),
-    changes: bottom("#summary ul.changes"), noSegments: bottom("#summary .nosegments"), charts: 0, bars: 0, values: 0, overlaps: []};
+    changes: bottom("#summary ul.changes"), noSegments: bottom("#summary .nosegments"), charts: [], overlaps: []};
   const s = document.querySelector("#summary");
   if (s) out.summaryTop = s.getBoundingClientRect().top;
   for (const c of document.querySelectorAll("#summary article.card")) {
     out.cards.push({id: c.dataset.segment, bottom: c.getBoundingClientRect().bottom, right: c.getBoundingClientRect().right});
   }
   for (const chart of document.querySelectorAll("figure.chart")) {
-    const texts = [...chart.querySelectorAll(".lbl, .val")];
-    if (texts.length === 0) continue;
-    out.charts++;
-    out.bars += chart.querySelectorAll("rect title").length;
-    out.values += chart.querySelectorAll(".val").length;
+    const texts = [...chart.querySelectorAll("text")];
+    const c = {title: chart.querySelector("svg").getAttribute("aria-label"), bars: chart.querySelectorAll("rect title").length,
+      values: chart.querySelectorAll(".val").length};
+    out.charts.push(c);
     const bs = texts.map((el) => ({el, r: el.getBoundingClientRect()})).filter((b) => b.r.width > 0 && b.r.height > 0);
-    const rects = [...chart.querySelectorAll("rect")].map((el) => ({el, r: el.getBoundingClientRect()})).filter((b) => b.r.width > 0);
+    const rects = [...chart.querySelectorAll("rect")].filter((el) => el.querySelector("title")).map((el) => ({el, r: el.getBoundingClientRect()})).filter((b) => b.r.width > 0);
     const hit = (a, b) => Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left) > 0.5 &&
       Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top) > 0.5;
     for (let i = 0; i < bs.length; i++) {
       for (let j = i + 1; j < bs.length; j++) {
-        if (hit(bs[i], bs[j])) out.overlaps.push(bs[i].el.textContent + " / " + bs[j].el.textContent);
+        if (hit(bs[i], bs[j])) out.overlaps.push(c.title + ": " + bs[i].el.textContent + " / " + bs[j].el.textContent);
       }
       for (const r of rects) {
-        if (hit(bs[i], r)) out.overlaps.push(bs[i].el.textContent + " / a bar");
+        if (hit(bs[i], r)) out.overlaps.push(c.title + ": " + bs[i].el.textContent + " / a bar");
       }
     }
   }
@@ -95,14 +94,16 @@ type screen struct {
 		Bottom float64 `json:"bottom"`
 		Right  float64 `json:"right"`
 	} `json:"cards"`
-	Chart      float64  `json:"chart"`
-	Anti       float64  `json:"anti"`
-	Changes    float64  `json:"changes"`
-	NoSegments float64  `json:"noSegments"`
-	Charts     int      `json:"charts"`
-	Bars       int      `json:"bars"`
-	Values     int      `json:"values"`
-	Overlaps   []string `json:"overlaps"`
+	Chart      float64 `json:"chart"`
+	Anti       float64 `json:"anti"`
+	Changes    float64 `json:"changes"`
+	NoSegments float64 `json:"noSegments"`
+	Charts     []struct {
+		Title  string `json:"title"`
+		Bars   int    `json:"bars"`
+		Values int    `json:"values"`
+	} `json:"charts"`
+	Overlaps []string `json:"overlaps"`
 }
 
 // openReport starts headless Chromium with a window of the first screen's
@@ -138,8 +139,9 @@ func openReport(t *testing.T, bin string) context.Context {
 
 // TestReportSummaryInBrowser opens HTML reports at 1280×900 in headless
 // Chromium: the summary (every segment card, the anti-ICP lines, the tier
-// chart and what changed) is on the first screen, and no chart label
-// overlaps another or a bar, every bar showing its value. It writes the
+// chart and what changed) is on the first screen, and in every chart of
+// the report no text overlaps another or a bar, every chart shows values
+// and every bar its own. It writes the
 // first screen of the first report to -screenshot (the README's picture).
 func TestReportSummaryInBrowser(t *testing.T) {
 	bin := chromium(t)
@@ -207,11 +209,16 @@ func TestReportSummaryInBrowser(t *testing.T) {
 					t.Errorf("the summary's %s ends at %.0f px, want it on the first %d px", name, bottom, screenH)
 				}
 			}
-			if got.Charts < 2 || got.Bars == 0 {
-				t.Errorf("measured %d labelled charts with %d bars, want the summary's and the tiers' charts", got.Charts, got.Bars)
+			if len(got.Charts) < 6 {
+				t.Errorf("measured %d charts, want the summary's, the tiers', calibration, gains, lift and scores", len(got.Charts))
 			}
-			if got.Values != got.Bars {
-				t.Errorf("%d bars show %d values, want one each", got.Bars, got.Values)
+			for _, c := range got.Charts {
+				if c.Values == 0 {
+					t.Errorf("chart %q shows no value", c.Title)
+				}
+				if c.Bars > 0 && c.Values != c.Bars {
+					t.Errorf("chart %q: %d bars show %d values, want one each", c.Title, c.Bars, c.Values)
+				}
 			}
 			if len(got.Overlaps) > 0 {
 				t.Errorf("chart labels overlap: %q", got.Overlaps)
