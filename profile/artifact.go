@@ -234,8 +234,11 @@ func scanArtifact(b []byte) (envelope, []byte, error) {
 			if err != nil {
 				return env, nil, notJSON(err)
 			}
-			n := v.Int()
-			if v.Kind() != '0' || float64(n) != v.Float() {
+			if v.Kind() != '0' {
+				return env, nil, invalid("format_version: want an integer")
+			}
+			n := v.Int() // Int panics on a token that is not a number
+			if float64(n) != v.Float() {
 				return env, nil, invalid("format_version: want an integer")
 			}
 			env.FormatVersion = int(max(min(n, math.MaxInt32), math.MinInt32))
