@@ -205,14 +205,7 @@ func (s *Server) handleSignOut(c *gin.Context) error {
 // when authentication is off, or the body's optional {"by": "name"}).
 func (s *Server) handleDashboardReview(status icp.AlertStatus) func(*gin.Context) error {
 	return func(c *gin.Context) error {
-		if s.ops.Alerts == nil {
-			return errNoStore
-		}
-		body, err := readBody(c.Request, s.maxBody)
-		if err != nil {
-			return err
-		}
-		by, err := decodeBy(body)
+		by, err := s.readBy(c)
 		if err != nil {
 			return err
 		}

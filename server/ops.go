@@ -199,14 +199,7 @@ const maxByLen = 200
 // {"by": "name"} names who did it.
 func (s *Server) handleAlertStatus(status icp.AlertStatus) func(*gin.Context) error {
 	return func(c *gin.Context) error {
-		if s.ops.Alerts == nil {
-			return errNoStore
-		}
-		body, err := readBody(c.Request, s.maxBody)
-		if err != nil {
-			return err
-		}
-		by, err := decodeBy(body)
+		by, err := s.readBy(c)
 		if err != nil {
 			return err
 		}
@@ -216,6 +209,19 @@ func (s *Server) handleAlertStatus(status icp.AlertStatus) func(*gin.Context) er
 		}
 		return s.writeJSON(c, http.StatusOK, a)
 	}
+}
+
+// readBy reads the optional {"by": "name"} body of an alert's status
+// change, once the alerts store is known to be there.
+func (s *Server) readBy(c *gin.Context) (string, error) {
+	if s.ops.Alerts == nil {
+		return "", errNoStore
+	}
+	body, err := readBody(c.Request, s.maxBody)
+	if err != nil {
+		return "", err
+	}
+	return decodeBy(body)
 }
 
 // decodeBy reads the optional {"by": "name"} body of a status change.
