@@ -68,6 +68,9 @@ type result struct {
 	// before calibration; the other metrics score the calibrated
 	// probabilities, as serve answers them.
 	RawLogLoss float64 `json:"raw_logloss"`
+	// ValueModel says whether a value model was fitted (--value), so that
+	// the scores, and their cost, include the expected value.
+	ValueModel bool `json:"value_model"`
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -118,6 +121,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		r.Rounds = c.Rounds
 		r.AUC, r.PRAUC, r.LogLoss, r.Brier = c.Calibrated.ROCAUC, c.Calibrated.PRAUC, c.Calibrated.LogLoss, c.Calibrated.Brier
 		r.RawLogLoss = c.Holdout.LogLoss
+		r.ValueModel = p.HasValueModel()
 
 		// Batch: encode and score the newest fifth, no attributions; best of 3.
 		best := time.Duration(1<<63 - 1)

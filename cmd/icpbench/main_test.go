@@ -40,6 +40,25 @@ func TestRun(t *testing.T) {
 			t.Errorf("result %d = %+v", k, r)
 		}
 	}
+	// The classifier alone by default, as the reference; --value adds the
+	// value model where the table has a value (the generator's ltv_usd).
+	for _, tt := range []struct {
+		give []string
+		want bool
+	}{{nil, false}, {[]string{"--value"}, true}} {
+		out.Reset()
+		args := append([]string{"--data", path, "--models", "logistic", "--single", "5"}, tt.give...)
+		if err := run(args, &out, &errb); err != nil {
+			t.Fatalf("run %v: %v", tt.give, err)
+		}
+		var r result
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.ValueModel != tt.want {
+			t.Errorf("run %v: value_model = %v, want %v", tt.give, r.ValueModel, tt.want)
+		}
+	}
 	if err := run([]string{"--data", path, "--models", "forest"}, &out, &errb); err == nil || !strings.Contains(err.Error(), `unknown model kind "forest"`) {
 		t.Errorf("run with an unknown kind: %v", err)
 	}
